@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { CAMPAIGN_ACTIONS } from './moengage/types.ts';
+
+/** MoEngage's data centers: the dashboard URL `dashboard-{dc}.moengage.com` names the user's. */
+export const DATA_CENTERS = ['01', '02', '03', '04', '05', '06', '101'] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Empty strings count as unset, as t3-env does: `FOO=` in a .env file means "use the default". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const idList = (pattern: RegExp, what: string) =>
+  optional(z.string())
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .pipe(z.array(z.string().regex(pattern, `each entry must be ${what}`)));
+
+const positiveInt = (fallback: number, max: number) =>
+  optional(z.coerce.number().int().min(1).max(max)).transform((v) => v ?? fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const schema = z
+  .object({
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: optional(z.string().min(8)),
+    SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
+    SLACK_API_URL: optional(httpUrl).transform((v) => withTrailingSlash(v ?? 'https://slack.com/api/')),
+    PORT: optional(z.coerce.number().int().min(0).max(65535)).transform((v) => v ?? 3000),
+    MOENGAGE_WORKSPACE_ID: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'must be the workspace (app) id'),
+    MOENGAGE_API_KEY: z.string().min(8, 'must be the API key from the MoEngage dashboard'),
+    MOENGAGE_DATA_CENTER: optional(z.enum(DATA_CENTERS)),
+    MOENGAGE_BASE_URL: optional(httpUrl),
+    ALLOWED_USER_IDS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
+    ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id (C…, G…, D…)'),
+    SECOND_APPROVER_ACTIONS: optional(z.string())
+      .transform((v) =>
+        (v ?? 'STOP')
+          .split(',')
+          .map((s) => s.trim().toUpperCase())
+          .filter((s) => s !== '' && s !== 'NONE'),
+      )
+      .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
+    CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
+    MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
+    REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
+    LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    if (!env.MOENGAGE_DATA_CENTER && !env.MOENGAGE_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MOENGAGE_DATA_CENTER'],
+        message: `set it to one of ${DATA_CENTERS.join(', ')} (or set MOENGAGE_BASE_URL)`,
+      });
+    }
+  });
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+export type Env = z.output<typeof schema>;
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string;
+    mode: 'http' | 'socket';
+  };
+  port: number;
+  moengage: { workspaceId: string; apiKey: string; baseUrl: string };
+  allowedUserIds: readonly string[];
+  allowedChannelIds: readonly string[];
+  secondApproverActions: readonly string[];
+  confirmationTtlSeconds: number;
+  maxCampaignsPerCommand: number;
+  redisUrl: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Thrown with every problem at once; each names the variable and never its value. */
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    // Issue messages come from our own schema text only; `input` (the value) is never printed.
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
+      const missing = issue.code === 'invalid_type' && issue.input === undefined;
+      return `${name}: ${missing ? 'is required' : issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+    },
+    port: e.PORT,
+    moengage: {
+      workspaceId: e.MOENGAGE_WORKSPACE_ID,
+      apiKey: e.MOENGAGE_API_KEY,
+      baseUrl: e.MOENGAGE_BASE_URL ?? `https://api-${e.MOENGAGE_DATA_CENTER}.moengage.com`,
+    },
+    allowedUserIds: e.ALLOWED_USER_IDS,
+    allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
+    secondApproverActions: [...new Set(e.SECOND_APPROVER_ACTIONS)],
+    confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
+    maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+  } satisfies Config);
+}

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import {
+  MoEngageCancelledError,
+  MoEngageError,
+  MoEngageHttpError,
+  MoEngageNetworkError,
+  parseErrorBody,
+} from './errors.ts';
+import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
+import { dedupe, planChunks, splitRejected } from './plan.ts';
+import { backoffDelay, type RetryPolicy, retryAtFromHeaders, retryPolicies } from './retry-policy.ts';
+import type { CampaignAction, CampaignOutcome, StatusChangeReport } from './types.ts';
+
+export const STATUS_PATH = '/core-services/v1/campaigns/status';
+
+export interface MoEngageClientOptions {
+  baseUrl: string;
+  workspaceId: string;
+  apiKey: string;
+  logger: Logger;
+  /** Defaults to an in-process sliding-window limiter at MoEngage's limits. */
+  limiter?: CallLimiter;
+  retryPolicy?: RetryPolicy;
+  /** Whole-request deadline (connect, headers and body) for one send. */
+  requestTimeoutMs?: number;
+  /** Sockets kept alive to MoEngage; the default limiter runs as many requests at once. */
+  connections?: number;
+  /** When MoEngage rejects a request of several ids, split it so the valid ids still get applied. */
+  isolateRejected?: boolean;
+  newRequestId?: () => string;
+  random?: () => number;
+  /** Called after every send, for metrics and benchmarks. */
+  onRequest?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+  requestId: string;
+  action: CampaignAction;
+  ids: number;
+  attempt: number;
+  /** HTTP status, or undefined when no response came. */
+  status: number | undefined;
+  errorKind: string | undefined;
+  ms: number;
+}
+
+export interface StatusChangeOptions {
+  /** Lower runs first; by default PAUSE and STOP (incident brakes) jump ahead of RESUME. */
+  priority?: Priority;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_PRIORITY: Record<CampaignAction, Priority> = { PAUSE: 1, STOP: 1, RESUME: 5 };
+
+type SendResult = { ok: true } | { ok: false; error: MoEngageError };
+
+/** State shared by every request of one status change. */
+interface Run {
+  action: CampaignAction;
+  priority: Priority;
+  signal: AbortSignal | undefined;
+  /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
+  fatal: MoEngageError | undefined;
+  requests: number;
+}
+
+export class MoEngageClient {
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  readonly #limiter: CallLimiter;
+  readonly #ownsLimiter: boolean;
+  readonly #policy: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #isolate: boolean;
+  readonly #newRequestId: () => string;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  readonly #onRequest: ((event: RequestEvent) => void) | undefined;
+
+  constructor(options: MoEngageClientOptions) {
+    const url = new URL(options.baseUrl);
+    const connections = options.connections ?? 10;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#pool = new Pool(url.origin, {
+      connections,
+      keepAliveTimeout: 30_000,
+      connectTimeout: Math.min(5_000, this.#timeoutMs),
+      // Backstops only: undici's own timers are coarse (~1 s); the AbortSignal below is the real deadline.
+      headersTimeout: this.#timeoutMs + 1_000,
+      bodyTimeout: this.#timeoutMs + 1_000,
+    });
+    this.#path = url.pathname.replace(/\/+$/, '') + STATUS_PATH;
+    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
+    this.#headers = {
+      authorization: `Basic ${credential}`,
+      'moe-appkey': options.workspaceId,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    this.#ownsLimiter = options.limiter === undefined;
+    this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: connections });
+    this.#policy = options.retryPolicy ?? retryPolicies.standard;
+    this.#isolate = options.isolateRejected ?? true;
+    this.#newRequestId = options.newRequestId ?? randomUUID;
+    this.#random = options.random ?? Math.random;
+    this.#log = options.logger.child({ module: 'moengage' });
+    this.#onRequest = options.onRequest;
+  }
+
+  get limiter(): CallLimiter {
+    return this.#limiter;
+  }
+
+  /**
+   * Applies `action` to every campaign id and reports each one: applied, or failed with MoEngage's words.
+   * Never throws for anything MoEngage or the network does; every id given comes back exactly once, in order.
+   */
+  async changeCampaignStatus(
+    action: CampaignAction,
+    campaignIds: readonly string[],
+    options: StatusChangeOptions = {},
+  ): Promise<StatusChangeReport> {
+    const started = performance.now();
+    const ids = dedupe(campaignIds);
+    const run: Run = {
+      action,
+      priority: options.priority ?? DEFAULT_PRIORITY[action],
+      signal: options.signal,
+      fatal: undefined,
+      requests: 0,
+    };
+    const parts = await Promise.all(planChunks(ids).map((chunk) => this.#runPart(run, chunk)));
+    const byId = new Map(parts.flat().map((o) => [o.campaignId, o]));
+    const outcomes = ids.map((id) => byId.get(id) ?? lost(id));
+    const applied = outcomes.filter((o) => o.status === 'applied').length;
+    return {
+      action,
+      outcomes,
+      applied,
+      failed: outcomes.length - applied,
+      requests: run.requests,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsLimiter) await this.#limiter.stop();
+    await this.#pool.close();
+  }
+
+  /** One logical request: sent, retried under the limiter with the same request_id, or split when rejected. */
+  async #runPart(run: Run, ids: string[]): Promise<CampaignOutcome[]> {
+    const requestId = this.#newRequestId();
+    // The retry budget runs from the first send, not from queueing: the 200th request may wait minutes in line.
+    let firstSend: number | undefined;
+    let attempts = 0;
+    for (;;) {
+      const result = await this.#limiter.schedule(run.priority, async (slot) => {
+        // Credentials refused or caller aborted while this request waited in the queue: do not send it.
+        const stopped = run.fatal ?? abortError(run.signal, requestId);
+        if (stopped) {
+          slot.unused();
+          return { ok: false, error: stopped, sent: false } as const;
+        }
+        firstSend ??= Date.now();
+        attempts += 1;
+        run.requests += 1;
+        return { ...(await this.#send(run, ids, requestId, attempts)), sent: true };
+      });
+      if (result.ok) return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts }));
+
+      const error = result.error;
+      if (!result.sent) return failAll(ids, error, attempts > 0 ? requestId : undefined, attempts);
+      if (error.kind === 'unauthorized') {
+        run.fatal = error;
+        return failAll(ids, error, requestId, attempts);
+      }
+      if (error.kind === 'rejected' && this.#isolate && error instanceof MoEngageHttpError) {
+        const pieces = splitRejected(ids, error.detailText);
+        if (pieces.length > 0) {
+          const nested = await Promise.all(pieces.map((piece) => this.#runPart(run, piece)));
+          return nested.flat().map((o) => ({ ...o, attempts: o.attempts + attempts }));
+        }
+      }
+      if (!error.retryable) return failAll(ids, error, requestId, attempts);
+
+      const now = Date.now();
+      const retryAt = error instanceof MoEngageHttpError ? error.retryAtMs : undefined;
+      if (retryAt !== undefined) this.#limiter.pauseUntil(retryAt);
+      const delay = Math.max(backoffDelay(this.#policy, attempts, this.#random), (retryAt ?? 0) - now);
+      const elapsed = now - (firstSend ?? now);
+      if (attempts >= this.#policy.maxAttempts || elapsed + delay > this.#policy.maxElapsedMs) {
+        const plural = attempts === 1 ? '' : 's';
+        const gaveUp = new MoEngageError(
+          `${error.message} (gave up after ${attempts} attempt${plural} in ${(elapsed / 1000).toFixed(1)} s)`,
+          requestId,
+          { cause: error },
+        );
+        return failAll(ids, gaveUp, requestId, attempts, error);
+      }
+      try {
+        await sleep(delay, undefined, run.signal ? { signal: run.signal } : {});
+      } catch {
+        // Aborted while waiting: the next pass through the limiter reports it without sending.
+      }
+    }
+  }
+
+  async #send(run: Run, ids: string[], requestId: string, attempt: number): Promise<SendResult> {
+    const started = performance.now();
+    let status: number | undefined;
+    let result: SendResult;
+    try {
+      const response = await this.#pool.request({
+        method: 'POST',
+        path: this.#path,
+        headers: this.#headers,
+        body: JSON.stringify({ request_id: requestId, action: run.action, campaign_ids: ids }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      status = response.statusCode;
+      const text = await response.body.text();
+      if (status >= 200 && status < 300) {
+        result = { ok: true };
+      } else {
+        const parsed = parseErrorBody(status, text);
+        const retryAt =
+          status === 429 || status === 503 ? retryAtFromHeaders(response.headers, Date.now()) : undefined;
+        const message = `MoEngage ${status}: ${parsed.message}`;
+        const { code, detailText } = parsed;
+        const error = new MoEngageHttpError({
+          status,
+          code,
+          message,
+          requestId,
+          retryAtMs: retryAt,
+          detailText,
+        });
+        result = { ok: false, error };
+      }
+    } catch (cause) {
+      const timedOut = isTimeout(cause);
+      const message = timedOut
+        ? `MoEngage did not answer within ${this.#timeoutMs} ms`
+        : `Could not reach MoEngage (${describeNetworkError(cause)})`;
+      result = { ok: false, error: new MoEngageNetworkError(message, requestId, timedOut, cause) };
+    }
+    const ms = Math.round(performance.now() - started);
+    const errorKind = result.ok ? undefined : result.error.kind;
+    const line = { requestId, action: run.action, ids: ids.length, status, attempt, ms, errorKind };
+    if (result.ok) this.#log.info(line, 'moengage request');
+    else this.#log.warn({ ...line, error: result.error.message }, 'moengage request failed');
+    this.#log.debug({ requestId, campaignIds: ids }, 'moengage request ids');
+    this.#onRequest?.({ requestId, action: run.action, ids: ids.length, attempt, status, errorKind, ms });
+    return result;
+  }
+}
+
+function failAll(
+  ids: string[],
+  error: MoEngageError,
+  requestId: string | undefined,
+  attempts: number,
+  underlying: MoEngageError = error,
+): CampaignOutcome[] {
+  const httpStatus = underlying instanceof MoEngageHttpError ? underlying.status : undefined;
+  const code = underlying instanceof MoEngageHttpError ? underlying.code : undefined;
+  return ids.map((campaignId) => ({
+    campaignId,
+    status: 'failed',
+    requestId,
+    attempts,
+    error: { kind: underlying.kind, httpStatus, code, message: error.message },
+  }));
+}
+
+/** A guard: if a bug ever lost an id, it is reported as failed rather than silently dropped. */
+function lost(campaignId: string): CampaignOutcome {
+  return {
+    campaignId,
+    status: 'failed',
+    requestId: undefined,
+    attempts: 0,
+    error: { kind: 'internal', httpStatus: undefined, code: undefined, message: 'No result was recorded' },
+  };
+}
+
+function abortError(signal: AbortSignal | undefined, requestId: string): MoEngageError | undefined {
+  if (!signal?.aborted) return undefined;
+  return new MoEngageCancelledError('Cancelled before it was sent to MoEngage', requestId);
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { name?: string; code?: string } | undefined;
+  return e?.name === 'TimeoutError' || /TIMEOUT/.test(e?.code ?? '');
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as
+    | { code?: string; message?: string; cause?: { code?: string; message?: string } }
+    | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  const message = e?.message ?? String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,28 @@
+/** The three status changes MoEngage's campaign status API takes. */
+export const CAMPAIGN_ACTIONS = ['PAUSE', 'RESUME', 'STOP'] as const;
+export type CampaignAction = (typeof CAMPAIGN_ACTIONS)[number];
+
+/** At most this many campaign ids go in one status request (MoEngage's documented limit). */
+export const MAX_IDS_PER_REQUEST = 10;
+
+/** What happened to one campaign id. Every id handed to the client gets exactly one of these. */
+export type CampaignOutcome =
+  | { campaignId: string; status: 'applied'; requestId: string; attempts: number }
+  | {
+      campaignId: string;
+      status: 'failed';
+      /** The request the id last went in; undefined when it was never sent (e.g. credentials already refused). */
+      requestId: string | undefined;
+      attempts: number;
+      error: { kind: string; httpStatus: number | undefined; code: string | undefined; message: string };
+    };
+
+export interface StatusChangeReport {
+  action: CampaignAction;
+  outcomes: CampaignOutcome[];
+  applied: number;
+  failed: number;
+  /** HTTP requests sent to MoEngage, retries and failure isolation included. */
+  requests: number;
+  elapsedMs: number;
+}

@@ -1,0 +1,101 @@
+import type { CampaignAction } from '../moengage/types.ts';
+
+export const CAMPAIGN_TYPES = [
+  'ONE_TIME',
+  'PERIODIC',
+  'EVENT_TRIGGERED',
+  'DEVICE_TRIGGERED',
+  'LOCATION_TRIGGERED',
+] as const;
+export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
+export const CAMPAIGN_STATUSES = ['SCHEDULED', 'ACTIVE', 'PAUSED', 'STOPPED', 'SENT'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export interface SimCampaign {
+  id: string;
+  name: string;
+  type: CampaignType;
+  channel: 'EMAIL' | 'PUSH';
+  status: CampaignStatus;
+}
+
+const RECURRING: readonly CampaignType[] = [
+  'PERIODIC',
+  'EVENT_TRIGGERED',
+  'DEVICE_TRIGGERED',
+  'LOCATION_TRIGGERED',
+];
+
+/**
+ * MoEngage's documented rules: STOP only a scheduled one-time campaign (once active it cannot be stopped);
+ * PAUSE a running recurring one; RESUME a paused recurring one. Returns the new status, or why not.
+ */
+export function transition(
+  campaign: SimCampaign,
+  action: CampaignAction,
+): { ok: true; status: CampaignStatus } | { ok: false; reason: string } {
+  const what = `it is ${campaign.status.toLowerCase()} (${campaign.type.toLowerCase().replace(/_/g, '-')})`;
+  switch (action) {
+    case 'STOP':
+      if (campaign.type === 'ONE_TIME' && campaign.status === 'SCHEDULED')
+        return { ok: true, status: 'STOPPED' };
+      return { ok: false, reason: `only a scheduled one-time campaign can be stopped, and ${what}` };
+    case 'PAUSE':
+      if (!RECURRING.includes(campaign.type)) {
+        return { ok: false, reason: `only periodic and triggered campaigns can be paused, and ${what}` };
+      }
+      if (campaign.status === 'ACTIVE') return { ok: true, status: 'PAUSED' };
+      return { ok: false, reason: `only an active campaign can be paused, and ${what}` };
+    case 'RESUME':
+      if (!RECURRING.includes(campaign.type)) {
+        return { ok: false, reason: `only periodic and triggered campaigns can be resumed, and ${what}` };
+      }
+      if (campaign.status === 'PAUSED') return { ok: true, status: 'ACTIVE' };
+      return { ok: false, reason: `only a paused campaign can be resumed, and ${what}` };
+  }
+}
+
+/** `count` campaigns named `${prefix}${n}` (zero-padded), all of one type and status. */
+export function seedCampaigns(options: {
+  count: number;
+  prefix?: string;
+  type?: CampaignType;
+  status?: CampaignStatus;
+  channel?: 'EMAIL' | 'PUSH';
+}): SimCampaign[] {
+  const { count, prefix = 'camp_', type = 'PERIODIC', status = 'ACTIVE', channel = 'PUSH' } = options;
+  const width = String(count).length;
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(Math.max(3, width), '0');
+    return {
+      id: `${prefix}${n}`,
+      name: `${type.toLowerCase()} ${channel.toLowerCase()} ${n}`,
+      type,
+      channel,
+      status,
+    };
+  });
+}
+
+/** A small, mixed fleet for the demo and for pointing a staging bot at the simulator. */
+export function demoFleet(): SimCampaign[] {
+  return [
+    ...seedCampaigns({ count: 40, prefix: 'promo_', type: 'PERIODIC', status: 'ACTIVE' }),
+    ...seedCampaigns({
+      count: 10,
+      prefix: 'trigger_',
+      type: 'EVENT_TRIGGERED',
+      status: 'ACTIVE',
+      channel: 'EMAIL',
+    }),
+    ...seedCampaigns({
+      count: 10,
+      prefix: 'blast_',
+      type: 'ONE_TIME',
+      status: 'SCHEDULED',
+      channel: 'EMAIL',
+    }),
+    ...seedCampaigns({ count: 5, prefix: 'sent_', type: 'ONE_TIME', status: 'ACTIVE' }),
+    ...seedCampaigns({ count: 5, prefix: 'paused_', type: 'PERIODIC', status: 'PAUSED' }),
+  ];
+}

@@ -1,0 +1,228 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MoEngageClient } from '../../src/moengage/client.ts';
+import { retryPolicies } from '../../src/moengage/retry-policy.ts';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { API_KEY, clientFor, memoryLogger, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
+
+const periodic = (count: number, prefix = 'camp_') =>
+  seedCampaigns({ count, prefix, type: 'PERIODIC', status: 'ACTIVE' });
+
+let sim: MoEngageSim;
+let client: MoEngageClient;
+afterEach(async () => {
+  await client?.close();
+  await sim?.close();
+});
+
+describe('MoEngage client against the simulator', () => {
+  it('sends the documented headers and body, and reports every id applied', async () => {
+    sim = await startSim({ campaigns: periodic(3) });
+    const log = memoryLogger();
+    client = clientFor(sim, log.logger);
+    const report = await client.changeCampaignStatus('PAUSE', ['camp_001', 'camp_002', 'camp_003']);
+
+    expect(report.applied).toBe(3);
+    expect(report.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+    const [req] = sim.statusRequests();
+    expect(req).toMatchObject({
+      method: 'POST',
+      path: '/core-services/v1/campaigns/status',
+      auth: 'valid',
+      appKeyHeader: WORKSPACE_ID,
+      action: 'PAUSE',
+      campaignIds: ['camp_001', 'camp_002', 'camp_003'],
+      status: 200,
+    });
+    expect(req?.contentType).toBe('application/json');
+    expect(req?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(report.outcomes[0]).toMatchObject({ requestId: req?.requestId, attempts: 1 });
+    expect(sim.campaign('camp_002')?.status).toBe('PAUSED');
+    const line = log.lines().find((l) => l.msg === 'moengage request');
+    expect(line).toMatchObject({ module: 'moengage', action: 'PAUSE', ids: 3, status: 200, attempt: 1 });
+    expect(typeof line?.ms).toBe('number');
+  });
+
+  it('drops duplicate ids and splits 25 ids into requests of 10, 10 and 5', async () => {
+    sim = await startSim({ campaigns: periodic(25) });
+    client = clientFor(sim, memoryLogger().logger);
+    const ids = periodic(25).map((c) => c.id);
+    const report = await client.changeCampaignStatus('PAUSE', [...ids, ids[0] as string, ids[3] as string]);
+
+    expect(report.outcomes.map((o) => o.campaignId)).toEqual(ids);
+    expect(report.applied).toBe(25);
+    const sizes = sim.statusRequests().map((r) => r.campaignIds?.length);
+    expect(sizes.sort()).toEqual([10, 10, 5].sort());
+    expect(new Set(sim.statusRequests().map((r) => r.requestId)).size).toBe(3);
+  });
+
+  it('retries a 500 with the same request_id and then succeeds', async () => {
+    sim = await startSim({ campaigns: periodic(2) });
+    client = clientFor(sim, memoryLogger().logger);
+    sim.failNext(2, 500);
+    const report = await client.changeCampaignStatus('PAUSE', ['camp_001', 'camp_002']);
+
+    const reqs = sim.statusRequests();
+    expect(reqs.map((r) => r.status)).toEqual([500, 500, 200]);
+    expect(new Set(reqs.map((r) => r.requestId)).size).toBe(1);
+    expect(report.outcomes.every((o) => o.status === 'applied' && o.attempts === 3)).toBe(true);
+  });
+
+  it('recovers from a connection reset', async () => {
+    sim = await startSim({ campaigns: periodic(1) });
+    client = clientFor(sim, memoryLogger().logger);
+    sim.resetNext(1);
+    const report = await client.changeCampaignStatus('PAUSE', ['camp_001']);
+
+    expect(sim.statusRequests().map((r) => r.outcome)).toEqual(['reset', 'applied']);
+    expect(report.outcomes[0]).toMatchObject({ status: 'applied', attempts: 2 });
+  });
+
+  it('times out a request that does not answer, and retries it with the same request_id', async () => {
+    sim = await startSim({ campaigns: periodic(1) });
+    client = clientFor(sim, memoryLogger().logger, { requestTimeoutMs: 300 });
+    sim.delayNext(1, 1_500);
+    const report = await client.changeCampaignStatus('PAUSE', ['camp_001']);
+
+    expect(report.outcomes[0]).toMatchObject({ status: 'applied', attempts: 2 });
+    const reqs = sim.statusRequests();
+    expect(reqs).toHaveLength(2);
+    expect(reqs[0]?.requestId).toBe(reqs[1]?.requestId);
+    await new Promise((r) => setTimeout(r, 1_400));
+    expect(sim.statusRequests()[0]?.outcome).toBe('abandoned');
+  });
+
+  it('does not retry a 400 and shows MoEngage message for the invalid id, applying the rest', async () => {
+    sim = await startSim({
+      campaigns: [
+        ...periodic(9),
+        { id: 'once_1', name: 'x', type: 'ONE_TIME', channel: 'EMAIL', status: 'ACTIVE' },
+      ],
+    });
+    client = clientFor(sim, memoryLogger().logger);
+    const ids = [...periodic(9).map((c) => c.id), 'once_1'];
+    const report = await client.changeCampaignStatus('STOP', ['once_1']);
+    expect(report.outcomes[0]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { kind: 'rejected', httpStatus: 400, code: '400 Bad Request' },
+    });
+    expect(report.outcomes[0]?.status === 'failed' && report.outcomes[0].error.message).toMatch(
+      /once_1 cannot be stopped: only a scheduled one-time campaign/,
+    );
+    expect(sim.statusRequests()).toHaveLength(1);
+
+    sim.clearRequests();
+    const mixed = await client.changeCampaignStatus('PAUSE', ids);
+    expect(mixed.applied).toBe(9);
+    expect(mixed.outcomes.find((o) => o.campaignId === 'once_1')).toMatchObject({ status: 'failed' });
+    // Rejected whole, then the named id alone and the other nine together: three requests, not a retry loop.
+    expect(sim.statusRequests().map((r) => r.status)).toEqual([400, 400, 200]);
+    expect(sim.campaign('camp_005')?.status).toBe('PAUSED');
+  });
+
+  it('isolates an unknown id by halving when the error does not name it', async () => {
+    sim = await startSim({ campaigns: periodic(8) });
+    sim.inject({
+      kind: 'status',
+      status: 422,
+      body: JSON.stringify({ error: { message: 'Invalid campaign' } }),
+    });
+    client = clientFor(sim, memoryLogger().logger);
+    const ids = periodic(8).map((c) => c.id);
+    const report = await client.changeCampaignStatus('PAUSE', ids);
+    // The 422 hit the first request of 8; halves of 4 then went through.
+    expect(report.applied).toBe(8);
+    expect(sim.statusRequests().map((r) => r.campaignIds?.length)).toEqual([8, 4, 4]);
+  });
+
+  it('waits out a 429 until x-ratelimit-reset and then succeeds', async () => {
+    sim = await startSim({ campaigns: periodic(3), limits: { perSecond: 1, perMinute: 60, perHour: 3600 } });
+    client = clientFor(sim, memoryLogger().logger, { isolateRejected: false });
+    const ids = periodic(3).map((c) => c.id);
+    const reports = await Promise.all(ids.map((id) => client.changeCampaignStatus('PAUSE', [id])));
+
+    expect(reports.every((r) => r.applied === 1)).toBe(true);
+    const reqs = sim.statusRequests();
+    expect(reqs.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    const ok = reqs.filter((r) => r.status === 200).map((r) => r.at);
+    // The simulator only accepts one per second; the client waited for it.
+    expect(Math.max(...ok) - Math.min(...ok)).toBeGreaterThan(1_900);
+  });
+
+  it('reports every id failed, with the last error, after the retry budget runs out', async () => {
+    sim = await startSim({ campaigns: periodic(12) });
+    client = clientFor(sim, memoryLogger().logger);
+    sim.failNext(100, 503);
+    const ids = periodic(12).map((c) => c.id);
+    const report = await client.changeCampaignStatus('PAUSE', ids);
+
+    expect(report.outcomes).toHaveLength(12);
+    expect(report.failed).toBe(12);
+    for (const o of report.outcomes) {
+      expect(o).toMatchObject({ status: 'failed', attempts: retryPolicies.fast.maxAttempts });
+      expect(o.status === 'failed' && o.error.message).toMatch(/MoEngage 503: .*gave up after 4 attempts/);
+    }
+    expect(sim.statusRequests()).toHaveLength(2 * retryPolicies.fast.maxAttempts);
+  });
+
+  it('stops at the first 401: remaining requests are not sent and every id says why', async () => {
+    sim = await startSim({ campaigns: periodic(30), apiKey: 'another-key-entirely' });
+    client = clientFor(sim, memoryLogger().logger, { connections: 1 });
+    const report = await client.changeCampaignStatus(
+      'PAUSE',
+      periodic(30).map((c) => c.id),
+    );
+
+    expect(report.failed).toBe(30);
+    expect(sim.statusRequests()).toHaveLength(1);
+    const first = report.outcomes[0];
+    expect(first?.status === 'failed' && first.error.message).toMatch(
+      /MoEngage 401: Authentication required \(APP_SECRET_KEY: Invalid APP_SECRET_KEY is provided\.\)/,
+    );
+    expect(report.outcomes.every((o) => o.status === 'failed' && o.error.kind === 'unauthorized')).toBe(true);
+  });
+
+  it('turns a body that is not JSON into a clear error', async () => {
+    sim = await startSim({ campaigns: periodic(1) });
+    sim.inject({ kind: 'status', status: 403, body: '<html>Forbidden by WAF</html>' });
+    client = clientFor(sim, memoryLogger().logger);
+    const report = await client.changeCampaignStatus('RESUME', ['camp_001']);
+    const o = report.outcomes[0];
+    expect(o?.status === 'failed' && o.error.message).toBe(
+      'MoEngage 403: MoEngage answered HTTP 403 with a body that is not JSON: <html>Forbidden by WAF</html>',
+    );
+  });
+
+  it('reports a refused connection per id after its retries', async () => {
+    sim = await startSim();
+    const url = sim.url;
+    await sim.close();
+    client = clientFor({ ...sim, url }, memoryLogger().logger);
+    const report = await client.changeCampaignStatus('PAUSE', ['a', 'b']);
+    expect(report.failed).toBe(2);
+    const o = report.outcomes[0];
+    expect(o?.status === 'failed' && o.error.kind).toBe('network');
+    expect(o?.status === 'failed' && o.error.message).toMatch(/Could not reach MoEngage .*ECONNREFUSED/);
+  });
+
+  it('never writes the API key, the Basic credential or a token to a debug log', async () => {
+    sim = await startSim({ campaigns: periodic(3) });
+    const log = memoryLogger('trace');
+    client = clientFor(sim, log.logger);
+    sim.failNext(1, 500);
+    sim.inject({ kind: 'status', status: 401 });
+    await client.changeCampaignStatus('PAUSE', ['camp_001', 'camp_002', 'camp_003']);
+    log.logger.info({
+      config: { apiKey: API_KEY, botToken: 'xoxb-123-secret' },
+      headers: { authorization: 'Basic x' },
+    });
+
+    const text = log.raw();
+    expect(text.length).toBeGreaterThan(0);
+    expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(Buffer.from(`${WORKSPACE_ID}:${API_KEY}`).toString('base64'));
+    expect(text).not.toContain('xoxb-123-secret');
+    expect(text).toContain('[redacted]');
+  });
+});
