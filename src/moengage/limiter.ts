@@ -40,7 +40,11 @@ export interface Slot {
 
 export interface SlidingLimiterOptions {
   limits?: RateLimits;
-  /** Requests in flight at once; match the HTTP pool's connections so a started request is a sent request. */
+  /**
+   * Requests in flight at once; match the HTTP pool's connections so a started request is a sent request.
+   * Bottleneck commits up to this many queued jobs to start slots ahead of time, so a higher-priority job
+   * overtakes everything except those (at most maxConcurrent × minTime, 1.1 s at MoEngage's limits).
+   */
   maxConcurrent?: number;
   /** Added to the 60 s before a used slot comes back, to absorb send-time jitter. */
   slotReturnMarginMs?: number;

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const valid = {
+  SLACK_BOT_TOKEN: 'xoxb-1111-2222-abcdefabcdef',
+  SLACK_SIGNING_SECRET: 'signing-secret-0123456789',
+  MOENGAGE_WORKSPACE_ID: 'WS12345',
+  MOENGAGE_API_KEY: 'api-key-very-secret',
+  MOENGAGE_DATA_CENTER: '02',
+};
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('fills every default from a minimal HTTP-mode environment', () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      slack: { mode: 'http', apiUrl: 'https://slack.com/api/', appToken: undefined },
+      port: 3000,
+      moengage: { workspaceId: 'WS12345', baseUrl: 'https://api-02.moengage.com' },
+      allowedUserIds: [],
+      allowedChannelIds: [],
+      secondApproverActions: ['STOP'],
+      confirmationTtlSeconds: 900,
+      maxCampaignsPerCommand: 100,
+      redisUrl: undefined,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads lists, Socket Mode, a base URL override and numbers', () => {
+    const config = loadConfig({
+      ...valid,
+      SLACK_SIGNING_SECRET: '',
+      SLACK_APP_TOKEN: 'xapp-1-A-123',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      MOENGAGE_DATA_CENTER: '',
+      MOENGAGE_BASE_URL: 'http://127.0.0.1:4010',
+      ALLOWED_USER_IDS: 'U123ABC, W999ZZZ ,S0ONCALL',
+      ALLOWED_CHANNEL_IDS: 'C0INCIDENT,G0PRIVATE',
+      SECOND_APPROVER_ACTIONS: 'stop,resume,stop',
+      CONFIRMATION_TTL_SECONDS: '60',
+      MAX_CAMPAIGNS_PER_COMMAND: '250',
+      PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:6379/3',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.slack).toMatchObject({ mode: 'socket', apiUrl: 'http://127.0.0.1:9999/api/' });
+    expect(config.moengage.baseUrl).toBe('http://127.0.0.1:4010');
+    expect(config.allowedUserIds).toEqual(['U123ABC', 'W999ZZZ', 'S0ONCALL']);
+    expect(config.allowedChannelIds).toEqual(['C0INCIDENT', 'G0PRIVATE']);
+    expect(config.secondApproverActions).toEqual(['STOP', 'RESUME']);
+    expect(config).toMatchObject({
+      confirmationTtlSeconds: 60,
+      maxCampaignsPerCommand: 250,
+      port: 0,
+      logLevel: 'debug',
+    });
+  });
+
+  it('lets NONE turn the second-approver rule off', () => {
+    expect(loadConfig({ ...valid, SECOND_APPROVER_ACTIONS: 'none' }).secondApproverActions).toEqual([]);
+  });
+
+  it('reports every missing variable at once, by name', () => {
+    expect(problemsOf({})).toEqual([
+      'SLACK_BOT_TOKEN: is required',
+      'MOENGAGE_WORKSPACE_ID: is required',
+      'MOENGAGE_API_KEY: is required',
+    ]);
+  });
+
+  it('requires the signing secret in HTTP mode and a data center or base URL', () => {
+    const problems = problemsOf({
+      ...valid,
+      SLACK_SIGNING_SECRET: undefined,
+      MOENGAGE_DATA_CENTER: undefined,
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^SLACK_SIGNING_SECRET: is required in HTTP mode/);
+    expect(problems[1]).toMatch(/^MOENGAGE_DATA_CENTER: set it to one of 01, 02, 03, 04, 05, 06, 101/);
+  });
+
+  it('names each bad variable and never echoes a value', () => {
+    const secret = 'xoxp-user-token-should-not-appear';
+    const problems = problemsOf({
+      ...valid,
+      SLACK_BOT_TOKEN: secret,
+      SLACK_APP_TOKEN: 'not-an-app-token-zzz',
+      MOENGAGE_DATA_CENTER: '07',
+      ALLOWED_USER_IDS: 'U123,bob',
+      ALLOWED_CHANNEL_IDS: '#general',
+      SECOND_APPROVER_ACTIONS: 'STOP,DELETE',
+      CONFIRMATION_TTL_SECONDS: '-5',
+      MAX_CAMPAIGNS_PER_COMMAND: 'lots',
+      PORT: '70000',
+      REDIS_URL: 'http://cache',
+      LOG_LEVEL: 'loud',
+      MOENGAGE_BASE_URL: 'ftp://x',
+    });
+    const names = problems.map((p) => p.split(':')[0]);
+    expect(names).toEqual([
+      'SLACK_BOT_TOKEN',
+      'SLACK_APP_TOKEN',
+      'PORT',
+      'MOENGAGE_DATA_CENTER',
+      'MOENGAGE_BASE_URL',
+      'ALLOWED_USER_IDS',
+      'ALLOWED_CHANNEL_IDS',
+      'SECOND_APPROVER_ACTIONS',
+      'CONFIRMATION_TTL_SECONDS',
+      'MAX_CAMPAIGNS_PER_COMMAND',
+      'REDIS_URL',
+      'LOG_LEVEL',
+    ]);
+    const text = problems.join('\n');
+    for (const value of [
+      secret,
+      'not-an-app-token-zzz',
+      'bob',
+      '#general',
+      'DELETE',
+      'lots',
+      'http://cache',
+      'loud',
+    ]) {
+      expect(text).not.toContain(value);
+    }
+  });
+});

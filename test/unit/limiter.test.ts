@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type CallLimiter, createSlidingLimiter, type Priority } from '../../src/moengage/limiter.ts';
+import { earliestStarts, maxInWindow, windowsFor } from '../../src/sandbox/windows.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+/** Queues `count` jobs that take `latencyMs` each and returns their start times once all have run. */
+async function runJobs(limiter: CallLimiter, count: number, latencyMs = 40, priority: Priority = 5) {
+  const starts: number[] = [];
+  const t0 = Date.now();
+  const done = Promise.all(
+    Array.from({ length: count }, () =>
+      limiter.schedule(priority, async () => {
+        starts.push(Date.now() - t0);
+        await new Promise((r) => setTimeout(r, latencyMs));
+      }),
+    ),
+  );
+  let finished = false;
+  void done.then(() => {
+    finished = true;
+  });
+  while (!finished) await vi.advanceTimersByTimeAsync(100);
+  return starts;
+}
+
+describe('sliding-window limiter under fake timers', () => {
+  let limiter: CallLimiter;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    limiter = createSlidingLimiter();
+  });
+  afterEach(async () => {
+    await limiter.stop();
+    vi.useRealTimers();
+  });
+
+  it('never puts more than 10 in a second, 100 in a minute or 6000 in an hour across 6,500 jobs', async () => {
+    const starts = await runJobs(limiter, 6_500);
+    expect(starts).toHaveLength(6_500);
+    expect(maxInWindow(starts, 1_000)).toBe(10);
+    expect(maxInWindow(starts, MINUTE)).toBe(100);
+    expect(maxInWindow(starts, HOUR)).toBeLessThanOrEqual(6_000);
+    // And it runs near the ceiling: within 3 % of the fastest schedule the windows allow.
+    const floor =
+      earliestStarts(6_500, windowsFor({ perSecond: 10, perMinute: 100, perHour: 6_000 })).at(-1) ?? 0;
+    expect(starts.at(-1)).toBeLessThan(floor * 1.03);
+  }, 120_000);
+
+  it('runs 100 queued jobs in about 11 s, not the 63 s a refilling reservoir takes', async () => {
+    const starts = await runJobs(limiter, 100);
+    expect(starts.at(-1)).toBeGreaterThanOrEqual(10_800);
+    expect(starts.at(-1)).toBeLessThanOrEqual(11_000);
+  });
+
+  it('keeps the windows when jobs are slow and when they arrive in bursts over time', async () => {
+    const starts: number[] = [];
+    const t0 = Date.now();
+    const all: Promise<void>[] = [];
+    for (let burst = 0; burst < 12; burst++) {
+      for (let i = 0; i < 70; i++) {
+        all.push(
+          limiter.schedule(5, async () => {
+            starts.push(Date.now() - t0);
+            await new Promise((r) => setTimeout(r, 900));
+          }),
+        );
+      }
+      await vi.advanceTimersByTimeAsync(37_000);
+    }
+    let finished = false;
+    void Promise.all(all).then(() => {
+      finished = true;
+    });
+    while (!finished) await vi.advanceTimersByTimeAsync(250);
+    expect(starts).toHaveLength(840);
+    expect(maxInWindow(starts, 1_000)).toBeLessThanOrEqual(10);
+    expect(maxInWindow(starts, MINUTE)).toBeLessThanOrEqual(100);
+  }, 60_000);
+
+  it('lets a pause jump ahead of queued resumes', async () => {
+    const order: string[] = [];
+    const jobs = [
+      ...Array.from({ length: 30 }, (_, i) =>
+        limiter.schedule(5, async () => {
+          order.push(`resume${i}`);
+        }),
+      ),
+    ];
+    await vi.advanceTimersByTimeAsync(300);
+    jobs.push(
+      limiter.schedule(1, async () => {
+        order.push('pause');
+      }),
+    );
+    let finished = false;
+    void Promise.all(jobs).then(() => {
+      finished = true;
+    });
+    while (!finished) await vi.advanceTimersByTimeAsync(100);
+    // Three resumes started in the first 300 ms and Bottleneck had committed up to maxConcurrent (10) more to
+    // their start slots; the pause went right after those (≤ 1.1 s), ahead of the other 17.
+    expect(order.indexOf('pause')).toBeLessThanOrEqual(13);
+    expect(order.slice(order.indexOf('pause') + 1).length).toBeGreaterThanOrEqual(17);
+  });
+
+  it('holds every queued job while paused by a 429, then resumes spacing them', async () => {
+    const starts: number[] = [];
+    const t0 = Date.now();
+    limiter.pauseUntil(t0 + 5_000);
+    expect(limiter.stats().pausedUntilMs).toBe(t0 + 5_000);
+    const jobs = Array.from({ length: 5 }, () =>
+      limiter.schedule(5, async () => {
+        starts.push(Date.now() - t0);
+      }),
+    );
+    expect(limiter.stats().queued).toBeGreaterThan(0);
+    let finished = false;
+    void Promise.all(jobs).then(() => {
+      finished = true;
+    });
+    while (!finished) await vi.advanceTimersByTimeAsync(50);
+    expect(Math.min(...starts)).toBeGreaterThanOrEqual(5_000);
+    expect(maxInWindow(starts, 1_000)).toBeLessThanOrEqual(10);
+  });
+
+  it('gives an unused slot straight back', async () => {
+    const t0 = Date.now();
+    const skipped = Array.from({ length: 100 }, () =>
+      limiter.schedule(5, async (slot) => {
+        slot.unused();
+      }),
+    );
+    let finished = false;
+    void Promise.all(skipped).then(() => {
+      finished = true;
+    });
+    while (!finished) await vi.advanceTimersByTimeAsync(100);
+    // 100 unused slots did not drain the minute: the next job starts without waiting for the window.
+    const startedAt = await runJobs(limiter, 1);
+    expect(Date.now() - t0).toBeLessThan(13_000);
+    expect(startedAt).toHaveLength(1);
+  });
+
+  it('refuses limits that do not nest', () => {
+    expect(() => createSlidingLimiter({ limits: { perSecond: 10, perMinute: 200, perHour: 6_000 } })).toThrow(
+      /must nest/,
+    );
+  });
+});
