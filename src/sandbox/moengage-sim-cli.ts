@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { demoFleet, seedCampaigns } from './campaigns.ts';
+import { startMoEngageSim } from './moengage-sim.ts';
+
+/**
+ * `npm run moengage-sim -- --port 4010` runs the simulator alone, e.g. for a staging bot:
+ * MOENGAGE_BASE_URL=http://127.0.0.1:4010 MOENGAGE_WORKSPACE_ID=SIMWORKSPACE MOENGAGE_API_KEY=sim-api-key.
+ * State and faults are reachable at /_sim/requests, /_sim/campaigns and /_sim/faults.
+ */
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '4010' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'workspace-id': { type: 'string', default: 'SIMWORKSPACE' },
+    'api-key': { type: 'string', default: 'sim-api-key' },
+    campaigns: { type: 'string' },
+    'no-limits': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be a port number, got "${values.port}"`);
+  process.exit(2);
+}
+const count = values.campaigns === undefined ? undefined : Number(values.campaigns);
+if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
+  console.error(`--campaigns must be a positive whole number, got "${values.campaigns}"`);
+  process.exit(2);
+}
+
+const sim = await startMoEngageSim({
+  workspaceId: values['workspace-id'],
+  apiKey: values['api-key'],
+  campaigns: count === undefined ? demoFleet() : seedCampaigns({ count }),
+  limits: values['no-limits'] ? false : undefined,
+  port,
+  host: values.host,
+  onRequest: values.quiet
+    ? undefined
+    : (r) => {
+        // Logged when the response is sent, so the status is known.
+        setImmediate(() =>
+          console.log(
+            `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.action ?? '-'} ${r.campaignIds?.length ?? 0} ids -> ${r.status ?? '(no answer)'} ${r.outcome}`,
+          ),
+        );
+      },
+});
+console.log(
+  `MoEngage simulator on ${sim.url}  (workspace ${values['workspace-id']}, ${count ?? 'demo fleet of 70'} campaigns)`,
+);
+console.log(
+  `point the bot at it: MOENGAGE_BASE_URL=${sim.url} MOENGAGE_WORKSPACE_ID=${values['workspace-id']}`,
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void sim.close().then(() => process.exit(0));
+  });
+}
