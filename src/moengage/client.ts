@@ -12,7 +12,7 @@ import {
 import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
 import { backoffDelay, type RetryPolicy, retryAtFromHeaders, retryPolicies } from './retry-policy.ts';
-import type { CampaignAction, CampaignOutcome, StatusChangeReport } from './types.ts';
+import type { CampaignAction, CampaignOutcome, SendRecord, StatusChangeReport } from './types.ts';
 
 export const STATUS_PATH = '/core-services/v1/campaigns/status';
 
@@ -65,6 +65,7 @@ interface Run {
   /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
   fatal: MoEngageError | undefined;
   requests: number;
+  sends: SendRecord[];
 }
 
 export class MoEngageClient {
@@ -132,6 +133,7 @@ export class MoEngageClient {
       signal: options.signal,
       fatal: undefined,
       requests: 0,
+      sends: [],
     };
     const parts = await Promise.all(planChunks(ids).map((chunk) => this.#runPart(run, chunk)));
     const byId = new Map(parts.flat().map((o) => [o.campaignId, o]));
@@ -143,6 +145,7 @@ export class MoEngageClient {
       applied,
       failed: outcomes.length - applied,
       requests: run.requests,
+      sends: run.sends,
       elapsedMs: Math.round(performance.now() - started),
     };
   }
@@ -255,6 +258,7 @@ export class MoEngageClient {
     if (result.ok) this.#log.info(line, 'moengage request');
     else this.#log.warn({ ...line, error: result.error.message }, 'moengage request failed');
     this.#log.debug({ requestId, campaignIds: ids }, 'moengage request ids');
+    run.sends.push({ requestId, campaignIds: ids, attempt, status, errorKind, ms });
     this.#onRequest?.({ requestId, action: run.action, ids: ids.length, attempt, status, errorKind, ms });
     return result;
   }

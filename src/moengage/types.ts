@@ -24,5 +24,17 @@ export interface StatusChangeReport {
   failed: number;
   /** HTTP requests sent to MoEngage, retries and failure isolation included. */
   requests: number;
+  /** Every send, in order: what went in it and what came back (for the audit trail). */
+  sends: SendRecord[];
   elapsedMs: number;
+}
+
+export interface SendRecord {
+  requestId: string;
+  campaignIds: string[];
+  attempt: number;
+  /** HTTP status, or undefined when no response came. */
+  status: number | undefined;
+  errorKind: string | undefined;
+  ms: number;
 }

@@ -1,0 +1,40 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Lifecycle } from '../requests/lifecycle.ts';
+import { parseCampaignCommand, USAGE } from './parse.ts';
+
+export interface CampaignCommandDeps {
+  lifecycle: Pick<Lifecycle, 'propose'>;
+  maxCampaignsPerCommand: number;
+  logger: Logger;
+}
+
+/**
+ * `/campaign pause|resume|stop <ids>`. Input errors and help go back in the acknowledgement itself (no extra
+ * call, instant); a valid request is acknowledged at once and then proposed, a refusal sent via response_url.
+ */
+export function createCampaignCommand(deps: CampaignCommandDeps) {
+  const log = deps.logger.child({ module: 'command' });
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const parsed = parseCampaignCommand(command.text ?? '', deps.maxCampaignsPerCommand);
+    if (parsed.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: USAGE });
+      return;
+    }
+    if (parsed.kind === 'error') {
+      log.info({ user: command.user_id, channel: command.channel_id }, 'command refused: bad input');
+      await ack({ response_type: 'ephemeral', text: parsed.message });
+      return;
+    }
+    await ack();
+    const result = await deps.lifecycle.propose({
+      action: parsed.action,
+      campaignIds: parsed.campaignIds,
+      requestedBy: command.user_id,
+      channelId: command.channel_id,
+      source: 'slash_command',
+    });
+    if (!result.ok)
+      await respond({ response_type: 'ephemeral', replace_original: false, text: result.message });
+  };
+}

@@ -1,0 +1,27 @@
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { Click, Outcome } from '../requests/lifecycle.ts';
+import type { SlackPort } from '../slack/port.ts';
+
+export interface DecisionActionDeps {
+  /** `lifecycle.confirm` or `lifecycle.cancel`. */
+  decide: (click: Click) => Promise<Outcome>;
+  slack: Pick<SlackPort, 'postEphemeral'>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/**
+ * A Confirm or Cancel click. Acknowledged at once; the lifecycle decides (single-use, whoever is first) and a
+ * refusal is shown only to the person who clicked.
+ */
+export function createDecisionAction(deps: DecisionActionDeps) {
+  return async ({ ack, body, action }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
+    await ack();
+    const channelId = body.channel?.id ?? body.container?.channel_id;
+    const requestId = action.value ?? '';
+    const result = REQUEST_ID.test(requestId)
+      ? await deps.decide({ requestId, userId: body.user.id })
+      : ({ ok: false, message: 'This button does not carry a request I know.' } as const);
+    if (!result.ok && channelId) await deps.slack.postEphemeral(channelId, body.user.id, result.message);
+  };
+}

@@ -1,0 +1,33 @@
+import { StartupError, startBot } from './bot.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+// The composition root: the only place that reads the environment and starts things.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`${error.message}\nSee .env.example and the configuration table in README.md.`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+try {
+  const bot = await startBot(config, logger);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      bot.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+} catch (error) {
+  const message =
+    error instanceof StartupError ? error.message : `unexpected error: ${(error as Error).message}`;
+  logger.fatal({ err: message }, 'could not start');
+  console.error(`Could not start: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type AccessPolicy, authorize, type UserGroupResolver } from '../auth/policy.ts';
+import type { StatusChangeOptions } from '../moengage/client.ts';
+import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
+import {
+  cancelledMessage,
+  completedMessage,
+  confirmationMessage,
+  crashedMessage,
+  crashReply,
+  expiredMessage,
+  mention,
+  resultReplies,
+  runningMessage,
+  type SlackMessage,
+} from '../slack/messages.ts';
+import { slackDate } from '../slack/mrkdwn.ts';
+import { SlackCallError, type SlackPort } from '../slack/port.ts';
+import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+
+export interface CampaignExecutor {
+  changeCampaignStatus(
+    action: CampaignAction,
+    campaignIds: readonly string[],
+    options?: StatusChangeOptions,
+  ): Promise<StatusChangeReport>;
+}
+
+export interface LifecycleDeps {
+  store: RequestStore;
+  moengage: CampaignExecutor;
+  slack: SlackPort;
+  policy: AccessPolicy;
+  groups: UserGroupResolver;
+  secondApproverActions: readonly string[];
+  ttlMs: number;
+  /** One structured event per step, under module "audit". */
+  logger: Logger;
+  now?: () => number;
+  newId?: () => string;
+}
+
+export interface ProposeInput {
+  action: CampaignAction;
+  campaignIds: string[];
+  requestedBy: string;
+  channelId: string;
+  source: string;
+}
+
+/** What a door tells the person who acted; `ok: false` carries the words of a refusal. */
+export type Outcome<T = undefined> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface Click {
+  requestId: string;
+  userId: string;
+}
+
+/**
+ * The one lifecycle every door uses: authorize → propose (post the confirmation) → decide once (confirm,
+ * cancel or expire) → execute through the throttled MoEngage client → report in the thread and the summary.
+ */
+export function createLifecycle(deps: LifecycleDeps) {
+  const now = deps.now ?? Date.now;
+  const newId = deps.newId ?? randomUUID;
+  const audit = deps.logger.child({ module: 'audit' });
+  const log = deps.logger.child({ module: 'lifecycle' });
+
+  const describe = (r: CampaignActionRequest) => ({
+    requestId: r.id,
+    action: r.action,
+    channel: r.channelId,
+    requestedBy: r.requestedBy,
+    campaignIds: r.campaignIds,
+  });
+
+  /** Message edits are best-effort: a failed edit is logged, never allowed to stop the action. */
+  const update = async (r: CampaignActionRequest, message: SlackMessage) => {
+    if (!r.messageTs) return;
+    try {
+      await deps.slack.updateMessage(r.channelId, r.messageTs, message);
+    } catch (error) {
+      log.warn({ requestId: r.id, err: errorText(error) }, 'could not update the confirmation message');
+    }
+  };
+
+  const check = async (userId: string, channelId: string, step: string, extra: Record<string, unknown>) => {
+    const decision = await authorize({ userId, channelId }, deps.policy, deps.groups);
+    if (!decision.allowed) {
+      audit.info({
+        event: 'denied',
+        step,
+        user: userId,
+        channel: channelId,
+        failed: decision.failed,
+        ...extra,
+      });
+    }
+    return decision;
+  };
+
+  async function propose(input: ProposeInput): Promise<Outcome<CampaignActionRequest>> {
+    const base = { action: input.action, campaignIds: input.campaignIds, source: input.source };
+    const decision = await check(input.requestedBy, input.channelId, 'request', base);
+    if (!decision.allowed) return { ok: false, message: decision.message };
+
+    const createdAt = now();
+    const request: CampaignActionRequest = {
+      id: newId(),
+      ...input,
+      createdAt,
+      expiresAt: createdAt + deps.ttlMs,
+      messageTs: undefined,
+      state: 'pending',
+      decidedBy: undefined,
+      decidedAt: undefined,
+    };
+    await deps.store.create(request);
+    const needsSecond = deps.secondApproverActions.includes(request.action);
+    try {
+      const ts = await deps.slack.postMessage(request.channelId, confirmationMessage(request, needsSecond));
+      await deps.store.setMessageTs(request.id, ts);
+      request.messageTs = ts;
+    } catch (error) {
+      // Without a message nobody can confirm it: retire the request at once.
+      await deps.store.decide(request.id, 'cancelled', 'system', now());
+      const code = error instanceof SlackCallError ? error.code : 'unknown';
+      log.warn({ requestId: request.id, code }, 'could not post the confirmation');
+      return { ok: false, message: postFailureMessage(code) };
+    }
+    audit.info({ event: 'requested', user: input.requestedBy, via: decision.via, ...describe(request) });
+    return { ok: true, value: request };
+  }
+
+  async function confirm(click: Click): Promise<Outcome> {
+    const request = await deps.store.get(click.requestId);
+    if (!request) return { ok: false, message: NOT_FOUND };
+    const decision = await check(click.userId, request.channelId, 'confirm', { requestId: request.id });
+    if (!decision.allowed) return { ok: false, message: decision.message };
+    if (deps.secondApproverActions.includes(request.action) && click.userId === request.requestedBy) {
+      audit.info({
+        event: 'denied',
+        step: 'confirm',
+        failed: 'second_approver',
+        user: click.userId,
+        ...describe(request),
+      });
+      return {
+        ok: false,
+        message: `A ${request.action} needs a second person: someone other than you (the requester) must confirm it.`,
+      };
+    }
+    const result = await deps.store.decide(request.id, 'confirmed', click.userId, now());
+    if (!result.ok) return refusal(result);
+    const confirmed = result.request;
+    audit.info({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
+    await update(confirmed, runningMessage(confirmed));
+    await execute(confirmed);
+    return { ok: true, value: undefined };
+  }
+
+  async function execute(request: CampaignActionRequest): Promise<void> {
+    let report: StatusChangeReport;
+    try {
+      report = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds);
+    } catch (error) {
+      // The client reports every failure per id; reaching here is a bug. Say so where people look.
+      log.error({ requestId: request.id, err: errorText(error) }, 'execution crashed');
+      audit.info({ event: 'completed', outcome: 'crashed', ...describe(request) });
+      await postThread(request, crashReply(error));
+      await update(request, crashedMessage(request));
+      return;
+    }
+    for (const send of report.sends) {
+      const { requestId: moengageRequestId, ...rest } = send;
+      audit.info({
+        event: 'executed',
+        requestId: request.id,
+        action: request.action,
+        moengageRequestId,
+        ...rest,
+      });
+    }
+    for (const reply of resultReplies(report)) await postThread(request, reply);
+    await update(request, completedMessage(request, report));
+    audit.info({
+      event: 'completed',
+      ...describe(request),
+      applied: report.applied,
+      failed: report.failed,
+      moengageRequests: report.requests,
+      elapsedMs: report.elapsedMs,
+    });
+  }
+
+  async function postThread(request: CampaignActionRequest, message: SlackMessage) {
+    try {
+      await deps.slack.postMessage(request.channelId, message, request.messageTs);
+    } catch (error) {
+      // The outcome is still in the audit log and the parent message's summary.
+      log.error({ requestId: request.id, err: errorText(error) }, 'could not post results in the thread');
+    }
+  }
+
+  async function cancel(click: Click): Promise<Outcome> {
+    const request = await deps.store.get(click.requestId);
+    if (!request) return { ok: false, message: NOT_FOUND };
+    const decision = await check(click.userId, request.channelId, 'cancel', { requestId: request.id });
+    if (!decision.allowed) return { ok: false, message: decision.message };
+    const result = await deps.store.decide(request.id, 'cancelled', click.userId, now());
+    if (!result.ok) return refusal(result);
+    audit.info({ event: 'cancelled', user: click.userId, ...describe(result.request) });
+    await update(result.request, cancelledMessage(result.request));
+    return { ok: true, value: undefined };
+  }
+
+  /** Expires every pending request whose time is up; each is expired, and its message edited, exactly once. */
+  async function expireDue(): Promise<number> {
+    let expired = 0;
+    for (const due of await deps.store.dueForExpiry(now())) {
+      const result = await deps.store.decide(due.id, 'expired', 'system', now());
+      if (!result.ok) continue;
+      expired += 1;
+      audit.info({ event: 'expired', ...describe(result.request) });
+      await update(result.request, expiredMessage(result.request));
+    }
+    return expired;
+  }
+
+  function refusal(result: Exclude<DecideResult, { ok: true }>): Outcome {
+    if (result.reason === 'not_found') return { ok: false, message: NOT_FOUND };
+    const r = result.request;
+    if (result.reason === 'expired' || result.reason === 'not_due' || r.state === 'expired') {
+      // Edit the message now rather than wait for the sweep.
+      void expireDue();
+      return {
+        ok: false,
+        message: `This request expired at ${slackDate(r.expiresAt, '{time}')}; nothing was changed. Run the command again if it is still needed.`,
+      };
+    }
+    const by = mention(r.decidedBy ?? '');
+    const when = r.decidedAt ? ` at ${slackDate(r.decidedAt, '{time}')}` : '';
+    return { ok: false, message: `This request was already ${r.state} by ${by}${when}.` };
+  }
+
+  return { propose, confirm, cancel, expireDue };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+const NOT_FOUND =
+  'I have no record of this request (it may predate a restart). Run the command again if it is still needed.';
+
+function postFailureMessage(code: string): string {
+  if (code === 'not_in_channel' || code === 'channel_not_found') {
+    return 'I am not in this channel, so I cannot post the confirmation. Invite me with `/invite @campaign-bot` and run the command again.';
+  }
+  return `Slack refused the confirmation message (${code}), so nothing was requested. Try again in a moment.`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,46 @@
+import { type CampaignActionRequest, decideTransition, type RequestStore } from './model.ts';
+
+/**
+ * The embedded, single-process store. Each method runs without an await between its read and its write, so
+ * `decide` is atomic on Node's one thread. Decided requests are kept for `retainMs` so late clicks still get a
+ * precise answer ("already confirmed by …"), then dropped.
+ */
+export function createMemoryStore(options: { retainMs?: number; now?: () => number } = {}): RequestStore {
+  const retainMs = options.retainMs ?? 24 * 3_600_000;
+  const now = options.now ?? Date.now;
+  const requests = new Map<string, CampaignActionRequest>();
+
+  const prune = () => {
+    const cutoff = now() - retainMs;
+    for (const [id, r] of requests)
+      if (r.state !== 'pending' && (r.decidedAt ?? 0) < cutoff) requests.delete(id);
+  };
+
+  return {
+    async create(request) {
+      prune();
+      if (requests.has(request.id)) throw new Error(`request ${request.id} already exists`);
+      requests.set(request.id, { ...request });
+    },
+    async get(id) {
+      const r = requests.get(id);
+      return r ? { ...r } : undefined;
+    },
+    async setMessageTs(id, ts) {
+      const r = requests.get(id);
+      if (r) r.messageTs = ts;
+    },
+    async decide(id, to, by, at) {
+      const current = requests.get(id);
+      if (!current) return { ok: false, reason: 'not_found' };
+      const result = decideTransition(current, to, by, at);
+      if (result.ok) requests.set(id, result.request);
+      return result.ok ? { ok: true, request: { ...result.request } } : result;
+    },
+    async dueForExpiry(at) {
+      return [...requests.values()]
+        .filter((r) => r.state === 'pending' && r.expiresAt <= at)
+        .map((r) => ({ ...r }));
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
+import type { CampaignActionRequest } from '../requests/model.ts';
+import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
+
+/** Block Kit builders: plain data in, plain data out. Every id and message from outside is escaped. */
+
+export const CONFIRM_ACTION_ID = 'campaign_confirm';
+export const CANCEL_ACTION_ID = 'campaign_cancel';
+
+// Slack limits (field notes): a section's text ≤ 3,000 chars, ≤ 50 blocks, and about 13,200 chars of blocks in
+// all per message before `msg_blocks_too_long`. Stay well inside.
+const SECTION_CHARS = 2_900;
+const MESSAGE_CHARS = 11_000;
+const MESSAGE_BLOCKS = 40;
+
+export type Block = Record<string, unknown>;
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+const VERB: Record<CampaignAction, { base: string; past: string; icon: string }> = {
+  PAUSE: { base: 'Pause', past: 'paused', icon: ':double_vertical_bar:' },
+  RESUME: { base: 'Resume', past: 'resumed', icon: ':arrow_forward:' },
+  STOP: { base: 'Stop', past: 'stopped', icon: ':octagonal_sign:' },
+};
+
+/** A Slack user mention, only for something shaped like a user id; anything else is shown as escaped text. */
+export function mention(userId: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : quoteUserText(userId, 40);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function section(text: string): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+function context(text: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
+}
+
+/** Packs lines into sections of at most SECTION_CHARS (a single over-long line is cut). */
+export function packLines(lines: readonly string[], max = SECTION_CHARS): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const raw of lines) {
+    const line = raw.length > max ? `${raw.slice(0, max - 1)}…` : raw;
+    if (current && current.length + 1 + line.length > max) {
+      out.push(current);
+      current = line;
+    } else {
+      current = current ? `${current}\n${line}` : line;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+function title(request: CampaignActionRequest): string {
+  const v = VERB[request.action];
+  return `${v.icon} *${v.base} ${plural(request.campaignIds.length, 'MoEngage campaign')}*`;
+}
+
+function idBlocks(request: CampaignActionRequest): Block[] {
+  const ids = request.campaignIds.map((id) => `\`${escapeMrkdwn(id)}\``);
+  return packLines([ids.join('  ')].flatMap((l) => splitWords(l))).map(section);
+}
+
+/** Long id lists wrap into several sections at word boundaries. */
+function splitWords(line: string): string[] {
+  if (line.length <= SECTION_CHARS) return [line];
+  const words = line.split('  ');
+  return packLines(words, SECTION_CHARS).map((s) => s.replace(/\n/g, '  '));
+}
+
+export function confirmationMessage(
+  request: CampaignActionRequest,
+  needsSecondPerson: boolean,
+): SlackMessage {
+  const v = VERB[request.action];
+  const n = request.campaignIds.length;
+  const confirmButton: Block = {
+    type: 'button',
+    action_id: CONFIRM_ACTION_ID,
+    text: { type: 'plain_text', text: 'Confirm' },
+    value: request.id,
+    style: request.action === 'STOP' ? 'danger' : 'primary',
+  };
+  if (request.action === 'STOP') {
+    confirmButton.confirm = {
+      title: { type: 'plain_text', text: `Stop ${plural(n, 'campaign')}?` },
+      text: {
+        type: 'mrkdwn',
+        text: 'Stopping cancels a scheduled campaign for good: it cannot be resumed. Stop them now?',
+      },
+      confirm: { type: 'plain_text', text: 'Stop them' },
+      deny: { type: 'plain_text', text: 'Go back' },
+      style: 'danger',
+    };
+  }
+  const who = `Requested by ${mention(request.requestedBy)} · expires ${slackDate(request.expiresAt, '{time}')}`;
+  const rule = needsSecondPerson ? ' · *needs a second person*: the requester cannot confirm it' : '';
+  return {
+    text: `${v.base} ${plural(n, 'MoEngage campaign')}? Requested by ${mention(request.requestedBy)}. Confirm or cancel.`,
+    blocks: [
+      section(`${title(request)}?`),
+      ...idBlocks(request),
+      context(`${who}${rule}`),
+      {
+        type: 'actions',
+        block_id: `campaign_request:${request.id}`,
+        elements: [
+          confirmButton,
+          {
+            type: 'button',
+            action_id: CANCEL_ACTION_ID,
+            text: { type: 'plain_text', text: 'Cancel' },
+            value: request.id,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The confirmation, buttons gone, with a status line in their place. */
+function decided(request: CampaignActionRequest, status: string, fallback: string): SlackMessage {
+  return {
+    text: `${VERB[request.action].base} ${plural(request.campaignIds.length, 'MoEngage campaign')}: ${fallback}`,
+    blocks: [
+      section(title(request)),
+      ...idBlocks(request),
+      context(`Requested by ${mention(request.requestedBy)} · ${status}`),
+    ],
+  };
+}
+
+export function runningMessage(request: CampaignActionRequest): SlackMessage {
+  const by = mention(request.decidedBy ?? '');
+  return decided(
+    request,
+    `:hourglass_flowing_sand: confirmed by ${by}, running…`,
+    `confirmed by ${by}, running`,
+  );
+}
+
+export function cancelledMessage(request: CampaignActionRequest): SlackMessage {
+  const by = mention(request.decidedBy ?? '');
+  return decided(request, `:no_entry_sign: cancelled by ${by}; nothing was changed`, `cancelled by ${by}`);
+}
+
+export function expiredMessage(request: CampaignActionRequest): SlackMessage {
+  const at = slackDate(request.expiresAt, '{time}');
+  return decided(
+    request,
+    `:hourglass: expired at ${at} without confirmation; nothing was changed`,
+    'expired',
+  );
+}
+
+export function summaryText(report: StatusChangeReport): string {
+  const v = VERB[report.action];
+  const parts = [`${report.applied} ${v.past}`];
+  if (report.failed > 0) parts.push(`${report.failed} failed`);
+  return parts.join(', ');
+}
+
+export function completedMessage(request: CampaignActionRequest, report: StatusChangeReport): SlackMessage {
+  const icon = report.failed === 0 ? ':white_check_mark:' : report.applied === 0 ? ':x:' : ':warning:';
+  const summary = summaryText(report);
+  const by = mention(request.decidedBy ?? '');
+  return decided(request, `${icon} *${summary}* · confirmed by ${by} · details in the thread`, summary);
+}
+
+export function crashedMessage(request: CampaignActionRequest): SlackMessage {
+  return decided(
+    request,
+    ':x: the run failed before every campaign got a result; see the thread',
+    'run failed',
+  );
+}
+
+function outcomeLine(action: CampaignAction, o: CampaignOutcome): string {
+  const id = `\`${escapeMrkdwn(o.campaignId)}\``;
+  if (o.status === 'applied') return `:white_check_mark: ${id} ${VERB[action].past}`;
+  return `:x: ${id} failed: ${quoteUserText(o.error.message, 400)}`;
+}
+
+/**
+ * The per-campaign results for the thread: failures first (they need attention), then the applied ones,
+ * split over as many replies as Slack's size limits need. Every id appears exactly once.
+ */
+export function resultReplies(report: StatusChangeReport): SlackMessage[] {
+  const failed = report.outcomes.filter((o) => o.status === 'failed');
+  const applied = report.outcomes.filter((o) => o.status === 'applied');
+  const lines = [...failed, ...applied].map((o) => outcomeLine(report.action, o));
+  const sections = packLines(lines);
+  const replies: SlackMessage[] = [];
+  let blocks: Block[] = [];
+  let chars = 0;
+  for (const text of sections) {
+    if (blocks.length > 0 && (blocks.length + 1 > MESSAGE_BLOCKS || chars + text.length > MESSAGE_CHARS)) {
+      replies.push({ text: '', blocks });
+      blocks = [];
+      chars = 0;
+    }
+    blocks.push(section(text));
+    chars += text.length;
+  }
+  if (blocks.length > 0) replies.push({ text: '', blocks });
+  const summary = `Results: ${summaryText(report)} (${plural(report.requests, 'MoEngage request')}, ${(report.elapsedMs / 1000).toFixed(1)} s)`;
+  return replies.map((r, i) => ({
+    text: replies.length === 1 ? summary : `${summary} — part ${i + 1} of ${replies.length}`,
+    blocks: i === 0 ? [context(summary), ...r.blocks] : r.blocks,
+  }));
+}
+
+export function crashReply(error: unknown): SlackMessage {
+  const text = `:x: Something went wrong while running this request; some campaigns may not have a result. (${quoteUserText(String((error as Error)?.message ?? error), 200)}) Check MoEngage before retrying.`;
+  return { text, blocks: [section(text)] };
+}

@@ -1,0 +1,25 @@
+import type { SlackMessage } from './messages.ts';
+
+/**
+ * The Slack Web API calls the lifecycle makes, behind an interface so the lifecycle never sees Bolt. The
+ * implementation over @slack/web-api is in ./web-port.ts.
+ */
+export interface SlackPort {
+  /** Posts into a channel (or a thread) and returns the new message's ts. Throws SlackCallError. */
+  postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
+  updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  postEphemeral(channel: string, user: string, text: string): Promise<void>;
+  groupMembers(groupId: string): Promise<readonly string[]>;
+}
+
+/** A Slack Web API call that failed; `code` is Slack's error string (e.g. `not_in_channel`). */
+export class SlackCallError extends Error {
+  readonly code: string;
+  readonly method: string;
+  constructor(method: string, code: string, options?: { cause?: unknown }) {
+    super(`Slack ${method} failed: ${code}`, options);
+    this.name = 'SlackCallError';
+    this.method = method;
+    this.code = code;
+  }
+}

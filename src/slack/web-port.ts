@@ -1,0 +1,48 @@
+import type { webApi } from '@slack/bolt';
+import { SlackCallError, type SlackPort } from './port.ts';
+
+type WebClient = webApi.WebClient;
+
+/** SlackPort over @slack/web-api. Slack's error codes come back as SlackCallError; nothing else leaks out. */
+export function webClientPort(client: WebClient): SlackPort {
+  return {
+    async postMessage(channel, message, threadTs) {
+      const res = await call('chat.postMessage', () =>
+        client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks as never,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+      if (!res.ts) throw new SlackCallError('chat.postMessage', 'no_ts_returned');
+      return res.ts;
+    },
+    async updateMessage(channel, ts, message) {
+      await call('chat.update', () =>
+        client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never }),
+      );
+    },
+    async postEphemeral(channel, user, text) {
+      await call('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text }));
+    },
+    async groupMembers(groupId) {
+      const res = await call('usergroups.users.list', () =>
+        client.usergroups.users.list({ usergroup: groupId }),
+      );
+      return res.users ?? [];
+    },
+  };
+}
+
+async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const e = error as { code?: string; data?: { error?: string } };
+    // Only Slack's error string travels on: the raw error holds request options we never want logged.
+    throw new SlackCallError(method, e.data?.error ?? e.code ?? 'request_failed');
+  }
+}
