@@ -1,0 +1,123 @@
+import { startBot } from '../../src/bot.ts';
+import { loadConfig } from '../../src/config.ts';
+import { MoEngageClient } from '../../src/moengage/client.ts';
+import { retryPolicies } from '../../src/moengage/retry-policy.ts';
+import type { RequestStore } from '../../src/requests/model.ts';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import { type SimMessage, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
+
+export const BOT_TOKEN = 'xoxb-test-0000-bot-token-abcdef';
+export const SIGNING_SECRET = 'test-signing-secret-8f7e6d5c4b3a';
+export const CHANNEL = 'CINCIDENT';
+
+/** The fleet every flow test starts with. */
+export function testFleet() {
+  return [
+    ...seedCampaigns({ count: 30 }),
+    ...seedCampaigns({ count: 3, prefix: 'once_', type: 'ONE_TIME', status: 'SCHEDULED', channel: 'EMAIL' }),
+  ];
+}
+
+/**
+ * The real bot (Bolt's HTTP receiver, signature checks and all) on a free port, against a Slack simulator and
+ * a MoEngage simulator. Alice and Bob are allowed directly, Carol through the SONCALL user group; Eve is not.
+ */
+export async function startHarness(env: Record<string, string> = {}, options: { store?: RequestStore } = {}) {
+  const moengage = await startSim({ campaigns: testFleet() });
+  const slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
+    userGroups: { SONCALL: ['UCAROL', 'UDAVE'] },
+  });
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slack.url}/api/`,
+    PORT: '0',
+    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
+    MOENGAGE_API_KEY: API_KEY,
+    MOENGAGE_BASE_URL: moengage.url,
+    ALLOWED_USER_IDS: 'UALICE,UBOB,SONCALL',
+    ALLOWED_CHANNEL_IDS: `${CHANNEL},CPRIVATE`,
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const log = memoryLogger('debug');
+  const client = new MoEngageClient({
+    baseUrl: config.moengage.baseUrl,
+    workspaceId: config.moengage.workspaceId,
+    apiKey: config.moengage.apiKey,
+    logger: log.logger,
+    retryPolicy: retryPolicies.fast,
+  });
+  const bot = await startBot(config, log.logger, {
+    moengage: client,
+    slackRetries: 0,
+    expirySweepMs: 100,
+    host: '127.0.0.1',
+    ...(options.store ? { store: options.store } : {}),
+  });
+  const url = `http://127.0.0.1:${bot.port}/slack/events`;
+
+  const command = (userId: string, text: string, channelId = CHANNEL) =>
+    slack.slashCommand(url, { userId, channelId, text });
+  const click = (userId: string, message: SimMessage, actionId: 'campaign_confirm' | 'campaign_cancel') => {
+    const value = buttonValue(message, actionId);
+    return slack.clickButton(url, {
+      userId,
+      channelId: message.channel,
+      messageTs: message.ts,
+      actionId,
+      value,
+    });
+  };
+  /** The newest top-level message the bot posted in a channel, once there is one. */
+  const latestMessage = (channel = CHANNEL) => slack.waitFor(() => slack.messages(channel).at(-1));
+  const auditEvents = () => log.lines().filter((l) => l.module === 'audit');
+
+  return {
+    slack,
+    moengage,
+    bot,
+    url,
+    log,
+    config,
+    command,
+    click,
+    latestMessage,
+    auditEvents,
+    async stop() {
+      await bot.stop();
+      await client.close();
+      await slack.close();
+      await moengage.close();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** The button's value as first posted (the live message loses its buttons once decided). */
+export function buttonValue(message: SimMessage, actionId: string): string {
+  for (const block of message.versions[0]?.blocks ?? message.blocks ?? []) {
+    for (const el of (block.elements as { action_id?: string; value?: string }[] | undefined) ?? []) {
+      if (el.action_id === actionId && el.value) return el.value;
+    }
+  }
+  throw new Error(`message ${message.ts} has no ${actionId} button`);
+}
+
+export function hasButtons(message: SimMessage): boolean {
+  return (message.blocks ?? []).some((b) => b.type === 'actions');
+}
+
+export function messageText(message: Pick<SimMessage, 'text' | 'blocks'>): string {
+  return `${message.text ?? ''}\n${JSON.stringify(message.blocks ?? [])}`;
+}
+
+/** The text of an acknowledgement's JSON body (help and input errors come back in the ack itself). */
+export function ackText(res: { json?: unknown }): string {
+  return (res.json as { text?: string } | undefined)?.text ?? '';
+}
