@@ -3,21 +3,26 @@ import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
 
-/** Every Slack surface the bot registers. A test checks this list against manifest.yml, both ways. */
-export const SLACK_SURFACES = {
-  commands: ['/campaign'],
-  actions: [CONFIRM_ACTION_ID, CANCEL_ACTION_ID],
-} as const;
-
 export interface Listeners {
   campaignCommand: ReturnType<typeof createCampaignCommand>;
   confirm: ReturnType<typeof createDecisionAction>;
   cancel: ReturnType<typeof createDecisionAction>;
 }
 
+/** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
+export const COMMANDS = { '/campaign': 'campaignCommand' } as const satisfies Record<string, keyof Listeners>;
+export const BUTTON_ACTIONS = {
+  [CONFIRM_ACTION_ID]: 'confirm',
+  [CANCEL_ACTION_ID]: 'cancel',
+} as const satisfies Record<string, keyof Listeners>;
+
+/** The part of Bolt's App the registration uses (so a test can record what gets registered). */
+export type Registrar = Pick<App, 'command' | 'action'>;
+
 /** The registration file: ids to handlers, nothing else. */
-export function registerListeners(app: App, listeners: Listeners): void {
-  app.command('/campaign', listeners.campaignCommand);
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: CONFIRM_ACTION_ID }, listeners.confirm);
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: CANCEL_ACTION_ID }, listeners.cancel);
+export function registerListeners(app: Registrar, listeners: Listeners): void {
+  for (const [command, key] of Object.entries(COMMANDS)) app.command(command, listeners[key]);
+  for (const [actionId, key] of Object.entries(BUTTON_ACTIONS)) {
+    app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, listeners[key]);
+  }
 }

@@ -12,6 +12,18 @@ export interface SlackPort {
   groupMembers(groupId: string): Promise<readonly string[]>;
 }
 
+/**
+ * The bot scope each Web API method the bot calls needs (auth.test needs none). manifest.yml must declare
+ * exactly these plus `commands`; a test checks both, and the flow tests check no other method is called.
+ */
+export const SCOPES_BY_METHOD: Record<string, string | undefined> = {
+  'auth.test': undefined,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'usergroups.users.list': 'usergroups:read',
+};
+
 /** A Slack Web API call that failed; `code` is Slack's error string (e.g. `not_in_channel`). */
 export class SlackCallError extends Error {
   readonly code: string;

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
 import {
   ackText,
   buttonValue,
@@ -14,6 +15,8 @@ import {
 let h: Harness;
 afterEach(async () => {
   expect(h.slack.unexpected).toEqual([]);
+  // Every Web API method the bot called has its scope accounted for in manifest.yml (see manifest.test.ts).
+  for (const call of h.slack.calls) expect(Object.keys(SCOPES_BY_METHOD)).toContain(call.method);
   await h.stop();
 });
 
