@@ -112,18 +112,21 @@ export function parseErrorBody(status: number, raw: string): ParsedErrorBody {
   const err = parsed.data.error;
   const details = (err.details ?? []).map((d) => {
     const detail = detailSchema.safeParse(d);
-    return detail.success
-      ? [detail.data.target, detail.data.message].map(text).filter(Boolean).join(': ')
-      : text(d);
+    if (!detail.success) return { target: '', message: text(d) };
+    return { target: text(detail.data.target), message: text(detail.data.message) };
   });
   const head = text(err.message) || `HTTP ${status}`;
-  // "Authentication required" alone helps nobody; the detail says which credential was wrong.
-  const specific = details.filter((d) => d && !head.includes(d));
+  // "Authentication required" alone helps nobody; the detail says which credential was wrong. A detail that
+  // only repeats the message (the documented 400 does) adds nothing.
+  const specific = details
+    .filter((d) => d.message && !head.includes(d.message))
+    .map((d) => (d.target && !d.message.includes(d.target) ? `${d.target}: ${d.message}` : d.message));
   const message = specific.length > 0 ? `${head} (${specific.join('; ')})` : head;
+  const detailText = [head, text(err.target), ...details.map((d) => `${d.target}: ${d.message}`)].join('\n');
   return {
     code: text(err.code) || undefined,
     message: message.slice(0, 1_000),
-    detailText: [head, text(err.target), ...details].join('\n'),
+    detailText,
   };
 }
 

@@ -178,7 +178,7 @@ describe('MoEngage client against the simulator', () => {
     expect(sim.statusRequests()).toHaveLength(1);
     const first = report.outcomes[0];
     expect(first?.status === 'failed' && first.error.message).toMatch(
-      /MoEngage 401: Authentication required \(APP_SECRET_KEY: Invalid APP_SECRET_KEY is provided\.\)/,
+      /MoEngage 401: Authentication required \(Invalid APP_SECRET_KEY is provided\.\)/,
     );
     expect(report.outcomes.every((o) => o.status === 'failed' && o.error.kind === 'unauthorized')).toBe(true);
   });

@@ -9,7 +9,7 @@ describe('parseErrorBody', () => {
       '{"error":{"code":"400 Bad Request","message":"request_id key is mandatory field","target":"request_id","details":[{"target":"request_id","message":"request_id key is mandatory field"}],"request_id":"11"}}';
     expect(parseErrorBody(400, body)).toMatchObject({
       code: '400 Bad Request',
-      message: 'request_id key is mandatory field (request_id: request_id key is mandatory field)',
+      message: 'request_id key is mandatory field',
     });
   });
 

@@ -1,0 +1,180 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startBot } from '../bot.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { demoFleet } from './campaigns.ts';
+import { startMoEngageSim } from './moengage-sim.ts';
+import { renderBlocks, setDisplayNames } from './render.ts';
+import { type SimMessage, startSlackSim } from './slack-sim.ts';
+
+/**
+ * `npm run demo`: the real bot, no credentials, against the Slack and MoEngage simulators, playing a short
+ * incident and printing what people in Slack see and what MoEngage receives.
+ */
+const CHANNEL = 'CINCIDENT';
+const people = {
+  UALICE: 'alice (on call)',
+  UBOB: 'bob',
+  UCAROL: 'carol (#oncall group)',
+  UEVE: 'eve (intern)',
+};
+setDisplayNames(
+  Object.fromEntries(Object.entries(people).map(([id, name]) => [id, name.split(' ')[0] ?? id])),
+);
+const secret = 'demo-signing-secret-not-a-real-one';
+const botToken = 'xoxb-demo-not-a-real-token';
+
+const moengage = await startMoEngageSim({
+  workspaceId: 'DEMOWORKSPACE',
+  apiKey: 'demo-api-key',
+  campaigns: demoFleet(),
+});
+const slack = await startSlackSim({
+  botToken,
+  signingSecret: secret,
+  memberChannels: [CHANNEL],
+  userGroups: { SONCALL: ['UCAROL'] },
+});
+const logDir = mkdtempSync(join(tmpdir(), 'campaign-bot-demo-'));
+const logFile = join(logDir, 'bot.log');
+const logger = createLogger('info', pino.destination({ dest: logFile, sync: true }));
+const config = loadConfig({
+  SLACK_BOT_TOKEN: botToken,
+  SLACK_SIGNING_SECRET: secret,
+  SLACK_API_URL: `${slack.url}/api/`,
+  PORT: '0',
+  MOENGAGE_WORKSPACE_ID: 'DEMOWORKSPACE',
+  MOENGAGE_API_KEY: 'demo-api-key',
+  MOENGAGE_BASE_URL: moengage.url,
+  ALLOWED_USER_IDS: 'UALICE,UBOB,SONCALL',
+  ALLOWED_CHANNEL_IDS: CHANNEL,
+});
+const bot = await startBot(config, logger, { slackRetries: 0, host: '127.0.0.1' });
+const url = `http://127.0.0.1:${bot.port}/slack/events`;
+const t0 = Date.now();
+
+const say = (line = '') => console.log(line);
+const heading = (text: string) =>
+  say(`\n\x1b[1m── ${text} ${'─'.repeat(Math.max(0, 70 - text.length))}\x1b[0m`);
+const indent = (lines: string[], prefix = '   │ ') => {
+  for (const l of lines) say(`${prefix}${l}`);
+};
+const name = (id: string) => people[id as keyof typeof people] ?? id;
+
+async function type(userId: string, text: string) {
+  say(`\n💬 ${name(userId)} types:  /campaign ${text}`);
+  const before = slack.messages(CHANNEL).length;
+  const responsesBefore = slack.responses.length;
+  const ack = await slack.slashCommand(url, { userId, channelId: CHANNEL, text });
+  say(`   (Slack got the bot's acknowledgement in ${ack.ms.toFixed(1)} ms)`);
+  const outcome = await slack.waitFor(() =>
+    slack.messages(CHANNEL).length > before
+      ? { posted: slack.messages(CHANNEL).at(-1) as SimMessage }
+      : slack.responses.length > responsesBefore
+        ? { refused: slack.responses.at(-1)?.body as { text: string } }
+        : (ack.json as { text?: string } | undefined)?.text
+          ? { refused: ack.json as { text: string } }
+          : undefined,
+  );
+  if ('refused' in outcome) {
+    say(`   only ${name(userId)} sees:`);
+    indent(renderBlocks(undefined, outcome.refused?.text ?? ''));
+    return undefined;
+  }
+  say('   the bot posts in #incident:');
+  indent(renderBlocks(outcome.posted.blocks, outcome.posted.text));
+  return outcome.posted;
+}
+
+async function click(userId: string, message: SimMessage, button: 'Confirm' | 'Cancel') {
+  const actionId = button === 'Confirm' ? 'campaign_confirm' : 'campaign_cancel';
+  const first = message.versions[0]?.blocks ?? [];
+  const value = first
+    .flatMap((b) => (b.elements as { action_id?: string; value?: string }[] | undefined) ?? [])
+    .find((e) => e.action_id === actionId)?.value;
+  say(`\n🖱  ${name(userId)} clicks [ ${button} ]`);
+  const ephemeralsBefore = slack.ephemerals(userId).length;
+  const versionsBefore = slack.message(CHANNEL, message.ts)?.versions.length ?? 0;
+  await slack.clickButton(url, {
+    userId,
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId,
+    value: value ?? '',
+  });
+  const result = await slack.waitFor(() => {
+    const eph = slack.ephemerals(userId)[ephemeralsBefore];
+    if (eph) return { refused: eph.text ?? '' };
+    const m = slack.message(CHANNEL, message.ts);
+    return m && m.versions.length > versionsBefore ? { updated: m } : undefined;
+  });
+  if ('refused' in result) {
+    say(`   only ${name(userId)} sees:`);
+    indent(renderBlocks(undefined, result.refused));
+  }
+}
+
+async function finish(message: SimMessage) {
+  const done = await slack.waitFor(() => {
+    const m = slack.message(CHANNEL, message.ts);
+    const text = JSON.stringify(m?.blocks ?? []);
+    return m && /details in the thread|cancelled by|expired/.test(text) && m;
+  }, 120_000);
+  say('   the message now reads:');
+  indent(renderBlocks(done.blocks, done.text));
+  const thread = slack.thread(CHANNEL, message.ts);
+  if (thread.length > 0) {
+    say('   and in its thread the bot replies:');
+    for (const reply of thread) indent(renderBlocks(reply.blocks, reply.text), '   │   ↳ ');
+  }
+}
+
+function moengageLog(since: number) {
+  const rows = moengage.statusRequests().slice(since);
+  say(`\n📡 MoEngage received ${rows.length} request${rows.length === 1 ? '' : 's'}:`);
+  for (const r of rows) {
+    const at = ((r.at - t0) / 1000).toFixed(2).padStart(6);
+    say(
+      `   +${at}s  ${r.action} ${String(r.campaignIds?.length ?? 0).padStart(2)} ids  request_id ${r.requestId?.slice(0, 8)}…  → ${r.status} ${r.outcome}`,
+    );
+  }
+}
+
+try {
+  heading('1. Someone outside the allowlist tries');
+  await type('UEVE', 'pause promo_001');
+
+  heading('2. Alice pauses 25 misfiring promos; Bob confirms');
+  const ids = Array.from({ length: 25 }, (_, i) => `promo_${String(i + 1).padStart(3, '0')}`);
+  const pause = await type('UALICE', `pause ${ids.join(' ')}`);
+  if (pause) {
+    const seen = moengage.statusRequests().length;
+    await click('UBOB', pause, 'Confirm');
+    await finish(pause);
+    moengageLog(seen);
+  }
+
+  heading('3. Alice stops three scheduled blasts; a STOP needs a second person');
+  const stop = await type('UALICE', 'stop blast_001 blast_002 sent_001');
+  if (stop) {
+    await click('UALICE', stop, 'Confirm');
+    const seen = moengage.statusRequests().length;
+    await click('UCAROL', stop, 'Confirm');
+    await finish(stop);
+    moengageLog(seen);
+    say('\n   (sent_001 is a one-time campaign already running: MoEngage refuses to stop it, and the');
+    say('    bot split it out so the other two still stopped.)');
+  }
+
+  heading('4. A late double click changes nothing');
+  if (pause) await click('UCAROL', pause, 'Confirm');
+
+  say(`\nAudit trail and request logs (JSON, secrets redacted): ${logFile}`);
+} finally {
+  await bot.stop();
+  await slack.close();
+  await moengage.close();
+}
