@@ -25,48 +25,48 @@ const positiveInt = (fallback: number, max: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const schema = z
-  .object({
-    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
-    SLACK_SIGNING_SECRET: optional(z.string().min(8)),
-    SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
-    SLACK_API_URL: optional(httpUrl).transform((v) => withTrailingSlash(v ?? 'https://slack.com/api/')),
-    PORT: optional(z.coerce.number().int().min(0).max(65535)).transform((v) => v ?? 3000),
-    MOENGAGE_WORKSPACE_ID: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'must be the workspace (app) id'),
-    MOENGAGE_API_KEY: z.string().min(8, 'must be the API key from the MoEngage dashboard'),
-    MOENGAGE_DATA_CENTER: optional(z.enum(DATA_CENTERS)),
-    MOENGAGE_BASE_URL: optional(httpUrl),
-    ALLOWED_USER_IDS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
-    ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id (C…, G…, D…)'),
-    SECOND_APPROVER_ACTIONS: optional(z.string())
-      .transform((v) =>
-        (v ?? 'STOP')
-          .split(',')
-          .map((s) => s.trim().toUpperCase())
-          .filter((s) => s !== '' && s !== 'NONE'),
-      )
-      .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
-    CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
-    MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
-    REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
-    LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
-    if (!env.MOENGAGE_DATA_CENTER && !env.MOENGAGE_BASE_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MOENGAGE_DATA_CENTER'],
-        message: `set it to one of ${DATA_CENTERS.join(', ')} (or set MOENGAGE_BASE_URL)`,
-      });
-    }
-  });
+const schema = z.object({
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8)),
+  SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
+  SLACK_API_URL: optional(httpUrl).transform((v) => withTrailingSlash(v ?? 'https://slack.com/api/')),
+  PORT: optional(z.coerce.number().int().min(0).max(65535)).transform((v) => v ?? 3000),
+  MOENGAGE_WORKSPACE_ID: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'must be the workspace (app) id'),
+  MOENGAGE_API_KEY: z.string().min(8, 'must be the API key from the MoEngage dashboard'),
+  MOENGAGE_DATA_CENTER: optional(z.enum(DATA_CENTERS)),
+  MOENGAGE_BASE_URL: optional(httpUrl),
+  ALLOWED_USER_IDS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
+  ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id (C…, G…, D…)'),
+  SECOND_APPROVER_ACTIONS: optional(z.string())
+    .transform((v) =>
+      (v ?? 'STOP')
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter((s) => s !== '' && s !== 'NONE'),
+    )
+    .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
+  CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
+  MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
+  REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
+});
+
+/** Rules across variables, checked on the raw environment so they are reported even when others fail too. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const problems: string[] = [];
+  if (!set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  if (!set('MOENGAGE_DATA_CENTER') && !set('MOENGAGE_BASE_URL')) {
+    problems.push(
+      `MOENGAGE_DATA_CENTER: set it to one of ${DATA_CENTERS.join(', ')} (or set MOENGAGE_BASE_URL)`,
+    );
+  }
+  return problems;
+}
 
 function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
@@ -106,14 +106,17 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    // Issue messages come from our own schema text only; `input` (the value) is never printed.
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
-      const missing = issue.code === 'invalid_type' && issue.input === undefined;
-      return `${name}: ${missing ? 'is required' : issue.message}`;
-    });
-    throw new ConfigError([...new Set(problems)]);
+  // Issue messages come from our own schema text only; `input` (the value) is never printed.
+  const problems = (parsed.error?.issues ?? []).map((issue) => {
+    const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    return `${name}: ${missing ? 'is required' : issue.message}`;
+  });
+  problems.push(...crossFieldProblems(env));
+  if (!parsed.success || problems.length > 0) {
+    const order = Object.keys(schema.shape);
+    const rank = (p: string) => order.indexOf(p.split(':')[0] ?? '');
+    throw new ConfigError([...new Set(problems)].sort((x, y) => rank(x) - rank(y)));
   }
   const e = parsed.data;
   return Object.freeze({

@@ -74,8 +74,10 @@ describe('loadConfig', () => {
   it('reports every missing variable at once, by name', () => {
     expect(problemsOf({})).toEqual([
       'SLACK_BOT_TOKEN: is required',
+      'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
       'MOENGAGE_WORKSPACE_ID: is required',
       'MOENGAGE_API_KEY: is required',
+      'MOENGAGE_DATA_CENTER: set it to one of 01, 02, 03, 04, 05, 06, 101 (or set MOENGAGE_BASE_URL)',
     ]);
   });
 
