@@ -107,8 +107,8 @@ export async function startBot(
       maxCampaignsPerCommand: config.maxCampaignsPerCommand,
       logger,
     }),
-    confirm: createDecisionAction({ decide: lifecycle.confirm, slack }),
-    cancel: createDecisionAction({ decide: lifecycle.cancel, slack }),
+    confirm: createDecisionAction({ decide: lifecycle.confirm, slack, logger }),
+    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger }),
   });
   app.error(async (error) => {
     logger.error(

@@ -27,14 +27,21 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       return;
     }
     await ack();
-    const result = await deps.lifecycle.propose({
-      action: parsed.action,
-      campaignIds: parsed.campaignIds,
-      requestedBy: command.user_id,
-      channelId: command.channel_id,
-      source: 'slash_command',
-    });
-    if (!result.ok)
-      await respond({ response_type: 'ephemeral', replace_original: false, text: result.message });
+    let message: string | undefined;
+    try {
+      const result = await deps.lifecycle.propose({
+        action: parsed.action,
+        campaignIds: parsed.campaignIds,
+        requestedBy: command.user_id,
+        channelId: command.channel_id,
+        source: 'slash_command',
+      });
+      if (!result.ok) message = result.message;
+    } catch (error) {
+      log.error({ err: String(error), user: command.user_id }, 'command failed');
+      message =
+        'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.';
+    }
+    if (message) await respond({ response_type: 'ephemeral', replace_original: false, text: message });
   };
 }

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { Logger } from 'pino';
 import type { Click, Outcome } from '../requests/lifecycle.ts';
 import type { SlackPort } from '../slack/port.ts';
 
@@ -6,6 +7,7 @@ export interface DecisionActionDeps {
   /** `lifecycle.confirm` or `lifecycle.cancel`. */
   decide: (click: Click) => Promise<Outcome>;
   slack: Pick<SlackPort, 'postEphemeral'>;
+  logger: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -19,9 +21,20 @@ export function createDecisionAction(deps: DecisionActionDeps) {
     await ack();
     const channelId = body.channel?.id ?? body.container?.channel_id;
     const requestId = action.value ?? '';
-    const result = REQUEST_ID.test(requestId)
-      ? await deps.decide({ requestId, userId: body.user.id })
-      : ({ ok: false, message: 'This button does not carry a request I know.' } as const);
-    if (!result.ok && channelId) await deps.slack.postEphemeral(channelId, body.user.id, result.message);
+    let message: string | undefined;
+    try {
+      const result = REQUEST_ID.test(requestId)
+        ? await deps.decide({ requestId, userId: body.user.id })
+        : ({ ok: false, message: 'This button does not carry a request I know.' } as const);
+      if (!result.ok) message = result.message;
+    } catch (error) {
+      deps.logger.error(
+        { module: 'action', err: String(error), user: body.user.id, requestId },
+        'click failed',
+      );
+      message =
+        'Something went wrong on my side while handling that click. Check the message before trying again.';
+    }
+    if (message && channelId) await deps.slack.postEphemeral(channelId, body.user.id, message);
   };
 }

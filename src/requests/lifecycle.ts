@@ -136,7 +136,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   async function confirm(click: Click): Promise<Outcome> {
     const request = await deps.store.get(click.requestId);
     if (!request) return { ok: false, message: NOT_FOUND };
-    const decision = await check(click.userId, request.channelId, 'confirm', { requestId: request.id });
+    const decision = await check(click.userId, request.channelId, 'confirm', describe(request));
     if (!decision.allowed) return { ok: false, message: decision.message };
     if (deps.secondApproverActions.includes(request.action) && click.userId === request.requestedBy) {
       audit.info({
@@ -187,6 +187,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     audit.info({
       event: 'completed',
       ...describe(request),
+      user: request.decidedBy,
       applied: report.applied,
       failed: report.failed,
       moengageRequests: report.requests,
@@ -206,7 +207,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   async function cancel(click: Click): Promise<Outcome> {
     const request = await deps.store.get(click.requestId);
     if (!request) return { ok: false, message: NOT_FOUND };
-    const decision = await check(click.userId, request.channelId, 'cancel', { requestId: request.id });
+    const decision = await check(click.userId, request.channelId, 'cancel', describe(request));
     if (!decision.allowed) return { ok: false, message: decision.message };
     const result = await deps.store.decide(request.id, 'cancelled', click.userId, now());
     if (!result.ok) return refusal(result);
