@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -127,9 +128,14 @@ export async function startBot(
   }
   let server: Server | undefined;
   try {
-    if (config.slack.mode === 'http')
+    if (config.slack.mode === 'http') {
       server = await app.start({ port: config.port, host: options.host ?? '0.0.0.0' });
-    else await app.start();
+    } else {
+      await app.start();
+      // Bolt's Socket Mode receiver serves the custom routes (/healthz) on an HTTP server of its own.
+      server = (receiver as unknown as { httpServer?: Server }).httpServer;
+      if (server && !server.listening) await once(server, 'listening');
+    }
   } catch (error) {
     const e = error as { code?: string; message?: string };
     throw new StartupError(`could not start listening on port ${config.port} (${e.code ?? e.message})`);

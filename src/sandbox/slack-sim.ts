@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { WebSocket, WebSocketServer } from 'ws';
 
 /**
  * Slack on 127.0.0.1, for tests, the demo and the benchmark. Two halves:
@@ -35,9 +36,14 @@ export interface SlackSimOptions {
   userGroups?: Record<string, string[]>;
   /** Per-channel chat.postMessage limit (HTTP 429, `Retry-After: 1`). Default: off. */
   postMessageRateLimit?: { perChannelPerSecond: number };
+  /** An app-level token (`xapp-…`): enables Socket Mode (`apps.connections.open` and a WebSocket at /socket). */
+  appToken?: string;
   port?: number;
   host?: string;
 }
+
+/** Pass as `botUrl` to deliver a command or click over the Socket Mode connection instead of HTTP. */
+export const SOCKET_MODE = 'socket-mode';
 
 export interface MessageVersion {
   text: string;
@@ -194,6 +200,7 @@ export interface SlackSim {
 }
 
 const KNOWN_METHODS = new Set([
+  'apps.connections.open',
   'auth.test',
   'chat.postMessage',
   'chat.update',
@@ -268,8 +275,13 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     });
 
   const fail = (error: string): Answer => ({ status: 200, body: { ok: false, error } });
+  const ok = (body: Record<string, unknown>): Answer => ({ status: 200, body: { ok: true, ...body } });
 
   const methods: Record<string, (args: Record<string, unknown>) => Answer> = {
+    'apps.connections.open': () =>
+      options.appToken === undefined
+        ? fail('not_allowed_token_type')
+        : ok({ url: `${base.replace(/^http/, 'ws')}/socket?ticket=${nextId('ticket')}` }),
     'auth.test': () => ({
       status: 200,
       body: {
@@ -407,7 +419,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       auth:
         authorization === undefined && token === undefined
           ? 'missing'
-          : token === options.botToken
+          : token === (method === 'apps.connections.open' ? options.appToken : options.botToken)
             ? 'valid'
             : 'invalid',
       status: 0,
@@ -493,6 +505,77 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
 
   const nextId = (prefix: string) => `${prefix}-${++idSeq}`;
   const responseUrl = (id: string) => `${base}/response/${encodeURIComponent(id)}`;
+
+  // Socket Mode: the bot opens a WebSocket at the URL apps.connections.open gave it; Slack says hello, then sends
+  // envelopes, and the bot acknowledges each by envelope_id (its ack payload rides along).
+  const sockets = new WebSocketServer({ noServer: true });
+  const waitingAcks = new Map<string, (payload: unknown) => void>();
+  server.on('upgrade', (req, socket, head) => {
+    if (!req.url?.startsWith('/socket')) {
+      socket.destroy();
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => {
+        const message = parseJson(String(data)) as { envelope_id?: string; payload?: unknown } | undefined;
+        const resolve = message?.envelope_id ? waitingAcks.get(message.envelope_id) : undefined;
+        if (resolve && message?.envelope_id) {
+          waitingAcks.delete(message.envelope_id);
+          resolve(message.payload ?? {});
+        }
+      });
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: sockets.clients.size,
+          debug_info: { host: 'sim', approximate_connection_time: 18060 },
+          connection_info: { app_id: APP_ID },
+        }),
+      );
+    });
+  });
+  const deliver = async (
+    type: 'slash_commands' | 'interactive',
+    payload: Record<string, unknown>,
+    responseUrlId: string,
+    triggerId: string,
+  ): Promise<SlackSimResponse> => {
+    const ws = [...sockets.clients].find((c) => c.readyState === WebSocket.OPEN);
+    if (!ws) throw new Error('slack-sim: no Socket Mode connection is open');
+    const envelopeId = nextId('envelope');
+    const started = performance.now();
+    const acked = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waitingAcks.delete(envelopeId);
+        reject(new Error(`slack-sim: envelope ${envelopeId} was not acknowledged within 3 s`));
+      }, 3_000);
+      waitingAcks.set(envelopeId, (p) => {
+        clearTimeout(timer);
+        resolve(p);
+      });
+    });
+    ws.send(
+      JSON.stringify({
+        envelope_id: envelopeId,
+        payload,
+        type,
+        accepts_response_payload: type === 'slash_commands',
+      }),
+    );
+    const ack = await acked;
+    const body = JSON.stringify(ack);
+    const empty = ack === null || (typeof ack === 'object' && Object.keys(ack as object).length === 0);
+    return {
+      status: 200,
+      headers: {},
+      body: empty ? '' : body,
+      json: empty ? undefined : ack,
+      ms: performance.now() - started,
+      responseUrlId,
+      triggerId,
+    };
+  };
+
   const send = async (
     botUrl: string,
     rawBody: string,
@@ -500,6 +583,17 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     responseUrlId: string,
     triggerId: string,
   ): Promise<SlackSimResponse> => {
+    if (botUrl === SOCKET_MODE) {
+      const form = Object.fromEntries(new URLSearchParams(rawBody));
+      const payload =
+        typeof form.payload === 'string' ? (JSON.parse(form.payload) as Record<string, unknown>) : form;
+      return deliver(
+        typeof form.payload === 'string' ? 'interactive' : 'slash_commands',
+        payload,
+        responseUrlId,
+        triggerId,
+      );
+    }
     const res = await sendSignedRequest(
       botUrl,
       options.signingSecret,
@@ -645,6 +739,8 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const ws of sockets.clients) ws.terminate();
+        sockets.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -4,7 +4,7 @@ import { MoEngageClient } from '../../src/moengage/client.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
-import { type SimMessage, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { type SimMessage, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
 
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token-abcdef';
@@ -25,7 +25,9 @@ export function testFleet() {
  */
 export async function startHarness(env: Record<string, string> = {}, options: { store?: RequestStore } = {}) {
   const moengage = await startSim({ campaigns: testFleet() });
+  const socketMode = env.SLACK_APP_TOKEN !== undefined;
   const slack = await startSlackSim({
+    ...(socketMode ? { appToken: env.SLACK_APP_TOKEN } : {}),
     botToken: BOT_TOKEN,
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
@@ -59,7 +61,8 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     host: '127.0.0.1',
     ...(options.store ? { store: options.store } : {}),
   });
-  const url = `http://127.0.0.1:${bot.port}/slack/events`;
+  // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
+  const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
 
   const command = (userId: string, text: string, channelId = CHANNEL) =>
     slack.slashCommand(url, { userId, channelId, text });

@@ -1,0 +1,36 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNEL, type Harness, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.slack.unexpected).toEqual([]);
+  await h.stop();
+});
+
+describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
+  it('connects over apps.connections.open, serves /healthz, and runs the whole flow over the socket', async () => {
+    h = await startHarness({ SLACK_APP_TOKEN: 'xapp-1-ASIM-test-app-token', SLACK_SIGNING_SECRET: '' });
+    expect(h.config.slack.mode).toBe('socket');
+    expect(h.slack.callsTo('apps.connections.open')[0]).toMatchObject({ auth: 'valid', ok: true });
+
+    const health = await request(`http://127.0.0.1:${h.bot.port}/healthz`);
+    expect(health.statusCode).toBe(200);
+    await health.body.text();
+
+    const ack = await h.command('UALICE', 'pause camp_001');
+    expect(ack.json).toBeUndefined();
+    const message = await h.latestMessage();
+    expect(hasButtons(message)).toBe(true);
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() => h.slack.thread(CHANNEL, message.ts).length > 0);
+    expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
+    expect(messageText(h.slack.message(CHANNEL, message.ts) as never)).toContain('1 paused');
+
+    const help = await h.command('UALICE', 'help');
+    expect((help.json as { text?: string }).text).toContain('/campaign pause|resume|stop');
+    await h.command('UEVE', 'pause camp_002');
+    const refusal = await h.slack.waitFor(() => h.slack.responses[0]);
+    expect(JSON.stringify(refusal.body)).toContain('not on the list of people allowed');
+  });
+});
