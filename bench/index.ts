@@ -1,83 +1,108 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createLogger } from '../src/logger.ts';
 import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
+import { runAckLatencyBench } from './ack-latency.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
 
 /**
+ * `npm run bench` runs both parts: the slash-command ack latency (quick) first, then the MoEngage throughput
+ * benchmark. `npm run bench -- --only ack` or `--only moengage` runs one. Exits 0 (it is a report), 2 on
+ * a bad `--only`.
+ */
+const PARTS = ['ack', 'moengage'] as const;
+type Part = (typeof PARTS)[number];
+const { values } = parseArgs({ args: process.argv.slice(2), options: { only: { type: 'string' } } });
+const only = values.only;
+if (only !== undefined && !PARTS.includes(only as Part)) {
+  console.error(`--only must be one of ${PARTS.join(', ')} (got ${only})`);
+  process.exit(2);
+}
+const parts: readonly Part[] = only === undefined ? PARTS : [only as Part];
+
+if (parts.includes('ack')) await runAckLatencyBench();
+if (parts.includes('moengage')) {
+  if (parts.includes('ack')) console.log('');
+  await runMoEngageBench();
+}
+process.exitCode = 0;
+
+/**
  * PAUSE 1,000 and 2,000 campaign ids against the MoEngage simulator at MoEngage's real limits, with our client
  * and with a naive no-throttle baseline, and report how close each gets to the sliding windows' floor.
- * Real time: about three minutes. Always exits 0; it is a report.
+ * Real time: about three minutes.
  */
-const credentials = { workspaceId: 'BENCHWS01', apiKey: 'moe-bench-key-5a6b7c8d9e0f' };
-const campaigns = seedCampaigns({ count: 2_000, type: 'PERIODIC', status: 'ACTIVE' });
-const logger = createLogger('silent');
-const plan: { name: RunResult['name']; ids: number }[] = [
-  { name: 'ours', ids: 1_000 },
-  { name: 'naive', ids: 1_000 },
-  { name: 'ours', ids: 2_000 },
-  { name: 'naive', ids: 2_000 },
-];
+async function runMoEngageBench(): Promise<void> {
+  const credentials = { workspaceId: 'BENCHWS01', apiKey: 'moe-bench-key-5a6b7c8d9e0f' };
+  const campaigns = seedCampaigns({ count: 2_000, type: 'PERIODIC', status: 'ACTIVE' });
+  const logger = createLogger('silent');
+  const plan: { name: RunResult['name']; ids: number }[] = [
+    { name: 'ours', ids: 1_000 },
+    { name: 'naive', ids: 1_000 },
+    { name: 'ours', ids: 2_000 },
+    { name: 'naive', ids: 2_000 },
+  ];
 
-const results: RunResult[] = [];
-for (const [i, step] of plan.entries()) {
-  const ids = campaigns.slice(0, step.ids).map((c) => c.id);
-  const requests = Math.ceil(step.ids / 10);
-  console.log(
-    `[${i + 1}/${plan.length}] ${step.name}: PAUSE ${step.ids} ids (${requests} requests), ` +
-      `floor ${(minimumMs(requests) / 1000).toFixed(3)} s; fresh simulator...`,
-  );
-  // A new simulator per run: its sliding-window history is per instance, so no run sees another's requests.
-  const sim = await startMoEngageSim({ ...credentials, campaigns, limits: MOENGAGE_LIMITS });
-  try {
-    sim.setCampaigns(campaigns);
-    sim.clearRequests();
-    const run =
-      step.name === 'ours'
-        ? await runOurs(sim.url, credentials, ids, logger)
-        : await runNaive(sim.url, credentials, ids);
-    const result = measure(sim, { name: step.name, ids, ...run }, run.responseMs);
-    results.push(result);
-    console.log(describe(result));
-  } finally {
-    await sim.close();
+  const results: RunResult[] = [];
+  for (const [i, step] of plan.entries()) {
+    const ids = campaigns.slice(0, step.ids).map((c) => c.id);
+    const requests = Math.ceil(step.ids / 10);
+    console.log(
+      `[${i + 1}/${plan.length}] ${step.name}: PAUSE ${step.ids} ids (${requests} requests), ` +
+        `floor ${(minimumMs(requests) / 1000).toFixed(3)} s; fresh simulator...`,
+    );
+    // A new simulator per run: its sliding-window history is per instance, so no run sees another's requests.
+    const sim = await startMoEngageSim({ ...credentials, campaigns, limits: MOENGAGE_LIMITS });
+    try {
+      sim.setCampaigns(campaigns);
+      sim.clearRequests();
+      const run =
+        step.name === 'ours'
+          ? await runOurs(sim.url, credentials, ids, logger)
+          : await runNaive(sim.url, credentials, ids);
+      const result = measure(sim, { name: step.name, ids, ...run }, run.responseMs);
+      results.push(result);
+      console.log(describe(result));
+    } finally {
+      await sim.close();
+    }
   }
-}
 
-console.log('');
-console.log('MoEngage PAUSE benchmark (simulator at 10/s, 100/min, 6000/h, sliding, closed windows)');
-console.log('min s = earliest START of the last request the windows allow (earliestStarts(n).at(-1));');
-console.log('wall s also includes that last response, so ratio = wall / min is slightly above 1 at best.');
-console.log(
-  'max/1s, max/60s: most status requests arriving at the simulator in any sliding window (429s included).',
-);
-console.log('');
-console.log(table(results));
-console.log('');
-console.log(TARGETS_LINE);
-for (const r of results.filter((x) => x.name === 'ours')) {
-  const v = verdict(r);
-  console.log(`ours ${r.ids}: ${v.pass ? 'PASS' : `FAIL (${v.misses.join('; ')})`}`);
-}
+  console.log('');
+  console.log('MoEngage PAUSE benchmark (simulator at 10/s, 100/min, 6000/h, sliding, closed windows)');
+  console.log('min s = earliest START of the last request the windows allow (earliestStarts(n).at(-1));');
+  console.log('wall s also includes that last response, so ratio = wall / min is slightly above 1 at best.');
+  console.log(
+    'max/1s, max/60s: most status requests arriving at the simulator in any sliding window (429s included).',
+  );
+  console.log('');
+  console.log(table(results));
+  console.log('');
+  console.log(TARGETS_LINE);
+  for (const r of results.filter((x) => x.name === 'ours')) {
+    const v = verdict(r);
+    console.log(`ours ${r.ids}: ${v.pass ? 'PASS' : `FAIL (${v.misses.join('; ')})`}`);
+  }
 
-const file = join(import.meta.dirname, '..', 'bench-results', 'moengage.json');
-await mkdir(join(file, '..'), { recursive: true });
-const json = {
-  generatedAt: new Date().toISOString(),
-  node: process.version,
-  limits: MOENGAGE_LIMITS,
-  targets: TARGETS,
-  minimumDefinition:
-    'earliestStarts(requests, windowsFor(MOENGAGE_LIMITS)).at(-1): start time of the last request, closed windows',
-  results: results.map((r) => ({ ...r, verdict: r.name === 'ours' ? verdict(r) : undefined })),
-};
-await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
-console.log(`\nwrote ${file}`);
-process.exitCode = 0;
+  const file = join(import.meta.dirname, '..', 'bench-results', 'moengage.json');
+  await mkdir(join(file, '..'), { recursive: true });
+  const json = {
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    limits: MOENGAGE_LIMITS,
+    targets: TARGETS,
+    minimumDefinition:
+      'earliestStarts(requests, windowsFor(MOENGAGE_LIMITS)).at(-1): start time of the last request, closed windows',
+    results: results.map((r) => ({ ...r, verdict: r.name === 'ours' ? verdict(r) : undefined })),
+  };
+  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
+}
 
 function describe(r: RunResult): string {
   return (

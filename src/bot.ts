@@ -7,7 +7,10 @@ import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
 import { registerListeners } from './commands/index.ts';
 import type { Config } from './config.ts';
+import { createMetrics } from './metrics.ts';
 import { MoEngageClient } from './moengage/client.ts';
+import type { CallLimiter } from './moengage/limiter.ts';
+import { opsRoutes } from './ops.ts';
 import { type CampaignExecutor, createLifecycle } from './requests/lifecycle.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
@@ -15,13 +18,19 @@ import { boltLogger } from './slack/bolt-logger.ts';
 import { webClientPort } from './slack/web-port.ts';
 
 export interface BotOptions {
-  /** Defaults to a MoEngageClient built from the config. */
-  moengage?: CampaignExecutor & { close?: () => Promise<void> };
+  /** Defaults to a MoEngageClient built from the config (with `limiter`, when given). */
+  moengage?: CampaignExecutor;
+  /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
+  limiter?: CallLimiter;
+  /** Extra readiness check, e.g. Redis answering. */
+  readinessChecks?: Record<string, () => Promise<boolean>>;
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
   /** Slack Web API retries (the client's default retries for ~30 minutes; tests want 0). */
   slackRetries?: number;
+  /** How long shutdown lets running executions finish before cutting them short. */
+  shutdownGraceMs?: number;
   host?: string;
 }
 
@@ -31,9 +40,10 @@ export class StartupError extends Error {
 }
 
 export interface RunningBot {
-  /** The HTTP port: Slack's endpoint (HTTP mode) and /healthz. */
+  /** The HTTP port: Slack's endpoint (HTTP mode), /healthz, /readyz and /metrics. */
   port: number;
   app: App;
+  /** Stops taking work, lets running executions finish (bounded), reports every id, then closes. */
   stop(): Promise<void>;
 }
 
@@ -43,38 +53,40 @@ export async function startBot(
   logger: Logger,
   options: BotOptions = {},
 ): Promise<RunningBot> {
-  let ready = false;
-  const health = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_req: unknown, res: import('node:http').ServerResponse) => {
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: ready }));
+  let alive = true;
+  let slackAuthenticated = false;
+  const metrics = createMetrics();
+  const checks = options.readinessChecks ?? {};
+  const routes = opsRoutes({
+    alive: () => alive,
+    async readiness() {
+      const results: Record<string, boolean> = { slack: slackAuthenticated, accepting: alive };
+      for (const [name, check] of Object.entries(checks)) results[name] = await check().catch(() => false);
+      return { ready: Object.values(results).every(Boolean), checks: results };
     },
-  };
+    metrics,
+  });
   const blog = boltLogger(logger);
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     retryConfig: { retries: options.slackRetries ?? 10, factor: 1.96 },
   };
-  let receiver: Receiver;
-  if (config.slack.mode === 'socket') {
-    receiver = new SocketModeReceiver({
-      appToken: config.slack.appToken as string,
-      logger: blog,
-      customRoutes: [health],
-      installerOptions: { port: config.port, clientOptions },
-    });
-  } else {
-    receiver = new HTTPReceiver({
-      signingSecret: config.slack.signingSecret as string,
-      endpoints: '/slack/events',
-      customRoutes: [health],
-      logger: blog,
-      // Answer Slack as soon as a listener acks; work continues after (Slack wants an answer within 3 s).
-      processBeforeResponse: false,
-    });
-  }
+  const receiver: Receiver =
+    config.slack.mode === 'socket'
+      ? new SocketModeReceiver({
+          appToken: config.slack.appToken as string,
+          logger: blog,
+          customRoutes: routes,
+          installerOptions: { port: config.port, clientOptions },
+        })
+      : new HTTPReceiver({
+          signingSecret: config.slack.signingSecret as string,
+          endpoints: '/slack/events',
+          customRoutes: routes,
+          logger: blog,
+          // Answer Slack as soon as a listener acks; work continues after (Slack wants an answer within 3 s).
+          processBeforeResponse: false,
+        });
   const app = new App({
     token: config.slack.botToken,
     receiver,
@@ -84,29 +96,35 @@ export async function startBot(
   });
 
   const slack = webClientPort(app.client);
-  const moengage =
-    options.moengage ??
-    new MoEngageClient({
-      baseUrl: config.moengage.baseUrl,
-      workspaceId: config.moengage.workspaceId,
-      apiKey: config.moengage.apiKey,
-      logger,
-    });
+  const ownClient =
+    options.moengage === undefined
+      ? new MoEngageClient({
+          baseUrl: config.moengage.baseUrl,
+          workspaceId: config.moengage.workspaceId,
+          apiKey: config.moengage.apiKey,
+          logger,
+          ...(options.limiter ? { limiter: options.limiter } : {}),
+          onRequest: metrics.moengage,
+        })
+      : undefined;
+  if (ownClient) metrics.watchLimiter(() => ownClient.limiter.stats());
   const lifecycle = createLifecycle({
     store: options.store ?? createMemoryStore(),
-    moengage,
+    moengage: options.moengage ?? (ownClient as MoEngageClient),
     slack,
     policy: { allowedUserIds: config.allowedUserIds, allowedChannelIds: config.allowedChannelIds },
     groups: cachedUserGroupResolver((id) => slack.groupMembers(id)),
     secondApproverActions: config.secondApproverActions,
     ttlMs: config.confirmationTtlSeconds * 1000,
     logger,
+    observe: metrics.event,
   });
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
       lifecycle,
       maxCampaignsPerCommand: config.maxCampaignsPerCommand,
       logger,
+      onOutcome: metrics.command,
     }),
     confirm: createDecisionAction({ decide: lifecycle.confirm, slack, logger }),
     cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger }),
@@ -121,6 +139,7 @@ export async function startBot(
   // auth.test: a bad token or unreachable Slack is a clear error here, not an unhandled rejection later.
   try {
     await app.init();
+    slackAuthenticated = true;
   } catch (error) {
     const e = error as { code?: string; data?: { error?: string }; message?: string };
     const why = e.data?.error ?? e.code ?? e.message ?? 'unknown error';
@@ -130,9 +149,10 @@ export async function startBot(
   try {
     if (config.slack.mode === 'http') {
       server = await app.start({ port: config.port, host: options.host ?? '0.0.0.0' });
+      timeAcknowledgements(server, metrics.ack);
     } else {
       await app.start();
-      // Bolt's Socket Mode receiver serves the custom routes (/healthz) on an HTTP server of its own.
+      // Bolt's Socket Mode receiver serves the custom routes on an HTTP server of its own.
       server = (receiver as unknown as { httpServer?: Server }).httpServer;
       if (server && !server.listening) await once(server, 'listening');
     }
@@ -150,17 +170,34 @@ export async function startBot(
       .catch((error: unknown) => logger.error({ err: String(error) }, 'expiry sweep failed'));
   }, sweepMs);
   sweep.unref();
-  ready = true;
+  if (!options.store) {
+    logger.warn(
+      'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL)',
+    );
+  }
   logger.info({ mode: config.slack.mode, port }, 'campaign bot ready');
 
   return {
     port,
     app,
     async stop() {
-      ready = false;
+      if (!alive) return;
+      alive = false;
       clearInterval(sweep);
-      await app.stop();
-      if (!options.moengage && moengage instanceof MoEngageClient) await moengage.close();
+      // Stop taking new work first: Slack retries elsewhere (another replica) or later.
+      await app.stop().catch((error: unknown) => logger.warn({ err: String(error) }, 'receiver stop failed'));
+      const drained = await lifecycle.drain(options.shutdownGraceMs ?? 25_000);
+      logger.info(drained, 'executions drained');
+      await ownClient?.close();
     },
   };
+}
+
+/** Observes how long each Slack request to /slack/events takes to be answered: what Slack sees as the ack. */
+function timeAcknowledgements(server: Server, observe: (seconds: number) => void): void {
+  server.on('request', (req, res) => {
+    if (req.method !== 'POST' || !req.url?.startsWith('/slack/events')) return;
+    const started = performance.now();
+    res.once('finish', () => observe((performance.now() - started) / 1000));
+  });
 }

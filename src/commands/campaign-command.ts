@@ -7,6 +7,7 @@ export interface CampaignCommandDeps {
   lifecycle: Pick<Lifecycle, 'propose'>;
   maxCampaignsPerCommand: number;
   logger: Logger;
+  onOutcome?: (outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') => void;
 }
 
 /**
@@ -18,10 +19,12 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const parsed = parseCampaignCommand(command.text ?? '', deps.maxCampaignsPerCommand);
     if (parsed.kind === 'help') {
+      deps.onOutcome?.('help');
       await ack({ response_type: 'ephemeral', text: USAGE });
       return;
     }
     if (parsed.kind === 'error') {
+      deps.onOutcome?.('bad_input');
       log.info({ user: command.user_id, channel: command.channel_id }, 'command refused: bad input');
       await ack({ response_type: 'ephemeral', text: parsed.message });
       return;
@@ -37,7 +40,9 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         source: 'slash_command',
       });
       if (!result.ok) message = result.message;
+      deps.onOutcome?.(result.ok ? 'requested' : 'denied');
     } catch (error) {
+      deps.onOutcome?.('failed');
       log.error({ err: String(error), user: command.user_id }, 'command failed');
       message =
         'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.';

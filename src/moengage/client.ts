@@ -45,6 +45,8 @@ export interface RequestEvent {
   status: number | undefined;
   errorKind: string | undefined;
   ms: number;
+  /** How long this send waited in the limiter before it started. */
+  queuedMs: number;
 }
 
 export interface StatusChangeOptions {
@@ -162,6 +164,7 @@ export class MoEngageClient {
     let firstSend: number | undefined;
     let attempts = 0;
     for (;;) {
+      const queuedAt = performance.now();
       const result = await this.#limiter.schedule(run.priority, async (slot) => {
         // Credentials refused or caller aborted while this request waited in the queue: do not send it.
         const stopped = run.fatal ?? abortError(run.signal, requestId);
@@ -172,7 +175,8 @@ export class MoEngageClient {
         firstSend ??= Date.now();
         attempts += 1;
         run.requests += 1;
-        return { ...(await this.#send(run, ids, requestId, attempts)), sent: true };
+        const queuedMs = performance.now() - queuedAt;
+        return { ...(await this.#send(run, ids, requestId, attempts, queuedMs)), sent: true };
       });
       if (result.ok) return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts }));
 
@@ -213,7 +217,13 @@ export class MoEngageClient {
     }
   }
 
-  async #send(run: Run, ids: string[], requestId: string, attempt: number): Promise<SendResult> {
+  async #send(
+    run: Run,
+    ids: string[],
+    requestId: string,
+    attempt: number,
+    queuedMs: number,
+  ): Promise<SendResult> {
     const started = performance.now();
     let status: number | undefined;
     let result: SendResult;
@@ -259,7 +269,16 @@ export class MoEngageClient {
     else this.#log.warn({ ...line, error: result.error.message }, 'moengage request failed');
     this.#log.debug({ requestId, campaignIds: ids }, 'moengage request ids');
     run.sends.push({ requestId, campaignIds: ids, attempt, status, errorKind, ms });
-    this.#onRequest?.({ requestId, action: run.action, ids: ids.length, attempt, status, errorKind, ms });
+    this.#onRequest?.({
+      requestId,
+      action: run.action,
+      ids: ids.length,
+      attempt,
+      status,
+      errorKind,
+      ms,
+      queuedMs,
+    });
     return result;
   }
 }
@@ -295,7 +314,11 @@ function lost(campaignId: string): CampaignOutcome {
 
 function abortError(signal: AbortSignal | undefined, requestId: string): MoEngageError | undefined {
   if (!signal?.aborted) return undefined;
-  return new MoEngageCancelledError('Cancelled before it was sent to MoEngage', requestId);
+  const why = typeof signal.reason === 'string' ? ` (${signal.reason})` : '';
+  return new MoEngageCancelledError(
+    `Not sent to MoEngage: cancelled${why}. Run the command again for it.`,
+    requestId,
+  );
 }
 
 function isTimeout(error: unknown): boolean {

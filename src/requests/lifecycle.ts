@@ -37,6 +37,8 @@ export interface LifecycleDeps {
   ttlMs: number;
   /** One structured event per step, under module "audit". */
   logger: Logger;
+  /** Receives every audit event too (metrics). */
+  observe?: (event: Record<string, unknown>) => void;
   now?: () => number;
   newId?: () => string;
 }
@@ -66,6 +68,13 @@ export function createLifecycle(deps: LifecycleDeps) {
   const newId = deps.newId ?? randomUUID;
   const audit = deps.logger.child({ module: 'audit' });
   const log = deps.logger.child({ module: 'lifecycle' });
+  const emit = (event: Record<string, unknown>) => {
+    audit.info(event);
+    deps.observe?.(event);
+  };
+  // Executions in flight, so shutdown can let them finish, and the signal that cuts them short if it must.
+  const running = new Set<Promise<void>>();
+  const shutdown = new AbortController();
 
   const describe = (r: CampaignActionRequest) => ({
     requestId: r.id,
@@ -88,7 +97,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   const check = async (userId: string, channelId: string, step: string, extra: Record<string, unknown>) => {
     const decision = await authorize({ userId, channelId }, deps.policy, deps.groups);
     if (!decision.allowed) {
-      audit.info({
+      emit({
         event: 'denied',
         step,
         user: userId,
@@ -129,7 +138,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       log.warn({ requestId: request.id, code }, 'could not post the confirmation');
       return { ok: false, message: postFailureMessage(code) };
     }
-    audit.info({ event: 'requested', user: input.requestedBy, via: decision.via, ...describe(request) });
+    emit({ event: 'requested', user: input.requestedBy, via: decision.via, ...describe(request) });
     return { ok: true, value: request };
   }
 
@@ -139,7 +148,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     const decision = await check(click.userId, request.channelId, 'confirm', describe(request));
     if (!decision.allowed) return { ok: false, message: decision.message };
     if (deps.secondApproverActions.includes(request.action) && click.userId === request.requestedBy) {
-      audit.info({
+      emit({
         event: 'denied',
         step: 'confirm',
         failed: 'second_approver',
@@ -154,27 +163,35 @@ export function createLifecycle(deps: LifecycleDeps) {
     const result = await deps.store.decide(request.id, 'confirmed', click.userId, now());
     if (!result.ok) return refusal(result);
     const confirmed = result.request;
-    audit.info({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
+    emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
     await update(confirmed, runningMessage(confirmed));
-    await execute(confirmed);
+    const execution = execute(confirmed);
+    running.add(execution);
+    try {
+      await execution;
+    } finally {
+      running.delete(execution);
+    }
     return { ok: true, value: undefined };
   }
 
   async function execute(request: CampaignActionRequest): Promise<void> {
     let report: StatusChangeReport;
     try {
-      report = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds);
+      report = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds, {
+        signal: shutdown.signal,
+      });
     } catch (error) {
       // The client reports every failure per id; reaching here is a bug. Say so where people look.
       log.error({ requestId: request.id, err: errorText(error) }, 'execution crashed');
-      audit.info({ event: 'completed', outcome: 'crashed', ...describe(request) });
+      emit({ event: 'completed', outcome: 'crashed', ...describe(request) });
       await postThread(request, crashReply(error));
       await update(request, crashedMessage(request));
       return;
     }
     for (const send of report.sends) {
       const { requestId: moengageRequestId, ...rest } = send;
-      audit.info({
+      emit({
         event: 'executed',
         requestId: request.id,
         action: request.action,
@@ -184,7 +201,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
     for (const reply of resultReplies(report)) await postThread(request, reply);
     await update(request, completedMessage(request, report));
-    audit.info({
+    emit({
       event: 'completed',
       ...describe(request),
       user: request.decidedBy,
@@ -211,7 +228,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (!decision.allowed) return { ok: false, message: decision.message };
     const result = await deps.store.decide(request.id, 'cancelled', click.userId, now());
     if (!result.ok) return refusal(result);
-    audit.info({ event: 'cancelled', user: click.userId, ...describe(result.request) });
+    emit({ event: 'cancelled', user: click.userId, ...describe(result.request) });
     await update(result.request, cancelledMessage(result.request));
     return { ok: true, value: undefined };
   }
@@ -223,7 +240,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       const result = await deps.store.decide(due.id, 'expired', 'system', now());
       if (!result.ok) continue;
       expired += 1;
-      audit.info({ event: 'expired', ...describe(result.request) });
+      emit({ event: 'expired', ...describe(result.request) });
       await update(result.request, expiredMessage(result.request));
     }
     return expired;
@@ -245,7 +262,22 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { ok: false, message: `This request was already ${r.state} by ${by}${when}.` };
   }
 
-  return { propose, confirm, cancel, expireDue };
+  /**
+   * For shutdown: waits up to `graceMs` for running executions; past that, ids not yet sent are cut short and
+   * reported as not sent, and it waits (up to `reportMs`) for every thread reply and summary to be posted.
+   */
+  async function drain(graceMs: number, reportMs = 15_000): Promise<{ running: number; cutShort: boolean }> {
+    const count = running.size;
+    const settled = () => Promise.allSettled([...running]).then(() => true);
+    const done = await Promise.race([settled(), sleep(graceMs).then(() => false)]);
+    if (!done) {
+      shutdown.abort('the bot was shutting down');
+      await Promise.race([settled(), sleep(reportMs)]);
+    }
+    return { running: count, cutShort: !done };
+  }
+
+  return { propose, confirm, cancel, expireDue, drain, inFlight: () => running.size };
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
@@ -258,6 +290,10 @@ function postFailureMessage(code: string): string {
     return 'I am not in this channel, so I cannot post the confirmation. Invite me with `/invite @campaign-bot` and run the command again.';
   }
   return `Slack refused the confirmation message (${code}), so nothing was requested. Try again in a moment.`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function errorText(error: unknown): string {

@@ -1,0 +1,120 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestEvent } from './moengage/client.ts';
+import type { LimiterStats } from './moengage/limiter.ts';
+
+/**
+ * Prometheus metrics, fed from the same events that make the audit trail (one mechanism, two outputs). Each bot
+ * instance has its own registry, so tests can run several in one process.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'campaign_bot_process_' });
+  const r = [registry];
+
+  const commands = new Counter({
+    name: 'campaign_bot_commands_total',
+    help: 'Slash commands by outcome: requested, help, bad_input, denied, failed',
+    labelNames: ['outcome'],
+    registers: r,
+  });
+  const refusals = new Counter({
+    name: 'campaign_bot_authorization_refusals_total',
+    help: 'Authorization refusals by step (request, confirm, cancel) and the check that failed',
+    labelNames: ['step', 'failed'],
+    registers: r,
+  });
+  const decisions = new Counter({
+    name: 'campaign_bot_decisions_total',
+    help: 'Requests decided: confirmed, cancelled, expired',
+    labelNames: ['decision'],
+    registers: r,
+  });
+  const campaigns = new Counter({
+    name: 'campaign_bot_campaigns_total',
+    help: 'Campaign ids by action and outcome once a run completes',
+    labelNames: ['action', 'outcome'],
+    registers: r,
+  });
+  const moengageRequests = new Counter({
+    name: 'campaign_bot_moengage_requests_total',
+    help: 'Requests sent to MoEngage by action and HTTP status (or network / timeout)',
+    labelNames: ['action', 'status'],
+    registers: r,
+  });
+  const retries = new Counter({
+    name: 'campaign_bot_moengage_retries_total',
+    help: 'MoEngage sends that were retries of an earlier send',
+    registers: r,
+  });
+  const rateLimited = new Counter({
+    name: 'campaign_bot_moengage_rate_limited_total',
+    help: 'MoEngage answers with HTTP 429',
+    registers: r,
+  });
+  const moengageSeconds = new Histogram({
+    name: 'campaign_bot_moengage_request_seconds',
+    help: 'MoEngage request latency',
+    labelNames: ['action'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: r,
+  });
+  const limiterWait = new Histogram({
+    name: 'campaign_bot_limiter_wait_seconds',
+    help: 'Time a MoEngage request waited in the rate limiter before it was sent',
+    buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300],
+    registers: r,
+  });
+  const ackSeconds = new Histogram({
+    name: 'campaign_bot_ack_seconds',
+    help: 'Time from a Slack request arriving to its HTTP answer (the acknowledgement Slack waits for)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+    registers: r,
+  });
+  let limiterStats: (() => LimiterStats) | undefined;
+  new Gauge({
+    name: 'campaign_bot_limiter_queue_depth',
+    help: 'MoEngage requests waiting in this instance for the rate limiter',
+    registers: r,
+    collect() {
+      this.set(limiterStats?.().queued ?? 0);
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    watchLimiter(stats: () => LimiterStats) {
+      limiterStats = stats;
+    },
+    command(outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') {
+      commands.inc({ outcome });
+    },
+    /** The lifecycle's audit events. */
+    event(e: Record<string, unknown>) {
+      if (e.event === 'denied') refusals.inc({ step: String(e.step), failed: String(e.failed) });
+      if (e.event === 'confirmed' || e.event === 'cancelled' || e.event === 'expired') {
+        decisions.inc({ decision: e.event });
+      }
+      if (e.event === 'completed' && typeof e.applied === 'number' && typeof e.failed === 'number') {
+        campaigns.inc({ action: String(e.action), outcome: 'applied' }, e.applied);
+        campaigns.inc({ action: String(e.action), outcome: 'failed' }, e.failed);
+      }
+    },
+    moengage(e: RequestEvent) {
+      moengageRequests.inc({
+        action: e.action,
+        status: e.status === undefined ? (e.errorKind ?? 'network') : String(e.status),
+      });
+      if (e.attempt > 1) retries.inc();
+      if (e.status === 429) rateLimited.inc();
+      moengageSeconds.observe({ action: e.action }, e.ms / 1000);
+      limiterWait.observe(e.queuedMs / 1000);
+    },
+    ack(seconds: number) {
+      ackSeconds.observe(seconds);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
