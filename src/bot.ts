@@ -186,7 +186,7 @@ export async function startBot(
       clearInterval(sweep);
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await app.stop().catch((error: unknown) => logger.warn({ err: String(error) }, 'receiver stop failed'));
-      const drained = await lifecycle.drain(options.shutdownGraceMs ?? 25_000);
+      const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       logger.info(drained, 'executions drained');
       await ownClient?.close();
     },

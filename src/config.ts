@@ -48,6 +48,10 @@ const schema = z.object({
   CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
+  REDIS_KEY_PREFIX: optional(
+    z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),
+  ).transform((v) => v ?? 'campaign-bot:'),
+  SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(600)).transform((v) => v ?? 25),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
 });
 
@@ -90,6 +94,8 @@ export interface Config {
   confirmationTtlSeconds: number;
   maxCampaignsPerCommand: number;
   redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  shutdownGraceSeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -139,6 +145,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
     maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
   } satisfies Config);
 }

@@ -19,8 +19,11 @@ try {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
       bot.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => logger.flush(() => process.exit(0)),
+        (error: unknown) => {
+          logger.error({ err: String(error) }, 'shutdown failed');
+          logger.flush(() => process.exit(1));
+        },
       );
     });
   }

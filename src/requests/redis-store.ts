@@ -1,0 +1,146 @@
+import type { Redis } from 'ioredis';
+import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+
+/**
+ * The store several bot replicas share. Every read-modify-write is one Lua script, so Redis runs it without
+ * interleaving: the first `decide` for a request wins on whichever replica it lands, every other one is told
+ * who won. Requests are JSON strings that expire on their own `retainMs` after their `expiresAt`, long enough
+ * for late clicks to get a precise answer. Scripts build the request keys from the prefix, so one prefix must
+ * live on one Redis node (in a cluster, put a hash tag in it: `{campaign-bot}:`).
+ */
+
+// KEYS[1] request, KEYS[2] pending index; ARGV json, ttl ms, id, expiresAt, index?
+const CREATE = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+return 1`;
+
+// The rule of decideTransition, restated; the shared test suite holds the two to the same behaviour.
+// KEYS[1] request, KEYS[2] pending index; ARGV to, by, now, id
+const DECIDE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'not_found'} end
+local r = cjson.decode(raw)
+local to, now = ARGV[1], tonumber(ARGV[3])
+if r.state ~= 'pending' then return {'already_decided', raw} end
+local due = now >= r.expiresAt
+if to == 'expired' and not due then return {'not_due', raw} end
+if to ~= 'expired' and due then return {'expired', raw} end
+r.state = to
+r.decidedBy = ARGV[2]
+r.decidedAt = now
+local out = cjson.encode(r)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+redis.call('ZREM', KEYS[2], ARGV[4])
+return {'ok', out}`;
+
+// KEYS[1] request; ARGV ts. A script, not GET-then-SET, so it can never write back a stale 'pending'.
+const SET_MESSAGE_TS = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local r = cjson.decode(raw)
+r.messageTs = ARGV[1]
+redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+return 1`;
+
+// KEYS[1] pending index; ARGV now, request key prefix. Drops ids whose request has already vanished (TTL).
+const DUE = `
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  local raw = redis.call('GET', ARGV[2] .. id)
+  if raw then out[#out + 1] = raw else redis.call('ZREM', KEYS[1], id) end
+end
+return out`;
+
+interface Scripts {
+  campaignRequestCreate(
+    key: string,
+    pending: string,
+    json: string,
+    ttlMs: number,
+    id: string,
+    expiresAt: number,
+    index: '0' | '1',
+  ): Promise<number>;
+  campaignRequestDecide(
+    key: string,
+    pending: string,
+    to: string,
+    by: string,
+    now: number,
+    id: string,
+  ): Promise<string[]>;
+  campaignRequestSetMessageTs(key: string, ts: string): Promise<number>;
+  campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
+}
+
+/** cjson turns `[]` into `{}` and drops absent fields; give back exactly the shape the memory store does. */
+function parse(raw: string): CampaignActionRequest {
+  const r = JSON.parse(raw) as CampaignActionRequest;
+  return {
+    ...r,
+    campaignIds: Array.isArray(r.campaignIds) ? r.campaignIds : [],
+    messageTs: r.messageTs ?? undefined,
+    decidedBy: r.decidedBy ?? undefined,
+    decidedAt: r.decidedAt ?? undefined,
+  };
+}
+
+export function createRedisStore(options: {
+  redis: Redis;
+  keyPrefix: string;
+  retainMs?: number;
+  now?: () => number;
+}): RequestStore {
+  const retainMs = options.retainMs ?? 24 * 3_600_000;
+  const now = options.now ?? Date.now;
+  const reqPrefix = `${options.keyPrefix}req:`;
+  const pending = `${options.keyPrefix}pending`;
+  const key = (id: string) => `${reqPrefix}${id}`;
+
+  // defineCommand loads each script once per connection and sends EVALSHA, falling back to EVAL on NOSCRIPT.
+  const redis = options.redis;
+  redis.defineCommand('campaignRequestCreate', { numberOfKeys: 2, lua: CREATE });
+  redis.defineCommand('campaignRequestDecide', { numberOfKeys: 2, lua: DECIDE });
+  redis.defineCommand('campaignRequestSetMessageTs', { numberOfKeys: 1, lua: SET_MESSAGE_TS });
+  redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
+  const scripts = redis as unknown as Scripts;
+
+  return {
+    async create(request) {
+      // A request created already past its time is still kept retainMs, so it can be told 'expired'.
+      const ttlMs = Math.max(1, Math.ceil(Math.max(0, request.expiresAt - now()) + retainMs));
+      const index = request.state === 'pending' ? '1' : '0';
+      const json = JSON.stringify(request);
+      const created = await scripts.campaignRequestCreate(
+        key(request.id),
+        pending,
+        json,
+        ttlMs,
+        request.id,
+        request.expiresAt,
+        index,
+      );
+      if (created !== 1) throw new Error(`request ${request.id} already exists`);
+    },
+    async get(id) {
+      const raw = await redis.get(key(id));
+      return raw === null ? undefined : parse(raw);
+    },
+    async setMessageTs(id, ts) {
+      await scripts.campaignRequestSetMessageTs(key(id), ts);
+    },
+    async decide(id, to, by, at): Promise<DecideResult> {
+      const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id);
+      if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
+      if (outcome === 'ok') return { ok: true, request: parse(raw) };
+      if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'not_due')
+        return { ok: false, reason: outcome, request: parse(raw) };
+      throw new Error(`unexpected decide outcome from Redis: ${outcome}`);
+    },
+    async dueForExpiry(at) {
+      const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);
+      return raws.map(parse).filter((r) => r.state === 'pending');
+    },
+  };
+}

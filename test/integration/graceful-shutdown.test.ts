@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import {
+  BOT_TOKEN,
+  buttonValue,
+  CHANNEL,
+  messageText,
+  SIGNING_SECRET,
+  testFleet,
+} from '../support/bot-harness.ts';
+import { type ChildBot, startChildBot } from '../support/child-bot.ts';
+import { API_KEY, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
+
+let moengage: MoEngageSim;
+let slack: SlackSim;
+let bot: ChildBot | undefined;
+afterEach(async () => {
+  bot?.kill('SIGKILL');
+  await slack?.close();
+  await moengage?.close();
+});
+
+async function setUp(env: Record<string, string>) {
+  moengage = await startSim({ campaigns: testFleet() });
+  slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL],
+  });
+  bot = await startChildBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slack.url}/api/`,
+    PORT: '0',
+    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
+    MOENGAGE_API_KEY: API_KEY,
+    MOENGAGE_BASE_URL: moengage.url,
+    ALLOWED_USER_IDS: 'UALICE,UBOB',
+    ALLOWED_CHANNEL_IDS: CHANNEL,
+    ...env,
+  });
+  return bot;
+}
+
+/** Alice asks, Bob confirms; resolves once MoEngage has the first request of the run. */
+async function confirmPause(child: ChildBot, ids: string[]) {
+  await slack.slashCommand(child.url, {
+    userId: 'UALICE',
+    channelId: CHANNEL,
+    text: `pause ${ids.join(' ')}`,
+  });
+  const message = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+  const value = buttonValue(message, 'campaign_confirm');
+  await slack.clickButton(child.url, {
+    userId: 'UBOB',
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId: 'campaign_confirm',
+    value,
+  });
+  await slack.waitFor(() => moengage.statusRequests().length > 0);
+  return message;
+}
+
+const ids = (n: number) =>
+  testFleet()
+    .slice(0, n)
+    .map((c) => c.id);
+
+describe('graceful shutdown (SIGTERM to the real process)', () => {
+  it('lets a running execution finish and report every id, then exits 0', async () => {
+    const child = await setUp({});
+    moengage.delayNext(3, 1_500);
+    const message = await confirmPause(child, ids(25));
+    child.kill('SIGTERM');
+
+    const exit = await child.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    const thread = h(slack.thread(CHANNEL, message.ts));
+    for (const id of ids(25)) expect(thread).toMatch(new RegExp(`${id}\`? paused`));
+    expect(messageText(slack.message(CHANNEL, message.ts) as never)).toContain('25 paused');
+    expect(child.lines().map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['shutting down', 'executions drained']),
+    );
+  }, 30_000);
+
+  it('past the grace period, reports the ids it could not send instead of dropping them', async () => {
+    const child = await setUp({ SHUTDOWN_GRACE_SECONDS: '0' });
+    moengage.delayNext(100, 2_000);
+    const message = await confirmPause(child, ids(30));
+    child.kill('SIGTERM');
+
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    const thread = h(slack.thread(CHANNEL, message.ts));
+    for (const id of ids(30)) expect(thread).toContain(id);
+    expect(thread).toMatch(/Not sent to MoEngage: cancelled \(the bot was shutting down\)/);
+    const sent = new Set(moengage.statusRequests().flatMap((r) => r.campaignIds ?? []));
+    for (const id of ids(30)) {
+      if (!sent.has(id)) expect(thread).toMatch(new RegExp(`${id}\`? failed: Not sent`));
+    }
+    expect(sent.size).toBeLessThan(30);
+  }, 30_000);
+});
+
+function h(messages: readonly { text?: string; blocks?: unknown }[]): string {
+  return messages.map((m) => messageText(m as never)).join('\n');
+}

@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/requests/memory-store.ts';
+import type { CampaignActionRequest, DecideResult, RequestStore } from '../../src/requests/model.ts';
+import { createRedisStore } from '../../src/requests/redis-store.ts';
+import { CHANNEL, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
+import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
+
+const MINUTE = 60_000;
+
+// Connections and prefixes this file opened, closed and deleted in afterAll whatever happens.
+const connections: Redis[] = [];
+const prefixes: string[] = [];
+
+function connect(): Redis {
+  const r = connectRedis();
+  connections.push(r);
+  return r;
+}
+
+function prefix(name: string): string {
+  const p = uniquePrefix(name);
+  prefixes.push(p);
+  return p;
+}
+
+const redis = connect();
+
+/**
+ * Run before every Redis-backed test, not once in beforeAll: a failed beforeAll marks the tests skipped, and
+ * CI must see them fail when Redis does not answer.
+ */
+async function redisAnswers() {
+  expect(await redis.ping()).toBe('PONG');
+}
+
+afterAll(async () => {
+  try {
+    if (redis.status === 'ready') for (const p of prefixes) await cleanup(redis, p);
+  } finally {
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+});
+
+function request(overrides: Partial<CampaignActionRequest> = {}): CampaignActionRequest {
+  const createdAt = Date.now();
+  return {
+    id: randomUUID(),
+    action: 'PAUSE',
+    campaignIds: ['camp_001', 'camp_002'],
+    requestedBy: 'UALICE',
+    channelId: CHANNEL,
+    source: 'slash_command',
+    createdAt,
+    expiresAt: createdAt + 5 * MINUTE,
+    messageTs: undefined,
+    state: 'pending',
+    decidedBy: undefined,
+    decidedAt: undefined,
+    ...overrides,
+  };
+}
+
+interface StoreKind {
+  name: string;
+  /** A store, and `n` replicas sharing its data (for Redis, each on its own connection). */
+  make(options?: { retainMs?: number; now?: () => number }): Promise<{
+    store: RequestStore;
+    replicas(n: number): RequestStore[];
+  }>;
+}
+
+const kinds: StoreKind[] = [
+  {
+    name: 'memory',
+    async make(options = {}) {
+      const store = createMemoryStore(options);
+      return { store, replicas: (n) => Array.from({ length: n }, () => store) };
+    },
+  },
+  {
+    name: 'redis',
+    async make(options = {}) {
+      await redisAnswers();
+      const keyPrefix = prefix('store');
+      return {
+        store: createRedisStore({ redis, keyPrefix, ...options }),
+        replicas: (n) =>
+          Array.from({ length: n }, () => createRedisStore({ redis: connect(), keyPrefix, ...options })),
+      };
+    },
+  },
+];
+
+describe.each(kinds)('$name request store', (kind) => {
+  let store: RequestStore;
+  let replicas: (n: number) => RequestStore[];
+  beforeEach(async () => {
+    ({ store, replicas } = await kind.make());
+  });
+
+  it('gives back exactly what was created, and undefined for an unknown id', async () => {
+    const r = request({ campaignIds: ['camp_ü/"x"', 'once_001'] });
+    await store.create(r);
+    expect(await store.get(r.id)).toStrictEqual(r);
+    expect(await store.get(randomUUID())).toBeUndefined();
+  });
+
+  it('keeps the shape through a decision, even an empty campaign list', async () => {
+    const r = request({ campaignIds: [] });
+    await store.create(r);
+    const at = Date.now();
+    await store.decide(r.id, 'cancelled', 'system', at);
+    const expected = { ...r, state: 'cancelled', decidedBy: 'system', decidedAt: at };
+    expect(await store.get(r.id)).toStrictEqual(expected);
+  });
+
+  it('refuses to create an id twice and keeps the first', async () => {
+    const r = request();
+    await store.create(r);
+    await expect(store.create({ ...r, requestedBy: 'UEVE' })).rejects.toThrow(/already exists/);
+    expect((await store.get(r.id))?.requestedBy).toBe('UALICE');
+  });
+
+  it('confirms once; later decisions are told who decided', async () => {
+    const r = request();
+    await store.create(r);
+    const at = r.createdAt + 1_000;
+    const first = await store.decide(r.id, 'confirmed', 'UBOB', at);
+    expect(first).toStrictEqual({
+      ok: true,
+      request: { ...r, state: 'confirmed', decidedBy: 'UBOB', decidedAt: at },
+    });
+    for (const to of ['confirmed', 'cancelled', 'expired'] as const) {
+      const again = await store.decide(r.id, to, 'UCAROL', r.expiresAt + 1);
+      expect(again).toMatchObject({ ok: false, reason: 'already_decided' });
+      expect(again.ok === false && again.reason !== 'not_found' && again.request).toMatchObject({
+        state: 'confirmed',
+        decidedBy: 'UBOB',
+        decidedAt: at,
+      });
+    }
+    expect(await store.get(r.id)).toMatchObject({ state: 'confirmed', decidedBy: 'UBOB' });
+  });
+
+  it('says not_found for an unknown id', async () => {
+    expect(await store.decide(randomUUID(), 'confirmed', 'UBOB', Date.now())).toEqual({
+      ok: false,
+      reason: 'not_found',
+    });
+  });
+
+  it('refuses confirm and cancel from expiresAt on, and expire before it', async () => {
+    const r = request();
+    await store.create(r);
+    for (const at of [r.expiresAt, r.expiresAt + 1]) {
+      for (const to of ['confirmed', 'cancelled'] as const) {
+        expect(await store.decide(r.id, to, 'UBOB', at)).toStrictEqual({
+          ok: false,
+          reason: 'expired',
+          request: r,
+        });
+      }
+    }
+    expect(await store.decide(r.id, 'expired', 'system', r.expiresAt - 1)).toStrictEqual({
+      ok: false,
+      reason: 'not_due',
+      request: r,
+    });
+    expect(await store.decide(r.id, 'confirmed', 'UBOB', r.expiresAt - 1)).toMatchObject({ ok: true });
+  });
+
+  it('expires at exactly expiresAt; a late click is then already_decided', async () => {
+    const r = request();
+    await store.create(r);
+    expect(await store.decide(r.id, 'expired', 'system', r.expiresAt)).toMatchObject({
+      ok: true,
+      request: { state: 'expired', decidedBy: 'system' },
+    });
+    expect(await store.decide(r.id, 'confirmed', 'UBOB', r.expiresAt + 10)).toMatchObject({
+      ok: false,
+      reason: 'already_decided',
+      request: { state: 'expired' },
+    });
+  });
+
+  it('lists only pending requests whose time is up, and drops them once expired', async () => {
+    const t = Date.now();
+    const soon = request({ expiresAt: t + 1_000 });
+    const later = request({ expiresAt: t + 5_000 });
+    const confirmed = request({ expiresAt: t + 1_000 });
+    for (const r of [soon, later, confirmed]) await store.create(r);
+    await store.decide(confirmed.id, 'confirmed', 'UBOB', t);
+    await store.setMessageTs(soon.id, '1700000000.000100');
+
+    expect(await store.dueForExpiry(t + 999)).toEqual([]);
+    expect(await store.dueForExpiry(t + 1_000)).toStrictEqual([{ ...soon, messageTs: '1700000000.000100' }]);
+    expect(await store.decide(soon.id, 'expired', 'system', t + 1_000)).toMatchObject({ ok: true });
+    expect(await store.dueForExpiry(t + 1_000)).toEqual([]);
+    expect((await store.dueForExpiry(t + 10_000)).map((r) => r.id)).toEqual([later.id]);
+  });
+
+  it('sets the message ts without touching the decision, and ignores an unknown id', async () => {
+    const r = request();
+    await store.create(r);
+    await store.setMessageTs(r.id, '1700000000.000200');
+    expect(await store.get(r.id)).toStrictEqual({ ...r, messageTs: '1700000000.000200' });
+    await store.decide(r.id, 'confirmed', 'UBOB', r.createdAt);
+    await store.setMessageTs(r.id, '1700000000.000300');
+    expect(await store.get(r.id)).toMatchObject({
+      state: 'confirmed',
+      decidedBy: 'UBOB',
+      messageTs: '1700000000.000300',
+    });
+    const unknown = randomUUID();
+    await store.setMessageTs(unknown, '1700000000.000400');
+    expect(await store.get(unknown)).toBeUndefined();
+  });
+
+  it('forgets a decided request retainMs after its time', async () => {
+    let clock = Date.now();
+    ({ store } = await kind.make({ retainMs: 100, now: () => clock }));
+    const r = request({ createdAt: clock, expiresAt: clock + 50 });
+    await store.create(r);
+    expect(await store.decide(r.id, 'expired', 'system', r.expiresAt)).toMatchObject({ ok: true });
+    expect(await store.get(r.id)).toBeDefined();
+    await sleep(250); // Redis expires the key in real time; the memory store prunes by its clock.
+    clock += 250;
+    await store.create(request());
+    expect(await store.get(r.id)).toBeUndefined();
+    // The id is free again, as it is once pruned from memory.
+    await store.create(r);
+  });
+
+  it('lets exactly one of 50 concurrent confirms from five replicas win, ten times over', async () => {
+    const stores = replicas(5);
+    for (let round = 0; round < 10; round++) {
+      const r = request();
+      await store.create(r);
+      const at = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          (stores[i % 5] as RequestStore).decide(r.id, 'confirmed', `UCLICK${i}`, at),
+        ),
+      );
+      const winners = results.filter((x): x is Extract<DecideResult, { ok: true }> => x.ok);
+      expect(winners).toHaveLength(1);
+      const winner = winners[0]?.request.decidedBy;
+      expect(winner).toMatch(/^UCLICK\d+$/);
+      for (const loser of results.filter((x) => !x.ok)) {
+        expect(loser).toMatchObject({
+          reason: 'already_decided',
+          request: { state: 'confirmed', decidedBy: winner },
+        });
+      }
+      expect(await store.get(r.id)).toMatchObject({ state: 'confirmed', decidedBy: winner });
+      expect(await store.dueForExpiry(r.expiresAt + 1)).toEqual([]);
+    }
+  });
+
+  it('never loses a decision to a concurrent setMessageTs', async () => {
+    const [a, b] = replicas(2) as [RequestStore, RequestStore];
+    for (let round = 0; round < 20; round++) {
+      const r = request();
+      await store.create(r);
+      await Promise.all([
+        a.setMessageTs(r.id, `1700000000.${round}`),
+        b.decide(r.id, 'confirmed', 'UBOB', r.createdAt),
+        a.setMessageTs(r.id, `1700000000.${round}`),
+      ]);
+      expect(await store.get(r.id)).toMatchObject({
+        state: 'confirmed',
+        decidedBy: 'UBOB',
+        messageTs: `1700000000.${round}`,
+      });
+    }
+  });
+});
+
+describe('Redis request store, Redis specifics', () => {
+  beforeEach(redisAnswers);
+
+  it('puts every key under the prefix: the request and the pending index', async () => {
+    const keyPrefix = prefix('keys');
+    const store = createRedisStore({ redis, keyPrefix });
+    const r = request();
+    await store.create(r);
+    expect((await redis.keys(`${keyPrefix}*`)).sort()).toEqual([
+      `${keyPrefix}pending`,
+      `${keyPrefix}req:${r.id}`,
+    ]);
+    expect(await redis.zscore(`${keyPrefix}pending`, r.id)).toBe(String(r.expiresAt));
+    await store.decide(r.id, 'confirmed', 'UBOB', r.createdAt);
+    expect(await redis.zscore(`${keyPrefix}pending`, r.id)).toBeNull();
+  });
+
+  it('sets a TTL of expiresAt - now + retainMs and keeps it through decide and setMessageTs', async () => {
+    const keyPrefix = prefix('ttl');
+    const retainMs = 3_600_000;
+    const store = createRedisStore({ redis, keyPrefix, retainMs });
+    const r = request({ expiresAt: Date.now() + 10 * MINUTE });
+    const expected = r.expiresAt - Date.now() + retainMs;
+    await store.create(r);
+    const key = `${keyPrefix}req:${r.id}`;
+    const near = async () => {
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(expected - 5_000);
+      expect(ttl).toBeLessThanOrEqual(expected);
+    };
+    await near();
+    await store.setMessageTs(r.id, '1700000000.000500');
+    await near();
+    await store.decide(r.id, 'confirmed', 'UBOB', r.createdAt);
+    await near();
+  });
+
+  it('keeps a request created already past its time for retainMs, so it can still be told expired', async () => {
+    const keyPrefix = prefix('late');
+    const store = createRedisStore({ redis, keyPrefix, retainMs: MINUTE });
+    const r = request({ expiresAt: Date.now() - 10 * MINUTE });
+    await store.create(r);
+    const ttl = await redis.pttl(`${keyPrefix}req:${r.id}`);
+    expect(ttl).toBeGreaterThan(MINUTE - 5_000);
+    expect(await store.decide(r.id, 'confirmed', 'UBOB', Date.now())).toMatchObject({ reason: 'expired' });
+  });
+
+  it('drops from the pending index a request whose key has vanished', async () => {
+    const keyPrefix = prefix('vanished');
+    const store = createRedisStore({ redis, keyPrefix });
+    const r = request();
+    await store.create(r);
+    await redis.del(`${keyPrefix}req:${r.id}`);
+    expect(await store.dueForExpiry(r.expiresAt)).toEqual([]);
+    expect(await redis.zcard(`${keyPrefix}pending`)).toBe(0);
+  });
+
+  it('really races five separate connections', async () => {
+    const conns = Array.from({ length: 5 }, () => connect());
+    const ids = await Promise.all(conns.map((c) => c.client('ID')));
+    expect(new Set(ids).size).toBe(5);
+  });
+});
+
+describe('the bot on the Redis store', () => {
+  beforeEach(redisAnswers);
+
+  it('pauses campaigns end to end: command, teammate confirms, results in the thread', async () => {
+    const keyPrefix = prefix('bot');
+    const store = createRedisStore({ redis, keyPrefix });
+    const h = await startHarness({}, { store });
+    try {
+      await h.command('UALICE', 'pause camp_001 camp_002');
+      const message = await h.latestMessage();
+      expect(hasButtons(message)).toBe(true);
+
+      await h.click('UBOB', message, 'campaign_confirm');
+      const [reply] = await h.slack.waitFor(() => {
+        const t = h.slack.thread(CHANNEL, message.ts);
+        return t.length > 0 && t;
+      });
+      expect(messageText(reply as never)).toContain('2 paused');
+      await h.slack.waitFor(() => {
+        const m = h.slack.message(CHANNEL, message.ts);
+        return m && m.versions.length >= 3 && m;
+      });
+      expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
+      expect(h.auditEvents().map((e) => e.event)).toEqual([
+        'requested',
+        'confirmed',
+        'executed',
+        'completed',
+      ]);
+
+      const [key] = await redis.keys(`${keyPrefix}req:*`);
+      const stored = await store.get(String(key).slice(`${keyPrefix}req:`.length));
+      expect(stored).toMatchObject({
+        state: 'confirmed',
+        decidedBy: 'UBOB',
+        requestedBy: 'UALICE',
+        messageTs: message.ts,
+        campaignIds: ['camp_001', 'camp_002'],
+      });
+      expect(h.slack.unexpected).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+});
