@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.ts';
 import { MoEngageClient } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { opsRoutes } from './ops.ts';
+import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { type CampaignExecutor, createLifecycle } from './requests/lifecycle.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
@@ -23,6 +24,7 @@ export interface BotOptions {
   /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;
+  dedupe?: Deduper;
   /** Extra readiness check, e.g. Redis answering. */
   readinessChecks?: Record<string, () => Promise<boolean>>;
   /** How often pending requests are checked for expiry. */
@@ -96,6 +98,7 @@ export async function startBot(
   });
 
   const slack = webClientPort(app.client);
+  const dedupe = options.dedupe ?? createMemoryDeduper();
   const ownClient =
     options.moengage === undefined
       ? new MoEngageClient({
@@ -125,9 +128,10 @@ export async function startBot(
       maxCampaignsPerCommand: config.maxCampaignsPerCommand,
       logger,
       onOutcome: metrics.command,
+      dedupe,
     }),
-    confirm: createDecisionAction({ decide: lifecycle.confirm, slack, logger }),
-    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger }),
+    confirm: createDecisionAction({ decide: lifecycle.confirm, slack, logger, dedupe }),
+    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe }),
   });
   app.error(async (error) => {
     logger.error(

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { Deduper } from '../requests/dedupe.ts';
 import type { Lifecycle } from '../requests/lifecycle.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
 
@@ -7,6 +8,8 @@ export interface CampaignCommandDeps {
   lifecycle: Pick<Lifecycle, 'propose'>;
   maxCampaignsPerCommand: number;
   logger: Logger;
+  /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
+  dedupe?: Deduper;
   onOutcome?: (outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') => void;
 }
 
@@ -30,6 +33,10 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       return;
     }
     await ack();
+    if (deps.dedupe && !(await deps.dedupe.firstTime(`command:${command.trigger_id}`))) {
+      log.info({ user: command.user_id, triggerId: command.trigger_id }, 'repeated command delivery ignored');
+      return;
+    }
     let message: string | undefined;
     try {
       const result = await deps.lifecycle.propose({

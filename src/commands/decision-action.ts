@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { Deduper } from '../requests/dedupe.ts';
 import type { Click, Outcome } from '../requests/lifecycle.ts';
 import type { SlackPort } from '../slack/port.ts';
 
@@ -8,6 +9,8 @@ export interface DecisionActionDeps {
   decide: (click: Click) => Promise<Outcome>;
   slack: Pick<SlackPort, 'postEphemeral'>;
   logger: Logger;
+  /** Drops a repeated delivery of the same click (same trigger_id), across replicas. */
+  dedupe?: Deduper;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -19,6 +22,7 @@ const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
 export function createDecisionAction(deps: DecisionActionDeps) {
   return async ({ ack, body, action }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
     await ack();
+    if (deps.dedupe && !(await deps.dedupe.firstTime(`click:${body.trigger_id}`))) return;
     const channelId = body.channel?.id ?? body.container?.channel_id;
     const requestId = action.value ?? '';
     let message: string | undefined;

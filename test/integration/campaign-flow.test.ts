@@ -299,3 +299,20 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
     expect(h.auditEvents().filter((e) => e.event === 'expired')).toHaveLength(1);
   });
 });
+
+describe('repeated deliveries', () => {
+  it('posts one confirmation when Slack delivers the same command twice (same trigger_id)', async () => {
+    h = await startHarness();
+    const args = {
+      userId: 'UALICE',
+      channelId: CHANNEL,
+      text: 'pause camp_026',
+      triggerId: '1234.5678.abcdef',
+    };
+    await Promise.all([h.slack.slashCommand(h.url, args), h.slack.slashCommand(h.url, args)]);
+    await h.latestMessage();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+    expect(h.log.lines().some((l) => l.msg === 'repeated command delivery ignored')).toBe(true);
+  });
+});
