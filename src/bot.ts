@@ -8,7 +8,7 @@ import { createDecisionAction } from './commands/decision-action.ts';
 import { registerListeners } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
-import { MoEngageClient } from './moengage/client.ts';
+import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { opsRoutes } from './ops.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
@@ -19,8 +19,9 @@ import { boltLogger } from './slack/bolt-logger.ts';
 import { webClientPort } from './slack/web-port.ts';
 
 export interface BotOptions {
-  /** Defaults to a MoEngageClient built from the config (with `limiter`, when given). */
+  /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
   moengage?: CampaignExecutor;
+  moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs'>;
   /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;
@@ -107,6 +108,7 @@ export async function startBot(
           apiKey: config.moengage.apiKey,
           logger,
           ...(options.limiter ? { limiter: options.limiter } : {}),
+          ...options.moengageOptions,
           onRequest: metrics.moengage,
         })
       : undefined;

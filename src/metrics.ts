@@ -8,7 +8,7 @@ import type { LimiterStats } from './moengage/limiter.ts';
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'campaign_bot_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'campaign_bot_' });
   const r = [registry];
 
   const commands = new Counter({

@@ -1,6 +1,5 @@
 import { startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
-import { MoEngageClient } from '../../src/moengage/client.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
@@ -47,15 +46,8 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     ...env,
   });
   const log = memoryLogger('debug');
-  const client = new MoEngageClient({
-    baseUrl: config.moengage.baseUrl,
-    workspaceId: config.moengage.workspaceId,
-    apiKey: config.moengage.apiKey,
-    logger: log.logger,
-    retryPolicy: retryPolicies.fast,
-  });
   const bot = await startBot(config, log.logger, {
-    moengage: client,
+    moengageOptions: { retryPolicy: retryPolicies.fast },
     slackRetries: 0,
     expirySweepMs: 100,
     host: '127.0.0.1',
@@ -93,7 +85,6 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     auditEvents,
     async stop() {
       await bot.stop();
-      await client.close();
       await slack.close();
       await moengage.close();
     },

@@ -1,0 +1,54 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNEL, type Harness, startHarness } from '../support/bot-harness.ts';
+
+let h: Harness;
+afterEach(() => h.stop());
+
+async function get(path: string) {
+  const res = await request(`http://127.0.0.1:${h.bot.port}${path}`);
+  return { status: res.statusCode, type: String(res.headers['content-type']), text: await res.body.text() };
+}
+
+describe('operational endpoints', () => {
+  it('exposes Prometheus metrics for commands, refusals, decisions, MoEngage calls and the limiter', async () => {
+    h = await startHarness();
+    h.moengage.failNext(1, 500);
+    await h.command('UALICE', 'pause camp_001 camp_002');
+    await h.command('UALICE', 'pause bad/id');
+    await h.command('UEVE', 'pause camp_003');
+    const message = await h.latestMessage();
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() => h.auditEvents().find((e) => e.event === 'completed'));
+
+    const metrics = await get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.type).toContain('text/plain');
+    const has = (line: string) => expect(metrics.text.split('\n')).toContain(line);
+    has('campaign_bot_commands_total{outcome="requested"} 1');
+    has('campaign_bot_commands_total{outcome="bad_input"} 1');
+    has('campaign_bot_commands_total{outcome="denied"} 1');
+    has('campaign_bot_authorization_refusals_total{step="request",failed="user"} 1');
+    has('campaign_bot_decisions_total{decision="confirmed"} 1');
+    has('campaign_bot_campaigns_total{action="PAUSE",outcome="applied"} 2');
+    has('campaign_bot_moengage_requests_total{action="PAUSE",status="500"} 1');
+    has('campaign_bot_moengage_requests_total{action="PAUSE",status="200"} 1');
+    has('campaign_bot_moengage_retries_total 1');
+    has('campaign_bot_moengage_rate_limited_total 0');
+    has('campaign_bot_limiter_queue_depth 0');
+    expect(metrics.text).toMatch(/campaign_bot_limiter_wait_seconds_count 2/);
+    expect(metrics.text).toMatch(/campaign_bot_moengage_request_seconds_count\{action="PAUSE"\} 2/);
+    // Four Slack requests reached /slack/events (three commands, one click), each timed to its answer.
+    expect(metrics.text).toMatch(/campaign_bot_ack_seconds_count 4/);
+    expect(metrics.text).toContain('campaign_bot_process_resident_memory_bytes');
+  });
+
+  it('answers /healthz and /readyz, and turns unready once shutdown starts', async () => {
+    h = await startHarness();
+    expect(await get('/healthz')).toMatchObject({ status: 200 });
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.text)).toEqual({ ready: true, checks: { slack: true, accepting: true } });
+    expect(h.slack.messages(CHANNEL)).toHaveLength(0);
+  });
+});
