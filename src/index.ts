@@ -1,6 +1,7 @@
 import { StartupError, startBot } from './bot.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { connectSharedState } from './shared-state.ts';
 
 // The composition root: the only place that reads the environment and starts things.
 let config: ReturnType<typeof loadConfig>;
@@ -14,22 +15,25 @@ try {
 
 const logger = createLogger(config.logLevel);
 try {
-  const bot = await startBot(config, logger);
+  const shared = await connectSharedState(config, logger);
+  const bot = await startBot(config, logger, shared);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
-      bot.stop().then(
-        () => logger.flush(() => process.exit(0)),
-        (error: unknown) => {
-          logger.error({ err: String(error) }, 'shutdown failed');
-          logger.flush(() => process.exit(1));
-        },
-      );
+      bot
+        .stop()
+        .then(() => shared.close())
+        .then(
+          () => logger.flush(() => process.exit(0)),
+          (error: unknown) => {
+            logger.error({ err: String(error) }, 'shutdown failed');
+            logger.flush(() => process.exit(1));
+          },
+        );
     });
   }
 } catch (error) {
-  const message =
-    error instanceof StartupError ? error.message : `unexpected error: ${(error as Error).message}`;
+  const message = error instanceof StartupError ? error.message : (error as Error).message;
   logger.fatal({ err: message }, 'could not start');
   console.error(`Could not start: ${message}`);
   process.exit(1);

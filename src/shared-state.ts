@@ -1,0 +1,62 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { CallLimiter } from './moengage/limiter.ts';
+import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
+import { createRedisDeduper, type Deduper } from './requests/dedupe.ts';
+import type { RequestStore } from './requests/model.ts';
+import { createRedisStore } from './requests/redis-store.ts';
+
+export interface SharedState {
+  store?: RequestStore;
+  limiter?: CallLimiter;
+  dedupe?: Deduper;
+  readinessChecks: Record<string, () => Promise<boolean>>;
+  close(): Promise<void>;
+}
+
+/**
+ * With REDIS_URL, everything replicas must agree on lives in Redis: pending requests and their single-use claim,
+ * repeated deliveries, and MoEngage's rate limit. Without it, the bot keeps them in memory (one process).
+ */
+export async function connectSharedState(config: Config, logger: Logger): Promise<SharedState> {
+  if (!config.redisUrl) return { readinessChecks: {}, close: async () => {} };
+  const log = logger.child({ module: 'redis' });
+  // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound.
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    connectTimeout: 5_000,
+  });
+  redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  const prefix = config.redisKeyPrefix;
+  const limiter = createRedisSlidingLimiter({
+    redis,
+    id: `${prefix}moengage:${config.moengage.workspaceId}`,
+    onError: (error) => log.warn({ err: String(error) }, 'shared limiter background error'),
+  });
+  try {
+    await redis.ping();
+    await limiter.ready();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
+  }
+  log.info({ prefix }, 'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit');
+  return {
+    store: createRedisStore({ redis, keyPrefix: prefix }),
+    limiter,
+    dedupe: createRedisDeduper(redis, prefix),
+    readinessChecks: {
+      redis: () =>
+        Promise.race([
+          redis.ping().then((pong) => pong === 'PONG'),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
+        ]),
+    },
+    async close() {
+      await limiter.stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { maxInWindow } from '../../src/sandbox/windows.ts';
+import {
+  BOT_TOKEN,
+  buttonValue,
+  CHANNEL,
+  messageText,
+  SIGNING_SECRET,
+  testFleet,
+} from '../support/bot-harness.ts';
+import { type ChildBot, startChildBot } from '../support/child-bot.ts';
+import { API_KEY, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
+import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
+
+/**
+ * Two real bot processes (`node src/index.ts`) sharing one Redis under a prefix of their own, one Slack
+ * simulator and one MoEngage simulator at MoEngage's real limits.
+ */
+let moengage: MoEngageSim;
+let slack: SlackSim;
+let prefix: string;
+const bots: ChildBot[] = [];
+
+beforeEach(async () => {
+  prefix = uniquePrefix('replicas');
+  moengage = await startSim({ campaigns: testFleet() });
+  slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL],
+  });
+});
+afterEach(async () => {
+  for (const b of bots.splice(0)) b.kill('SIGKILL');
+  await slack.close();
+  await moengage.close();
+  const redis = connectRedis();
+  await cleanup(redis, prefix);
+  await redis.quit();
+});
+
+async function replica(env: Record<string, string> = {}): Promise<ChildBot> {
+  const bot = await startChildBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${slack.url}/api/`,
+    PORT: '0',
+    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
+    MOENGAGE_API_KEY: API_KEY,
+    MOENGAGE_BASE_URL: moengage.url,
+    ALLOWED_USER_IDS: 'UALICE,UBOB,UCAROL,UDAVE',
+    ALLOWED_CHANNEL_IDS: CHANNEL,
+    REDIS_URL: redisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    ...env,
+  });
+  bots.push(bot);
+  return bot;
+}
+
+async function request(bot: ChildBot, text: string): Promise<SimMessage> {
+  const before = slack.messages(CHANNEL).length;
+  await slack.slashCommand(bot.url, { userId: 'UALICE', channelId: CHANNEL, text });
+  return slack.waitFor(() => slack.messages(CHANNEL).length > before && slack.messages(CHANNEL).at(-1));
+}
+
+function click(bot: ChildBot, message: SimMessage, userId = 'UBOB') {
+  const value = buttonValue(message, 'campaign_confirm');
+  return slack.clickButton(bot.url, {
+    userId,
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId: 'campaign_confirm',
+    value,
+  });
+}
+
+const completed = (message: SimMessage) =>
+  slack.waitFor(
+    () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+    60_000,
+  );
+
+describe('two replicas sharing Redis', () => {
+  it('confirms on B a request made on A, and 20 clicks spread over both run it once', async () => {
+    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const first = await request(a, 'pause camp_001');
+    await click(b, first);
+    await completed(first);
+    expect(moengage.campaign('camp_001')?.status).toBe('PAUSED');
+
+    for (let round = 0; round < 3; round++) {
+      const id = `camp_00${round + 2}`;
+      const message = await request(round % 2 ? a : b, `pause ${id}`);
+      const users = ['UBOB', 'UCAROL', 'UDAVE', 'UALICE'];
+      await Promise.all(Array.from({ length: 20 }, (_, i) => click(i % 2 ? a : b, message, users[i % 4])));
+      await completed(message);
+      await slack.waitFor(() => slack.ephemerals().length >= 19 * (round + 1));
+      expect(moengage.statusRequests().filter((r) => r.campaignIds?.includes(id))).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('still executes on B after A, which posted the request, is killed; and a restart keeps pending requests', async () => {
+    const a = await replica();
+    const message = await request(a, 'pause camp_010 camp_011');
+    a.kill('SIGKILL');
+    await a.exited;
+    const b = await replica();
+    await click(b, message);
+    await completed(message);
+    expect(moengage.campaign('camp_011')?.status).toBe('PAUSED');
+
+    // B restarts between request and click: the request survives in Redis.
+    const pending = await request(b, 'pause camp_012');
+    b.kill('SIGTERM');
+    expect(await b.exited).toEqual({ code: 0, signal: null });
+    const b2 = await replica();
+    await click(b2, pending);
+    await completed(pending);
+    expect(moengage.campaign('camp_012')?.status).toBe('PAUSED');
+  }, 60_000);
+
+  it('expires a request once, whichever replica sweeps first', async () => {
+    const [a] = [
+      await replica({ CONFIRMATION_TTL_SECONDS: '1' }),
+      await replica({ CONFIRMATION_TTL_SECONDS: '1' }),
+    ];
+    const message = await request(a as ChildBot, 'pause camp_013');
+    await slack.waitFor(
+      () => /expired at/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+      8_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    const updates = slack.callsTo('chat.update').filter((c) => c.args.ts === message.ts);
+    expect(updates).toHaveLength(1);
+  }, 30_000);
+
+  it('keeps the two replicas together inside MoEngage windows, with no 429', async () => {
+    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    moengage.setCampaigns(seedCampaigns({ count: 200 }));
+    const ids = seedCampaigns({ count: 200 }).map((c) => c.id);
+    const one = await request(a, `pause ${ids.slice(0, 100).join(' ')}`);
+    const two = await request(b, `pause ${ids.slice(100).join(' ')}`);
+    // Each replica alone would send its 10 requests within ~1 s: 20 in one second together, unless they share.
+    await Promise.all([click(b, one), click(a, two)]);
+    await Promise.all([completed(one), completed(two)]);
+    const arrivals = moengage.statusRequests().map((r) => r.at);
+    expect(arrivals).toHaveLength(20);
+    expect(maxInWindow(arrivals, 1_000)).toBeLessThanOrEqual(10);
+    expect(moengage.statusRequests().filter((r) => r.status === 429)).toHaveLength(0);
+    expect(ids.every((id) => moengage.campaign(id)?.status === 'PAUSED')).toBe(true);
+  }, 60_000);
+});
