@@ -4,6 +4,7 @@ import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type SimMessage, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { connectSharedState } from '../../src/shared-state.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
 
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token-abcdef';
@@ -46,11 +47,14 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     ...env,
   });
   const log = memoryLogger('debug');
+  // With REDIS_URL, the same shared state index.ts builds: Redis store, shared limiter, shared deliveries.
+  const shared = await connectSharedState(config, log.logger);
   const bot = await startBot(config, log.logger, {
     moengageOptions: { retryPolicy: retryPolicies.fast },
     slackRetries: 0,
     expirySweepMs: 100,
     host: '127.0.0.1',
+    ...shared,
     ...(options.store ? { store: options.store } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
@@ -85,6 +89,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     auditEvents,
     async stop() {
       await bot.stop();
+      await shared.close();
       await slack.close();
       await moengage.close();
     },
