@@ -7,6 +7,7 @@ import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
 import { registerListeners } from './commands/index.ts';
 import type { Config } from './config.ts';
+import type { CampaignGroups } from './groups.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
@@ -26,6 +27,8 @@ export interface BotOptions {
   store?: RequestStore;
   limiter?: CallLimiter;
   dedupe?: Deduper;
+  /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
+  groups?: CampaignGroups;
   /** Extra readiness check, e.g. Redis answering. */
   readinessChecks?: Record<string, () => Promise<boolean>>;
   /** How often pending requests are checked for expiry. */
@@ -128,6 +131,8 @@ export async function startBot(
     campaignCommand: createCampaignCommand({
       lifecycle,
       maxCampaignsPerCommand: config.maxCampaignsPerCommand,
+      groups: options.groups ?? new Map(),
+      requireReasonFor: config.requireReasonActions,
       logger,
       onOutcome: metrics.command,
       dedupe,

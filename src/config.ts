@@ -47,6 +47,15 @@ const schema = z.object({
     .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
   CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
+  CAMPAIGN_GROUPS_FILE: optional(z.string().min(1)),
+  REQUIRE_REASON_ACTIONS: optional(z.string())
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter((s) => s !== '' && s !== 'NONE'),
+    )
+    .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
   REDIS_KEY_PREFIX: optional(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),
@@ -93,6 +102,8 @@ export interface Config {
   secondApproverActions: readonly string[];
   confirmationTtlSeconds: number;
   maxCampaignsPerCommand: number;
+  campaignGroupsFile: string | undefined;
+  requireReasonActions: readonly string[];
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   shutdownGraceSeconds: number;
@@ -144,6 +155,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secondApproverActions: [...new Set(e.SECOND_APPROVER_ACTIONS)],
     confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
     maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
+    campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
+    requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

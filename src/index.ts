@@ -1,5 +1,6 @@
 import { StartupError, startBot } from './bot.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { GroupsFileError, loadCampaignGroups } from './groups.ts';
 import { createLogger } from './logger.ts';
 import { connectSharedState } from './shared-state.ts';
 
@@ -15,8 +16,9 @@ try {
 
 const logger = createLogger(config.logLevel);
 try {
+  const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
   const shared = await connectSharedState(config, logger);
-  const bot = await startBot(config, logger, shared);
+  const bot = await startBot(config, logger, { ...shared, groups });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
@@ -33,7 +35,8 @@ try {
     });
   }
 } catch (error) {
-  const message = error instanceof StartupError ? error.message : (error as Error).message;
+  const known = error instanceof StartupError || error instanceof GroupsFileError;
+  const message = known ? error.message : `unexpected error: ${(error as Error).message}`;
   logger.fatal({ err: message }, 'could not start');
   console.error(`Could not start: ${message}`);
   process.exit(1);

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { StartupError } from './bot.ts';
 import type { Config } from './config.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
@@ -40,7 +41,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     await limiter.ready();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
+    throw new StartupError(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
   }
   log.info({ prefix }, 'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit');
   return {

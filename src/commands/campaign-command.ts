@@ -1,12 +1,16 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { CampaignGroups } from '../groups.ts';
 import type { Deduper } from '../requests/dedupe.ts';
 import type { Lifecycle } from '../requests/lifecycle.ts';
+import { groupsList } from '../slack/messages.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
 
 export interface CampaignCommandDeps {
   lifecycle: Pick<Lifecycle, 'propose'>;
   maxCampaignsPerCommand: number;
+  groups?: CampaignGroups;
+  requireReasonFor?: readonly string[];
   logger: Logger;
   /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
   dedupe?: Deduper;
@@ -20,7 +24,16 @@ export interface CampaignCommandDeps {
 export function createCampaignCommand(deps: CampaignCommandDeps) {
   const log = deps.logger.child({ module: 'command' });
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const parsed = parseCampaignCommand(command.text ?? '', deps.maxCampaignsPerCommand);
+    const parsed = parseCampaignCommand(command.text ?? '', {
+      maxIds: deps.maxCampaignsPerCommand,
+      ...(deps.groups ? { groups: deps.groups } : {}),
+      ...(deps.requireReasonFor ? { requireReasonFor: deps.requireReasonFor } : {}),
+    });
+    if (parsed.kind === 'groups') {
+      deps.onOutcome?.('help');
+      await ack({ response_type: 'ephemeral', text: groupsList(deps.groups ?? new Map()) });
+      return;
+    }
     if (parsed.kind === 'help') {
       deps.onOutcome?.('help');
       await ack({ response_type: 'ephemeral', text: USAGE });
@@ -42,6 +55,7 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       const result = await deps.lifecycle.propose({
         action: parsed.action,
         campaignIds: parsed.campaignIds,
+        reason: parsed.reason,
         requestedBy: command.user_id,
         channelId: command.channel_id,
         source: 'slash_command',

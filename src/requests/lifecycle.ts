@@ -46,6 +46,7 @@ export interface LifecycleDeps {
 export interface ProposeInput {
   action: CampaignAction;
   campaignIds: string[];
+  reason: string | undefined;
   requestedBy: string;
   channelId: string;
   source: string;
@@ -82,6 +83,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     channel: r.channelId,
     requestedBy: r.requestedBy,
     campaignIds: r.campaignIds,
+    reason: r.reason,
+    source: r.source,
   });
 
   /** Message edits are best-effort: a failed edit is logged, never allowed to stop the action. */
@@ -110,7 +113,12 @@ export function createLifecycle(deps: LifecycleDeps) {
   };
 
   async function propose(input: ProposeInput): Promise<Outcome<CampaignActionRequest>> {
-    const base = { action: input.action, campaignIds: input.campaignIds, source: input.source };
+    const base = {
+      action: input.action,
+      campaignIds: input.campaignIds,
+      reason: input.reason,
+      source: input.source,
+    };
     const decision = await check(input.requestedBy, input.channelId, 'request', base);
     if (!decision.allowed) return { ok: false, message: decision.message };
 
@@ -191,13 +199,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
     for (const send of report.sends) {
       const { requestId: moengageRequestId, ...rest } = send;
-      emit({
-        event: 'executed',
-        requestId: request.id,
-        action: request.action,
-        moengageRequestId,
-        ...rest,
-      });
+      // The send's own ids replace the request's: one event per MoEngage request.
+      emit({ event: 'executed', ...describe(request), user: request.decidedBy, moengageRequestId, ...rest });
     }
     for (const reply of resultReplies(report)) await postThread(request, reply);
     await update(request, completedMessage(request, report));

@@ -11,6 +11,8 @@ export interface CampaignActionRequest {
   id: string;
   action: CampaignAction;
   campaignIds: string[];
+  /** Why, in the requester's words (e.g. an incident number); shown on the message and in every audit event. */
+  reason: string | undefined;
   requestedBy: string;
   channelId: string;
   /** Where it came from, for the audit trail: 'slash_command', later 'runbook_api', 'workflow_step'. */

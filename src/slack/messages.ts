@@ -63,7 +63,23 @@ function title(request: CampaignActionRequest): string {
 
 function idBlocks(request: CampaignActionRequest): Block[] {
   const ids = request.campaignIds.map((id) => `\`${escapeMrkdwn(id)}\``);
-  return packLines([ids.join('  ')].flatMap((l) => splitWords(l))).map(section);
+  const blocks = packLines([ids.join('  ')].flatMap((l) => splitWords(l))).map(section);
+  if (request.reason) blocks.push(section(`*Reason:* ${quoteUserText(request.reason, 500)}`));
+  return blocks;
+}
+
+export function groupsList(groups: ReadonlyMap<string, readonly string[]>): string {
+  if (groups.size === 0) return 'No campaign groups are configured (CAMPAIGN_GROUPS_FILE).';
+  const lines = [...groups].map(([name, ids]) => {
+    const shown = ids
+      .slice(0, 5)
+      .map((id) => `\`${escapeMrkdwn(id)}\``)
+      .join(', ');
+    return `• \`group:${escapeMrkdwn(name)}\` — ${plural(ids.length, 'campaign')}: ${shown}${ids.length > 5 ? ', …' : ''}`;
+  });
+  return packLines([`*Campaign groups* (use \`group:NAME\` in place of ids):`, ...lines], 2_900)
+    .join('\n')
+    .slice(0, 3_000);
 }
 
 /** Long id lists wrap into several sections at word boundaries. */

@@ -50,6 +50,7 @@ function request(overrides: Partial<CampaignActionRequest> = {}): CampaignAction
     id: randomUUID(),
     action: 'PAUSE',
     campaignIds: ['camp_001', 'camp_002'],
+    reason: 'INC-1 test',
     requestedBy: 'UALICE',
     channelId: CHANNEL,
     source: 'slash_command',

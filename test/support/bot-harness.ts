@@ -1,5 +1,6 @@
 import { startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { CampaignGroups } from '../../src/groups.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
@@ -23,7 +24,10 @@ export function testFleet() {
  * The real bot (Bolt's HTTP receiver, signature checks and all) on a free port, against a Slack simulator and
  * a MoEngage simulator. Alice and Bob are allowed directly, Carol through the SONCALL user group; Eve is not.
  */
-export async function startHarness(env: Record<string, string> = {}, options: { store?: RequestStore } = {}) {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { store?: RequestStore; groups?: CampaignGroups } = {},
+) {
   const moengage = await startSim({ campaigns: testFleet() });
   const socketMode = env.SLACK_APP_TOKEN !== undefined;
   const slack = await startSlackSim({
@@ -56,6 +60,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     host: '127.0.0.1',
     ...shared,
     ...(options.store ? { store: options.store } : {}),
+    ...(options.groups ? { groups: options.groups } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;

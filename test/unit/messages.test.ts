@@ -18,6 +18,7 @@ const request = (over: Partial<CampaignActionRequest> = {}): CampaignActionReque
   id: '2b1c6c3e-0000-4000-8000-000000000001',
   action: 'PAUSE',
   campaignIds: ['camp_1', 'camp_2'],
+  reason: undefined,
   requestedBy: 'UALICE',
   channelId: 'CINC',
   source: 'slash_command',

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCampaignGroups } from '../../src/groups.ts';
+import { ackText, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
+
+let h: Harness;
+afterEach(async () => {
+  await h.stop();
+});
+
+const groups = parseCampaignGroups(`
+black-friday-push: [camp_001, camp_002, camp_003]
+newsletters:
+  - camp_004
+  - camp_002
+`);
+
+describe('campaign groups and reasons in /campaign', () => {
+  it('expands group:NAME, shows the reason on the confirmation, in the thread summary and in the audit', async () => {
+    h = await startHarness({}, { groups });
+    await h.command('UALICE', 'pause group:black-friday-push camp_010 reason: INC-1234 wrong <coupon>');
+    const message = await h.latestMessage();
+    const text = messageText(message);
+    for (const id of ['camp_001', 'camp_002', 'camp_003', 'camp_010']) expect(text).toContain(id);
+    expect(text).toContain('Pause 4 MoEngage campaigns');
+    expect(text).toContain('*Reason:* INC-1234 wrong &lt;coupon&gt;');
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() => h.auditEvents().find((e) => e.event === 'completed'));
+    expect(messageText(h.slack.message(CHANNEL, message.ts) as never)).toContain('INC-1234');
+    for (const event of h.auditEvents()) expect(event.reason).toBe('INC-1234 wrong <coupon>');
+    expect(h.moengage.campaign('camp_003')?.status).toBe('PAUSED');
+  });
+
+  it('refuses an unknown group, naming the known ones, and lists groups on /campaign groups', async () => {
+    h = await startHarness({}, { groups });
+    const bad = await h.command('UALICE', 'pause group:black-friday camp_001');
+    expect(ackText(bad)).toMatch(
+      /^There is no campaign group "black-friday"\. Known groups: `black-friday-push`, `newsletters`\./,
+    );
+    const list = await h.command('UALICE', 'groups');
+    expect(ackText(list)).toContain(
+      '`group:black-friday-push` — 3 campaigns: `camp_001`, `camp_002`, `camp_003`',
+    );
+    expect(ackText(list)).toContain('`group:newsletters` — 2 campaigns');
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('enforces a reason for the actions in REQUIRE_REASON_ACTIONS, and accepts --reason', async () => {
+    h = await startHarness({ REQUIRE_REASON_ACTIONS: 'stop,pause' });
+    const missing = await h.command('UALICE', 'pause camp_001');
+    expect(ackText(missing)).toMatch(/^A PAUSE needs a reason: add `reason: <why>`/);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    await h.command('UALICE', 'pause camp_001 --reason INC-77');
+    expect(messageText(await h.latestMessage())).toContain('*Reason:* INC-77');
+    await h.command('UALICE', 'resume camp_002');
+    await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 2);
+  });
+});
