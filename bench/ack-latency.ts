@@ -17,13 +17,13 @@ import { type SlackSim, startSlackSim } from '../src/sandbox/slack-sim.ts';
  * simulators; `ms` is what the Slack simulator measures from sending the signed request to reading the body.
  */
 
-const BOT_TOKEN = 'xoxb-bench-0000-bot-token-abcdef';
-const SIGNING_SECRET = 'bench-signing-secret-1a2b3c4d5e6f';
-const WORKSPACE_ID = 'BENCHWS01';
-const API_KEY = 'moe-bench-key-5a6b7c8d9e0f';
-const CHANNEL = 'CINCIDENT';
-const USER = 'UALICE';
-const TEXT = 'pause camp_001 camp_002';
+export const BOT_TOKEN = 'xoxb-bench-0000-bot-token-abcdef';
+export const SIGNING_SECRET = 'bench-signing-secret-1a2b3c4d5e6f';
+export const WORKSPACE_ID = 'BENCHWS01';
+export const API_KEY = 'moe-bench-key-5a6b7c8d9e0f';
+export const CHANNEL = 'CINCIDENT';
+export const USER = 'UALICE';
+export const TEXT = 'pause camp_001 camp_002';
 /** ours p99 may be at most this many times bare p99. */
 export const ACK_TARGET_RATIO = 1.3;
 
@@ -68,7 +68,7 @@ export interface AckLatencyResult {
   newConnections: { toBare: number; toOurs: number; oursToSlack: number };
 }
 
-type Sample = { ms: number; status: number };
+export type Sample = { ms: number; status: number };
 
 export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promise<AckLatencyResult> {
   const warmup = options.warmup ?? 20;
@@ -199,7 +199,12 @@ export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promi
 }
 
 /** Sends `count` signed `/campaign` commands to `url`, `concurrency` in flight; samples in completion order. */
-async function pool(slack: SlackSim, url: string, count: number, concurrency: number): Promise<Sample[]> {
+export async function pool(
+  slack: SlackSim,
+  url: string,
+  count: number,
+  concurrency: number,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   let next = 0;
   const worker = async () => {
@@ -213,7 +218,7 @@ async function pool(slack: SlackSim, url: string, count: number, concurrency: nu
   return samples;
 }
 
-function stats(samples: readonly Sample[]): LatencyStats {
+export function stats(samples: readonly Sample[]): LatencyStats {
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
   return {
@@ -281,6 +286,6 @@ function failures(r: Omit<AckLatencyResult, 'pass'>): string[] {
   ];
 }
 
-function round2(n: number): number {
+export function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }

@@ -9,13 +9,15 @@ import { runAckLatencyBench } from './ack-latency.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
+import { runReplicasBench } from './replicas.ts';
 
 /**
- * `npm run bench` runs both parts: the slash-command ack latency (quick) first, then the MoEngage throughput
- * benchmark. `npm run bench -- --only ack` or `--only moengage` runs one. Exits 0 (it is a report), 2 on
+ * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
+ * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
+ * `npm run bench -- --only ack`, `--only replicas` or `--only moengage` runs one. Exits 0 (it is a report), 2 on
  * a bad `--only`.
  */
-const PARTS = ['ack', 'moengage'] as const;
+const PARTS = ['ack', 'replicas', 'moengage'] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({ args: process.argv.slice(2), options: { only: { type: 'string' } } });
 const only = values.only;
@@ -25,9 +27,21 @@ if (only !== undefined && !PARTS.includes(only as Part)) {
 }
 const parts: readonly Part[] = only === undefined ? PARTS : [only as Part];
 
-if (parts.includes('ack')) await runAckLatencyBench();
+let first = true;
+const separate = () => {
+  if (!first) console.log('');
+  first = false;
+};
+if (parts.includes('ack')) {
+  separate();
+  await runAckLatencyBench();
+}
+if (parts.includes('replicas')) {
+  separate();
+  await runReplicasBench();
+}
 if (parts.includes('moengage')) {
-  if (parts.includes('ack')) console.log('');
+  separate();
   await runMoEngageBench();
 }
 process.exitCode = 0;

@@ -10,6 +10,7 @@ import {
   crashedMessage,
   crashReply,
   expiredMessage,
+  idListReplies,
   mention,
   resultReplies,
   runningMessage,
@@ -139,6 +140,8 @@ export function createLifecycle(deps: LifecycleDeps) {
       const ts = await deps.slack.postMessage(request.channelId, confirmationMessage(request, needsSecond));
       await deps.store.setMessageTs(request.id, ts);
       request.messageTs = ts;
+      // A list too long for the message goes in its thread, so whoever confirms can see every id.
+      for (const reply of idListReplies(request)) await postThread(request, reply);
     } catch (error) {
       // Without a message nobody can confirm it: retire the request at once.
       await deps.store.decide(request.id, 'cancelled', 'system', now());

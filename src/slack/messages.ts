@@ -39,17 +39,17 @@ function context(text: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
 
-/** Packs lines into sections of at most SECTION_CHARS (a single over-long line is cut). */
-export function packLines(lines: readonly string[], max = SECTION_CHARS): string[] {
+/** Packs items into sections of at most `max` chars, joined by `separator` (a single over-long item is cut). */
+export function packLines(lines: readonly string[], max = SECTION_CHARS, separator = '\n'): string[] {
   const out: string[] = [];
   let current = '';
   for (const raw of lines) {
     const line = raw.length > max ? `${raw.slice(0, max - 1)}…` : raw;
-    if (current && current.length + 1 + line.length > max) {
+    if (current && current.length + separator.length + line.length > max) {
       out.push(current);
       current = line;
     } else {
-      current = current ? `${current}\n${line}` : line;
+      current = current ? `${current}${separator}${line}` : line;
     }
   }
   if (current) out.push(current);
@@ -61,11 +61,46 @@ function title(request: CampaignActionRequest): string {
   return `${v.icon} *${v.base} ${plural(request.campaignIds.length, 'MoEngage campaign')}*`;
 }
 
+/**
+ * The ids as sections. Past ID_CHARS (which keeps the whole message under Slack's ~13,200-character limit for
+ * blocks) the rest are counted, not shown, and `idListReplies` puts the complete list in the thread.
+ */
 function idBlocks(request: CampaignActionRequest): Block[] {
-  const ids = request.campaignIds.map((id) => `\`${escapeMrkdwn(id)}\``);
-  const blocks = packLines([ids.join('  ')].flatMap((l) => splitWords(l))).map(section);
+  const { shown, hidden } = visibleIds(request.campaignIds);
+  const items = shown.map((id) => `\`${escapeMrkdwn(id)}\``);
+  if (hidden > 0) items.push(`_…and ${hidden} more: the full list is in the thread_`);
+  const blocks = packLines(items, SECTION_CHARS, '  ').map(section);
   if (request.reason) blocks.push(section(`*Reason:* ${quoteUserText(request.reason, 500)}`));
   return blocks;
+}
+
+const ID_CHARS = 8_000;
+
+export function visibleIds(ids: readonly string[]): { shown: string[]; hidden: number } {
+  let chars = 0;
+  let count = 0;
+  for (const id of ids) {
+    chars += id.length + 4;
+    if (chars > ID_CHARS) break;
+    count++;
+  }
+  return { shown: ids.slice(0, count), hidden: ids.length - count };
+}
+
+/** The complete id list for the thread, when the confirmation could not show them all. */
+export function idListReplies(request: CampaignActionRequest): SlackMessage[] {
+  if (visibleIds(request.campaignIds).hidden === 0) return [];
+  const sections = packLines(
+    request.campaignIds.map((id) => `\`${escapeMrkdwn(id)}\``),
+    SECTION_CHARS,
+    '  ',
+  );
+  const replies: SlackMessage[] = [];
+  for (let i = 0; i < sections.length; i += 3) {
+    const blocks = sections.slice(i, i + 3).map(section);
+    replies.push({ text: `All ${request.campaignIds.length} campaign ids in this request`, blocks });
+  }
+  return replies;
 }
 
 export function groupsList(groups: ReadonlyMap<string, readonly string[]>): string {
@@ -80,13 +115,6 @@ export function groupsList(groups: ReadonlyMap<string, readonly string[]>): stri
   return packLines([`*Campaign groups* (use \`group:NAME\` in place of ids):`, ...lines], 2_900)
     .join('\n')
     .slice(0, 3_000);
-}
-
-/** Long id lists wrap into several sections at word boundaries. */
-function splitWords(line: string): string[] {
-  if (line.length <= SECTION_CHARS) return [line];
-  const words = line.split('  ');
-  return packLines(words, SECTION_CHARS).map((s) => s.replace(/\n/g, '  '));
 }
 
 export function confirmationMessage(

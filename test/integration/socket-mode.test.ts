@@ -25,7 +25,9 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     await h.click('UBOB', message, 'campaign_confirm');
     await h.slack.waitFor(() => h.slack.thread(CHANNEL, message.ts).length > 0);
     // The summary replaces the buttons right after the thread reply.
-    await h.slack.waitFor(() => messageText(h.slack.message(CHANNEL, message.ts) as never).includes('1 paused'));
+    await h.slack.waitFor(() =>
+      messageText(h.slack.message(CHANNEL, message.ts) as never).includes('1 paused'),
+    );
     expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
 
     const help = await h.command('UALICE', 'help');

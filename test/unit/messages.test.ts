@@ -8,6 +8,7 @@ import {
   completedMessage,
   confirmationMessage,
   expiredMessage,
+  idListReplies,
   mention,
   resultReplies,
   runningMessage,
@@ -178,5 +179,31 @@ describe('message builders', () => {
     }
     const all = replies.map((r) => JSON.stringify(r.blocks)).join('');
     for (const o of outcomes) expect(all).toContain(o.campaignId);
+  });
+});
+
+describe('long id lists', () => {
+  it('shows every one of 100 ids of 64 characters in the confirmation', () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `${'x'.repeat(60)}${String(i).padStart(4, '0')}`);
+    const m = confirmationMessage(request({ campaignIds: ids }), false);
+    const text = JSON.stringify(m.blocks);
+    expect(ids.filter((id) => text.includes(id))).toHaveLength(100);
+    expect(text).not.toContain('more: the full list is in the thread');
+    expect(idListReplies(request({ campaignIds: ids }))).toEqual([]);
+    expect(JSON.stringify(m.blocks).length).toBeLessThan(13_200);
+    expect(text).not.toContain('…`');
+  });
+
+  it('counts the ids a 500-id confirmation cannot show and lists all of them in thread replies', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `64f1a2b3c4d5e6f7a8b9${String(i).padStart(4, '0')}`);
+    const m = confirmationMessage(request({ campaignIds: ids }), false);
+    const text = JSON.stringify(m.blocks);
+    expect(text.length).toBeLessThan(13_200);
+    const shown = ids.filter((id) => text.includes(id)).length;
+    expect(text).toContain(`…and ${500 - shown} more: the full list is in the thread`);
+    const replies = idListReplies(request({ campaignIds: ids }));
+    const all = replies.map((r) => JSON.stringify(r.blocks)).join('');
+    for (const id of ids) expect(all).toContain(id);
+    for (const r of replies) expect(JSON.stringify(r.blocks).length).toBeLessThan(13_200);
   });
 });

@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** A copy of test/support/child-bot.ts (bench does not import from test/), plus `stop()`. */
+
+const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+export interface ChildBot {
+  process: ChildProcess;
+  port: number;
+  url: string;
+  /** Every JSON log line so far. */
+  lines(): Record<string, unknown>[];
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM (the bot drains and exits 0), SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs the real entry point (`node src/index.ts`, as the container does) in its own process with `env`, and
+ * resolves once it logs "campaign bot ready". Signals go to the node process itself (npm would not forward them).
+ * `process.execPath` is the Node that runs the bench: the project's Node 24 under `npm run bench`.
+ */
+export async function startChildBot(env: Record<string, string>): Promise<ChildBot> {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: 'pipe',
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  const ready = new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          const json = JSON.parse(line) as Record<string, unknown>;
+          lines.push(json);
+          if (json.msg === 'campaign bot ready') resolve(json.port as number);
+        } catch {
+          // Not a log line.
+        }
+        nl = buffer.indexOf('\n');
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`bot exited (${code}) before it was ready: ${stderr}`)));
+  });
+  const port = await ready;
+  let stopping: ReturnType<ChildBot['stop']> | undefined;
+  return {
+    process: child,
+    port,
+    url: `http://127.0.0.1:${port}/slack/events`,
+    lines: () => lines,
+    stderr: () => stderr,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return exited;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
+    },
+  };
+}
