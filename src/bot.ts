@@ -13,9 +13,12 @@ import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts
 import type { CallLimiter } from './moengage/limiter.ts';
 import { opsRoutes } from './ops.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
-import { type CampaignExecutor, createLifecycle } from './requests/lifecycle.ts';
+import { type CampaignExecutor, createLifecycle, type Lifecycle } from './requests/lifecycle.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
+import { createRunbookApi } from './runbook/api.ts';
+import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
+import { createRunbookAuth } from './runbook/tokens.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { webClientPort } from './slack/web-port.ts';
 
@@ -29,6 +32,8 @@ export interface BotOptions {
   dedupe?: Deduper;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
   groups?: CampaignGroups;
+  /** Where Idempotency-Key answers of the runbook API are kept (Redis for replicas). */
+  idempotency?: IdempotencyStore;
   /** Extra readiness check, e.g. Redis answering. */
   readinessChecks?: Record<string, () => Promise<boolean>>;
   /** How often pending requests are checked for expiry. */
@@ -72,6 +77,30 @@ export async function startBot(
     },
     metrics,
   });
+  // The runbook API is served beside Slack's endpoint; its handlers reach the lifecycle built below.
+  const later: { lifecycle?: Lifecycle } = {};
+  const dedupe = options.dedupe ?? createMemoryDeduper();
+  const groups = options.groups ?? new Map();
+  const runbookAuth = createRunbookAuth(config.runbookTokens, {
+    seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
+  });
+  if (runbookAuth.configured) {
+    routes.push(
+      ...createRunbookApi({
+        auth: runbookAuth,
+        lifecycle: {
+          propose: (input) => (later.lifecycle as Lifecycle).propose(input),
+          autoConfirm: (id, by) => (later.lifecycle as Lifecycle).autoConfirm(id, by),
+          get: (id) => (later.lifecycle as Lifecycle).get(id),
+        },
+        idempotency: options.idempotency ?? createMemoryIdempotency(),
+        groups,
+        maxCampaignsPerCommand: config.maxCampaignsPerCommand,
+        requireReasonFor: config.requireReasonActions,
+        logger,
+      }),
+    );
+  }
   const blog = boltLogger(logger);
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
@@ -102,7 +131,6 @@ export async function startBot(
   });
 
   const slack = webClientPort(app.client);
-  const dedupe = options.dedupe ?? createMemoryDeduper();
   const ownClient =
     options.moengage === undefined
       ? new MoEngageClient({
@@ -127,11 +155,12 @@ export async function startBot(
     logger,
     observe: metrics.event,
   });
+  later.lifecycle = lifecycle;
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
       lifecycle,
       maxCampaignsPerCommand: config.maxCampaignsPerCommand,
-      groups: options.groups ?? new Map(),
+      groups,
       requireReasonFor: config.requireReasonActions,
       logger,
       onOutcome: metrics.command,

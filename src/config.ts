@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from './moengage/types.ts';
+import { runbookTokensSchema } from './runbook/tokens.ts';
 
 /** MoEngage's data centers: the dashboard URL `dashboard-{dc}.moengage.com` names the user's. */
 export const DATA_CENTERS = ['01', '02', '03', '04', '05', '06', '101'] as const;
@@ -48,6 +49,21 @@ const schema = z.object({
   CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
   CAMPAIGN_GROUPS_FILE: optional(z.string().min(1)),
+  RUNBOOK_TOKENS: optional(z.string())
+    .transform((v, ctx) => {
+      if (v === undefined) return [];
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        // JSON.parse's own message quotes the text, which holds tokens: say what is expected instead.
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON array of {name, token, actions, channels, auto_execute}',
+        });
+        return z.NEVER;
+      }
+    })
+    .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: optional(z.string())
     .transform((v) =>
       (v ?? '')
@@ -103,6 +119,7 @@ export interface Config {
   confirmationTtlSeconds: number;
   maxCampaignsPerCommand: number;
   campaignGroupsFile: string | undefined;
+  runbookTokens: z.output<typeof runbookTokensSchema>;
   requireReasonActions: readonly string[];
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -126,8 +143,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Issue messages come from our own schema text only; `input` (the value) is never printed.
   const problems = (parsed.error?.issues ?? []).map((issue) => {
     const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
+    const where = issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ` : '';
     const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    return `${name}: ${missing ? 'is required' : issue.message}`;
+    return `${name}: ${missing ? 'is required' : `${where}${issue.message}`}`;
   });
   problems.push(...crossFieldProblems(env));
   if (!parsed.success || problems.length > 0) {
@@ -156,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
     maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
     campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
+    runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -7,11 +7,13 @@ import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
 import { createRedisDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRedisStore } from './requests/redis-store.ts';
+import { createRedisIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
 
 export interface SharedState {
   store?: RequestStore;
   limiter?: CallLimiter;
   dedupe?: Deduper;
+  idempotency?: IdempotencyStore;
   readinessChecks: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
     dedupe: createRedisDeduper(redis, prefix),
+    idempotency: createRedisIdempotency(redis, prefix),
     readinessChecks: {
       redis: () =>
         Promise.race([

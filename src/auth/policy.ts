@@ -20,6 +20,11 @@ export type Decision =
 export interface Actor {
   userId: string;
   channelId: string;
+  /**
+   * Set when the actor is not a Slack user but a runbook token whose grant the door has already checked (its
+   * actions and channels): the grant stands in for the user allowlist; the channel allowlist still applies.
+   */
+  grantedBy?: string;
 }
 
 export async function authorize(
@@ -28,7 +33,11 @@ export async function authorize(
   groups: UserGroupResolver,
 ): Promise<Decision> {
   const channelOk = policy.allowedChannelIds.includes(actor.channelId);
-  let via: string | undefined = policy.allowedUserIds.includes(actor.userId) ? 'user' : undefined;
+  let via: string | undefined = actor.grantedBy
+    ? `grant:${actor.grantedBy}`
+    : policy.allowedUserIds.includes(actor.userId)
+      ? 'user'
+      : undefined;
   let lookupFailed = false;
   for (const groupId of via ? [] : policy.allowedUserIds.filter((id) => id.startsWith('S'))) {
     try {

@@ -51,10 +51,19 @@ export interface ProposeInput {
   requestedBy: string;
   channelId: string;
   source: string;
+  /** A runbook token's name whose grant was checked by the door (see Actor.grantedBy). */
+  grantedBy?: string;
 }
 
 /** What a door tells the person who acted; `ok: false` carries the words of a refusal. */
-export type Outcome<T = undefined> = { ok: true; value: T } | { ok: false; message: string };
+/** What a door tells whoever acted; a refusal carries the words, and a code for doors that are not Slack. */
+export type Outcome<T = undefined> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      message: string;
+      code?: 'denied' | 'not_in_channel' | 'slack_error' | 'not_found' | 'decided';
+    };
 
 export interface Click {
   requestId: string;
@@ -98,8 +107,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
   };
 
-  const check = async (userId: string, channelId: string, step: string, extra: Record<string, unknown>) => {
-    const decision = await authorize({ userId, channelId }, deps.policy, deps.groups);
+  const check = async (
+    userId: string,
+    channelId: string,
+    step: string,
+    extra: Record<string, unknown>,
+    grantedBy?: string,
+  ) => {
+    const actor = grantedBy ? { userId, channelId, grantedBy } : { userId, channelId };
+    const decision = await authorize(actor, deps.policy, deps.groups);
     if (!decision.allowed) {
       emit({
         event: 'denied',
@@ -120,13 +136,18 @@ export function createLifecycle(deps: LifecycleDeps) {
       reason: input.reason,
       source: input.source,
     };
-    const decision = await check(input.requestedBy, input.channelId, 'request', base);
-    if (!decision.allowed) return { ok: false, message: decision.message };
+    const decision = await check(input.requestedBy, input.channelId, 'request', base, input.grantedBy);
+    if (!decision.allowed) return { ok: false, message: decision.message, code: 'denied' };
 
     const createdAt = now();
     const request: CampaignActionRequest = {
       id: newId(),
-      ...input,
+      action: input.action,
+      campaignIds: input.campaignIds,
+      reason: input.reason,
+      requestedBy: input.requestedBy,
+      channelId: input.channelId,
+      source: input.source,
       createdAt,
       expiresAt: createdAt + deps.ttlMs,
       messageTs: undefined,
@@ -147,7 +168,9 @@ export function createLifecycle(deps: LifecycleDeps) {
       await deps.store.decide(request.id, 'cancelled', 'system', now());
       const code = error instanceof SlackCallError ? error.code : 'unknown';
       log.warn({ requestId: request.id, code }, 'could not post the confirmation');
-      return { ok: false, message: postFailureMessage(code) };
+      const failure =
+        code === 'not_in_channel' || code === 'channel_not_found' ? 'not_in_channel' : 'slack_error';
+      return { ok: false, message: postFailureMessage(code), code: failure };
     }
     emit({ event: 'requested', user: input.requestedBy, via: decision.via, ...describe(request) });
     return { ok: true, value: request };
@@ -176,14 +199,31 @@ export function createLifecycle(deps: LifecycleDeps) {
     const confirmed = result.request;
     emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
     await update(confirmed, runningMessage(confirmed));
-    const execution = execute(confirmed);
+    await track(execute(confirmed));
+    return { ok: true, value: undefined };
+  }
+
+  /**
+   * Confirms on behalf of a runbook token granted auto_execute for this action (checked by its door): the same
+   * single-use claim, message update, execution and report as a click, without waiting for a person.
+   */
+  async function autoConfirm(requestId: string, by: string): Promise<Outcome> {
+    const result = await deps.store.decide(requestId, 'confirmed', by, now());
+    if (!result.ok) return refusal(result);
+    const confirmed = result.request;
+    emit({ event: 'confirmed', user: by, via: 'auto_execute', ...describe(confirmed) });
+    await update(confirmed, runningMessage(confirmed));
+    await track(execute(confirmed));
+    return { ok: true, value: undefined };
+  }
+
+  async function track(execution: Promise<void>): Promise<void> {
     running.add(execution);
     try {
       await execution;
     } finally {
       running.delete(execution);
     }
-    return { ok: true, value: undefined };
   }
 
   async function execute(request: CampaignActionRequest): Promise<void> {
@@ -205,6 +245,20 @@ export function createLifecycle(deps: LifecycleDeps) {
       // The send's own ids replace the request's: one event per MoEngage request.
       emit({ event: 'executed', ...describe(request), user: request.decidedBy, moengageRequestId, ...rest });
     }
+    await deps.store
+      .setResult(request.id, {
+        applied: report.applied,
+        failed: report.failed,
+        completedAt: now(),
+        outcomes: report.outcomes.map((o) =>
+          o.status === 'applied'
+            ? { campaignId: o.campaignId, status: 'applied' }
+            : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
+        ),
+      })
+      .catch((error: unknown) =>
+        log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
+      );
     for (const reply of resultReplies(report)) await postThread(request, reply);
     await update(request, completedMessage(request, report));
     emit({
@@ -283,7 +337,16 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { running: count, cutShort: !done };
   }
 
-  return { propose, confirm, cancel, expireDue, drain, inFlight: () => running.size };
+  return {
+    propose,
+    confirm,
+    cancel,
+    autoConfirm,
+    expireDue,
+    drain,
+    get: (id: string) => deps.store.get(id),
+    inFlight: () => running.size,
+  };
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;

@@ -24,11 +24,15 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
     },
     async get(id) {
       const r = requests.get(id);
-      return r ? { ...r } : undefined;
+      return r ? structuredClone(r) : undefined;
     },
     async setMessageTs(id, ts) {
       const r = requests.get(id);
       if (r) r.messageTs = ts;
+    },
+    async setResult(id, result) {
+      const r = requests.get(id);
+      if (r) r.result = structuredClone(result);
     },
     async decide(id, to, by, at) {
       const current = requests.get(id);

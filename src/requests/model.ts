@@ -24,6 +24,15 @@ export interface CampaignActionRequest {
   state: RequestState;
   decidedBy: string | undefined;
   decidedAt: number | undefined;
+  /** Set once the run has finished: every id's outcome. */
+  result?: RequestResult;
+}
+
+export interface RequestResult {
+  applied: number;
+  failed: number;
+  completedAt: number;
+  outcomes: { campaignId: string; status: 'applied' | 'failed'; error?: string }[];
 }
 
 export type DecideResult =
@@ -39,6 +48,8 @@ export interface RequestStore {
   create(request: CampaignActionRequest): Promise<void>;
   get(id: string): Promise<CampaignActionRequest | undefined>;
   setMessageTs(id: string, ts: string): Promise<void>;
+  /** Records a finished run's outcomes (for the runbook API's status call). */
+  setResult(id: string, result: RequestResult): Promise<void>;
   /**
    * Moves a pending request to `to`, once. Confirm and cancel are refused once `expiresAt` has passed
    * ('expired'); expire is refused before it ('not_due').

@@ -34,12 +34,13 @@ redis.call('SET', KEYS[1], out, 'KEEPTTL')
 redis.call('ZREM', KEYS[2], ARGV[4])
 return {'ok', out}`;
 
-// KEYS[1] request; ARGV ts. A script, not GET-then-SET, so it can never write back a stale 'pending'.
-const SET_MESSAGE_TS = `
+// KEYS[1] request; ARGV field, JSON value. A script, not GET-then-SET, so it can never write back a stale
+// 'pending' over a concurrent decision. Only messageTs and result go through it.
+const SET_FIELD = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local r = cjson.decode(raw)
-r.messageTs = ARGV[1]
+r[ARGV[1]] = cjson.decode(ARGV[2])
 redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
 return 1`;
 
@@ -70,7 +71,7 @@ interface Scripts {
     now: number,
     id: string,
   ): Promise<string[]>;
-  campaignRequestSetMessageTs(key: string, ts: string): Promise<number>;
+  campaignRequestSetField(key: string, field: 'messageTs' | 'result', json: string): Promise<number>;
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
 }
 
@@ -83,6 +84,9 @@ function parse(raw: string): CampaignActionRequest {
     messageTs: r.messageTs ?? undefined,
     decidedBy: r.decidedBy ?? undefined,
     decidedAt: r.decidedAt ?? undefined,
+    ...(r.result
+      ? { result: { ...r.result, outcomes: Array.isArray(r.result.outcomes) ? r.result.outcomes : [] } }
+      : {}),
   };
 }
 
@@ -102,7 +106,7 @@ export function createRedisStore(options: {
   const redis = options.redis;
   redis.defineCommand('campaignRequestCreate', { numberOfKeys: 2, lua: CREATE });
   redis.defineCommand('campaignRequestDecide', { numberOfKeys: 2, lua: DECIDE });
-  redis.defineCommand('campaignRequestSetMessageTs', { numberOfKeys: 1, lua: SET_MESSAGE_TS });
+  redis.defineCommand('campaignRequestSetField', { numberOfKeys: 1, lua: SET_FIELD });
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
   const scripts = redis as unknown as Scripts;
 
@@ -128,7 +132,10 @@ export function createRedisStore(options: {
       return raw === null ? undefined : parse(raw);
     },
     async setMessageTs(id, ts) {
-      await scripts.campaignRequestSetMessageTs(key(id), ts);
+      await scripts.campaignRequestSetField(key(id), 'messageTs', JSON.stringify(ts));
+    },
+    async setResult(id, result) {
+      await scripts.campaignRequestSetField(key(id), 'result', JSON.stringify(result));
     },
     async decide(id, to, by, at): Promise<DecideResult> {
       const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id);

@@ -1,0 +1,70 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Idempotency-Key support: the first call with a key records its answer; a retry with the same key (and body)
+ * gets that answer back instead of acting again, on any replica when backed by Redis.
+ */
+export type Begin =
+  | { state: 'new' }
+  | { state: 'pending'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; body: unknown };
+
+export interface IdempotencyStore {
+  begin(key: string, fingerprint: string): Promise<Begin>;
+  finish(key: string, fingerprint: string, status: number, body: unknown): Promise<void>;
+  /** Forgets a key whose call failed on our side, so a retry may try again. */
+  abandon(key: string): Promise<void>;
+}
+
+const TTL_MS = 24 * 3_600_000;
+
+interface Entry {
+  fingerprint: string;
+  state: 'pending' | 'done';
+  status?: number;
+  body?: unknown;
+}
+
+const toBegin = (e: Entry): Begin =>
+  e.state === 'done'
+    ? { state: 'done', fingerprint: e.fingerprint, status: e.status ?? 500, body: e.body }
+    : { state: 'pending', fingerprint: e.fingerprint };
+
+export function createMemoryIdempotency(now: () => number = Date.now): IdempotencyStore {
+  const entries = new Map<string, Entry & { until: number }>();
+  return {
+    async begin(key, fingerprint) {
+      const e = entries.get(key);
+      if (e && e.until > now()) return toBegin(e);
+      entries.set(key, { fingerprint, state: 'pending', until: now() + TTL_MS });
+      return { state: 'new' };
+    },
+    async finish(key, fingerprint, status, body) {
+      entries.set(key, { fingerprint, state: 'done', status, body, until: now() + TTL_MS });
+    },
+    async abandon(key) {
+      entries.delete(key);
+    },
+  };
+}
+
+export function createRedisIdempotency(redis: Redis, keyPrefix: string): IdempotencyStore {
+  const k = (key: string) => `${keyPrefix}idem:${key}`;
+  return {
+    async begin(key, fingerprint) {
+      const entry: Entry = { fingerprint, state: 'pending' };
+      if ((await redis.set(k(key), JSON.stringify(entry), 'PX', TTL_MS, 'NX')) === 'OK')
+        return { state: 'new' };
+      const raw = await redis.get(k(key));
+      // Expired between the two calls: treat as new (the SET NX above will have been the last word).
+      return raw ? toBegin(JSON.parse(raw) as Entry) : { state: 'new' };
+    },
+    async finish(key, fingerprint, status, body) {
+      const entry: Entry = { fingerprint, state: 'done', status, body };
+      await redis.set(k(key), JSON.stringify(entry), 'PX', TTL_MS);
+    },
+    async abandon(key) {
+      await redis.del(k(key));
+    },
+  };
+}

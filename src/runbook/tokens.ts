@@ -1,0 +1,107 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
+
+/**
+ * Runbook credentials (RUNBOOK_TOKENS): named tokens, each granted some actions in some channels, and
+ * optionally `auto_execute` for some actions. Only SHA-256 hashes of the tokens are kept in memory.
+ */
+export const runbookTokensSchema = z.array(
+  z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'name: lower-case letters, digits, _ or -'),
+    token: z.string().min(32, 'token: at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1),
+    channels: z.array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'channels: Slack channel ids')).min(1),
+    auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).default([]),
+  }),
+);
+
+export interface RunbookPrincipal {
+  name: string;
+  actions: ReadonlySet<CampaignAction>;
+  channels: ReadonlySet<string>;
+  autoExecute: ReadonlySet<CampaignAction>;
+}
+
+interface Credential extends RunbookPrincipal {
+  /** sha256(token): compared for bearer tokens, and the HMAC key for signed requests. */
+  digest: Buffer;
+}
+
+export type AuthResult = { ok: true; principal: RunbookPrincipal } | { ok: false; message: string };
+
+export const SIGNATURE_HEADER = 'x-campaign-bot-signature';
+export const TIMESTAMP_HEADER = 'x-campaign-bot-timestamp';
+export const KEY_HEADER = 'x-campaign-bot-key';
+const MAX_SKEW_SECONDS = 300;
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** `v1=<hex HMAC-SHA256 of "v1:<timestamp>:<body>">`, keyed by the SHA-256 of the token (so the server never needs the token). */
+export function signRunbookRequest(token: string, timestamp: number, body: string): string {
+  return `v1=${createHmac('sha256', sha256(token)).update(`v1:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export function createRunbookAuth(
+  tokens: z.output<typeof runbookTokensSchema>,
+  options: { now?: () => number; seenSignature?: (signature: string) => Promise<boolean> } = {},
+) {
+  const now = options.now ?? Date.now;
+  const credentials: Credential[] = tokens.map((t) => ({
+    name: t.name,
+    digest: sha256(t.token),
+    actions: new Set(t.actions),
+    channels: new Set(t.channels),
+    autoExecute: new Set(t.auto_execute),
+  }));
+  const principal = ({ digest: _d, ...p }: Credential): RunbookPrincipal => p;
+
+  /** Authenticates by `Authorization: Bearer` or by an HMAC signature over timestamp and raw body. */
+  async function authenticate(
+    headers: Record<string, string | string[] | undefined>,
+    body: string,
+  ): Promise<AuthResult> {
+    const h = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const authorization = h('authorization');
+    if (authorization?.startsWith('Bearer ')) {
+      const presented = sha256(authorization.slice('Bearer '.length).trim());
+      // Compare against every credential so the time taken does not tell which name matched.
+      let match: Credential | undefined;
+      for (const c of credentials) if (timingSafeEqual(c.digest, presented)) match ??= c;
+      return match ? { ok: true, principal: principal(match) } : { ok: false, message: 'unknown token' };
+    }
+    const signature = h(SIGNATURE_HEADER);
+    if (signature !== undefined) {
+      const credential = credentials.find((c) => c.name === h(KEY_HEADER));
+      const timestamp = Number(h(TIMESTAMP_HEADER));
+      if (!credential) return { ok: false, message: `unknown key name in ${KEY_HEADER}` };
+      if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > MAX_SKEW_SECONDS) {
+        return {
+          ok: false,
+          message: `${TIMESTAMP_HEADER} missing or more than ${MAX_SKEW_SECONDS} s away from now`,
+        };
+      }
+      const expected = `v1=${createHmac('sha256', credential.digest).update(`v1:${timestamp}:${body}`).digest('hex')}`;
+      const a = Buffer.from(expected);
+      const b = Buffer.from(signature);
+      if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, message: 'bad signature' };
+      if (options.seenSignature && !(await options.seenSignature(signature))) {
+        return { ok: false, message: 'replayed request: this signature was already used' };
+      }
+      return { ok: true, principal: principal(credential) };
+    }
+    return {
+      ok: false,
+      message: `send Authorization: Bearer <token>, or ${SIGNATURE_HEADER} with ${TIMESTAMP_HEADER} and ${KEY_HEADER}`,
+    };
+  }
+
+  return { authenticate, configured: credentials.length > 0 };
+}
+
+export type RunbookAuth = ReturnType<typeof createRunbookAuth>;
