@@ -5,7 +5,7 @@ import { createLogger } from '../src/logger.ts';
 import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
-import { runAckLatencyBench } from './ack-latency.ts';
+import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
@@ -14,15 +14,24 @@ import { runReplicasBench } from './replicas.ts';
 /**
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
- * `npm run bench -- --only ack`, `--only replicas` or `--only moengage` runs one. Exits 0 (it is a report), 2 on
- * a bad `--only`.
+ * `npm run bench -- --only ack`, `--only replicas` or `--only moengage` runs one. `--ack-mode isolated` (default:
+ * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
+ * runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
  */
 const PARTS = ['ack', 'replicas', 'moengage'] as const;
 type Part = (typeof PARTS)[number];
-const { values } = parseArgs({ args: process.argv.slice(2), options: { only: { type: 'string' } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { only: { type: 'string' }, 'ack-mode': { type: 'string' } },
+});
 const only = values.only;
 if (only !== undefined && !PARTS.includes(only as Part)) {
   console.error(`--only must be one of ${PARTS.join(', ')} (got ${only})`);
+  process.exit(2);
+}
+const ackMode = values['ack-mode'] ?? 'isolated';
+if (!ACK_MODES.includes(ackMode as AckMode)) {
+  console.error(`--ack-mode must be one of ${ACK_MODES.join(', ')} (got ${ackMode})`);
   process.exit(2);
 }
 const parts: readonly Part[] = only === undefined ? PARTS : [only as Part];
@@ -34,7 +43,7 @@ const separate = () => {
 };
 if (parts.includes('ack')) {
   separate();
-  await runAckLatencyBench();
+  await runAckLatencyBench({ mode: ackMode as AckMode });
 }
 if (parts.includes('replicas')) {
   separate();

@@ -6,6 +6,7 @@ import { cachedUserGroupResolver } from './auth/usergroups.ts';
 import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
 import { registerListeners } from './commands/index.ts';
+import { createWorkflowStep } from './commands/workflow-step.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './groups.ts';
 import { createMetrics } from './metrics.ts';
@@ -32,6 +33,8 @@ export interface BotOptions {
   dedupe?: Deduper;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
   groups?: CampaignGroups;
+  /** How often a Workflow Builder step checks on its request (tests shorten it). */
+  workflowPollMs?: number;
   /** Where Idempotency-Key answers of the runbook API are kept (Redis for replicas). */
   idempotency?: IdempotencyStore;
   /** Extra readiness check, e.g. Redis answering. */
@@ -168,6 +171,16 @@ export async function startBot(
     }),
     confirm: createDecisionAction({ decide: lifecycle.confirm, slack, logger, dedupe }),
     cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe }),
+    workflowStep: createWorkflowStep({
+      lifecycle,
+      groups,
+      maxCampaignsPerCommand: config.maxCampaignsPerCommand,
+      requireReasonFor: config.requireReasonActions,
+      dedupe,
+      logger,
+      ...(options.workflowPollMs ? { pollMs: options.workflowPollMs } : {}),
+      waitMs: config.confirmationTtlSeconds * 1000 + 10 * 60_000,
+    }),
   });
   app.error(async (error) => {
     logger.error(

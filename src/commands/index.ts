@@ -2,11 +2,13 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
+import { type createWorkflowStep, WORKFLOW_STEP_ID } from './workflow-step.ts';
 
 export interface Listeners {
   campaignCommand: ReturnType<typeof createCampaignCommand>;
   confirm: ReturnType<typeof createDecisionAction>;
   cancel: ReturnType<typeof createDecisionAction>;
+  workflowStep: ReturnType<typeof createWorkflowStep>;
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -16,8 +18,14 @@ export const BUTTON_ACTIONS = {
   [CANCEL_ACTION_ID]: 'cancel',
 } as const satisfies Record<string, keyof Listeners>;
 
+/** Workflow Builder custom steps (manifest `functions`). */
+export const FUNCTIONS = { [WORKFLOW_STEP_ID]: 'workflowStep' } as const satisfies Record<
+  string,
+  keyof Listeners
+>;
+
 /** The part of Bolt's App the registration uses (so a test can record what gets registered). */
-export type Registrar = Pick<App, 'command' | 'action'>;
+export type Registrar = Pick<App, 'command' | 'action' | 'function'>;
 
 /** The registration file: ids to handlers, nothing else. */
 export function registerListeners(app: Registrar, listeners: Listeners): void {
@@ -25,4 +33,5 @@ export function registerListeners(app: Registrar, listeners: Listeners): void {
   for (const [actionId, key] of Object.entries(BUTTON_ACTIONS)) {
     app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, listeners[key]);
   }
+  for (const [callbackId, key] of Object.entries(FUNCTIONS)) app.function(callbackId, listeners[key]);
 }

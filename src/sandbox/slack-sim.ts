@@ -105,6 +105,14 @@ export interface UnexpectedRequest {
   at: number;
 }
 
+export interface FunctionCompletion {
+  functionExecutionId: string;
+  kind: 'success' | 'error';
+  outputs: unknown;
+  error: string | undefined;
+  at: number;
+}
+
 export interface SimResponse {
   id: string;
   /** The JSON body, parsed (the raw text if it was not JSON). */
@@ -174,6 +182,14 @@ export interface SlackSim {
   /** Requests the sim did not expect (unknown methods, unknown routes): tests assert it stays empty. */
   readonly unexpected: readonly UnexpectedRequest[];
   readonly responses: readonly SimResponse[];
+  /** functions.completeSuccess / completeError calls, one per finished Workflow Builder step. */
+  readonly completions: readonly FunctionCompletion[];
+  /** Runs a Workflow Builder custom step: sends the signed `function_executed` event Slack sends. */
+  runFunction(
+    botUrl: string,
+    args: { callbackId: string; inputs: Record<string, unknown>; eventId?: string },
+    sign?: SignOptions,
+  ): Promise<SignedResponse & { functionExecutionId: string; eventId: string }>;
   callsTo(method: string): SlackCall[];
   /** The next `count` calls of `method` answer `{ok:false, error}` ('ratelimited' answers HTTP 429). */
   failNext(method: string, error: string, count?: number): void;
@@ -200,6 +216,8 @@ export interface SlackSim {
 }
 
 const KNOWN_METHODS = new Set([
+  'functions.completeError',
+  'functions.completeSuccess',
   'apps.connections.open',
   'auth.test',
   'chat.postMessage',
@@ -367,6 +385,21 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       const users = userGroups.get(str(args.usergroup) ?? '');
       return users ? { status: 200, body: { ok: true, users: [...users] } } : fail('no_such_subteam');
     },
+
+    'functions.completeSuccess': (args) => completeFunction(args, 'success'),
+    'functions.completeError': (args) => completeFunction(args, 'error'),
+  };
+
+  // Workflow Builder custom steps: each execution gets a short-lived token that may only complete it.
+  const functionTokens = new Set<string>();
+  const completions: FunctionCompletion[] = [];
+  const completeFunction = (args: Record<string, unknown>, kind: 'success' | 'error'): Answer => {
+    const id = str(args.function_execution_id);
+    if (!id) return fail('invalid_arguments');
+    if (completions.some((c) => c.functionExecutionId === id)) return fail('function_execution_not_found');
+    const outputs = typeof args.outputs === 'string' ? parseJson(args.outputs) : args.outputs;
+    completions.push({ functionExecutionId: id, kind, outputs, error: str(args.error), at: now() });
+    return { status: 200, body: { ok: true } };
   };
 
   const rateLimited = (channel: string): boolean => {
@@ -419,7 +452,8 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       auth:
         authorization === undefined && token === undefined
           ? 'missing'
-          : token === (method === 'apps.connections.open' ? options.appToken : options.botToken)
+          : token === (method === 'apps.connections.open' ? options.appToken : options.botToken) ||
+              (method.startsWith('functions.') && token !== undefined && functionTokens.has(token))
             ? 'valid'
             : 'invalid',
       status: 0,
@@ -687,6 +721,39 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
         trigger_id: triggerId,
       }).toString();
       return send(botUrl, body, sign, responseUrlId, triggerId);
+    },
+
+    completions,
+    async runFunction(botUrl, args, sign) {
+      const functionExecutionId = nextId('Fx');
+      const eventId = args.eventId ?? nextId('Ev');
+      const token = `xwfp-${nextId('sim')}`;
+      functionTokens.add(token);
+      const body = JSON.stringify({
+        token: VERIFICATION_TOKEN,
+        team_id: teamId,
+        api_app_id: APP_ID,
+        type: 'event_callback',
+        event_id: eventId,
+        event_time: Math.floor(Date.now() / 1000),
+        event: {
+          type: 'function_executed',
+          function: {
+            id: `Fn-${args.callbackId}`,
+            callback_id: args.callbackId,
+            title: args.callbackId,
+            type: 'app',
+            app_id: APP_ID,
+          },
+          inputs: args.inputs,
+          function_execution_id: functionExecutionId,
+          workflow_execution_id: nextId('Wx'),
+          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
+          bot_access_token: token,
+        },
+      });
+      const res = await sendSignedRequest(botUrl, options.signingSecret, body, 'application/json', sign);
+      return { ...res, functionExecutionId, eventId };
     },
 
     clickButton(botUrl, args, sign) {

@@ -57,6 +57,7 @@ export async function startHarness(
     moengageOptions: { retryPolicy: retryPolicies.fast },
     slackRetries: 0,
     expirySweepMs: 100,
+    workflowPollMs: 25,
     host: '127.0.0.1',
     ...shared,
     ...(options.store ? { store: options.store } : {}),

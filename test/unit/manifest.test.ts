@@ -2,12 +2,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Listeners, type Registrar, registerListeners } from '../../src/commands/index.ts';
+import { WORKFLOW_INPUTS, WORKFLOW_OUTPUTS, WORKFLOW_STEP_ID } from '../../src/commands/workflow-step.ts';
 import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
 
 interface Manifest {
   features: { slash_commands?: { command: string; usage_hint?: string; description?: string }[] };
+  functions?: Record<
+    string,
+    { input_parameters: Record<string, unknown>; output_parameters: Record<string, unknown> }
+  >;
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity?: { is_enabled: boolean } };
+  settings: {
+    interactivity?: { is_enabled: boolean };
+    event_subscriptions?: { bot_events?: string[] };
+    function_runtime?: string;
+    org_deploy_enabled?: boolean;
+  };
 }
 
 const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8')) as Manifest;
@@ -16,13 +26,20 @@ const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.ur
 function registered() {
   const commands: string[] = [];
   const actions: string[] = [];
+  const functions: string[] = [];
   const recorder = {
     command: (id: string) => commands.push(id),
     action: (constraints: { action_id: string }) => actions.push(constraints.action_id),
+    function: (id: string) => functions.push(id),
   } as unknown as Registrar;
   const noop = async () => {};
-  registerListeners(recorder, { campaignCommand: noop, confirm: noop, cancel: noop } as unknown as Listeners);
-  return { commands, actions };
+  registerListeners(recorder, {
+    campaignCommand: noop,
+    confirm: noop,
+    cancel: noop,
+    workflowStep: noop,
+  } as unknown as Listeners);
+  return { commands, actions, functions };
 }
 
 describe('manifest.yml matches what the bot registers and calls', () => {
@@ -38,6 +55,15 @@ describe('manifest.yml matches what the bot registers and calls', () => {
   it('enables interactivity exactly when the bot registers button actions', () => {
     expect(registered().actions.length).toBeGreaterThan(0);
     expect(manifest.settings.interactivity?.is_enabled).toBe(registered().actions.length > 0);
+  });
+
+  it('declares every Workflow Builder step the bot registers, with exactly the parameters it reads and writes', () => {
+    expect(Object.keys(manifest.functions ?? {}).sort()).toEqual(registered().functions.sort());
+    const step = manifest.functions?.[WORKFLOW_STEP_ID];
+    expect(Object.keys(step?.input_parameters ?? {}).sort()).toEqual([...WORKFLOW_INPUTS].sort());
+    expect(Object.keys(step?.output_parameters ?? {}).sort()).toEqual([...WORKFLOW_OUTPUTS].sort());
+    expect(manifest.settings).toMatchObject({ function_runtime: 'remote', org_deploy_enabled: true });
+    expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['function_executed']);
   });
 
   it('asks for the bot scopes the bot needs and no more', () => {

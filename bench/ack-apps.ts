@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { App, LogLevel } from '@slack/bolt';
+import { startBot } from '../src/bot.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import type { CampaignActionRequest } from '../src/requests/model.ts';
+import { confirmationMessage } from '../src/slack/messages.ts';
+
+/**
+ * The three Bolt apps the ack bench measures, each on Bolt's HTTPReceiver on 127.0.0.1. Started in the bench's
+ * own process (`--ack-mode shared`) or one per child process through `bench/ack-app.ts` (isolated, the default).
+ *
+ * - ours: the real bot from `startBot`; every command takes the full path parse → ack → authorize → store →
+ *   chat.postMessage of the confirmation.
+ * - bare: a Bolt app whose `/campaign` listener only acks.
+ * - control: bare + one chat.postMessage after the ack, of the confirmation ours would post (same text and
+ *   blocks, from `confirmationMessage`), with the Web API options ours uses.
+ */
+
+export const ACK_APPS = ['bare', 'ours', 'control'] as const;
+export type AckAppKind = (typeof ACK_APPS)[number];
+
+export interface AckAppSettings {
+  /** The Slack simulator's Web API base, `<url>/api/`. */
+  slackApiUrl: string;
+  moengageUrl: string;
+  botToken: string;
+  signingSecret: string;
+  workspaceId: string;
+  apiKey: string;
+  /** Allowed to request (ours). */
+  user: string;
+  /** Allowed channel (ours). */
+  channel: string;
+}
+
+export interface RunningAckApp {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The control's request ids: a UUID with its first group replaced, so its confirmations are as long as ours's
+ * (random UUIDs) and the bench can tell them apart in the Slack simulator (`block_id: campaign_request:<id>`).
+ */
+export const CONTROL_ID_PREFIX = 'control0-';
+
+export async function startAckApp(kind: AckAppKind, s: AckAppSettings): Promise<RunningAckApp> {
+  if (kind === 'ours') {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: s.botToken,
+      SLACK_SIGNING_SECRET: s.signingSecret,
+      SLACK_API_URL: s.slackApiUrl,
+      PORT: '0',
+      MOENGAGE_WORKSPACE_ID: s.workspaceId,
+      MOENGAGE_API_KEY: s.apiKey,
+      MOENGAGE_BASE_URL: s.moengageUrl,
+      ALLOWED_USER_IDS: s.user,
+      ALLOWED_CHANNEL_IDS: s.channel,
+      LOG_LEVEL: 'silent',
+    });
+    const bot = await startBot(config, createLogger('silent'), { slackRetries: 0, host: '127.0.0.1' });
+    return { port: bot.port, stop: () => bot.stop() };
+  }
+
+  const app = new App({
+    token: s.botToken,
+    signingSecret: s.signingSecret,
+    clientOptions: { slackApiUrl: s.slackApiUrl, retryConfig: { retries: 0 } },
+    deferInitialization: true,
+    logLevel: LogLevel.ERROR,
+  });
+  if (kind === 'bare') {
+    app.command('/campaign', async ({ ack }) => {
+      await ack();
+    });
+  } else {
+    app.command('/campaign', async ({ ack, command, client }) => {
+      await ack();
+      const message = confirmationMessage(
+        controlRequest(command.text, command.user_id, command.channel_id),
+        false,
+      );
+      // As src/slack/web-port.ts posts it.
+      await client.chat.postMessage({
+        channel: command.channel_id,
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    });
+  }
+  await app.init();
+  const server = await app.start({ port: 0, host: '127.0.0.1' });
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: async () => {
+      await app.stop();
+    },
+  };
+}
+
+/** A pending PAUSE request like the one ours proposes for `pause <ids>` (default 15-minute expiry). */
+function controlRequest(text: string, userId: string, channelId: string): CampaignActionRequest {
+  const now = Date.now();
+  return {
+    id: `${CONTROL_ID_PREFIX}${randomUUID().slice(CONTROL_ID_PREFIX.length)}`,
+    action: 'PAUSE',
+    campaignIds: text.trim().split(/\s+/).slice(1),
+    reason: undefined,
+    requestedBy: userId,
+    channelId,
+    source: 'slash_command',
+    createdAt: now,
+    expiresAt: now + 900_000,
+    messageTs: undefined,
+    state: 'pending',
+    decidedBy: undefined,
+    decidedAt: undefined,
+  };
+}

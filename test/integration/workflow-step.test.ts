@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.slack.unexpected).toEqual([]);
+  await h.stop();
+});
+
+const inputs = (over: Record<string, unknown> = {}) => ({
+  action: 'pause',
+  campaign_ids: 'camp_001, camp_002\ncamp_003',
+  reason: 'INC-55 via workflow',
+  channel_id: CHANNEL,
+  requested_by: 'UALICE',
+  ...over,
+});
+
+describe('Workflow Builder step "Change MoEngage campaign status"', () => {
+  it('proposes in the channel, waits for a person to confirm, and completes with per-campaign outputs', async () => {
+    h = await startHarness();
+    const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    expect(run.status).toBe(200);
+    const message = await h.latestMessage();
+    expect(messageText(message)).toContain('Pause 3 MoEngage campaigns');
+    expect(messageText(message)).toContain('INC-55 via workflow');
+    expect(h.slack.completions).toHaveLength(0);
+
+    await h.click('UBOB', message, 'campaign_confirm');
+    const done = await h.slack.waitFor(() => h.slack.completions[0]);
+    expect(done).toMatchObject({
+      functionExecutionId: run.functionExecutionId,
+      kind: 'success',
+      outputs: {
+        summary: '3 applied, 0 failed',
+        applied_count: 3,
+        failed_count: 0,
+        results: 'camp_001: applied\ncamp_002: applied\ncamp_003: applied',
+      },
+    });
+    expect(h.auditEvents().find((e) => e.event === 'requested')).toMatchObject({
+      source: 'workflow_step',
+      user: 'UALICE',
+    });
+  });
+
+  it('fails cleanly when the person who ran it is not allowed, or the input is bad, and changes nothing', async () => {
+    h = await startHarness();
+    await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs({ requested_by: 'UEVE' }),
+    });
+    await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs({ action: 'delete' }),
+    });
+    await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs({ campaign_ids: 'group:nope' }),
+    });
+    await h.slack.waitFor(() => h.slack.completions.length === 3);
+    const errors = h.slack.completions.map((c) => [c.kind, c.error]);
+    // The three runs finish in any order.
+    expect(errors).toHaveLength(3);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        ['error', expect.stringMatching(/not on the list of people allowed/)],
+        ['error', 'action must be one of PAUSE, RESUME, STOP'],
+        ['error', expect.stringMatching(/no campaign group "nope"/)],
+      ]),
+    );
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.moengage.requests).toHaveLength(0);
+  });
+
+  it('fails with who cancelled it when the confirmation is cancelled, and runs once for a repeated event', async () => {
+    h = await startHarness();
+    const first = await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs(),
+      eventId: 'Ev1',
+    });
+    await h.slack.runFunction(
+      h.url,
+      { callbackId: 'change_campaign_status', inputs: inputs(), eventId: 'Ev1' },
+      { retryNum: 1, retryReason: 'http_timeout' },
+    );
+    const message = await h.latestMessage();
+    await h.click('UBOB', message, 'campaign_cancel');
+    const done = await h.slack.waitFor(() => h.slack.completions[0]);
+    expect(done).toMatchObject({
+      functionExecutionId: first.functionExecutionId,
+      kind: 'error',
+      error: 'the request was cancelled by UBOB; nothing changed',
+    });
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+    expect(h.moengage.requests).toHaveLength(0);
+  });
+});
