@@ -29,7 +29,7 @@ export interface RunbookApiDeps {
 export const API_PATH = '/api/v1/campaign-actions';
 const MAX_BODY = 64 * 1024;
 
-const bodySchema = z
+export const bodySchema = z
   .strictObject({
     action: z
       .string()

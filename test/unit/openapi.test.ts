@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { API_PATH, bodySchema, describe as describeResource } from '../../src/runbook/api.ts';
+
+const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
+  paths: Record<string, unknown>;
+  components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+};
+
+describe('docs/openapi.yaml describes the runbook API as built', () => {
+  it('has the two paths the bot serves', () => {
+    expect(Object.keys(spec.paths).sort()).toEqual([API_PATH, `${API_PATH}/{id}`].sort());
+  });
+
+  it('lists exactly the input fields the API accepts', () => {
+    expect(Object.keys(spec.components.schemas.CampaignActionInput?.properties ?? {}).sort()).toEqual(
+      Object.keys(bodySchema.shape).sort(),
+    );
+  });
+
+  it('lists exactly the fields of the resource the API returns', () => {
+    const resource = describeResource({
+      id: 'x',
+      action: 'PAUSE',
+      campaignIds: ['a'],
+      reason: undefined,
+      requestedBy: 'runbook:x',
+      channelId: 'C1',
+      source: 'runbook_api',
+      createdAt: 0,
+      expiresAt: 1,
+      messageTs: undefined,
+      state: 'pending',
+      decidedBy: undefined,
+      decidedAt: undefined,
+    });
+    expect(Object.keys(spec.components.schemas.CampaignAction?.properties ?? {}).sort()).toEqual(
+      Object.keys(resource).sort(),
+    );
+  });
+});
