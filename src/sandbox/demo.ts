@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { request } from 'undici';
 import { startBot } from '../bot.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -26,6 +27,7 @@ setDisplayNames(
 );
 const secret = 'demo-signing-secret-not-a-real-one';
 const botToken = 'xoxb-demo-not-a-real-token';
+const RUNBOOK_TOKEN = 'demo-runbook-token-0123456789abcdef0123';
 
 const moengage = await startMoEngageSim({
   workspaceId: 'DEMOWORKSPACE',
@@ -51,6 +53,9 @@ const config = loadConfig({
   MOENGAGE_BASE_URL: moengage.url,
   ALLOWED_USER_IDS: 'UALICE,UBOB,SONCALL',
   ALLOWED_CHANNEL_IDS: CHANNEL,
+  RUNBOOK_TOKENS: JSON.stringify([
+    { name: 'pagerduty', token: RUNBOOK_TOKEN, actions: ['PAUSE', 'RESUME'], channels: [CHANNEL] },
+  ]),
 });
 const bot = await startBot(config, logger, { slackRetries: 0, host: '127.0.0.1' });
 const url = `http://127.0.0.1:${bot.port}/slack/events`;
@@ -171,6 +176,41 @@ try {
 
   heading('4. A late double click changes nothing');
   if (pause) await click('UCAROL', pause, 'Confirm');
+
+  heading('5. The PagerDuty runbook proposes a pause; a person approves it');
+  const body = {
+    action: 'PAUSE',
+    campaign_ids: ['trigger_001', 'trigger_002'],
+    reason: 'INC-4711 checkout down',
+    channel_id: CHANNEL,
+  };
+  say(`\n🤖 the runbook calls POST /api/v1/campaign-actions ${JSON.stringify(body)}`);
+  const api = `http://127.0.0.1:${bot.port}/api/v1/campaign-actions`;
+  const accepted = await request(api, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${RUNBOOK_TOKEN}`,
+      'content-type': 'application/json',
+      'idempotency-key': 'INC-4711-pause',
+    },
+    body: JSON.stringify(body),
+  });
+  const resource = (await accepted.body.json()) as { id: string; status: string };
+  say(`   → ${accepted.statusCode} ${JSON.stringify({ id: resource.id, status: resource.status })}`);
+  const proposed = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+  say('   the bot posts in #incident:');
+  indent(renderBlocks(proposed.blocks, proposed.text));
+  const seen = moengage.statusRequests().length;
+  await click('UBOB', proposed, 'Confirm');
+  await finish(proposed);
+  moengageLog(seen);
+  const status = await request(`${api}/${resource.id}`, {
+    headers: { authorization: `Bearer ${RUNBOOK_TOKEN}` },
+  });
+  const final = (await status.body.json()) as { status: string; result: { applied: number; failed: number } };
+  say(
+    `\n🤖 the runbook polls GET /api/v1/campaign-actions/${resource.id.slice(0, 8)}… → ${final.status}, ${final.result.applied} applied, ${final.result.failed} failed`,
+  );
 
   say(`\nAudit trail and request logs (JSON, secrets redacted): ${logFile}`);
 } finally {

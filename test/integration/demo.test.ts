@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+describe('npm run demo', () => {
+  it('plays the whole incident against the simulators and exits 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../src/sandbox/demo.ts', import.meta.url))],
+      {
+        stdio: 'pipe',
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const [code] = await once(child, 'exit');
+    const text = out.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(code, text).toBe(0);
+    for (const line of [
+      'only eve (intern) sees:',
+      'not on the list of people allowed',
+      'Requested by @alice · ✅ 25 paused · confirmed by @bob',
+      'MoEngage received 3 requests',
+      'A STOP needs a second person',
+      '2 stopped, 1 failed',
+      'already confirmed by @bob',
+      '→ 202',
+      'Requested by runbook:pagerduty',
+      '→ completed, 2 applied, 0 failed',
+    ]) {
+      expect(text).toContain(line);
+    }
+  }, 60_000);
+});
