@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { type ActionResource, type Answer, type Client, createClient } from './client.ts';
+import { failureLine, progressLine, requestedLine, resultTable, summaryLine } from './render.ts';
+
+/**
+ * `campaign-bot pause camp_1 camp_2 --reason "INC-1234" --channel C0INCIDENT`: asks the bot's runbook API for a
+ * campaign action, waits while a person confirms it in Slack and it runs, and exits by how it went (see USAGE).
+ */
+export const USAGE = `usage: campaign-bot <pause|resume|stop> <campaign id>... --channel C... [options]
+       campaign-bot <pause|resume|stop> --group NAME --channel C... [options]
+       campaign-bot status <request id> [--wait] [--json]
+
+  --channel C...         Slack channel where the confirmation is posted (required)
+  --group NAME           a configured campaign group instead of ids
+  --reason TEXT          why, e.g. an incident number (some actions require one)
+  --requested-by U...    the Slack user the script acts for
+  --no-wait              return right after the bot accepts the request
+  --wait                 (status) wait until the request is decided and has run
+  --timeout SECONDS      how long to wait (default 900)
+  --json                 print the final request as JSON instead of a table
+  --idempotency-key KEY  reuse a key when a script retries (default: a new UUID per run)
+  --url URL              the bot's base URL (default: $CAMPAIGN_BOT_URL)
+  --token TOKEN          a runbook token (default: $CAMPAIGN_BOT_TOKEN)
+  -h, --help             show this help
+
+exit codes: 0 all applied (status: also pending or running)  1 some ids failed  2 usage error
+            3 refused by the bot  4 cancelled or expired  5 timed out waiting  6 cannot reach the bot`;
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  notRun: 4,
+  timeout: 5,
+  unreachable: 6,
+} as const;
+const POLL_MS = 1000;
+const ACTIONS = { pause: 'PAUSE', resume: 'RESUME', stop: 'STOP' } as const;
+
+export interface Env {
+  url?: string | undefined;
+  token?: string | undefined;
+}
+export interface Io {
+  out(text: string): void;
+  err: { isTTY?: boolean; write(text: string): unknown };
+}
+interface Common {
+  url: string;
+  token: string;
+  timeoutS: number;
+  json: boolean;
+  wait: boolean;
+}
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'usage'; message: string }
+  | ({ kind: 'action'; idempotencyKey: string | undefined; body: Parameters<Client['propose']>[0] } & Common)
+  | ({ kind: 'status'; id: string } & Common);
+
+const options = {
+  channel: { type: 'string' },
+  group: { type: 'string' },
+  reason: { type: 'string' },
+  'requested-by': { type: 'string' },
+  wait: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  'idempotency-key': { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Arguments and environment to a command, or what is wrong with them. Flags win over the environment. */
+export function parseCommand(argv: string[], env: Env): Command {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    return { kind: 'usage', message: (error as Error).message };
+  }
+  const { values: v, positionals } = parsed;
+  const [name, ...rest] = positionals;
+  if (v.help || name === 'help') return { kind: 'help' };
+  const usage = (message: string) => ({ kind: 'usage', message }) as const;
+  if (name === undefined) return usage('say what to do: pause, resume, stop or status');
+  if (v.wait && v['no-wait']) return usage('give --wait or --no-wait, not both');
+  const timeoutS = v.timeout === undefined ? 900 : Number(v.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
+    return usage(`--timeout must be a number of seconds above 0, got "${v.timeout}"`);
+  }
+  const url = v.url ?? env.url;
+  const token = v.token ?? env.token;
+  if (!url) return usage('no bot URL: set CAMPAIGN_BOT_URL or pass --url');
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
+    return usage(`the bot URL must be http(s)://host[:port], got "${url}"`);
+  }
+  if (!token) return usage('no token: set CAMPAIGN_BOT_TOKEN or pass --token');
+  const common = { url, token, timeoutS, json: v.json ?? false };
+
+  if (name === 'status') {
+    if (rest.length !== 1 || !rest[0]) return usage('status takes exactly one request id');
+    return { kind: 'status', id: rest[0], ...common, wait: v.wait ?? false };
+  }
+  const action = ACTIONS[name.toLowerCase() as keyof typeof ACTIONS];
+  if (!action) return usage(`unknown command "${name}": use pause, resume, stop or status`);
+  const ids = rest.flatMap((p) => p.split(/[\s,]+/)).filter(Boolean);
+  if (ids.length > 0 && v.group !== undefined) return usage('give campaign ids or --group, not both');
+  if (ids.length === 0 && v.group === undefined) return usage(`${name} needs campaign ids or --group NAME`);
+  if (!v.channel) return usage('--channel is required: the Slack channel id where people confirm');
+  return {
+    kind: 'action',
+    idempotencyKey: v['idempotency-key'],
+    body: {
+      action,
+      ...(v.group === undefined ? { campaign_ids: ids } : { group: v.group }),
+      ...(v.reason === undefined ? {} : { reason: v.reason }),
+      channel_id: v.channel,
+      ...(v['requested-by'] === undefined ? {} : { requested_by: v['requested-by'] }),
+    },
+    ...common,
+    wait: !v['no-wait'],
+  };
+}
+
+/** 0 all applied, 1 some failed, 4 never ran; still pending or running is 0 (only `status` prints those). */
+export function exitCodeFor(r: ActionResource): number {
+  if (r.status === 'completed') return (r.result?.failed ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+  if (r.status === 'cancelled' || r.status === 'expired') return EXIT.notRun;
+  return EXIT.ok;
+}
+
+const unfinished = (r: ActionResource) => r.status === 'pending' || r.status === 'running';
+
+export async function run(argv: string[], env: Env, io: Io): Promise<number> {
+  const cmd = parseCommand(argv, env);
+  if (cmd.kind === 'help') {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  if (cmd.kind === 'usage') {
+    io.err.write(`campaign-bot: ${cmd.message}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const client = createClient({ url: cmd.url, token: cmd.token });
+  const fail = (answer: Exclude<Answer, { ok: true }>) => {
+    io.err.write(`campaign-bot: ${failureLine(answer)}\n`);
+    return answer.kind === 'refused' ? EXIT.refused : EXIT.unreachable;
+  };
+  const report = (r: ActionResource) =>
+    io.out(cmd.json ? JSON.stringify(r, null, 2) : `${resultTable(r)}\n\n${summaryLine(r)}`);
+
+  const follow = async (first: ActionResource): Promise<number> => {
+    const progress = progressWriter(io.err);
+    const deadline = Date.now() + cmd.timeoutS * 1000;
+    let r = first;
+    progress.show(progressLine(r));
+    while (unfinished(r)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        progress.end();
+        report(r);
+        io.err.write(
+          `campaign-bot: timed out after ${cmd.timeoutS} s with ${r.id} still ${r.status}; ` +
+            `follow it with: campaign-bot status ${r.id} --wait\n`,
+        );
+        return EXIT.timeout;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+      const got = await client.get(r.id);
+      if (!got.ok) {
+        progress.end();
+        return fail(got);
+      }
+      r = got.resource;
+      progress.show(progressLine(r));
+    }
+    progress.end();
+    report(r);
+    return exitCodeFor(r);
+  };
+
+  try {
+    if (cmd.kind === 'status') {
+      const got = await client.get(cmd.id);
+      if (!got.ok) return fail(got);
+      if (cmd.wait && unfinished(got.resource)) return await follow(got.resource);
+      report(got.resource);
+      return exitCodeFor(got.resource);
+    }
+    const got = await client.propose(cmd.body, cmd.idempotencyKey ?? randomUUID());
+    if (!got.ok) return fail(got);
+    // With --json, stdout carries only the JSON.
+    const line = requestedLine(got.resource, cmd.wait);
+    if (cmd.json) io.err.write(`${line}\n`);
+    else io.out(line);
+    if (!cmd.wait) {
+      if (cmd.json) report(got.resource);
+      return EXIT.ok;
+    }
+    return await follow(got.resource);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Overwrites one line in place on a terminal; elsewhere (logs, CI) writes a line per change. */
+function progressWriter(err: Io['err']) {
+  let last: string | undefined;
+  let open = false;
+  return {
+    show(line: string) {
+      if (line === last) return;
+      last = line;
+      if (err.isTTY) {
+        err.write(`\r\x1b[2K${line}`);
+        open = true;
+      } else err.write(`${line}\n`);
+    },
+    end() {
+      if (open) err.write('\n');
+      open = false;
+    },
+  };
+}
+
+/** The only place the CLI reads its environment. */
+function fromEnvironment(): Env {
+  return {
+    url: process.env.CAMPAIGN_BOT_URL || undefined,
+    token: process.env.CAMPAIGN_BOT_TOKEN || undefined,
+  };
+}
+
+/** The entry point (bin/campaign-bot.mjs). */
+export async function cli(): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2), fromEnvironment(), {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: process.stderr,
+  });
+}

@@ -1,0 +1,84 @@
+import type { ActionResource, Answer } from './client.ts';
+
+/** What the CLI prints; pure, so it can be tested without a bot. */
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const what = (r: ActionResource) => `${r.action} ${plural(r.campaign_ids.length, 'campaign')}`;
+
+/** `10:15 UTC` for an ISO timestamp. */
+export function utcTime(iso: string): string {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? iso : `${t.toISOString().slice(11, 16)} UTC`;
+}
+
+/** The line printed once the bot has accepted the request (202). */
+export function requestedLine(r: ActionResource, waiting: boolean): string {
+  const head = `requested ${r.id}: ${what(r)} in ${r.channel_id}`;
+  const state =
+    r.status === 'pending'
+      ? 'waiting for confirmation in Slack'
+      : r.status === 'running'
+        ? 'running without confirmation (auto-execute)'
+        : r.status;
+  return waiting ? `${head} — ${state}…` : `${head} — ${state}; follow it with: campaign-bot status ${r.id}`;
+}
+
+/** The progress line while waiting (stderr). */
+export function progressLine(r: ActionResource): string {
+  switch (r.status) {
+    case 'pending':
+      return `pending… (expires ${utcTime(r.expires_at)})`;
+    case 'running':
+      return 'running…';
+    case 'completed':
+      return `completed: ${r.result?.applied ?? 0} applied, ${r.result?.failed ?? 0} failed`;
+    case 'cancelled':
+      return `cancelled${r.decided_by ? ` by ${r.decided_by}` : ''}`;
+    case 'expired':
+      return `expired at ${utcTime(r.expires_at)}: nobody confirmed`;
+    default:
+      return String(r.status);
+  }
+}
+
+/** `campaign id | outcome | detail`, one row per id. */
+export function resultTable(r: ActionResource): string {
+  const notRun = r.status === 'pending' ? 'waiting' : r.status === 'running' ? 'running' : 'not run';
+  const rows: string[][] = r.result
+    ? r.result.outcomes.map((o) => [o.campaign_id, o.status, (o.error ?? '').replace(/\s+/g, ' ')])
+    : r.campaign_ids.map((id) => [id, notRun, '']);
+  const header = ['campaign id', 'outcome', 'detail'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The closing line under the table. */
+export function summaryLine(r: ActionResource): string {
+  const by = r.decided_by ? ` by ${r.decided_by}` : '';
+  switch (r.status) {
+    case 'completed':
+      return `${r.action}: ${r.result?.applied ?? 0} applied, ${r.result?.failed ?? 0} failed (confirmed${by})`;
+    case 'cancelled':
+      return `${what(r)}: cancelled${by}; nothing was changed`;
+    case 'expired':
+      return `${what(r)}: expired at ${utcTime(r.expires_at)} without confirmation; nothing was changed`;
+    case 'pending':
+      return `${what(r)}: pending, waiting for confirmation in Slack until ${utcTime(r.expires_at)}`;
+    case 'running':
+      return `${what(r)}: running (confirmed${by})`;
+    default:
+      return `${what(r)}: ${String(r.status)}`;
+  }
+}
+
+/** Why the bot said no, or why it could not be asked. */
+export function failureLine(answer: Exclude<Answer, { ok: true }>): string {
+  if (answer.kind === 'unreachable') return `cannot reach the bot: ${answer.message}`;
+  const field = answer.field ? ` (field: ${answer.field})` : '';
+  return `refused by the bot (${answer.status} ${answer.code}): ${answer.message}${field}`;
+}
