@@ -260,7 +260,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
       );
     for (const reply of resultReplies(report)) await postThread(request, reply);
-    await update(request, completedMessage(request, report));
+    // Audited before the summary edit, so the trail never depends on Slack answering.
     emit({
       event: 'completed',
       ...describe(request),
@@ -270,6 +270,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       moengageRequests: report.requests,
       elapsedMs: report.elapsedMs,
     });
+    await update(request, completedMessage(request, report));
   }
 
   async function postThread(request: CampaignActionRequest, message: SlackMessage) {
