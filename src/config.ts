@@ -21,6 +21,17 @@ const idList = (pattern: RegExp, what: string) =>
     )
     .pipe(z.array(z.string().regex(pattern, `each entry must be ${what}`)));
 
+/** A comma-separated list of actions, any case; `NONE` (or empty) is the empty list. */
+const actionList = (fallback: string) =>
+  optional(z.string())
+    .transform((v) =>
+      (v ?? fallback)
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter((s) => s !== '' && s !== 'NONE'),
+    )
+    .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`)));
+
 const positiveInt = (fallback: number, max: number) =>
   optional(z.coerce.number().int().min(1).max(max)).transform((v) => v ?? fallback);
 
@@ -38,14 +49,7 @@ const schema = z.object({
   MOENGAGE_BASE_URL: optional(httpUrl),
   ALLOWED_USER_IDS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
   ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id (C…, G…, D…)'),
-  SECOND_APPROVER_ACTIONS: optional(z.string())
-    .transform((v) =>
-      (v ?? 'STOP')
-        .split(',')
-        .map((s) => s.trim().toUpperCase())
-        .filter((s) => s !== '' && s !== 'NONE'),
-    )
-    .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
+  SECOND_APPROVER_ACTIONS: actionList('STOP'),
   CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
   CAMPAIGN_GROUPS_FILE: optional(z.string().min(1)),
@@ -64,14 +68,7 @@ const schema = z.object({
       }
     })
     .pipe(runbookTokensSchema),
-  REQUIRE_REASON_ACTIONS: optional(z.string())
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((s) => s.trim().toUpperCase())
-        .filter((s) => s !== '' && s !== 'NONE'),
-    )
-    .pipe(z.array(z.enum(CAMPAIGN_ACTIONS, `each entry must be one of ${CAMPAIGN_ACTIONS.join(', ')}`))),
+  REQUIRE_REASON_ACTIONS: actionList(''),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
   REDIS_KEY_PREFIX: optional(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),

@@ -44,18 +44,15 @@ export interface LifecycleDeps {
   newId?: () => string;
 }
 
-export interface ProposeInput {
-  action: CampaignAction;
-  campaignIds: string[];
-  reason: string | undefined;
-  requestedBy: string;
-  channelId: string;
-  source: string;
+/** What a door asks for: the request's own fields, before the lifecycle gives it an id, times and a state. */
+export type ProposeInput = Pick<
+  CampaignActionRequest,
+  'action' | 'campaignIds' | 'reason' | 'requestedBy' | 'channelId' | 'source'
+> & {
   /** A runbook token's name whose grant was checked by the door (see Actor.grantedBy). */
   grantedBy?: string;
-}
+};
 
-/** What a door tells the person who acted; `ok: false` carries the words of a refusal. */
 /** What a door tells whoever acted; a refusal carries the words, and a code for doors that are not Slack. */
 export type Outcome<T = undefined> =
   | { ok: true; value: T }
