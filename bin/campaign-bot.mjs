@@ -25,5 +25,9 @@ if (!process.features.typescript) {
   process.exit(child.status ?? 128 + (constants.signals[child.signal ?? 'SIGTERM'] ?? 15));
 }
 
+// The only place the CLI reads its environment (as src/index.ts is for the bot).
 const { cli } = await import('../src/cli/main.ts');
-await cli();
+await cli({
+  url: process.env.CAMPAIGN_BOT_URL || undefined,
+  token: process.env.CAMPAIGN_BOT_TOKEN || undefined,
+});

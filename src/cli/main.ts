@@ -228,17 +228,9 @@ function progressWriter(err: Io['err']) {
   };
 }
 
-/** The only place the CLI reads its environment. */
-function fromEnvironment(): Env {
-  return {
-    url: process.env.CAMPAIGN_BOT_URL || undefined,
-    token: process.env.CAMPAIGN_BOT_TOKEN || undefined,
-  };
-}
-
-/** The entry point (bin/campaign-bot.mjs). */
-export async function cli(): Promise<void> {
-  process.exitCode = await run(process.argv.slice(2), fromEnvironment(), {
+/** The entry point: bin/campaign-bot.mjs, the CLI's composition root, reads the environment and passes it in. */
+export async function cli(env: Env): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2), env, {
     out: (text) => process.stdout.write(`${text}\n`),
     err: process.stderr,
   });
