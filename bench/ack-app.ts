@@ -47,7 +47,7 @@ diagnostics.subscribe('undici:client:connected', (message) => {
 });
 
 const app = await startAckApp(kind, {
-  slackApiUrl: `${slackUrl}/api/`,
+  slackUrl,
   moengageUrl,
   botToken: env('SLACK_BOT_TOKEN'),
   signingSecret: env('SLACK_SIGNING_SECRET'),

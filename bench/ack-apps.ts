@@ -5,6 +5,7 @@ import { startBot } from '../src/bot.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import type { CampaignActionRequest } from '../src/requests/model.ts';
+import { type SimulatorCredentials, simulatorBotEnv } from '../src/sandbox/bot-env.ts';
 import { confirmationMessage } from '../src/slack/messages.ts';
 
 /**
@@ -21,14 +22,10 @@ import { confirmationMessage } from '../src/slack/messages.ts';
 export const ACK_APPS = ['bare', 'ours', 'control'] as const;
 export type AckAppKind = (typeof ACK_APPS)[number];
 
-export interface AckAppSettings {
-  /** The Slack simulator's Web API base, `<url>/api/`. */
-  slackApiUrl: string;
+export interface AckAppSettings extends SimulatorCredentials {
+  /** The Slack simulator's base URL (its Web API is under `/api/`). */
+  slackUrl: string;
   moengageUrl: string;
-  botToken: string;
-  signingSecret: string;
-  workspaceId: string;
-  apiKey: string;
   /** Allowed to request (ours). */
   user: string;
   /** Allowed channel (ours). */
@@ -47,19 +44,9 @@ export interface RunningAckApp {
 export const CONTROL_ID_PREFIX = 'control0-';
 
 export async function startAckApp(kind: AckAppKind, s: AckAppSettings): Promise<RunningAckApp> {
+  const env = simulatorBotEnv({ ...s, allowedUserIds: [s.user], allowedChannelIds: [s.channel] });
   if (kind === 'ours') {
-    const config = loadConfig({
-      SLACK_BOT_TOKEN: s.botToken,
-      SLACK_SIGNING_SECRET: s.signingSecret,
-      SLACK_API_URL: s.slackApiUrl,
-      PORT: '0',
-      MOENGAGE_WORKSPACE_ID: s.workspaceId,
-      MOENGAGE_API_KEY: s.apiKey,
-      MOENGAGE_BASE_URL: s.moengageUrl,
-      ALLOWED_USER_IDS: s.user,
-      ALLOWED_CHANNEL_IDS: s.channel,
-      LOG_LEVEL: 'silent',
-    });
+    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
     const bot = await startBot(config, createLogger('silent'), { slackRetries: 0, host: '127.0.0.1' });
     return { port: bot.port, stop: () => bot.stop() };
   }
@@ -67,7 +54,7 @@ export async function startAckApp(kind: AckAppKind, s: AckAppSettings): Promise<
   const app = new App({
     token: s.botToken,
     signingSecret: s.signingSecret,
-    clientOptions: { slackApiUrl: s.slackApiUrl, retryConfig: { retries: 0 } },
+    clientOptions: { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 0 } },
     deferInitialization: true,
     logLevel: LogLevel.ERROR,
   });

@@ -3,8 +3,9 @@ import diagnostics from 'node:diagnostics_channel';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type SimulatorCredentials, simulatorBotEnv } from '../src/sandbox/bot-env.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
-import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
+import { type MoEngageSim, type MoEngageSimOptions, startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { type SlackBlock, type SlackCall, type SlackSim, startSlackSim } from '../src/sandbox/slack-sim.ts';
 import {
   ACK_APPS,
@@ -32,6 +33,13 @@ export const API_KEY = 'moe-bench-key-5a6b7c8d9e0f';
 export const CHANNEL = 'CINCIDENT';
 export const USER = 'UALICE';
 export const TEXT = 'pause camp_001 camp_002';
+/** What the bots and the simulators share in every bench that starts both. */
+export const CREDENTIALS: SimulatorCredentials = {
+  botToken: BOT_TOKEN,
+  signingSecret: SIGNING_SECRET,
+  workspaceId: WORKSPACE_ID,
+  apiKey: API_KEY,
+};
 /** ours p99 may be at most this many times bare p99. */
 export const ACK_TARGET_RATIO = 1.3;
 
@@ -153,16 +161,7 @@ export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promi
   if (perApp % rounds !== 0) throw new Error(`perApp (${perApp}) must be a multiple of rounds (${rounds})`);
   const perRound = perApp / rounds;
 
-  const moengage = await startMoEngageSim({
-    workspaceId: WORKSPACE_ID,
-    apiKey: API_KEY,
-    campaigns: seedCampaigns({ count: 30 }),
-  });
-  const slack = await startSlackSim({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    memberChannels: [CHANNEL],
-  });
+  const { moengage, slack } = await startSimulators({ campaigns: seedCampaigns({ count: 30 }) });
   const apps = new Map<AckAppKind, AppHandle>();
   // undici (the load generator) and Node's fetch (Bolt's WebClient, in shared mode) both publish here.
   const opened = new Map<string, number>();
@@ -174,12 +173,9 @@ export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promi
   process.on('exit', killLiveChildren);
   try {
     const settings: AckAppSettings = {
-      slackApiUrl: `${slack.url}/api/`,
+      ...CREDENTIALS,
+      slackUrl: slack.url,
       moengageUrl: moengage.url,
-      botToken: BOT_TOKEN,
-      signingSecret: SIGNING_SECRET,
-      workspaceId: WORKSPACE_ID,
-      apiKey: API_KEY,
       user: USER,
       channel: CHANNEL,
     };
@@ -187,7 +183,7 @@ export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promi
       // Started together; each is registered as soon as it is ready, so a failure stops the others.
       const started = await Promise.allSettled(
         ACK_APPS.map(async (kind) => {
-          const app = await spawnAckApp(kind, settings, slack.url);
+          const app = await spawnAckApp(kind, settings);
           apps.set(kind, app);
         }),
       );
@@ -325,11 +321,38 @@ export async function runAckLatencyBench(options: AckLatencyOptions = {}): Promi
   }
 }
 
+/**
+ * A MoEngage simulator holding `campaigns` (at `limits` if given) and a Slack simulator whose bot is a member of
+ * CHANNEL, both with CREDENTIALS.
+ */
+export async function startSimulators(
+  options: Pick<MoEngageSimOptions, 'campaigns' | 'limits'>,
+): Promise<{ moengage: MoEngageSim; slack: SlackSim }> {
+  const moengage = await startMoEngageSim({ workspaceId: WORKSPACE_ID, apiKey: API_KEY, ...options });
+  const slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL],
+  });
+  return { moengage, slack };
+}
+
+/** The environment of our bot against `sims` with CREDENTIALS, taking requests from `users` in CHANNEL. */
+export function benchBotEnv(sims: { moengage: MoEngageSim; slack: SlackSim }, users: readonly string[]) {
+  return simulatorBotEnv({
+    ...CREDENTIALS,
+    slackUrl: sims.slack.url,
+    moengageUrl: sims.moengage.url,
+    allowedUserIds: users,
+    allowedChannelIds: [CHANNEL],
+  });
+}
+
 /** Starts `kind` in a child process (bench/ack-app.ts) with the Node running this bench. */
-async function spawnAckApp(kind: AckAppKind, s: AckAppSettings, slackUrl: string): Promise<AppHandle> {
+async function spawnAckApp(kind: AckAppKind, s: AckAppSettings): Promise<AppHandle> {
   const child = spawn(
     process.execPath,
-    [ENTRY, '--app', kind, '--slack-url', slackUrl, '--moengage-url', s.moengageUrl],
+    [ENTRY, '--app', kind, '--slack-url', s.slackUrl, '--moengage-url', s.moengageUrl],
     {
       env: {
         PATH: process.env.PATH ?? '',

@@ -8,25 +8,22 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
-import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
-import { type SimMessage, startSlackSim } from '../src/sandbox/slack-sim.ts';
+import { type ChildBot, startChildBot } from '../src/sandbox/child-bot.ts';
+import type { SimMessage, SlackSim } from '../src/sandbox/slack-sim.ts';
 import { maxInWindow } from '../src/sandbox/windows.ts';
 import { connectSharedState } from '../src/shared-state.ts';
 import {
-  API_KEY,
-  BOT_TOKEN,
+  benchBotEnv,
   CHANNEL,
   type LatencyStats,
   pool,
   round2,
   type Sample,
-  SIGNING_SECRET,
+  startSimulators,
   stats,
   TEXT,
   USER,
-  WORKSPACE_ID,
 } from './ack-latency.ts';
-import { type ChildBot, startChildBot } from './child-bot.ts';
 import { minimumMs, TARGETS } from './measure.ts';
 
 /**
@@ -188,36 +185,19 @@ async function twoReplicas(
       `(MAX_CAMPAIGNS_PER_COMMAND=${plan.maxCampaignsPerCommand})...`,
   );
 
-  const moengage = await startMoEngageSim({
-    workspaceId: WORKSPACE_ID,
-    apiKey: API_KEY,
-    campaigns,
-    limits: MOENGAGE_LIMITS,
-  });
-  const slack = await startSlackSim({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    memberChannels: [CHANNEL],
-  });
+  const { moengage, slack } = await startSimulators({ campaigns, limits: MOENGAGE_LIMITS });
   const bots: ChildBot[] = [];
   let redisKeysDeleted = 0;
   try {
     const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${slack.url}/api/`,
-      PORT: '0',
-      MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
-      MOENGAGE_API_KEY: API_KEY,
-      MOENGAGE_BASE_URL: moengage.url,
-      ALLOWED_USER_IDS: `${REQUESTER},${CONFIRMER}`,
-      ALLOWED_CHANNEL_IDS: CHANNEL,
+      ...benchBotEnv({ moengage, slack }, [REQUESTER, CONFIRMER]),
       MAX_CAMPAIGNS_PER_COMMAND: String(plan.maxCampaignsPerCommand),
       REDIS_URL: url,
       REDIS_KEY_PREFIX: prefix,
       LOG_LEVEL: 'info',
     };
-    const started = await Promise.allSettled([startChildBot(env), startChildBot(env)]);
+    const child = { path: process.env.PATH };
+    const started = await Promise.allSettled([startChildBot(env, child), startChildBot(env, child)]);
     for (const s of started) if (s.status === 'fulfilled') bots.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     const [a, b] = bots as [ChildBot, ChildBot];
@@ -363,7 +343,7 @@ async function twoReplicas(
 
 /** Sends one `/campaign pause …` to `bot` and waits for its confirmation (or the reason there is none). */
 async function propose(
-  slack: Awaited<ReturnType<typeof startSlackSim>>,
+  slack: SlackSim,
   bot: ChildBot,
   ids: readonly string[],
 ): Promise<{ ok: true; message: SimMessage; idsShown: number } | { ok: false; reason: string }> {
@@ -502,29 +482,12 @@ async function runAckStoreBench(
   const prefix = uniquePrefix();
   console.log(`[2/2] ack latency, our bot with the Redis store vs the in-memory store (prefix ${prefix})...`);
 
-  const moengage = await startMoEngageSim({
-    workspaceId: WORKSPACE_ID,
-    apiKey: API_KEY,
-    campaigns: seedCampaigns({ count: 30 }),
-  });
-  const slack = await startSlackSim({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    memberChannels: [CHANNEL],
-  });
+  const { moengage, slack } = await startSimulators({ campaigns: seedCampaigns({ count: 30 }) });
   const stops: (() => Promise<unknown>)[] = [() => moengage.close(), () => slack.close()];
   let redisKeysDeleted = 0;
   try {
     const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: `${slack.url}/api/`,
-      PORT: '0',
-      MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
-      MOENGAGE_API_KEY: API_KEY,
-      MOENGAGE_BASE_URL: moengage.url,
-      ALLOWED_USER_IDS: USER,
-      ALLOWED_CHANNEL_IDS: CHANNEL,
+      ...benchBotEnv({ moengage, slack }, [USER]),
       LOG_LEVEL: 'silent',
     };
     const logger = createLogger('silent');

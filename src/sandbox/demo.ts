@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { startBot } from '../bot.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { type SimulatorCredentials, simulatorBotEnv } from './bot-env.ts';
 import { demoFleet } from './campaigns.ts';
 import { startMoEngageSim } from './moengage-sim.ts';
 import { renderBlocks, setDisplayNames } from './render.ts';
@@ -25,18 +26,22 @@ const people = {
 setDisplayNames(
   Object.fromEntries(Object.entries(people).map(([id, name]) => [id, name.split(' ')[0] ?? id])),
 );
-const secret = 'demo-signing-secret-not-a-real-one';
-const botToken = 'xoxb-demo-not-a-real-token';
+const credentials: SimulatorCredentials = {
+  botToken: 'xoxb-demo-not-a-real-token',
+  signingSecret: 'demo-signing-secret-not-a-real-one',
+  workspaceId: 'DEMOWORKSPACE',
+  apiKey: 'demo-api-key',
+};
 const RUNBOOK_TOKEN = 'demo-runbook-token-0123456789abcdef0123';
 
 const moengage = await startMoEngageSim({
-  workspaceId: 'DEMOWORKSPACE',
-  apiKey: 'demo-api-key',
+  workspaceId: credentials.workspaceId,
+  apiKey: credentials.apiKey,
   campaigns: demoFleet(),
 });
 const slack = await startSlackSim({
-  botToken,
-  signingSecret: secret,
+  botToken: credentials.botToken,
+  signingSecret: credentials.signingSecret,
   memberChannels: [CHANNEL],
   userGroups: { SONCALL: ['UCAROL'] },
 });
@@ -44,15 +49,13 @@ const logDir = mkdtempSync(join(tmpdir(), 'campaign-bot-demo-'));
 const logFile = join(logDir, 'bot.log');
 const logger = createLogger('info', pino.destination({ dest: logFile, sync: true }));
 const config = loadConfig({
-  SLACK_BOT_TOKEN: botToken,
-  SLACK_SIGNING_SECRET: secret,
-  SLACK_API_URL: `${slack.url}/api/`,
-  PORT: '0',
-  MOENGAGE_WORKSPACE_ID: 'DEMOWORKSPACE',
-  MOENGAGE_API_KEY: 'demo-api-key',
-  MOENGAGE_BASE_URL: moengage.url,
-  ALLOWED_USER_IDS: 'UALICE,UBOB,SONCALL',
-  ALLOWED_CHANNEL_IDS: CHANNEL,
+  ...simulatorBotEnv({
+    ...credentials,
+    slackUrl: slack.url,
+    moengageUrl: moengage.url,
+    allowedUserIds: ['UALICE', 'UBOB', 'SONCALL'],
+    allowedChannelIds: [CHANNEL],
+  }),
   RUNBOOK_TOKENS: JSON.stringify([
     { name: 'pagerduty', token: RUNBOOK_TOKEN, actions: ['PAUSE', 'RESUME'], channels: [CHANNEL] },
   ]),

@@ -1,16 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
-import { type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import type { SlackSim } from '../../src/sandbox/slack-sim.ts';
 import {
-  BOT_TOKEN,
   buttonValue,
   CHANNEL,
   messageText,
-  SIGNING_SECRET,
+  startChildBotOn,
+  startSimulators,
   testFleet,
 } from '../support/bot-harness.ts';
-import { type ChildBot, startChildBot } from '../support/child-bot.ts';
-import { API_KEY, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
 
 let moengage: MoEngageSim;
 let slack: SlackSim;
@@ -22,24 +21,8 @@ afterEach(async () => {
 });
 
 async function setUp(env: Record<string, string>) {
-  moengage = await startSim({ campaigns: testFleet() });
-  slack = await startSlackSim({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    memberChannels: [CHANNEL],
-  });
-  bot = await startChildBot({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: `${slack.url}/api/`,
-    PORT: '0',
-    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
-    MOENGAGE_API_KEY: API_KEY,
-    MOENGAGE_BASE_URL: moengage.url,
-    ALLOWED_USER_IDS: 'UALICE,UBOB',
-    ALLOWED_CHANNEL_IDS: CHANNEL,
-    ...env,
-  });
+  ({ moengage, slack } = await startSimulators());
+  bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB'], env);
   return bot;
 }
 

@@ -1,18 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import type { ChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
-import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import type { SimMessage, SlackSim } from '../../src/sandbox/slack-sim.ts';
 import { maxInWindow } from '../../src/sandbox/windows.ts';
 import {
-  BOT_TOKEN,
   buttonValue,
   CHANNEL,
   messageText,
-  SIGNING_SECRET,
-  testFleet,
+  startChildBotOn,
+  startSimulators,
 } from '../support/bot-harness.ts';
-import { type ChildBot, startChildBot } from '../support/child-bot.ts';
-import { API_KEY, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
 import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /**
@@ -26,12 +24,7 @@ const bots: ChildBot[] = [];
 
 beforeEach(async () => {
   prefix = uniquePrefix('replicas');
-  moengage = await startSim({ campaigns: testFleet() });
-  slack = await startSlackSim({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    memberChannels: [CHANNEL],
-  });
+  ({ moengage, slack } = await startSimulators());
 });
 afterEach(async () => {
   for (const b of bots.splice(0)) b.kill('SIGKILL');
@@ -43,16 +36,7 @@ afterEach(async () => {
 });
 
 async function replica(env: Record<string, string> = {}): Promise<ChildBot> {
-  const bot = await startChildBot({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: `${slack.url}/api/`,
-    PORT: '0',
-    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
-    MOENGAGE_API_KEY: API_KEY,
-    MOENGAGE_BASE_URL: moengage.url,
-    ALLOWED_USER_IDS: 'UALICE,UBOB,UCAROL,UDAVE',
-    ALLOWED_CHANNEL_IDS: CHANNEL,
+  const bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB', 'UCAROL', 'UDAVE'], {
     REDIS_URL: redisUrl(),
     REDIS_KEY_PREFIX: prefix,
     ...env,

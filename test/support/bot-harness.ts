@@ -3,14 +3,24 @@ import { loadConfig } from '../../src/config.ts';
 import type { CampaignGroups } from '../../src/groups.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
+import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bot-env.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
-import { type SimMessage, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { type SimMessage, type SlackSim, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import { connectSharedState } from '../../src/shared-state.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
 
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token-abcdef';
 export const SIGNING_SECRET = 'test-signing-secret-8f7e6d5c4b3a';
 export const CHANNEL = 'CINCIDENT';
+/** What the bot and the simulators share in every test that starts both. */
+const CREDENTIALS: SimulatorCredentials = {
+  botToken: BOT_TOKEN,
+  signingSecret: SIGNING_SECRET,
+  workspaceId: WORKSPACE_ID,
+  apiKey: API_KEY,
+};
 
 /** The fleet every flow test starts with. */
 export function testFleet() {
@@ -18,6 +28,39 @@ export function testFleet() {
     ...seedCampaigns({ count: 30 }),
     ...seedCampaigns({ count: 3, prefix: 'once_', type: 'ONE_TIME', status: 'SCHEDULED', channel: 'EMAIL' }),
   ];
+}
+
+/**
+ * What the tests of the bot in its own process run against: a MoEngage simulator with the test fleet and a Slack
+ * simulator whose bot is a member of CHANNEL.
+ */
+export async function startSimulators(): Promise<{ moengage: MoEngageSim; slack: SlackSim }> {
+  const moengage = await startSim({ campaigns: testFleet() });
+  const slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL],
+  });
+  return { moengage, slack };
+}
+
+/**
+ * The real bot in its own process (`node src/index.ts`) against `sims`, taking requests from `users` in CHANNEL,
+ * with `env` on top.
+ */
+export function startChildBotOn(
+  sims: { moengage: MoEngageSim; slack: SlackSim },
+  users: readonly string[],
+  env: Record<string, string>,
+): Promise<ChildBot> {
+  const simulated = simulatorBotEnv({
+    ...CREDENTIALS,
+    slackUrl: sims.slack.url,
+    moengageUrl: sims.moengage.url,
+    allowedUserIds: users,
+    allowedChannelIds: [CHANNEL],
+  });
+  return startChildBot({ ...simulated, ...env }, { path: process.env.PATH });
 }
 
 /**
@@ -38,15 +81,13 @@ export async function startHarness(
     userGroups: { SONCALL: ['UCAROL', 'UDAVE'] },
   });
   const config = loadConfig({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: `${slack.url}/api/`,
-    PORT: '0',
-    MOENGAGE_WORKSPACE_ID: WORKSPACE_ID,
-    MOENGAGE_API_KEY: API_KEY,
-    MOENGAGE_BASE_URL: moengage.url,
-    ALLOWED_USER_IDS: 'UALICE,UBOB,SONCALL',
-    ALLOWED_CHANNEL_IDS: `${CHANNEL},CPRIVATE`,
+    ...simulatorBotEnv({
+      ...CREDENTIALS,
+      slackUrl: slack.url,
+      moengageUrl: moengage.url,
+      allowedUserIds: ['UALICE', 'UBOB', 'SONCALL'],
+      allowedChannelIds: [CHANNEL, 'CPRIVATE'],
+    }),
     LOG_LEVEL: 'debug',
     ...env,
   });

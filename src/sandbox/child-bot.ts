@@ -2,9 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-/** A copy of test/support/child-bot.ts (bench does not import from test/), plus `stop()`. */
-
-const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
 
 export interface ChildBot {
   process: ChildProcess;
@@ -22,11 +20,15 @@ export interface ChildBot {
 /**
  * Runs the real entry point (`node src/index.ts`, as the container does) in its own process with `env`, and
  * resolves once it logs "campaign bot ready". Signals go to the node process itself (npm would not forward them).
- * `process.execPath` is the Node that runs the bench: the project's Node 24 under `npm run bench`.
+ * `process.execPath` is the Node running the caller: the project's Node 24 under `npm run bench` and vitest.
+ * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH.
  */
-export async function startChildBot(env: Record<string, string>): Promise<ChildBot> {
+export async function startChildBot(
+  env: Record<string, string>,
+  options: { path: string | undefined },
+): Promise<ChildBot> {
   const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: options.path ?? '', ...env },
     stdio: 'pipe',
   });
   const lines: Record<string, unknown>[] = [];
