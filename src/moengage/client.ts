@@ -7,6 +7,7 @@ import {
   MoEngageError,
   MoEngageHttpError,
   MoEngageNetworkError,
+  MoEngageRateLimitSpentError,
   parseErrorBody,
 } from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
@@ -137,7 +138,19 @@ export class MoEngageClient {
       requests: 0,
       sends: [],
     };
-    const parts = await Promise.all(planChunks(ids).map((chunk) => this.#runPart(run, chunk)));
+    const parts = await Promise.all(
+      planChunks(ids).map((chunk) =>
+        // A failure of our own (e.g. the shared limiter's Redis away) fails this chunk's ids, not the whole run.
+        this.#runPart(run, chunk).catch((error: unknown) => {
+          this.#log.error({ err: String(error), ids: chunk.length }, 'request could not be run');
+          const why = new MoEngageError(
+            `Not sent to MoEngage: ${String((error as Error)?.message ?? error)}`,
+            undefined,
+          );
+          return failAll(chunk, why, undefined, 0);
+        }),
+      ),
+    );
     const byId = new Map(parts.flat().map((o) => [o.campaignId, o]));
     const outcomes = ids.map((id) => byId.get(id) ?? lost(id));
     const applied = outcomes.filter((o) => o.status === 'applied').length;
@@ -164,20 +177,36 @@ export class MoEngageClient {
     let firstSend: number | undefined;
     let attempts = 0;
     for (;;) {
+      const spent = this.#pausedTooLong(requestId);
+      if (spent) return failAll(ids, spent, attempts > 0 ? requestId : undefined, attempts);
       const queuedAt = performance.now();
-      const result = await this.#limiter.schedule(run.priority, async (slot) => {
-        // Credentials refused or caller aborted while this request waited in the queue: do not send it.
-        const stopped = run.fatal ?? abortError(run.signal, requestId);
+      let started = false;
+      let withdrawn: MoEngageError | undefined;
+      const scheduled = this.#limiter.schedule(run.priority, async (slot) => {
+        // Credentials refused, caller aborted, or given up while this request waited in the queue: do not send.
+        const stopped = withdrawn ?? run.fatal ?? abortError(run.signal, requestId);
         if (stopped) {
           slot.unused();
           return { ok: false, error: stopped, sent: false } as const;
         }
+        started = true;
         firstSend ??= Date.now();
         attempts += 1;
         run.requests += 1;
         const queuedMs = performance.now() - queuedAt;
         return { ...(await this.#send(run, ids, requestId, attempts, queuedMs)), sent: true };
       });
+      // While queued, an abort (shutdown) or a rate-limit pause longer than the retry budget withdraws the
+      // request at once rather than after a slot that may be far away; a send under way is always waited for.
+      const result = await whileQueued(
+        scheduled,
+        () => started,
+        run.signal,
+        () => {
+          withdrawn = abortError(run.signal, requestId) ?? this.#pausedTooLong(requestId);
+          return withdrawn && { ok: false as const, error: withdrawn, sent: false as const };
+        },
+      );
       if (result.ok) return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts }));
 
       const error = result.error;
@@ -215,6 +244,17 @@ export class MoEngageClient {
         // Aborted while waiting: the next pass through the limiter reports it without sending.
       }
     }
+  }
+
+  /** Set when MoEngage said to come back later than a run may wait (e.g. the hourly window is spent). */
+  #pausedTooLong(requestId: string): MoEngageError | undefined {
+    const until = this.#limiter.stats().pausedUntilMs;
+    if (until === undefined || until - Date.now() <= this.#policy.maxElapsedMs) return undefined;
+    const at = new Date(until).toISOString().slice(11, 16);
+    return new MoEngageRateLimitSpentError(
+      `Not sent: MoEngage's rate limit is spent until ${at} UTC`,
+      requestId,
+    );
   }
 
   async #send(
@@ -281,6 +321,32 @@ export class MoEngageClient {
     });
     return result;
   }
+}
+
+/**
+ * Resolves with `work`, or — while `started()` is false — with what `withdraw()` returns once it returns
+ * something (checked on abort and every 200 ms).
+ */
+function whileQueued<T>(
+  work: Promise<T>,
+  started: () => boolean,
+  signal: AbortSignal | undefined,
+  withdraw: () => T | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const check = () => {
+      if (started()) return;
+      const early = withdraw();
+      if (early !== undefined) resolve(early);
+    };
+    const timer = setInterval(check, 200);
+    signal?.addEventListener('abort', check, { once: true });
+    check();
+    work.then(resolve, reject).finally(() => {
+      clearInterval(timer);
+      signal?.removeEventListener('abort', check);
+    });
+  });
 }
 
 function failAll(

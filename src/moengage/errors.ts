@@ -54,6 +54,11 @@ export class MoEngageNetworkError extends MoEngageError {
   }
 }
 
+/** MoEngage's window is spent for longer than the retry budget allows waiting; the request was not sent. */
+export class MoEngageRateLimitSpentError extends MoEngageError {
+  override readonly kind = 'rate_limited';
+}
+
 /** The caller aborted the status change before this request was sent. */
 export class MoEngageCancelledError extends MoEngageError {
   override readonly kind = 'cancelled';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MoEngageClient } from '../../src/moengage/client.ts';
+import { type CallLimiter, createSlidingLimiter } from '../../src/moengage/limiter.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
@@ -224,5 +225,78 @@ describe('MoEngage client against the simulator', () => {
     expect(text).not.toContain(Buffer.from(`${WORKSPACE_ID}:${API_KEY}`).toString('base64'));
     expect(text).not.toContain('xoxb-123-secret');
     expect(text).toContain('[redacted]');
+  });
+});
+
+describe('MoEngage client when things around it fail', () => {
+  it('fails only the affected chunk when the limiter itself throws, and still reports every id', async () => {
+    sim = await startSim({ campaigns: periodic(30) });
+    const inner = createSlidingLimiter();
+    let calls = 0;
+    const flaky: CallLimiter = {
+      ...inner,
+      schedule: (priority, task) => {
+        calls += 1;
+        return calls === 2
+          ? Promise.reject(new Error('Redis connection lost'))
+          : inner.schedule(priority, task);
+      },
+    };
+    client = clientFor(sim, memoryLogger().logger, { limiter: flaky });
+    const report = await client.changeCampaignStatus(
+      'PAUSE',
+      periodic(30).map((c) => c.id),
+    );
+    await inner.stop();
+    expect(report.outcomes).toHaveLength(30);
+    expect(report.applied).toBe(20);
+    const failed = report.outcomes.filter((o) => o.status === 'failed');
+    expect(failed).toHaveLength(10);
+    expect(failed[0]?.status === 'failed' && failed[0].error.message).toBe(
+      'Not sent to MoEngage: Redis connection lost',
+    );
+  });
+
+  it('on abort, reports ids still waiting for a rate-limit slot at once instead of waiting for the slot', async () => {
+    sim = await startSim({ campaigns: periodic(40), limits: false });
+    const limiter = createSlidingLimiter({ limits: { perSecond: 1, perMinute: 2, perHour: 120 } });
+    client = clientFor(sim, memoryLogger().logger, { limiter });
+    const abort = new AbortController();
+    const started = Date.now();
+    const pending = client.changeCampaignStatus(
+      'PAUSE',
+      periodic(40).map((c) => c.id),
+      { signal: abort.signal },
+    );
+    setTimeout(() => abort.abort('the bot was shutting down'), 1_500);
+    const report = await pending;
+    await limiter.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report.outcomes).toHaveLength(40);
+    const sent = new Set(sim.statusRequests().flatMap((r) => r.campaignIds ?? []));
+    for (const o of report.outcomes) {
+      if (sent.has(o.campaignId)) expect(o.status).toBe('applied');
+      else
+        expect(o.status === 'failed' && o.error.message).toMatch(
+          /^Not sent to MoEngage: cancelled \(the bot was shutting down\)/,
+        );
+    }
+    expect(sent.size).toBe(20);
+  });
+
+  it('fails fast, saying until when, when MoEngage asks to wait longer than the retry budget', async () => {
+    sim = await startSim({ campaigns: periodic(20) });
+    const inHour = Math.ceil(Date.now() / 1000) + 3_600;
+    sim.inject({ kind: 'status', status: 429, headers: { 'x-ratelimit-reset': String(inHour) } });
+    client = clientFor(sim, memoryLogger().logger);
+    const started = Date.now();
+    const report = await client.changeCampaignStatus(
+      'PAUSE',
+      periodic(20).map((c) => c.id),
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(report.failed).toBe(20);
+    expect(report.outcomes.every((o) => o.status === 'failed')).toBe(true);
+    expect(sim.statusRequests().length).toBeLessThanOrEqual(2);
   });
 });
