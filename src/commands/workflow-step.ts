@@ -75,7 +75,7 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       action: checked.action,
       campaignIds: checked.campaignIds,
       reason: checked.reason,
-      requestedBy: text('requested_by'),
+      requestedBy: userContextId(inputs.requested_by),
       channelId: text('channel_id'),
       source: 'workflow_step',
     });
@@ -120,6 +120,16 @@ async function waitForOutcome(
     if (Date.now() > deadline) return r;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/**
+ * `requested_by` is a `slack#/types/user_context`: Slack fills it with the person who ran the workflow and a
+ * builder cannot type someone else in (a plain user_id input could name anyone, and so pass the allowlist or
+ * the second-approver rule in their name). Anything else yields no user, which the policy refuses.
+ */
+function userContextId(value: unknown): string {
+  const id = (value as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' && /^[UW][A-Z0-9]{2,}$/.test(id) ? id : 'unknown-user';
 }
 
 function firstLine(text: string): string {

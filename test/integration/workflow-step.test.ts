@@ -12,7 +12,7 @@ const inputs = (over: Record<string, unknown> = {}) => ({
   campaign_ids: 'camp_001, camp_002\ncamp_003',
   reason: 'INC-55 via workflow',
   channel_id: CHANNEL,
-  requested_by: 'UALICE',
+  requested_by: { id: 'UALICE', secret: 'dXNlcl9jb250ZXh0' },
   ...over,
 });
 
@@ -48,7 +48,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
     h = await startHarness();
     await h.slack.runFunction(h.url, {
       callbackId: 'change_campaign_status',
-      inputs: inputs({ requested_by: 'UEVE' }),
+      inputs: inputs({ requested_by: { id: 'UEVE', secret: 'x' } }),
     });
     await h.slack.runFunction(h.url, {
       callbackId: 'change_campaign_status',
@@ -58,10 +58,16 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
       callbackId: 'change_campaign_status',
       inputs: inputs({ campaign_ids: 'group:nope' }),
     });
-    await h.slack.waitFor(() => h.slack.completions.length === 3);
+    // A plain user id, which a builder could type for anyone, is not a user_context: refused.
+    await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs({ requested_by: 'UALICE' }),
+    });
+    await h.slack.waitFor(() => h.slack.completions.length === 4);
     const errors = h.slack.completions.map((c) => [c.kind, c.error]);
-    // The three runs finish in any order.
-    expect(errors).toHaveLength(3);
+    // The runs finish in any order.
+    expect(errors).toHaveLength(4);
+    expect(errors.filter(([, e]) => /not on the list of people allowed/.test(String(e)))).toHaveLength(2);
     expect(errors).toEqual(
       expect.arrayContaining([
         ['error', expect.stringMatching(/not on the list of people allowed/)],
