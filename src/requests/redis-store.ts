@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
 
@@ -16,19 +17,25 @@ if ARGV[5] == '1' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
 return 1`;
 
 // The rule of decideTransition, restated; the shared test suite holds the two to the same behaviour.
-// KEYS[1] request, KEYS[2] pending index; ARGV to, by, now, id
+// KEYS[1] request, KEYS[2] pending index; ARGV to, by, now, id, claim (unique per call)
+// The claim makes a re-sent call idempotent: ioredis re-sends commands whose reply was lost in a reconnect, and
+// the winner's own re-send must hear 'ok', not 'already decided (by you)', or a confirmed request never runs.
 const DECIDE = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'not_found'} end
 local r = cjson.decode(raw)
 local to, now = ARGV[1], tonumber(ARGV[3])
-if r.state ~= 'pending' then return {'already_decided', raw} end
+if r.state ~= 'pending' then
+  if r.claim == ARGV[5] then return {'ok', raw} end
+  return {'already_decided', raw}
+end
 local due = now >= r.expiresAt
 if to == 'expired' and not due then return {'not_due', raw} end
 if to ~= 'expired' and due then return {'expired', raw} end
 r.state = to
 r.decidedBy = ARGV[2]
 r.decidedAt = now
+r.claim = ARGV[5]
 local out = cjson.encode(r)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 redis.call('ZREM', KEYS[2], ARGV[4])
@@ -70,6 +77,7 @@ interface Scripts {
     by: string,
     now: number,
     id: string,
+    claim: string,
   ): Promise<string[]>;
   campaignRequestSetField(key: string, field: 'messageTs' | 'result', json: string): Promise<number>;
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
@@ -77,7 +85,7 @@ interface Scripts {
 
 /** cjson turns `[]` into `{}` and drops absent fields; give back exactly the shape the memory store does. */
 function parse(raw: string): CampaignActionRequest {
-  const r = JSON.parse(raw) as CampaignActionRequest;
+  const { claim: _claim, ...r } = JSON.parse(raw) as CampaignActionRequest & { claim?: string };
   return {
     ...r,
     campaignIds: Array.isArray(r.campaignIds) ? r.campaignIds : [],
@@ -138,7 +146,8 @@ export function createRedisStore(options: {
       await scripts.campaignRequestSetField(key(id), 'result', JSON.stringify(result));
     },
     async decide(id, to, by, at): Promise<DecideResult> {
-      const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id);
+      const claim = randomUUID();
+      const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id, claim);
       if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
       if (outcome === 'ok') return { ok: true, request: parse(raw) };
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'not_due')

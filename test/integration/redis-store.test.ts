@@ -281,6 +281,22 @@ describe.each(kinds)('$name request store', (kind) => {
 });
 
 describe('Redis request store, Redis specifics', () => {
+  it('answers ok to a re-sent winning decide (ioredis re-sends commands whose reply a reconnect lost)', async () => {
+    await redisAnswers();
+    const keyPrefix = prefix('claim');
+    const store = createRedisStore({ redis, keyPrefix });
+    const r = request();
+    await store.create(r);
+    type Decide = (...args: (string | number)[]) => Promise<string[]>;
+    const decide = (redis as unknown as { campaignRequestDecide: Decide }).campaignRequestDecide.bind(redis);
+    const args = [`${keyPrefix}req:${r.id}`, `${keyPrefix}pending`, 'confirmed', 'UBOB', Date.now(), r.id];
+    expect((await decide(...args, 'claim-1'))[0]).toBe('ok');
+    // The same call again — what a re-send after a lost reply is — still hears it won.
+    expect((await decide(...args, 'claim-1'))[0]).toBe('ok');
+    expect((await decide(...args, 'claim-2'))[0]).toBe('already_decided');
+    expect(await store.get(r.id)).not.toHaveProperty('claim');
+  });
+
   beforeEach(redisAnswers);
 
   it('puts every key under the prefix: the request and the pending index', async () => {
