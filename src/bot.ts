@@ -107,7 +107,16 @@ export async function startBot(
   const blog = boltLogger(logger);
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
-    retryConfig: { retries: options.slackRetries ?? 10, factor: 1.96 },
+    // Bounded: about a minute of retries with jitter (Slack's 429s carry Retry-After, which the client honours),
+    // and no call hangs past 10 s. The client's default retries for ~30 minutes.
+    retryConfig: {
+      retries: options.slackRetries ?? 5,
+      factor: 2,
+      minTimeout: 1_000,
+      maxTimeout: 30_000,
+      randomize: true,
+    },
+    timeout: 10_000,
   };
   const receiver: Receiver =
     config.slack.mode === 'socket'

@@ -18,7 +18,7 @@ import {
 } from '../slack/messages.ts';
 import { slackDate } from '../slack/mrkdwn.ts';
 import { SlackCallError, type SlackPort } from '../slack/port.ts';
-import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+import type { CampaignActionRequest, DecideResult, RequestResult, RequestStore } from './model.ts';
 
 export interface CampaignExecutor {
   changeCampaignStatus(
@@ -195,8 +195,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (!result.ok) return refusal(result);
     const confirmed = result.request;
     emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
-    await update(confirmed, runningMessage(confirmed));
-    await track(execute(confirmed));
+    // MoEngage is called at once; the "running" edit goes alongside and lands before the summary edit.
+    await track(execute(confirmed, update(confirmed, runningMessage(confirmed))));
     return { ok: true, value: undefined };
   }
 
@@ -209,8 +209,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (!result.ok) return refusal(result);
     const confirmed = result.request;
     emit({ event: 'confirmed', user: by, via: 'auto_execute', ...describe(confirmed) });
-    await update(confirmed, runningMessage(confirmed));
-    await track(execute(confirmed));
+    // MoEngage is called at once; the "running" edit goes alongside and lands before the summary edit.
+    await track(execute(confirmed, update(confirmed, runningMessage(confirmed))));
     return { ok: true, value: undefined };
   }
 
@@ -223,16 +223,25 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
   }
 
-  async function execute(request: CampaignActionRequest): Promise<void> {
+  async function execute(request: CampaignActionRequest, runningEdit: Promise<void>): Promise<void> {
     let report: StatusChangeReport;
     try {
       report = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds, {
         signal: shutdown.signal,
       });
     } catch (error) {
-      // The client reports every failure per id; reaching here is a bug. Say so where people look.
+      // The client reports every failure per id; reaching here is a bug. Say so where people look, and give
+      // the runbook API and the Workflow step a result too, so nobody waits for one that never comes.
       log.error({ requestId: request.id, err: errorText(error) }, 'execution crashed');
       emit({ event: 'completed', outcome: 'crashed', ...describe(request) });
+      const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
+      await saveResult(request, {
+        applied: 0,
+        failed: request.campaignIds.length,
+        completedAt: now(),
+        outcomes: request.campaignIds.map((campaignId) => ({ campaignId, status: 'failed', error: message })),
+      });
+      await runningEdit;
       await postThread(request, crashReply(error));
       await update(request, crashedMessage(request));
       return;
@@ -242,20 +251,17 @@ export function createLifecycle(deps: LifecycleDeps) {
       // The send's own ids replace the request's: one event per MoEngage request.
       emit({ event: 'executed', ...describe(request), user: request.decidedBy, moengageRequestId, ...rest });
     }
-    await deps.store
-      .setResult(request.id, {
-        applied: report.applied,
-        failed: report.failed,
-        completedAt: now(),
-        outcomes: report.outcomes.map((o) =>
-          o.status === 'applied'
-            ? { campaignId: o.campaignId, status: 'applied' }
-            : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
-        ),
-      })
-      .catch((error: unknown) =>
-        log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
-      );
+    await saveResult(request, {
+      applied: report.applied,
+      failed: report.failed,
+      completedAt: now(),
+      outcomes: report.outcomes.map((o) =>
+        o.status === 'applied'
+          ? { campaignId: o.campaignId, status: 'applied' }
+          : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
+      ),
+    });
+    await runningEdit;
     for (const reply of resultReplies(report)) await postThread(request, reply);
     // Audited before the summary edit, so the trail never depends on Slack answering.
     emit({
@@ -268,6 +274,14 @@ export function createLifecycle(deps: LifecycleDeps) {
       elapsedMs: report.elapsedMs,
     });
     await update(request, completedMessage(request, report));
+  }
+
+  async function saveResult(request: CampaignActionRequest, result: RequestResult) {
+    await deps.store
+      .setResult(request.id, result)
+      .catch((error: unknown) =>
+        log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
+      );
   }
 
   async function postThread(request: CampaignActionRequest, message: SlackMessage) {

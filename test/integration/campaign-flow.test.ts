@@ -316,3 +316,21 @@ describe('repeated deliveries', () => {
     expect(h.log.lines().some((l) => l.msg === 'repeated command delivery ignored')).toBe(true);
   });
 });
+
+describe('when Slack misbehaves during a run', () => {
+  it('still calls MoEngage, posts the results and the summary when the "running" edit fails', async () => {
+    h = await startHarness();
+    await h.command('UALICE', 'pause camp_027');
+    const message = await h.latestMessage();
+    h.slack.failNext('chat.update', 'internal_error', 1);
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await h.slack.waitFor(() => {
+      const m = h.slack.message(CHANNEL, message.ts);
+      return m && messageText(m).includes('1 paused') && m;
+    });
+    expect(hasButtons(final)).toBe(false);
+    expect(h.moengage.campaign('camp_027')?.status).toBe('PAUSED');
+    expect(h.slack.thread(CHANNEL, message.ts)).toHaveLength(1);
+    expect(h.slack.callsTo('chat.update').map((c) => c.ok)).toEqual([false, true]);
+  });
+});
