@@ -141,7 +141,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems = (parsed.error?.issues ?? []).map((issue) => {
     const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
     const where = issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ` : '';
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    // zod 4 leaves the input out of its issues: look at the variable itself to tell "missing" from "wrong".
+    const raw = env[name];
+    const missing = issue.path.length === 1 && (raw === undefined || raw.trim() === '');
     return `${name}: ${missing ? 'is required' : `${where}${issue.message}`}`;
   });
   problems.push(...crossFieldProblems(env));

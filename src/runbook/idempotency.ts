@@ -17,6 +17,8 @@ export interface IdempotencyStore {
 }
 
 const TTL_MS = 24 * 3_600_000;
+/** A call still marked pending after this long died with its process: let a retry with the key try again. */
+const PENDING_TTL_MS = 2 * 60_000;
 
 interface Entry {
   fingerprint: string;
@@ -36,7 +38,7 @@ export function createMemoryIdempotency(now: () => number = Date.now): Idempoten
     async begin(key, fingerprint) {
       const e = entries.get(key);
       if (e && e.until > now()) return toBegin(e);
-      entries.set(key, { fingerprint, state: 'pending', until: now() + TTL_MS });
+      entries.set(key, { fingerprint, state: 'pending', until: now() + PENDING_TTL_MS });
       return { state: 'new' };
     },
     async finish(key, fingerprint, status, body) {

@@ -8,10 +8,10 @@ import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
  */
 export const runbookTokensSchema = z.array(
   z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'name: lower-case letters, digits, _ or -'),
-    token: z.string().min(32, 'token: at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
+    token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
     actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1),
-    channels: z.array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'channels: Slack channel ids')).min(1),
+    channels: z.array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)')).min(1),
     auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).default([]),
   }),
 );

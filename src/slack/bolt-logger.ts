@@ -1,7 +1,23 @@
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
 
-/** Bolt and its clients log through our pino root (so redaction applies), under module "bolt". */
+/**
+ * Secrets that Bolt and its clients can put inside a message *string*, where pino's key-based redaction cannot
+ * reach: Slack tokens (bot, user, app, workflow), the legacy verification token and response_url hooks in raw
+ * Socket Mode envelopes, and the one-time `ticket` of the Socket Mode URL.
+ */
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/\bx(?:ox[abpres]|app|wfp)-[A-Za-z0-9-]+/g, '[redacted-token]'],
+  [/("token"\s*:\s*")[^"]*"/g, '$1[redacted]"'],
+  [/https:\/\/hooks\.slack\.com\/[^\s"']+/g, '[redacted-response-url]'],
+  [/([?&]ticket=)[^&\s"']+/g, '$1[redacted]'],
+];
+
+export function scrubSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
+}
+
+/** Bolt and its clients log through our pino root (so redaction applies), under module "bolt", scrubbed. */
 export function boltLogger(root: Logger): BoltLogger {
   const log = root.child({ module: 'bolt' });
   let level: LogLevel = toBoltLevel(log.level);
@@ -9,11 +25,13 @@ export function boltLogger(root: Logger): BoltLogger {
     (method: 'debug' | 'info' | 'warn' | 'error') =>
     (...msg: unknown[]) => {
       log[method](
-        msg
-          .map((m) =>
-            m instanceof Error ? `${m.name}: ${m.message}` : typeof m === 'string' ? m : JSON.stringify(m),
-          )
-          .join(' '),
+        scrubSecrets(
+          msg
+            .map((m) =>
+              m instanceof Error ? `${m.name}: ${m.message}` : typeof m === 'string' ? m : JSON.stringify(m),
+            )
+            .join(' '),
+        ),
       );
     };
   return {

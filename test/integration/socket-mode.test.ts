@@ -1,6 +1,13 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNEL, type Harness, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
+import {
+  BOT_TOKEN,
+  CHANNEL,
+  type Harness,
+  hasButtons,
+  messageText,
+  startHarness,
+} from '../support/bot-harness.ts';
 
 let h: Harness;
 afterEach(async () => {
@@ -35,5 +42,17 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     await h.command('UEVE', 'pause camp_002');
     const refusal = await h.slack.waitFor(() => h.slack.responses[0]);
     expect(JSON.stringify(refusal.body)).toContain('not on the list of people allowed');
+
+    // Debug logging includes raw Socket Mode envelopes; nothing secret may survive in them.
+    const log = h.log.raw();
+    expect(log).toContain('Received a message on the WebSocket');
+    for (const secret of [
+      BOT_TOKEN,
+      'xapp-1-ASIM-test-app-token',
+      'sim-legacy-verification-token',
+      'ticket=ticket-',
+    ]) {
+      expect(log).not.toContain(secret);
+    }
   });
 });

@@ -139,3 +139,21 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('loadConfig messages', () => {
+  it('tells a wrong value from a missing one, and names the part of RUNBOOK_TOKENS at fault without its value', () => {
+    const problems = problemsOf({
+      ...valid,
+      PORT: 'abc',
+      RUNBOOK_TOKENS: JSON.stringify([
+        { name: 'pd', token: 'short-secret', actions: ['PAUSE'], channels: ['C1X'] },
+      ]),
+    });
+    expect(problems[0]).toMatch(/^PORT: (?!is required)/);
+    expect(problems.some((p) => p.startsWith('RUNBOOK_TOKENS: 0.token: at least 32 characters'))).toBe(true);
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(problemsOf({ ...valid, RUNBOOK_TOKENS: '{not json' })).toEqual([
+      'RUNBOOK_TOKENS: must be a JSON array of {name, token, actions, channels, auto_execute}',
+    ]);
+  });
+});
