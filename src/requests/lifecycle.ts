@@ -15,6 +15,7 @@ import {
   resultReplies,
   runningMessage,
   type SlackMessage,
+  unrecordedMessage,
 } from '../slack/messages.ts';
 import { slackDate } from '../slack/mrkdwn.ts';
 import { SlackCallError, type SlackPort } from '../slack/port.ts';
@@ -59,7 +60,7 @@ export type Outcome<T = undefined> =
   | {
       ok: false;
       message: string;
-      code?: 'denied' | 'not_in_channel' | 'slack_error' | 'not_found' | 'decided';
+      code?: 'denied' | 'not_in_channel' | 'slack_error' | 'store_error' | 'not_found' | 'decided';
     };
 
 export interface Click {
@@ -154,12 +155,9 @@ export function createLifecycle(deps: LifecycleDeps) {
     };
     await deps.store.create(request);
     const needsSecond = deps.secondApproverActions.includes(request.action);
+    let ts: string;
     try {
-      const ts = await deps.slack.postMessage(request.channelId, confirmationMessage(request, needsSecond));
-      await deps.store.setMessageTs(request.id, ts);
-      request.messageTs = ts;
-      // A list too long for the message goes in its thread, so whoever confirms can see every id.
-      for (const reply of idListReplies(request)) await postThread(request, reply);
+      ts = await deps.slack.postMessage(request.channelId, confirmationMessage(request, needsSecond));
     } catch (error) {
       // Without a message nobody can confirm it: retire the request at once.
       await deps.store.decide(request.id, 'cancelled', 'system', now());
@@ -169,6 +167,21 @@ export function createLifecycle(deps: LifecycleDeps) {
         code === 'not_in_channel' || code === 'channel_not_found' ? 'not_in_channel' : 'slack_error';
       return { ok: false, message: postFailureMessage(code), code: failure };
     }
+    request.messageTs = ts;
+    try {
+      await deps.store.setMessageTs(request.id, ts);
+    } catch (error) {
+      // The buttons are up but the request cannot be tied to them: take them down rather than leave a
+      // confirmation whose later edits (running, results, expiry) could never happen.
+      log.error(
+        { requestId: request.id, err: errorText(error) },
+        'could not record the confirmation message',
+      );
+      await update(request, unrecordedMessage(request));
+      return { ok: false, message: STORE_DOWN, code: 'store_error' };
+    }
+    // A list too long for the message goes in its thread, so whoever confirms can see every id.
+    for (const reply of idListReplies(request)) await postThread(request, reply);
     emit({ event: 'requested', user: input.requestedBy, via: decision.via, ...describe(request) });
     return { ok: true, value: request };
   }
@@ -362,6 +375,9 @@ export function createLifecycle(deps: LifecycleDeps) {
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+const STORE_DOWN =
+  "I could not record the request (the bot's storage did not answer), so nothing was requested. Try again in a minute.";
 
 const NOT_FOUND =
   'I have no record of this request (it may predate a restart). Run the command again if it is still needed.';

@@ -62,7 +62,7 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
   async function create(req: IncomingMessage): Promise<Answer> {
     const raw = await readBody(req);
     if (raw === undefined) return problem(413, 'too_large', `the body may be at most ${MAX_BODY} bytes`);
-    const who = await deps.auth.authenticate(req.headers, raw);
+    const who = await deps.auth.authenticate(req.headers, raw, 'POST', API_PATH);
     if (!who.ok) {
       audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: who.message });
       return problem(401, 'unauthorized', who.message);
@@ -162,7 +162,14 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
       grantedBy: principal.name,
     });
     if (!result.ok) {
-      const status = result.code === 'denied' ? 403 : result.code === 'not_in_channel' ? 409 : 502;
+      const status =
+        result.code === 'denied'
+          ? 403
+          : result.code === 'not_in_channel'
+            ? 409
+            : result.code === 'store_error'
+              ? 503
+              : 502;
       return problem(
         status,
         result.code ?? 'failed',
@@ -184,13 +191,15 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
   }
 
   async function status(req: IncomingMessage, id: string): Promise<Answer> {
-    const who = await deps.auth.authenticate(req.headers, '');
+    const who = await deps.auth.authenticate(req.headers, '', 'GET', `${API_PATH}/${id}`);
     if (!who.ok) return problem(401, 'unauthorized', who.message);
     if (!/^[A-Za-z0-9-]{8,64}$/.test(id)) return problem(404, 'not_found', 'no such campaign action');
     const request = await deps.lifecycle.get(id);
-    return request
-      ? { status: 200, body: describe(request) }
-      : problem(404, 'not_found', 'no such campaign action');
+    // A token sees the actions in the channels it is granted, and no others (nor whether they exist).
+    if (!request || !who.principal.channels.has(request.channelId)) {
+      return problem(404, 'not_found', 'no such campaign action');
+    }
+    return { status: 200, body: describe(request) };
   }
 
   const send = (res: ServerResponse, answer: Answer) => {

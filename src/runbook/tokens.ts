@@ -39,9 +39,22 @@ export function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** `v1=<hex HMAC-SHA256 of "v1:<timestamp>:<body>">`, keyed by the SHA-256 of the token (so the server never needs the token). */
-export function signRunbookRequest(token: string, timestamp: number, body: string): string {
-  return `v1=${createHmac('sha256', sha256(token)).update(`v1:${timestamp}:${body}`).digest('hex')}`;
+/**
+ * `v1=<hex HMAC-SHA256 of "v1:<timestamp>:<METHOD>:<path>:<body>">`, keyed by the SHA-256 of the token. Method and
+ * path are signed too, so a signature cannot be moved to another call, and two GETs in one second differ.
+ */
+export function signRunbookRequest(
+  token: string,
+  timestamp: number,
+  body: string,
+  method = 'POST',
+  path = '/api/v1/campaign-actions',
+): string {
+  return signWith(sha256(token), timestamp, method, path, body);
+}
+
+function signWith(key: Buffer, timestamp: number, method: string, path: string, body: string): string {
+  return `v1=${createHmac('sha256', key).update(`v1:${timestamp}:${method.toUpperCase()}:${path}:${body}`).digest('hex')}`;
 }
 
 export function createRunbookAuth(
@@ -58,10 +71,12 @@ export function createRunbookAuth(
   }));
   const principal = ({ digest: _d, ...p }: Credential): RunbookPrincipal => p;
 
-  /** Authenticates by `Authorization: Bearer` or by an HMAC signature over timestamp and raw body. */
+  /** Authenticates by `Authorization: Bearer` or by an HMAC signature over timestamp, method, path and body. */
   async function authenticate(
     headers: Record<string, string | string[] | undefined>,
     body: string,
+    method: string,
+    path: string,
   ): Promise<AuthResult> {
     const h = (name: string) => {
       const v = headers[name];
@@ -86,7 +101,7 @@ export function createRunbookAuth(
           message: `${TIMESTAMP_HEADER} missing or more than ${MAX_SKEW_SECONDS} s away from now`,
         };
       }
-      const expected = `v1=${createHmac('sha256', credential.digest).update(`v1:${timestamp}:${body}`).digest('hex')}`;
+      const expected = signWith(credential.digest, timestamp, method, path, body);
       const a = Buffer.from(expected);
       const b = Buffer.from(signature);
       if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, message: 'bad signature' };

@@ -216,6 +216,14 @@ export function completedMessage(request: CampaignActionRequest, report: StatusC
   return decided(request, `${icon} *${summary}* · confirmed by ${by} · details in the thread`, summary);
 }
 
+export function unrecordedMessage(request: CampaignActionRequest): SlackMessage {
+  return decided(
+    request,
+    ':x: could not be recorded (storage unavailable); nothing was requested',
+    'not recorded',
+  );
+}
+
 export function crashedMessage(request: CampaignActionRequest): SlackMessage {
   return decided(
     request,

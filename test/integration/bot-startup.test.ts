@@ -4,7 +4,15 @@ import { loadConfig } from '../../src/config.ts';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { startSlackSim } from '../../src/sandbox/slack-sim.ts';
-import { BOT_TOKEN, type Harness, SIGNING_SECRET, startHarness } from '../support/bot-harness.ts';
+import {
+  BOT_TOKEN,
+  CHANNEL,
+  type Harness,
+  hasButtons,
+  messageText,
+  SIGNING_SECRET,
+  startHarness,
+} from '../support/bot-harness.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 let h: Harness | undefined;
@@ -52,5 +60,28 @@ describe('bot start-up and failure handling', () => {
     );
     expect(harness.moengage.requests).toHaveLength(0);
     expect(harness.log.lines().some((l) => l.msg === 'command failed')).toBe(true);
+  });
+});
+
+describe('when the store fails after the confirmation is posted', () => {
+  it('takes the buttons down and tells the requester nothing was requested', async () => {
+    const memory = createMemoryStore();
+    const failing: RequestStore = {
+      ...memory,
+      setMessageTs: async () => {
+        throw new Error('Redis went away');
+      },
+    };
+    h = await startHarness({}, { store: failing });
+    await h.command('UALICE', 'pause camp_001');
+    const harness = h;
+    const response = await harness.slack.waitFor(() => harness.slack.responses[0]);
+    expect(JSON.stringify(response.body)).toContain('I could not record the request');
+    const message = await harness.slack.waitFor(() => {
+      const m = harness.slack.messages(CHANNEL)[0];
+      return m && m.versions.length >= 2 && m;
+    });
+    expect(hasButtons(message)).toBe(false);
+    expect(messageText(message)).toContain('could not be recorded');
   });
 });

@@ -147,6 +147,50 @@ describe('runbook HTTP API', () => {
     expect(h.slack.messages(CHANNEL)).toHaveLength(1);
   });
 
+  it('signs method and path too: two signed status reads in one second are both accepted', async () => {
+    h = await startHarness({ RUNBOOK_TOKENS: TOKENS });
+    const created = await post(valid);
+    const ts = Math.floor(Date.now() / 1000);
+    const get = (id: string) => {
+      const path = `/api/v1/campaign-actions/${id}`;
+      return call('GET', path, {
+        headers: {
+          'x-campaign-bot-key': 'pagerduty',
+          'x-campaign-bot-timestamp': String(ts),
+          'x-campaign-bot-signature': signRunbookRequest(PD_TOKEN, ts, '', 'GET', path),
+        },
+      });
+    };
+    expect((await get(created.json?.id)).status).toBe(200);
+    expect((await get('another-id-0000')).status).toBe(404);
+    // A POST signature does not open a GET.
+    const postSignature = signRunbookRequest(PD_TOKEN, ts, '');
+    const moved = await call('GET', `/api/v1/campaign-actions/${created.json?.id}`, {
+      headers: {
+        'x-campaign-bot-key': 'pagerduty',
+        'x-campaign-bot-timestamp': String(ts),
+        'x-campaign-bot-signature': postSignature,
+      },
+    });
+    expect(moved.status).toBe(401);
+  });
+
+  it('lets a token read only the actions in its own channels', async () => {
+    const tokens = JSON.stringify([
+      { name: 'pagerduty', token: PD_TOKEN, actions: ['PAUSE'], channels: [CHANNEL] },
+      { name: 'other', token: SCRIPT_TOKEN, actions: ['PAUSE'], channels: ['COTHER'] },
+    ]);
+    h = await startHarness({ RUNBOOK_TOKENS: tokens, ALLOWED_CHANNEL_IDS: `${CHANNEL},COTHER` });
+    const mine = await post({ ...valid, channel_id: 'COTHER' }, SCRIPT_TOKEN);
+    expect(mine.status).toBe(202);
+    expect(
+      (await call('GET', `/api/v1/campaign-actions/${mine.json?.id}`, { token: SCRIPT_TOKEN })).status,
+    ).toBe(200);
+    expect((await call('GET', `/api/v1/campaign-actions/${mine.json?.id}`, { token: PD_TOKEN })).status).toBe(
+      404,
+    );
+  });
+
   it('refuses unknown tokens (401) and what a token is not granted (403), naming the field', async () => {
     h = await startHarness({ RUNBOOK_TOKENS: TOKENS });
     expect((await post(valid, 'x'.repeat(40))).status).toBe(401);
