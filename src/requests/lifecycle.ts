@@ -1,33 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AccessPolicy, authorize, type UserGroupResolver } from '../auth/policy.ts';
-import type { StatusChangeOptions } from '../moengage/client.ts';
-import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
 import {
   cancelledMessage,
-  completedMessage,
   confirmationMessage,
-  crashedMessage,
-  crashReply,
   expiredMessage,
   idListReplies,
   mention,
-  resultReplies,
-  runningMessage,
-  type SlackMessage,
   unrecordedMessage,
 } from '../slack/messages.ts';
 import { slackDate } from '../slack/mrkdwn.ts';
 import { SlackCallError, type SlackPort } from '../slack/port.ts';
-import type { CampaignActionRequest, DecideResult, RequestResult, RequestStore } from './model.ts';
+import { type CampaignExecutor, createExecution } from './execution.ts';
+import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+import { createReport, errorText } from './report.ts';
 
-export interface CampaignExecutor {
-  changeCampaignStatus(
-    action: CampaignAction,
-    campaignIds: readonly string[],
-    options?: StatusChangeOptions,
-  ): Promise<StatusChangeReport>;
-}
+export type { CampaignExecutor } from './execution.ts';
 
 export interface LifecycleDeps {
   store: RequestStore;
@@ -81,9 +69,6 @@ export function createLifecycle(deps: LifecycleDeps) {
     audit.info(event);
     deps.observe?.(event);
   };
-  // Executions in flight, so shutdown can let them finish, and the signal that cuts them short if it must.
-  const running = new Set<Promise<void>>();
-  const shutdown = new AbortController();
 
   const describe = (r: CampaignActionRequest) => ({
     requestId: r.id,
@@ -95,15 +80,9 @@ export function createLifecycle(deps: LifecycleDeps) {
     source: r.source,
   });
 
-  /** Message edits are best-effort: a failed edit is logged, never allowed to stop the action. */
-  const update = async (r: CampaignActionRequest, message: SlackMessage) => {
-    if (!r.messageTs) return;
-    try {
-      await deps.slack.updateMessage(r.channelId, r.messageTs, message);
-    } catch (error) {
-      log.warn({ requestId: r.id, err: errorText(error) }, 'could not update the confirmation message');
-    }
-  };
+  const report = createReport({ slack: deps.slack, store: deps.store, log });
+  const { update, postThread } = report;
+  const execution = createExecution({ moengage: deps.moengage, report, emit, describe, now, log });
 
   const check = async (
     userId: string,
@@ -206,10 +185,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
     const result = await deps.store.decide(request.id, 'confirmed', click.userId, now());
     if (!result.ok) return refusal(result);
-    const confirmed = result.request;
-    emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(confirmed) });
-    // MoEngage is called at once; the "running" edit goes alongside and lands before the summary edit.
-    await track(execute(confirmed, update(confirmed, runningMessage(confirmed))));
+    emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(result.request) });
+    await execution.run(result.request);
     return { ok: true, value: undefined };
   }
 
@@ -220,90 +197,9 @@ export function createLifecycle(deps: LifecycleDeps) {
   async function autoConfirm(requestId: string, by: string): Promise<Outcome> {
     const result = await deps.store.decide(requestId, 'confirmed', by, now());
     if (!result.ok) return refusal(result);
-    const confirmed = result.request;
-    emit({ event: 'confirmed', user: by, via: 'auto_execute', ...describe(confirmed) });
-    // MoEngage is called at once; the "running" edit goes alongside and lands before the summary edit.
-    await track(execute(confirmed, update(confirmed, runningMessage(confirmed))));
+    emit({ event: 'confirmed', user: by, via: 'auto_execute', ...describe(result.request) });
+    await execution.run(result.request);
     return { ok: true, value: undefined };
-  }
-
-  async function track(execution: Promise<void>): Promise<void> {
-    running.add(execution);
-    try {
-      await execution;
-    } finally {
-      running.delete(execution);
-    }
-  }
-
-  async function execute(request: CampaignActionRequest, runningEdit: Promise<void>): Promise<void> {
-    let report: StatusChangeReport;
-    try {
-      report = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds, {
-        signal: shutdown.signal,
-      });
-    } catch (error) {
-      // The client reports every failure per id; reaching here is a bug. Say so where people look, and give
-      // the runbook API and the Workflow step a result too, so nobody waits for one that never comes.
-      log.error({ requestId: request.id, err: errorText(error) }, 'execution crashed');
-      emit({ event: 'completed', outcome: 'crashed', ...describe(request) });
-      const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
-      await saveResult(request, {
-        applied: 0,
-        failed: request.campaignIds.length,
-        completedAt: now(),
-        outcomes: request.campaignIds.map((campaignId) => ({ campaignId, status: 'failed', error: message })),
-      });
-      await runningEdit;
-      await postThread(request, crashReply(error));
-      await update(request, crashedMessage(request));
-      return;
-    }
-    for (const send of report.sends) {
-      const { requestId: moengageRequestId, ...rest } = send;
-      // The send's own ids replace the request's: one event per MoEngage request.
-      emit({ event: 'executed', ...describe(request), user: request.decidedBy, moengageRequestId, ...rest });
-    }
-    await saveResult(request, {
-      applied: report.applied,
-      failed: report.failed,
-      completedAt: now(),
-      outcomes: report.outcomes.map((o) =>
-        o.status === 'applied'
-          ? { campaignId: o.campaignId, status: 'applied' }
-          : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
-      ),
-    });
-    await runningEdit;
-    for (const reply of resultReplies(report)) await postThread(request, reply);
-    // Audited before the summary edit, so the trail never depends on Slack answering.
-    emit({
-      event: 'completed',
-      ...describe(request),
-      user: request.decidedBy,
-      applied: report.applied,
-      failed: report.failed,
-      moengageRequests: report.requests,
-      elapsedMs: report.elapsedMs,
-    });
-    await update(request, completedMessage(request, report));
-  }
-
-  async function saveResult(request: CampaignActionRequest, result: RequestResult) {
-    await deps.store
-      .setResult(request.id, result)
-      .catch((error: unknown) =>
-        log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
-      );
-  }
-
-  async function postThread(request: CampaignActionRequest, message: SlackMessage) {
-    try {
-      await deps.slack.postMessage(request.channelId, message, request.messageTs);
-    } catch (error) {
-      // The outcome is still in the audit log and the parent message's summary.
-      log.error({ requestId: request.id, err: errorText(error) }, 'could not post results in the thread');
-    }
   }
 
   async function cancel(click: Click): Promise<Outcome> {
@@ -347,30 +243,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { ok: false, message: `This request was already ${r.state} by ${by}${when}.` };
   }
 
-  /**
-   * For shutdown: waits up to `graceMs` for running executions; past that, ids not yet sent are cut short and
-   * reported as not sent, and it waits (up to `reportMs`) for every thread reply and summary to be posted.
-   */
-  async function drain(graceMs: number, reportMs = 15_000): Promise<{ running: number; cutShort: boolean }> {
-    const count = running.size;
-    const settled = () => Promise.allSettled([...running]).then(() => true);
-    const done = await Promise.race([settled(), sleep(graceMs).then(() => false)]);
-    if (!done) {
-      shutdown.abort('the bot was shutting down');
-      await Promise.race([settled(), sleep(reportMs)]);
-    }
-    return { running: count, cutShort: !done };
-  }
-
   return {
     propose,
     confirm,
     cancel,
     autoConfirm,
     expireDue,
-    drain,
+    drain: execution.drain,
     get: (id: string) => deps.store.get(id),
-    inFlight: () => running.size,
+    inFlight: execution.inFlight,
   };
 }
 
@@ -387,12 +268,4 @@ function postFailureMessage(code: string): string {
     return 'I am not in this channel, so I cannot post the confirmation. Invite me with `/invite @campaign-bot` and run the command again.';
   }
   return `Slack refused the confirmation message (${code}), so nothing was requested. Try again in a moment.`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
