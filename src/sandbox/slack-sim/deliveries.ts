@@ -1,0 +1,201 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import type { MessageStore } from './messages.ts';
+import { SOCKET_MODE, type SocketMode } from './socket-mode.ts';
+import type { SignedResponse, SignOptions, SlackBlock, SlackSim, SlackSimResponse } from './types.ts';
+import { APP_ID, isRecord, microsToTs, parseJson, TEAM_DOMAIN, VERIFICATION_TOKEN } from './util.ts';
+
+/** Slack calling the bot: slash commands, button clicks and function_executed events, built as Slack builds them. */
+export function createDeliveries(deps: {
+  signingSecret: string;
+  teamId: string;
+  botUserId: string;
+  botId: string;
+  nextId: (prefix: string) => string;
+  responseUrl: (id: string) => string;
+  messages: MessageStore;
+  allowFunctionToken: (token: string) => void;
+  socketMode: SocketMode;
+}): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton'> {
+  const { signingSecret, teamId, botUserId, botId, nextId, responseUrl, messages } = deps;
+
+  const send = async (
+    botUrl: string,
+    rawBody: string,
+    sign: SignOptions | undefined,
+    responseUrlId: string,
+    triggerId: string,
+  ): Promise<SlackSimResponse> => {
+    if (botUrl === SOCKET_MODE) {
+      const form = Object.fromEntries(new URLSearchParams(rawBody));
+      const payload =
+        typeof form.payload === 'string' ? (JSON.parse(form.payload) as Record<string, unknown>) : form;
+      return deps.socketMode.deliver(
+        typeof form.payload === 'string' ? 'interactive' : 'slash_commands',
+        payload,
+        responseUrlId,
+        triggerId,
+      );
+    }
+    const res = await sendSignedRequest(
+      botUrl,
+      signingSecret,
+      rawBody,
+      'application/x-www-form-urlencoded',
+      sign,
+    );
+    return { ...res, responseUrlId, triggerId };
+  };
+
+  return {
+    slashCommand(botUrl, args, sign) {
+      const responseUrlId = nextId('command');
+      const triggerId = args.triggerId ?? newTriggerId();
+      const body = new URLSearchParams({
+        token: VERIFICATION_TOKEN,
+        team_id: args.teamId ?? teamId,
+        team_domain: TEAM_DOMAIN,
+        channel_id: args.channelId,
+        channel_name: args.channelName ?? defaultChannelName(args.channelId),
+        user_id: args.userId,
+        user_name: args.userName ?? args.userId.toLowerCase(),
+        command: args.command ?? '/campaign',
+        text: args.text,
+        api_app_id: APP_ID,
+        is_enterprise_install: 'false',
+        response_url: responseUrl(responseUrlId),
+        trigger_id: triggerId,
+      }).toString();
+      return send(botUrl, body, sign, responseUrlId, triggerId);
+    },
+
+    async runFunction(botUrl, args, sign) {
+      const functionExecutionId = nextId('Fx');
+      const eventId = args.eventId ?? nextId('Ev');
+      const token = `xwfp-${nextId('sim')}`;
+      deps.allowFunctionToken(token);
+      const body = JSON.stringify({
+        token: VERIFICATION_TOKEN,
+        team_id: teamId,
+        api_app_id: APP_ID,
+        type: 'event_callback',
+        event_id: eventId,
+        event_time: Math.floor(Date.now() / 1000),
+        event: {
+          type: 'function_executed',
+          function: {
+            id: `Fn-${args.callbackId}`,
+            callback_id: args.callbackId,
+            title: args.callbackId,
+            type: 'app',
+            app_id: APP_ID,
+          },
+          inputs: args.inputs,
+          function_execution_id: functionExecutionId,
+          workflow_execution_id: nextId('Wx'),
+          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
+          bot_access_token: token,
+        },
+      });
+      const res = await sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
+      return { ...res, functionExecutionId, eventId };
+    },
+
+    clickButton(botUrl, args, sign) {
+      const responseUrlId = nextId('action');
+      const triggerId = args.triggerId ?? newTriggerId();
+      const team = args.teamId ?? teamId;
+      const stored = messages.get(args.channelId, args.messageTs);
+      const button = findButton(stored?.blocks, args.actionId);
+      const userName = args.userName ?? args.userId.toLowerCase();
+      const payload = {
+        type: 'block_actions',
+        user: { id: args.userId, username: userName, name: userName, team_id: team },
+        api_app_id: APP_ID,
+        token: VERIFICATION_TOKEN,
+        container: {
+          type: 'message',
+          message_ts: args.messageTs,
+          channel_id: args.channelId,
+          is_ephemeral: false,
+        },
+        trigger_id: triggerId,
+        team: { id: team, domain: TEAM_DOMAIN },
+        enterprise: null,
+        is_enterprise_install: false,
+        channel: { id: args.channelId, name: args.channelName ?? defaultChannelName(args.channelId) },
+        message: stored
+          ? messages.slackMessage(stored)
+          : { type: 'message', ts: args.messageTs, text: '', user: botUserId, bot_id: botId, blocks: [] },
+        state: { values: {} },
+        response_url: responseUrl(responseUrlId),
+        actions: [
+          {
+            type: 'button',
+            action_id: args.actionId,
+            block_id: args.blockId ?? button?.blockId ?? 'actions',
+            value: args.value,
+            action_ts: microsToTs(Math.floor(Date.now() * 1000)),
+            text: button?.text ?? { type: 'plain_text', text: args.actionId, emoji: true },
+          },
+        ],
+      };
+      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      return send(botUrl, body, sign, responseUrlId, triggerId);
+    },
+  };
+}
+
+/** `v0=<hex HMAC-SHA256 of "v0:<timestamp>:<rawBody>">`, the value of `X-Slack-Signature`. */
+export function signSlackRequest(secret: string, timestamp: number | string, rawBody: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+}
+
+/** POSTs `rawBody` to `url` signed as Slack signs its requests. */
+export async function sendSignedRequest(
+  url: string,
+  secret: string,
+  rawBody: string,
+  contentType: string,
+  sign: SignOptions = {},
+): Promise<SignedResponse> {
+  const timestamp = sign.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': sign.signature ?? signSlackRequest(sign.secret ?? secret, timestamp, rawBody),
+  };
+  if (sign.retryNum !== undefined) headers['x-slack-retry-num'] = String(sign.retryNum);
+  if (sign.retryReason !== undefined) headers['x-slack-retry-reason'] = sign.retryReason;
+  Object.assign(headers, sign.headers);
+  const started = performance.now();
+  const res = await request(url, { method: 'POST', headers, body: rawBody });
+  const body = await res.body.text();
+  const ms = performance.now() - started;
+  return { status: res.statusCode, headers: res.headers, body, json: parseJson(body), ms };
+}
+
+function newTriggerId(): string {
+  return `${Math.floor(Date.now() / 1000)}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
+}
+
+function defaultChannelName(channelId: string): string {
+  return channelId.startsWith('D') ? 'directmessage' : channelId.toLowerCase();
+}
+
+/** The block id and text of the button `actionId` in `blocks` (actions elements or a section accessory). */
+function findButton(
+  blocks: SlackBlock[] | undefined,
+  actionId: string,
+): { blockId: string | undefined; text: unknown } | undefined {
+  for (const block of blocks ?? []) {
+    const candidates = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
+    for (const element of candidates) {
+      if (isRecord(element) && element.action_id === actionId) {
+        return { blockId: block.block_id, text: element.text };
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+import { createDeliveries } from './deliveries.ts';
+import { startHttpServer } from './http-server.ts';
+import { createMessageStore } from './messages.ts';
+import { attachSocketMode } from './socket-mode.ts';
+import type { SimResponse, SlackSim, SlackSimOptions } from './types.ts';
+import { idSequence } from './util.ts';
+import { waitFor } from './wait-for.ts';
+import { createWebApi } from './web-api.ts';
+
+export { sendSignedRequest, signSlackRequest } from './deliveries.ts';
+export { SOCKET_MODE } from './socket-mode.ts';
+export type {
+  ButtonClickArgs,
+  FunctionCompletion,
+  MessageVersion,
+  SignedResponse,
+  SignOptions,
+  SimEphemeral,
+  SimMessage,
+  SimResponse,
+  SlackBlock,
+  SlackCall,
+  SlackSim,
+  SlackSimOptions,
+  SlackSimResponse,
+  SlashCommandArgs,
+  UnexpectedRequest,
+} from './types.ts';
+
+/**
+ * Slack on 127.0.0.1, for tests, the demo and the benchmark. Two halves:
+ *
+ * A. The Web API the bot calls (`POST /api/<method>`, form-encoded or JSON, `Authorization: Bearer`):
+ *    auth.test, chat.postMessage, chat.update, chat.postEphemeral and usergroups.users.list, answered as Slack
+ *    documents them (HTTP 200 with `{ok:false, error}` for failures, 429 + Retry-After when rate limited).
+ *    Any other method answers `unknown_method` and lands in `sim.unexpected`. `POST /response/<id>` plays
+ *    the `response_url`s that Bolt's `respond()` posts to.
+ * B. Slack calling the bot: signed slash commands and button clicks, sent exactly as Slack sends them.
+ *
+ * Where Slack's docs are silent the simulator picks the stricter behaviour (e.g. a `thread_ts` that names no
+ * known message is refused with `thread_not_found`).
+ */
+export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim> {
+  const teamId = options.teamId ?? 'TSIM';
+  const botUserId = options.botUserId ?? 'UBOT';
+  const botId = options.botId ?? 'BBOT';
+  const nextId = idSequence();
+  const messages = createMessageStore(teamId);
+  const responses: SimResponse[] = [];
+  // The socket URL needs the listening address, and the server needs the Web API: resolved lazily.
+  const api = createWebApi({
+    options,
+    teamId,
+    botUserId,
+    botId,
+    messages,
+    socketUrl: () => `${http.base.replace(/^http/, 'ws')}/socket?ticket=${nextId('ticket')}`,
+  });
+  const http = await startHttpServer({
+    port: options.port,
+    host: options.host,
+    handleApi: api.handle,
+    responses,
+    unexpected: api.unexpected,
+  });
+  const { server, port, base } = http;
+  const responseUrl = (id: string) => `${base}/response/${encodeURIComponent(id)}`;
+  const socketMode = attachSocketMode(server, nextId);
+  const deliveries = createDeliveries({
+    signingSecret: options.signingSecret,
+    teamId,
+    botUserId,
+    botId,
+    nextId,
+    responseUrl,
+    messages,
+    allowFunctionToken: api.allowFunctionToken,
+    socketMode,
+  });
+  const { calls, unexpected } = api;
+
+  return {
+    url: base,
+    port,
+    calls,
+    unexpected,
+    responses,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    failNext: api.failNext,
+    joinChannel: api.joinChannel,
+    leaveChannel: api.leaveChannel,
+    addUserMessage: messages.addUserMessage,
+    messages: messages.messages,
+    message: messages.get,
+    thread: messages.thread,
+    ephemerals: (user) => messages.ephemerals.filter((e) => user === undefined || e.user === user),
+    responseUrl,
+    waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
+    slashCommand: deliveries.slashCommand,
+    completions: api.completions,
+    runFunction: deliveries.runFunction,
+    clickButton: deliveries.clickButton,
+    clearCalls() {
+      calls.length = 0;
+      unexpected.length = 0;
+      responses.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        socketMode.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,192 @@
+export type SlackBlock = { type: string; block_id?: string; [key: string]: unknown };
+
+export interface SlackSimOptions {
+  botToken: string;
+  /** The app's signing secret: part B (see `startSlackSim`) signs the requests it sends to the bot with it. */
+  signingSecret: string;
+  teamId?: string;
+  /** Default 'UBOT'. */
+  botUserId?: string;
+  /** Default 'BBOT'. */
+  botId?: string;
+  /** Channels the bot is a member of at start (more via `joinChannel`). Default: none. */
+  memberChannels?: string[];
+  /** Usergroup id -> member user ids. */
+  userGroups?: Record<string, string[]>;
+  /** Per-channel chat.postMessage limit (HTTP 429, `Retry-After: 1`). Default: off. */
+  postMessageRateLimit?: { perChannelPerSecond: number };
+  /** An app-level token (`xapp-…`): enables Socket Mode (`apps.connections.open` and a WebSocket at /socket). */
+  appToken?: string;
+  port?: number;
+  host?: string;
+}
+
+export interface MessageVersion {
+  text: string;
+  blocks: SlackBlock[] | undefined;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface SimMessage {
+  channel: string;
+  ts: string;
+  /** The parent's ts, for a thread reply. */
+  threadTs: string | undefined;
+  /** Current text and blocks (the last entry of `versions`). */
+  text: string;
+  blocks: SlackBlock[] | undefined;
+  /** The author: the bot user id for the bot's messages. */
+  user: string;
+  /** Set for the bot's messages. */
+  botId: string | undefined;
+  /** Every version, oldest first: the original post, then one per chat.update. */
+  versions: MessageVersion[];
+  /** Thread replies, oldest first (top-level messages only). */
+  replies: SimMessage[];
+  /** Epoch ms. */
+  postedAt: number;
+}
+
+export interface SimEphemeral {
+  channel: string;
+  user: string;
+  /** The `message_ts` answered. */
+  ts: string;
+  threadTs: string | undefined;
+  text: string;
+  blocks: SlackBlock[] | undefined;
+  at: number;
+}
+
+export interface SlackCall {
+  method: string;
+  /** Parsed form or JSON arguments, JSON fields (`blocks`, `attachments`, `metadata`) parsed back; no token. */
+  args: Record<string, unknown>;
+  /** Arrival, epoch ms. */
+  at: number;
+  /** Which credential was presented (never the token itself). */
+  auth: 'valid' | 'invalid' | 'missing';
+  /** HTTP status answered. */
+  status: number;
+  ok: boolean;
+  error: string | undefined;
+}
+
+export interface UnexpectedRequest {
+  /** The Web API method, or `<HTTP method> <path>` for a request outside /api/ and /response/. */
+  method: string;
+  path: string;
+  args: Record<string, unknown>;
+  at: number;
+}
+
+export interface FunctionCompletion {
+  functionExecutionId: string;
+  kind: 'success' | 'error';
+  outputs: unknown;
+  error: string | undefined;
+  at: number;
+}
+
+export interface SimResponse {
+  id: string;
+  /** The JSON body, parsed (the raw text if it was not JSON). */
+  body: unknown;
+  at: number;
+}
+
+export interface SignOptions {
+  /** Unix seconds for `X-Slack-Request-Timestamp` (default now): set an old one to test stale requests. */
+  timestamp?: number;
+  /** Sign with this secret instead of the sim's. */
+  secret?: string;
+  /** Send this `X-Slack-Signature` verbatim. */
+  signature?: string;
+  retryNum?: number;
+  retryReason?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+}
+
+export interface SignedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** The body parsed, if it is JSON. */
+  json: unknown;
+  /** Latency, ms. */
+  ms: number;
+}
+
+export interface SlackSimResponse extends SignedResponse {
+  /** The id of the `response_url` sent with the request (see `sim.responses`). */
+  responseUrlId: string;
+  triggerId: string;
+}
+
+export interface SlashCommandArgs {
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  text: string;
+  /** Default '/campaign'. */
+  command?: string;
+  teamId?: string;
+  triggerId?: string;
+}
+
+export interface ButtonClickArgs {
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  messageTs: string;
+  actionId: string;
+  value: string;
+  /** Default: the block holding the button in the stored message, else 'actions'. */
+  blockId?: string;
+  teamId?: string;
+  triggerId?: string;
+}
+
+export interface SlackSim {
+  url: string;
+  port: number;
+  readonly calls: readonly SlackCall[];
+  /** Requests the sim did not expect (unknown methods, unknown routes): tests assert it stays empty. */
+  readonly unexpected: readonly UnexpectedRequest[];
+  readonly responses: readonly SimResponse[];
+  /** functions.completeSuccess / completeError calls, one per finished Workflow Builder step. */
+  readonly completions: readonly FunctionCompletion[];
+  /** Runs a Workflow Builder custom step: sends the signed `function_executed` event Slack sends. */
+  runFunction(
+    botUrl: string,
+    args: { callbackId: string; inputs: Record<string, unknown>; eventId?: string },
+    sign?: SignOptions,
+  ): Promise<SignedResponse & { functionExecutionId: string; eventId: string }>;
+  callsTo(method: string): SlackCall[];
+  /** The next `count` calls of `method` answer `{ok:false, error}` ('ratelimited' answers HTTP 429). */
+  failNext(method: string, error: string, count?: number): void;
+  joinChannel(channel: string): void;
+  leaveChannel(channel: string): void;
+  /** Stores a message a person posted (not the bot), e.g. a thread parent. */
+  addUserMessage(
+    channel: string,
+    message: { user: string; text: string; blocks?: SlackBlock[]; threadTs?: string },
+  ): SimMessage;
+  messages(channel: string): readonly SimMessage[];
+  /** A top-level message or a thread reply. */
+  message(channel: string, ts: string): SimMessage | undefined;
+  thread(channel: string, ts: string): readonly SimMessage[];
+  ephemerals(user?: string): SimEphemeral[];
+  responseUrl(id: string): string;
+  /** Polls every 10 ms until `predicate` returns something other than undefined/null/false (a throw counts as not yet). */
+  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  slashCommand(botUrl: string, args: SlashCommandArgs, sign?: SignOptions): Promise<SlackSimResponse>;
+  clickButton(botUrl: string, args: ButtonClickArgs, sign?: SignOptions): Promise<SlackSimResponse>;
+  /** Forgets calls, unexpected requests and responses (messages stay). */
+  clearCalls(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,148 @@
+import type { IncomingMessage } from 'node:http';
+import { type Answer, createMethods, fail, type MethodContext } from './methods.ts';
+import type { FunctionCompletion, SlackCall, SlackSimOptions, UnexpectedRequest } from './types.ts';
+import { isRecord, now, parseJson, str } from './util.ts';
+
+// Guards the lookup in `methods`, where a name like `toString` would otherwise find Object.prototype's.
+const KNOWN_METHODS = new Set([
+  'functions.completeError',
+  'functions.completeSuccess',
+  'apps.connections.open',
+  'auth.test',
+  'chat.postMessage',
+  'chat.update',
+  'chat.postEphemeral',
+  'usergroups.users.list',
+]);
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata'] as const;
+
+/** Receives `POST /api/<method>` as Slack does: decodes, authenticates, records, then fails or answers. */
+export function createWebApi({
+  options,
+  ...context
+}: Pick<MethodContext, 'socketUrl' | 'teamId' | 'botUserId' | 'botId' | 'messages'> & {
+  options: SlackSimOptions;
+}) {
+  const members = new Set(options.memberChannels ?? []);
+  const calls: SlackCall[] = [];
+  const unexpected: UnexpectedRequest[] = [];
+  const scripted = new Map<string, string[]>();
+  const posted = new Map<string, number[]>();
+  // Workflow Builder custom steps: each execution gets a short-lived token that may only complete it.
+  const functionTokens = new Set<string>();
+  const completions: FunctionCompletion[] = [];
+  const methods = createMethods({
+    ...context,
+    appToken: options.appToken,
+    members,
+    userGroups: new Map(Object.entries(options.userGroups ?? {})),
+    completions,
+  });
+
+  const rateLimited = (channel: string): boolean => {
+    const limit = options.postMessageRateLimit?.perChannelPerSecond;
+    if (limit === undefined) return false;
+    const t = now();
+    const recent = (posted.get(channel) ?? []).filter((at) => at > t - 1000);
+    if (recent.length >= limit) {
+      posted.set(channel, recent);
+      return true;
+    }
+    recent.push(t);
+    posted.set(channel, recent);
+    return false;
+  };
+
+  const handle = async (req: IncomingMessage, url: URL, raw: Buffer): Promise<Answer> => {
+    const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const at = now();
+    const contentType = header(req, 'content-type') ?? '';
+    const args: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    let formToken: string | undefined;
+    if (contentType.includes('application/json')) {
+      const json = parseJson(raw.toString('utf8'));
+      if (isRecord(json)) Object.assign(args, json);
+    } else if (contentType.includes('multipart/form-data')) {
+      const form = await new Response(new Uint8Array(raw), {
+        headers: { 'content-type': contentType },
+      }).formData();
+      for (const [k, v] of form) if (typeof v === 'string') args[k] = v;
+      formToken = str(args.token);
+    } else {
+      Object.assign(args, Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
+      formToken = str(args.token);
+    }
+    delete args.token;
+    for (const field of JSON_FIELDS) {
+      const v = args[field];
+      if (typeof v === 'string') {
+        const parsed = parseJson(v);
+        if (parsed !== undefined) args[field] = parsed;
+      }
+    }
+    const authorization = header(req, 'authorization');
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : formToken;
+    const call: SlackCall = {
+      method,
+      args,
+      at,
+      auth:
+        authorization === undefined && token === undefined
+          ? 'missing'
+          : token === (method === 'apps.connections.open' ? options.appToken : options.botToken) ||
+              (method.startsWith('functions.') && token !== undefined && functionTokens.has(token))
+            ? 'valid'
+            : 'invalid',
+      status: 0,
+      ok: false,
+      error: undefined,
+    };
+    calls.push(call);
+    const answer = answerApi(method, args, call);
+    call.status = answer.status;
+    call.ok = answer.body.ok === true;
+    call.error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
+    return answer;
+  };
+
+  const answerApi = (method: string, args: Record<string, unknown>, call: SlackCall): Answer => {
+    const handler = KNOWN_METHODS.has(method) ? methods[method] : undefined;
+    if (!handler) {
+      unexpected.push({ method, path: `/api/${method}`, args, at: call.at });
+      return fail('unknown_method');
+    }
+    if (call.auth === 'missing') return fail('not_authed');
+    if (call.auth === 'invalid') return fail('invalid_auth');
+    const script = scripted.get(method);
+    const error = script?.shift();
+    if (error !== undefined) {
+      return error === 'ratelimited'
+        ? { status: 429, body: { ok: false, error }, headers: { 'retry-after': '1' } }
+        : fail(error);
+    }
+    if (method === 'chat.postMessage' && rateLimited(str(args.channel) ?? '')) {
+      return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } };
+    }
+    return handler(args);
+  };
+
+  return {
+    calls,
+    unexpected,
+    completions,
+    handle,
+    allowFunctionToken: (token: string) => void functionTokens.add(token),
+    failNext(method: string, error: string, count = 1) {
+      const list = scripted.get(method) ?? [];
+      for (let i = 0; i < count; i++) list.push(error);
+      scripted.set(method, list);
+    },
+    joinChannel: (channel: string) => void members.add(channel),
+    leaveChannel: (channel: string) => void members.delete(channel),
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
