@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
-import {
-  MoEngageCancelledError,
-  MoEngageError,
-  MoEngageHttpError,
-  MoEngageNetworkError,
-  MoEngageRateLimitSpentError,
-  parseErrorBody,
-} from './errors.ts';
+import { MoEngageError, MoEngageHttpError, MoEngageRateLimitSpentError } from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
+import { abortError, failAll, lost, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
-import { backoffDelay, type RetryPolicy, retryAtFromHeaders, retryPolicies } from './retry-policy.ts';
-import type { CampaignAction, CampaignOutcome, SendRecord, StatusChangeReport } from './types.ts';
+import { backoffDelay, type RetryPolicy, retryPolicies } from './retry-policy.ts';
+import { type RequestEvent, type SendRun, StatusSender } from './send.ts';
+import type { CampaignAction, CampaignOutcome, StatusChangeReport } from './types.ts';
 
-export const STATUS_PATH = '/core-services/v1/campaigns/status';
+// Moved to send.ts with the HTTP send; still exported here, where the rest of the app imports them from.
+export { type RequestEvent, STATUS_PATH } from './send.ts';
 
 export interface MoEngageClientOptions {
   baseUrl: string;
@@ -37,19 +32,6 @@ export interface MoEngageClientOptions {
   onRequest?: (event: RequestEvent) => void;
 }
 
-export interface RequestEvent {
-  requestId: string;
-  action: CampaignAction;
-  ids: number;
-  attempt: number;
-  /** HTTP status, or undefined when no response came. */
-  status: number | undefined;
-  errorKind: string | undefined;
-  ms: number;
-  /** How long this send waited in the limiter before it started. */
-  queuedMs: number;
-}
-
 export interface StatusChangeOptions {
   /** Lower runs first; by default PAUSE and STOP (incident brakes) jump ahead of RESUME. */
   priority?: Priority;
@@ -58,61 +40,43 @@ export interface StatusChangeOptions {
 
 export const DEFAULT_PRIORITY: Record<CampaignAction, Priority> = { PAUSE: 1, STOP: 1, RESUME: 5 };
 
-type SendResult = { ok: true } | { ok: false; error: MoEngageError };
-
 /** State shared by every request of one status change. */
-interface Run {
-  action: CampaignAction;
+interface Run extends SendRun {
   priority: Priority;
   signal: AbortSignal | undefined;
   /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
   fatal: MoEngageError | undefined;
   requests: number;
-  sends: SendRecord[];
 }
 
 export class MoEngageClient {
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #headers: Record<string, string>;
+  readonly #sender: StatusSender;
   readonly #limiter: CallLimiter;
   readonly #ownsLimiter: boolean;
   readonly #policy: RetryPolicy;
-  readonly #timeoutMs: number;
   readonly #isolate: boolean;
   readonly #newRequestId: () => string;
   readonly #random: () => number;
   readonly #log: Logger;
-  readonly #onRequest: ((event: RequestEvent) => void) | undefined;
 
   constructor(options: MoEngageClientOptions) {
-    const url = new URL(options.baseUrl);
     const connections = options.connections ?? 10;
-    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.#pool = new Pool(url.origin, {
+    this.#log = options.logger.child({ module: 'moengage' });
+    this.#sender = new StatusSender({
+      baseUrl: options.baseUrl,
+      workspaceId: options.workspaceId,
+      apiKey: options.apiKey,
+      timeoutMs: options.requestTimeoutMs ?? 10_000,
       connections,
-      keepAliveTimeout: 30_000,
-      connectTimeout: Math.min(5_000, this.#timeoutMs),
-      // Backstops only: undici's own timers are coarse (~1 s); the AbortSignal below is the real deadline.
-      headersTimeout: this.#timeoutMs + 1_000,
-      bodyTimeout: this.#timeoutMs + 1_000,
+      logger: this.#log,
+      onRequest: options.onRequest,
     });
-    this.#path = url.pathname.replace(/\/+$/, '') + STATUS_PATH;
-    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
-    this.#headers = {
-      authorization: `Basic ${credential}`,
-      'moe-appkey': options.workspaceId,
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
     this.#ownsLimiter = options.limiter === undefined;
     this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: connections });
     this.#policy = options.retryPolicy ?? retryPolicies.standard;
     this.#isolate = options.isolateRejected ?? true;
     this.#newRequestId = options.newRequestId ?? randomUUID;
     this.#random = options.random ?? Math.random;
-    this.#log = options.logger.child({ module: 'moengage' });
-    this.#onRequest = options.onRequest;
   }
 
   get limiter(): CallLimiter {
@@ -167,7 +131,7 @@ export class MoEngageClient {
 
   async close(): Promise<void> {
     if (this.#ownsLimiter) await this.#limiter.stop();
-    await this.#pool.close();
+    await this.#sender.close();
   }
 
   /** One logical request: sent, retried under the limiter with the same request_id, or split when rejected. */
@@ -194,7 +158,7 @@ export class MoEngageClient {
         attempts += 1;
         run.requests += 1;
         const queuedMs = performance.now() - queuedAt;
-        return { ...(await this.#send(run, ids, requestId, attempts, queuedMs)), sent: true };
+        return { ...(await this.#sender.send(run, ids, requestId, attempts, queuedMs)), sent: true };
       });
       // While queued, an abort (shutdown) or a rate-limit pause longer than the retry budget withdraws the
       // request at once rather than after a slot that may be far away; a send under way is always waited for.
@@ -256,147 +220,4 @@ export class MoEngageClient {
       requestId,
     );
   }
-
-  async #send(
-    run: Run,
-    ids: string[],
-    requestId: string,
-    attempt: number,
-    queuedMs: number,
-  ): Promise<SendResult> {
-    const started = performance.now();
-    let status: number | undefined;
-    let result: SendResult;
-    try {
-      const response = await this.#pool.request({
-        method: 'POST',
-        path: this.#path,
-        headers: this.#headers,
-        body: JSON.stringify({ request_id: requestId, action: run.action, campaign_ids: ids }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      status = response.statusCode;
-      const text = await response.body.text();
-      if (status >= 200 && status < 300) {
-        result = { ok: true };
-      } else {
-        const parsed = parseErrorBody(status, text);
-        const retryAt =
-          status === 429 || status === 503 ? retryAtFromHeaders(response.headers, Date.now()) : undefined;
-        const message = `MoEngage ${status}: ${parsed.message}`;
-        const { code, detailText } = parsed;
-        const error = new MoEngageHttpError({
-          status,
-          code,
-          message,
-          requestId,
-          retryAtMs: retryAt,
-          detailText,
-        });
-        result = { ok: false, error };
-      }
-    } catch (cause) {
-      const timedOut = isTimeout(cause);
-      const message = timedOut
-        ? `MoEngage did not answer within ${this.#timeoutMs} ms`
-        : `Could not reach MoEngage (${describeNetworkError(cause)})`;
-      result = { ok: false, error: new MoEngageNetworkError(message, requestId, timedOut, cause) };
-    }
-    const ms = Math.round(performance.now() - started);
-    const errorKind = result.ok ? undefined : result.error.kind;
-    const line = { requestId, action: run.action, ids: ids.length, status, attempt, ms, errorKind };
-    if (result.ok) this.#log.info(line, 'moengage request');
-    else this.#log.warn({ ...line, error: result.error.message }, 'moengage request failed');
-    this.#log.debug({ requestId, campaignIds: ids }, 'moengage request ids');
-    run.sends.push({ requestId, campaignIds: ids, attempt, status, errorKind, ms });
-    this.#onRequest?.({
-      requestId,
-      action: run.action,
-      ids: ids.length,
-      attempt,
-      status,
-      errorKind,
-      ms,
-      queuedMs,
-    });
-    return result;
-  }
-}
-
-/**
- * Resolves with `work`, or — while `started()` is false — with what `withdraw()` returns once it returns
- * something (checked on abort and every 200 ms).
- */
-function whileQueued<T>(
-  work: Promise<T>,
-  started: () => boolean,
-  signal: AbortSignal | undefined,
-  withdraw: () => T | undefined,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const check = () => {
-      if (started()) return;
-      const early = withdraw();
-      if (early !== undefined) resolve(early);
-    };
-    const timer = setInterval(check, 200);
-    signal?.addEventListener('abort', check, { once: true });
-    check();
-    work.then(resolve, reject).finally(() => {
-      clearInterval(timer);
-      signal?.removeEventListener('abort', check);
-    });
-  });
-}
-
-function failAll(
-  ids: string[],
-  error: MoEngageError,
-  requestId: string | undefined,
-  attempts: number,
-  underlying: MoEngageError = error,
-): CampaignOutcome[] {
-  const httpStatus = underlying instanceof MoEngageHttpError ? underlying.status : undefined;
-  const code = underlying instanceof MoEngageHttpError ? underlying.code : undefined;
-  return ids.map((campaignId) => ({
-    campaignId,
-    status: 'failed',
-    requestId,
-    attempts,
-    error: { kind: underlying.kind, httpStatus, code, message: error.message },
-  }));
-}
-
-/** A guard: if a bug ever lost an id, it is reported as failed rather than silently dropped. */
-function lost(campaignId: string): CampaignOutcome {
-  return {
-    campaignId,
-    status: 'failed',
-    requestId: undefined,
-    attempts: 0,
-    error: { kind: 'internal', httpStatus: undefined, code: undefined, message: 'No result was recorded' },
-  };
-}
-
-function abortError(signal: AbortSignal | undefined, requestId: string): MoEngageError | undefined {
-  if (!signal?.aborted) return undefined;
-  const why = typeof signal.reason === 'string' ? ` (${signal.reason})` : '';
-  return new MoEngageCancelledError(
-    `Not sent to MoEngage: cancelled${why}. Run the command again for it.`,
-    requestId,
-  );
-}
-
-function isTimeout(error: unknown): boolean {
-  const e = error as { name?: string; code?: string } | undefined;
-  return e?.name === 'TimeoutError' || /TIMEOUT/.test(e?.code ?? '');
-}
-
-function describeNetworkError(error: unknown): string {
-  const e = error as
-    | { code?: string; message?: string; cause?: { code?: string; message?: string } }
-    | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  const message = e?.message ?? String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -73,7 +73,7 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
   });
   const slotTimers = new Set<NodeJS.Timeout>();
   let pausedUntilMs = 0;
-  let deferred = 0;
+  const deferred = { count: 0 };
 
   const returnSlot = (afterMs: number) => {
     const timer = setTimeout(() => {
@@ -88,7 +88,7 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
   const DEFER = Symbol('defer');
   const schedule = async <T>(priority: Priority, task: (slot: Slot) => Promise<T>): Promise<T> => {
     for (;;) {
-      if (Date.now() < pausedUntilMs) await waitOutPause();
+      if (Date.now() < pausedUntilMs) await waitOutPause(pausedUntilMs, deferred);
       const result = await bottleneck.schedule({ priority }, async () => {
         if (Date.now() < pausedUntilMs) {
           // Paused after this job was queued: nothing is sent, so the slot goes straight back.
@@ -107,14 +107,6 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
       if (result !== DEFER) return result as T;
     }
   };
-  const waitOutPause = async () => {
-    deferred += 1;
-    try {
-      await sleep(pausedUntilMs - Date.now());
-    } finally {
-      deferred -= 1;
-    }
-  };
 
   return {
     schedule,
@@ -124,7 +116,7 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
     stats() {
       const counts = bottleneck.counts();
       return {
-        queued: (counts.RECEIVED ?? 0) + (counts.QUEUED ?? 0) + deferred,
+        queued: (counts.RECEIVED ?? 0) + (counts.QUEUED ?? 0) + deferred.count,
         running: (counts.RUNNING ?? 0) + (counts.EXECUTING ?? 0),
         pausedUntilMs: pausedUntilMs > Date.now() ? pausedUntilMs : undefined,
       };
@@ -135,6 +127,19 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
       await bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Sleeps out a pause of either limiter, counted in `waiting` meanwhile: stats report the requests held by a
+ * pause as queued, though they are not in Bottleneck's queue.
+ */
+export async function waitOutPause(untilMs: number, waiting: { count: number }): Promise<void> {
+  waiting.count += 1;
+  try {
+    await sleep(untilMs - Date.now());
+  } finally {
+    waiting.count -= 1;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

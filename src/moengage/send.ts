@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import { type MoEngageError, MoEngageHttpError, MoEngageNetworkError, parseErrorBody } from './errors.ts';
+import { retryAtFromHeaders } from './retry-policy.ts';
+import type { CampaignAction, SendRecord } from './types.ts';
+
+export const STATUS_PATH = '/core-services/v1/campaigns/status';
+
+export interface RequestEvent {
+  requestId: string;
+  action: CampaignAction;
+  ids: number;
+  attempt: number;
+  /** HTTP status, or undefined when no response came. */
+  status: number | undefined;
+  errorKind: string | undefined;
+  ms: number;
+  /** How long this send waited in the limiter before it started. */
+  queuedMs: number;
+}
+
+export type SendResult = { ok: true } | { ok: false; error: MoEngageError };
+
+export interface SenderOptions {
+  baseUrl: string;
+  workspaceId: string;
+  apiKey: string;
+  /** Whole-request deadline (connect, headers and body) for one send. */
+  timeoutMs: number;
+  connections: number;
+  logger: Logger;
+  onRequest: ((event: RequestEvent) => void) | undefined;
+}
+
+/** What one send needs of the status change it belongs to; every send is recorded in `sends`. */
+export interface SendRun {
+  action: CampaignAction;
+  sends: SendRecord[];
+}
+
+/**
+ * One HTTP send of a status-change request and what it came to: the client decides about retries, splits
+ * and the limiter, this only sends once, turns MoEngage's answer (or the network's failure) into a result
+ * and logs and records the send.
+ */
+export class StatusSender {
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #log: Logger;
+  readonly #onRequest: ((event: RequestEvent) => void) | undefined;
+
+  constructor(options: SenderOptions) {
+    const url = new URL(options.baseUrl);
+    this.#timeoutMs = options.timeoutMs;
+    this.#pool = new Pool(url.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      connectTimeout: Math.min(5_000, this.#timeoutMs),
+      // Backstops only: undici's own timers are coarse (~1 s); the AbortSignal below is the real deadline.
+      headersTimeout: this.#timeoutMs + 1_000,
+      bodyTimeout: this.#timeoutMs + 1_000,
+    });
+    this.#path = url.pathname.replace(/\/+$/, '') + STATUS_PATH;
+    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
+    this.#headers = {
+      authorization: `Basic ${credential}`,
+      'moe-appkey': options.workspaceId,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    this.#log = options.logger;
+    this.#onRequest = options.onRequest;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async send(
+    run: SendRun,
+    ids: string[],
+    requestId: string,
+    attempt: number,
+    queuedMs: number,
+  ): Promise<SendResult> {
+    const started = performance.now();
+    let status: number | undefined;
+    let result: SendResult;
+    try {
+      const response = await this.#pool.request({
+        method: 'POST',
+        path: this.#path,
+        headers: this.#headers,
+        body: JSON.stringify({ request_id: requestId, action: run.action, campaign_ids: ids }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      status = response.statusCode;
+      const text = await response.body.text();
+      if (status >= 200 && status < 300) {
+        result = { ok: true };
+      } else {
+        const parsed = parseErrorBody(status, text);
+        const retryAt =
+          status === 429 || status === 503 ? retryAtFromHeaders(response.headers, Date.now()) : undefined;
+        const message = `MoEngage ${status}: ${parsed.message}`;
+        const { code, detailText } = parsed;
+        const error = new MoEngageHttpError({
+          status,
+          code,
+          message,
+          requestId,
+          retryAtMs: retryAt,
+          detailText,
+        });
+        result = { ok: false, error };
+      }
+    } catch (cause) {
+      const timedOut = isTimeout(cause);
+      const message = timedOut
+        ? `MoEngage did not answer within ${this.#timeoutMs} ms`
+        : `Could not reach MoEngage (${describeNetworkError(cause)})`;
+      result = { ok: false, error: new MoEngageNetworkError(message, requestId, timedOut, cause) };
+    }
+    const ms = Math.round(performance.now() - started);
+    const errorKind = result.ok ? undefined : result.error.kind;
+    const line = { requestId, action: run.action, ids: ids.length, status, attempt, ms, errorKind };
+    if (result.ok) this.#log.info(line, 'moengage request');
+    else this.#log.warn({ ...line, error: result.error.message }, 'moengage request failed');
+    this.#log.debug({ requestId, campaignIds: ids }, 'moengage request ids');
+    run.sends.push({ requestId, campaignIds: ids, attempt, status, errorKind, ms });
+    this.#onRequest?.({
+      requestId,
+      action: run.action,
+      ids: ids.length,
+      attempt,
+      status,
+      errorKind,
+      ms,
+      queuedMs,
+    });
+    return result;
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { name?: string; code?: string } | undefined;
+  return e?.name === 'TimeoutError' || /TIMEOUT/.test(e?.code ?? '');
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as
+    | { code?: string; message?: string; cause?: { code?: string; message?: string } }
+    | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  const message = e?.message ?? String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
