@@ -5,6 +5,7 @@ import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
 import type { Deduper } from '../requests/dedupe.ts';
 import type { Lifecycle } from '../requests/lifecycle.ts';
 import type { CampaignActionRequest } from '../requests/model.ts';
+import { plainText } from '../slack/mrkdwn.ts';
 import { buildRequest, expandIds } from './parse.ts';
 
 export const WORKFLOW_STEP_ID = 'change_campaign_status';
@@ -68,7 +69,7 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
             requireReasonFor: deps.requireReasonFor,
           });
     if (checked.kind !== 'request') {
-      await fail({ error: firstLine(checked.kind === 'error' ? checked.message : 'invalid input') });
+      await fail({ error: plainText(checked.kind === 'error' ? checked.message : 'invalid input') });
       return;
     }
     const proposed = await deps.lifecycle.propose({
@@ -80,7 +81,7 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       source: 'workflow_step',
     });
     if (!proposed.ok) {
-      await fail({ error: firstLine(proposed.message) });
+      await fail({ error: plainText(proposed.message) });
       return;
     }
     const final = await waitForOutcome(deps.lifecycle, proposed.value.id, pollMs, deps.waitMs);
@@ -130,8 +131,4 @@ async function waitForOutcome(
 function userContextId(value: unknown): string {
   const id = (value as { id?: unknown } | undefined)?.id;
   return typeof id === 'string' && /^[UW][A-Z0-9]{2,}$/.test(id) ? id : 'unknown-user';
-}
-
-function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? text).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }

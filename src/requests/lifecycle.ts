@@ -183,21 +183,22 @@ export function createLifecycle(deps: LifecycleDeps) {
         message: `A ${request.action} needs a second person: someone other than you (the requester) must confirm it.`,
       };
     }
-    const result = await deps.store.decide(request.id, 'confirmed', click.userId, now());
-    if (!result.ok) return refusal(result);
-    emit({ event: 'confirmed', user: click.userId, via: decision.via, ...describe(result.request) });
-    await execution.run(result.request);
-    return { ok: true, value: undefined };
+    return claimAndRun(request.id, click.userId, decision.via);
   }
 
   /**
    * Confirms on behalf of a runbook token granted auto_execute for this action (checked by its door): the same
    * single-use claim, message update, execution and report as a click, without waiting for a person.
    */
-  async function autoConfirm(requestId: string, by: string): Promise<Outcome> {
+  function autoConfirm(requestId: string, by: string): Promise<Outcome> {
+    return claimAndRun(requestId, by, 'auto_execute');
+  }
+
+  /** The single-use claim, then the run: what a click and an auto_execute grant have in common. */
+  async function claimAndRun(requestId: string, by: string, via: string): Promise<Outcome> {
     const result = await deps.store.decide(requestId, 'confirmed', by, now());
     if (!result.ok) return refusal(result);
-    emit({ event: 'confirmed', user: by, via: 'auto_execute', ...describe(result.request) });
+    emit({ event: 'confirmed', user: by, via, ...describe(result.request) });
     await execution.run(result.request);
     return { ok: true, value: undefined };
   }

@@ -10,7 +10,13 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
   const now = options.now ?? Date.now;
   const requests = new Map<string, CampaignActionRequest>();
 
+  // Pruning scans every request: do it at most once per min(retainMs, 1 min), not on every create (a burst of
+  // commands); a decided request is still forgotten within retainMs of its time, plus that interval.
+  const pruneEveryMs = Math.min(retainMs, 60_000);
+  let prunedAt = Number.NEGATIVE_INFINITY;
   const prune = () => {
+    if (now() - prunedAt < pruneEveryMs) return;
+    prunedAt = now();
     const cutoff = now() - retainMs;
     for (const [id, r] of requests)
       if (r.state !== 'pending' && (r.decidedAt ?? 0) < cutoff) requests.delete(id);

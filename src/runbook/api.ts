@@ -8,6 +8,7 @@ import type { CampaignGroups } from '../groups.ts';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
 import type { Lifecycle } from '../requests/lifecycle.ts';
 import type { CampaignActionRequest } from '../requests/model.ts';
+import { plainText } from '../slack/mrkdwn.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { RunbookAuth, RunbookPrincipal } from './tokens.ts';
 
@@ -125,13 +126,18 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
     const tokens = body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []);
     const expanded = expandIds(tokens, deps.groups);
     if ('message' in expanded)
-      return problem(400, 'invalid_request', plain(expanded.message), body.group ? 'group' : 'campaign_ids');
+      return problem(
+        400,
+        'invalid_request',
+        plainText(expanded.message),
+        body.group ? 'group' : 'campaign_ids',
+      );
     const checked = buildRequest(body.action, expanded.ids, body.reason, {
       maxIds: deps.maxCampaignsPerCommand,
       requireReasonFor: deps.requireReasonFor,
     });
     if (checked.kind !== 'request') {
-      const message = checked.kind === 'error' ? plain(checked.message.split('\n')[0] ?? '') : 'invalid';
+      const message = checked.kind === 'error' ? plainText(checked.message) : 'invalid';
       const field = /reason/i.test(message) ? 'reason' : 'campaign_ids';
       return problem(400, 'invalid_request', message, field);
     }
@@ -173,7 +179,7 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
       return problem(
         status,
         result.code ?? 'failed',
-        plain(result.message),
+        plainText(result.message),
         status === 403 ? 'channel_id' : undefined,
       );
     }
@@ -266,11 +272,6 @@ export function describe(r: CampaignActionRequest) {
         }
       : null,
   };
-}
-
-/** Slack mrkdwn escapes and formatting make no sense in JSON: undo them for API messages. */
-function plain(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/`/g, '');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
