@@ -65,10 +65,7 @@ export async function startAckApp(kind: AckAppKind, s: AckAppSettings): Promise<
   } else {
     app.command('/campaign', async ({ ack, command, client }) => {
       await ack();
-      const message = confirmationMessage(
-        controlRequest(command.text, command.user_id, command.channel_id),
-        false,
-      );
+      const message = confirmationMessage(controlRequest(command.text, command.user_id, command.channel_id));
       // As src/slack/web-port.ts posts it.
       await client.chat.postMessage({
         channel: command.channel_id,
@@ -98,6 +95,8 @@ function controlRequest(text: string, userId: string, channelId: string): Campai
     campaignIds: text.trim().split(/\s+/).slice(1),
     reason: undefined,
     requestedBy: userId,
+    grants: [{ rule: 'ALLOWED_USER_IDS', needed: 1, requesterMayApprove: true }],
+    approvals: [],
     channelId,
     source: 'slash_command',
     createdAt: now,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CAMPAIGN_ACTIONS } from './moengage/types.ts';
+import { CAMPAIGN_ACTIONS } from './core/actions.ts';
 import { runbookTokensSchema } from './runbook/tokens.ts';
 
 /** MoEngage's data centers: the dashboard URL `dashboard-{dc}.moengage.com` names the user's. */
@@ -53,6 +53,7 @@ const schema = z.object({
   CONFIRMATION_TTL_SECONDS: positiveInt(900, 86_400),
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
   CAMPAIGN_GROUPS_FILE: optional(z.string().min(1)),
+  ACCESS_POLICY_FILE: optional(z.string().min(1)),
   RUNBOOK_TOKENS: optional(z.string())
     .transform((v, ctx) => {
       if (v === undefined) return [];
@@ -62,7 +63,7 @@ const schema = z.object({
         // JSON.parse's own message quotes the text, which holds tokens: say what is expected instead.
         ctx.addIssue({
           code: 'custom',
-          message: 'must be a JSON array of {name, token, actions, channels, auto_execute}',
+          message: 'must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
         });
         return z.NEVER;
       }
@@ -91,6 +92,43 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
       `MOENGAGE_DATA_CENTER: set it to one of ${DATA_CENTERS.join(', ')} (or set MOENGAGE_BASE_URL)`,
     );
   }
+  if (set('ACCESS_POLICY_FILE')) {
+    // The file replaces the short form; both at once would grant the union, which nobody reading one expects.
+    for (const name of ['ALLOWED_USER_IDS', 'ALLOWED_CHANNEL_IDS', 'SECOND_APPROVER_ACTIONS']) {
+      if (set(name))
+        problems.push(`${name}: leave it unset when ACCESS_POLICY_FILE is set (write it as a rule)`);
+    }
+  }
+  problems.push(...tokenGrantProblems(env.RUNBOOK_TOKENS, set('ACCESS_POLICY_FILE')));
+  return problems;
+}
+
+/** With a policy file, tokens carry no grant of their own; without one, each must say what it may do. */
+function tokenGrantProblems(raw: string | undefined, withFile: boolean): string[] {
+  let tokens: unknown;
+  try {
+    tokens = raw ? JSON.parse(raw) : [];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(tokens)) return [];
+  const problems: string[] = [];
+  tokens.forEach((t: Record<string, unknown> | null, i) => {
+    if (typeof t !== 'object' || t === null) return;
+    for (const field of ['actions', 'channels', 'auto_execute']) {
+      if (withFile && field in t) {
+        problems.push(
+          `RUNBOOK_TOKENS: ${i}.${field}: leave it out when ACCESS_POLICY_FILE is set (a rule grants token:${String(t.name)})`,
+        );
+      }
+    }
+    if (!withFile) {
+      for (const field of ['actions', 'channels']) {
+        if (!(field in t))
+          problems.push(`RUNBOOK_TOKENS: ${i}.${field}: is required without ACCESS_POLICY_FILE`);
+      }
+    }
+  });
   return problems;
 }
 
@@ -98,31 +136,39 @@ function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-export type Env = z.output<typeof schema>;
+/** The parsed environment, shaped for the bot. The type is the schema's output: one source of truth. */
+const configSchema = schema.transform((e) =>
+  Object.freeze({
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      mode: (e.SLACK_APP_TOKEN ? 'socket' : 'http') as 'http' | 'socket',
+    },
+    port: e.PORT,
+    moengage: {
+      workspaceId: e.MOENGAGE_WORKSPACE_ID,
+      apiKey: e.MOENGAGE_API_KEY,
+      baseUrl: e.MOENGAGE_BASE_URL ?? `https://api-${e.MOENGAGE_DATA_CENTER}.moengage.com`,
+    },
+    allowedUserIds: e.ALLOWED_USER_IDS,
+    allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
+    secondApproverActions: [...new Set(e.SECOND_APPROVER_ACTIONS)],
+    confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
+    maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
+    campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
+    accessPolicyFile: e.ACCESS_POLICY_FILE,
+    runbookTokens: e.RUNBOOK_TOKENS,
+    requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  }),
+);
 
-export interface Config {
-  slack: {
-    botToken: string;
-    signingSecret: string | undefined;
-    appToken: string | undefined;
-    apiUrl: string;
-    mode: 'http' | 'socket';
-  };
-  port: number;
-  moengage: { workspaceId: string; apiKey: string; baseUrl: string };
-  allowedUserIds: readonly string[];
-  allowedChannelIds: readonly string[];
-  secondApproverActions: readonly string[];
-  confirmationTtlSeconds: number;
-  maxCampaignsPerCommand: number;
-  campaignGroupsFile: string | undefined;
-  runbookTokens: z.output<typeof runbookTokensSchema>;
-  requireReasonActions: readonly string[];
-  redisUrl: string | undefined;
-  redisKeyPrefix: string;
-  shutdownGraceSeconds: number;
-  logLevel: (typeof LOG_LEVELS)[number];
-}
+export type Config = z.output<typeof configSchema>;
 
 /** Thrown with every problem at once; each names the variable and never its value. */
 export class ConfigError extends Error {
@@ -136,7 +182,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = configSchema.safeParse(env);
   // Issue messages come from our own schema text only; `input` (the value) is never printed.
   const problems = (parsed.error?.issues ?? []).map((issue) => {
     const name = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
@@ -152,32 +198,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const rank = (p: string) => order.indexOf(p.split(':')[0] ?? '');
     throw new ConfigError([...new Set(problems)].sort((x, y) => rank(x) - rank(y)));
   }
-  const e = parsed.data;
-  return Object.freeze({
-    slack: {
-      botToken: e.SLACK_BOT_TOKEN,
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL,
-      mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
-    },
-    port: e.PORT,
-    moengage: {
-      workspaceId: e.MOENGAGE_WORKSPACE_ID,
-      apiKey: e.MOENGAGE_API_KEY,
-      baseUrl: e.MOENGAGE_BASE_URL ?? `https://api-${e.MOENGAGE_DATA_CENTER}.moengage.com`,
-    },
-    allowedUserIds: e.ALLOWED_USER_IDS,
-    allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
-    secondApproverActions: [...new Set(e.SECOND_APPROVER_ACTIONS)],
-    confirmationTtlSeconds: e.CONFIRMATION_TTL_SECONDS,
-    maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
-    campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
-    runbookTokens: e.RUNBOOK_TOKENS,
-    requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
-    redisUrl: e.REDIS_URL,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
-    logLevel: e.LOG_LEVEL,
-  } satisfies Config);
+  return parsed.data;
 }

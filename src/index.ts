@@ -1,6 +1,7 @@
+import { loadAccessPolicy, PolicyFileError } from './auth/policy-file.ts';
 import { StartupError, startBot } from './bot.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { GroupsFileError, loadCampaignGroups } from './groups.ts';
+import { GroupsFileError, loadCampaignGroups } from './core/groups.ts';
 import { createLogger } from './logger.ts';
 import { connectSharedState } from './shared-state.ts';
 
@@ -17,8 +18,12 @@ try {
 const logger = createLogger(config.logLevel);
 try {
   const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
+  const tokenNames = new Set(config.runbookTokens.map((t) => t.name));
+  const policy = config.accessPolicyFile
+    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames })
+    : undefined;
   const shared = await connectSharedState(config, logger);
-  const bot = await startBot(config, logger, { ...shared, groups });
+  const bot = await startBot(config, logger, { ...shared, groups, ...(policy ? { policy } : {}) });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
@@ -35,8 +40,9 @@ try {
     });
   }
 } catch (error) {
-  const known = error instanceof StartupError || error instanceof GroupsFileError;
-  const message = known ? error.message : `unexpected error: ${(error as Error).message}`;
+  const known =
+    error instanceof StartupError || error instanceof GroupsFileError || error instanceof PolicyFileError;
+  const message = known ? (error as Error).message : `unexpected error: ${(error as Error).message}`;
   logger.fatal({ err: message }, 'could not start');
   console.error(`Could not start: ${message}`);
   process.exit(1);

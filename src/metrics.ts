@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditEvent } from './lifecycle/audit.ts';
 import type { RequestEvent } from './moengage/client.ts';
 import type { LimiterStats } from './moengage/limiter.ts';
 
@@ -91,14 +92,14 @@ export function createMetrics() {
       commands.inc({ outcome });
     },
     /** The lifecycle's audit events. */
-    event(e: Record<string, unknown>) {
-      if (e.event === 'denied') refusals.inc({ step: String(e.step), failed: String(e.failed) });
+    event(e: AuditEvent) {
+      if (e.event === 'denied') refusals.inc({ step: e.step, failed: e.failed });
       if (e.event === 'confirmed' || e.event === 'cancelled' || e.event === 'expired') {
         decisions.inc({ decision: e.event });
       }
-      if (e.event === 'completed' && typeof e.applied === 'number' && typeof e.failed === 'number') {
-        campaigns.inc({ action: String(e.action), outcome: 'applied' }, e.applied);
-        campaigns.inc({ action: String(e.action), outcome: 'failed' }, e.failed);
+      if (e.event === 'completed') {
+        campaigns.inc({ action: e.action, outcome: 'applied' }, e.applied);
+        campaigns.inc({ action: e.action, outcome: 'failed' }, e.failed);
       }
     },
     moengage(e: RequestEvent) {

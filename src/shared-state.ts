@@ -1,19 +1,21 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { StartupError } from './bot.ts';
 import type { Config } from './config.ts';
+import { type ChangeFeed, createRedisChangeFeed } from './lifecycle/changes.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
 import { createRedisDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRedisStore } from './requests/redis-store.ts';
 import { createRedisIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
+import { StartupError } from './server.ts';
 
 export interface SharedState {
   store?: RequestStore;
   limiter?: CallLimiter;
   dedupe?: Deduper;
   idempotency?: IdempotencyStore;
+  changes?: ChangeFeed;
   readinessChecks: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
@@ -46,7 +48,9 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     throw new StartupError(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
   }
   log.info({ prefix }, 'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit');
+  const changes = createRedisChangeFeed(redis, prefix);
   return {
+    changes,
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
     dedupe: createRedisDeduper(redis, prefix),
@@ -59,6 +63,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
         ]),
     },
     async close() {
+      await changes.close();
       await limiter.stop();
       await redis.quit().catch(() => redis.disconnect());
     },

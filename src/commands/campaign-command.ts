@@ -1,16 +1,16 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { CampaignGroups } from '../groups.ts';
+import type { ProposalRules } from '../core/proposal.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
-import type { Lifecycle } from '../requests/lifecycle.ts';
 import { groupsList } from '../slack/messages.ts';
+import { outcomeText } from '../slack/outcome-text.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
+import { guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
-  lifecycle: Pick<Lifecycle, 'propose'>;
-  maxCampaignsPerCommand: number;
-  groups?: CampaignGroups;
-  requireReasonFor?: readonly string[];
+  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups'>;
+  rules: ProposalRules;
   logger: Logger;
   /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
   dedupe?: Deduper;
@@ -24,16 +24,8 @@ export interface CampaignCommandDeps {
 export function createCampaignCommand(deps: CampaignCommandDeps) {
   const log = deps.logger.child({ module: 'command' });
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const parsed = parseCampaignCommand(command.text ?? '', {
-      maxIds: deps.maxCampaignsPerCommand,
-      ...(deps.groups ? { groups: deps.groups } : {}),
-      ...(deps.requireReasonFor ? { requireReasonFor: deps.requireReasonFor } : {}),
-    });
-    if (parsed.kind === 'groups') {
-      deps.onOutcome?.('help');
-      await ack({ response_type: 'ephemeral', text: groupsList(deps.groups ?? new Map()) });
-      return;
-    }
+    const parsed = parseCampaignCommand(command.text ?? '', deps.rules);
+    const actor = { kind: 'user', id: command.user_id } as const;
     if (parsed.kind === 'help') {
       deps.onOutcome?.('help');
       await ack({ response_type: 'ephemeral', text: USAGE });
@@ -50,24 +42,30 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       log.info({ user: command.user_id, triggerId: command.trigger_id }, 'repeated command delivery ignored');
       return;
     }
-    let message: string | undefined;
-    try {
-      const result = await deps.lifecycle.propose({
-        action: parsed.action,
-        campaignIds: parsed.campaignIds,
-        reason: parsed.reason,
-        requestedBy: command.user_id,
-        channelId: command.channel_id,
-        source: 'slash_command',
-      });
-      if (!result.ok) message = result.message;
-      deps.onOutcome?.(result.ok ? 'requested' : 'denied');
-    } catch (error) {
-      deps.onOutcome?.('failed');
-      log.error({ err: String(error), user: command.user_id }, 'command failed');
-      message =
-        'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.';
-    }
-    if (message) await respond({ response_type: 'ephemeral', replace_original: false, text: message });
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const ok = await guarded(
+      log,
+      tell,
+      'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.',
+      async () => {
+        if (parsed.kind === 'groups') {
+          const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
+          deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
+          return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
+        }
+        const outcome = await deps.lifecycle.propose({
+          actor,
+          action: parsed.action,
+          ids: parsed.tokens,
+          reason: parsed.reason,
+          channelId: command.channel_id,
+          source: 'slash_command',
+        });
+        const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
+        deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
+        return outcomeText(outcome);
+      },
+    );
+    if (!ok) deps.onOutcome?.('failed');
   };
 }

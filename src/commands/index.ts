@@ -2,6 +2,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
+import type { createGroupChanged } from './group-events.ts';
 import { type createWorkflowStep, WORKFLOW_STEP_ID } from './workflow-step.ts';
 
 export interface Listeners {
@@ -9,6 +10,7 @@ export interface Listeners {
   confirm: ReturnType<typeof createDecisionAction>;
   cancel: ReturnType<typeof createDecisionAction>;
   workflowStep: ReturnType<typeof createWorkflowStep>;
+  groupChanged: ReturnType<typeof createGroupChanged>;
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -24,8 +26,14 @@ export const FUNCTIONS = { [WORKFLOW_STEP_ID]: 'workflowStep' } as const satisfi
   keyof Listeners
 >;
 
+/** Events API events besides function_executed (manifest `bot_events`). */
+export const EVENTS = {
+  subteam_members_changed: 'groupChanged',
+  subteam_updated: 'groupChanged',
+} as const satisfies Record<string, keyof Listeners>;
+
 /** The part of Bolt's App the registration uses (so a test can record what gets registered). */
-export type Registrar = Pick<App, 'command' | 'action' | 'function'>;
+export type Registrar = Pick<App, 'command' | 'action' | 'function' | 'event'>;
 
 /** The registration file: ids to handlers, nothing else. */
 export function registerListeners(app: Registrar, listeners: Listeners): void {
@@ -34,4 +42,5 @@ export function registerListeners(app: Registrar, listeners: Listeners): void {
     app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, listeners[key]);
   }
   for (const [callbackId, key] of Object.entries(FUNCTIONS)) app.function(callbackId, listeners[key]);
+  for (const [event, key] of Object.entries(EVENTS)) app.event(event, listeners[key] as never);
 }

@@ -1,6 +1,6 @@
-/** The three status changes MoEngage's campaign status API takes. */
-export const CAMPAIGN_ACTIONS = ['PAUSE', 'RESUME', 'STOP'] as const;
-export type CampaignAction = (typeof CAMPAIGN_ACTIONS)[number];
+import type { CampaignAction } from '../core/actions.ts';
+
+export { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 
 /** At most this many campaign ids go in one status request (MoEngage's documented limit). */
 export const MAX_IDS_PER_REQUEST = 10;

@@ -1,4 +1,9 @@
-import { type CampaignActionRequest, decideTransition, type RequestStore } from './model.ts';
+import {
+  approveTransition,
+  type CampaignActionRequest,
+  decideTransition,
+  type RequestStore,
+} from './model.ts';
 
 /**
  * The embedded, single-process store. Each method runs without an await between its read and its write, so
@@ -45,7 +50,14 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
       if (!current) return { ok: false, reason: 'not_found' };
       const result = decideTransition(current, to, by, at);
       if (result.ok) requests.set(id, result.request);
-      return result.ok ? { ok: true, request: { ...result.request } } : result;
+      return result.ok ? { ok: true, request: structuredClone(result.request) } : result;
+    },
+    async approve(id, approval) {
+      const current = requests.get(id);
+      if (!current) return { ok: false, reason: 'not_found' };
+      const result = approveTransition(current, structuredClone(approval));
+      if (result.ok) requests.set(id, result.request);
+      return result.ok ? { ...result, request: structuredClone(result.request) } : result;
     },
     async dueForExpiry(at) {
       return [...requests.values()]

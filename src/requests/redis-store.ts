@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+import type { ApproveResult, CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
 
 /**
  * The store several bot replicas share. Every read-modify-write is one Lua script, so Redis runs it without
@@ -41,6 +41,54 @@ redis.call('SET', KEYS[1], out, 'KEEPTTL')
 redis.call('ZREM', KEYS[2], ARGV[4])
 return {'ok', out}`;
 
+// The rule of approveTransition, restated. KEYS[1] request, KEYS[2] pending index; ARGV by, at, rules (JSON
+// array), id, claim. A re-sent call (same claim) hears what the first one did.
+const APPROVE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'not_found'} end
+local r = cjson.decode(raw)
+local by, at, claim = ARGV[1], tonumber(ARGV[2]), ARGV[5]
+if r.state ~= 'pending' then
+  if r.claim == claim then return {'ok', raw, '1'} end
+  return {'already_decided', raw}
+end
+if at >= r.expiresAt then return {'expired', raw} end
+local approvals = r.approvals
+if type(approvals) ~= 'table' then approvals = {} end
+for _, a in ipairs(approvals) do
+  if a.by == by then
+    if a.claim == claim then return {'ok', raw, '0'} end
+    return {'already_approved', raw}
+  end
+end
+approvals[#approvals + 1] = { by = by, at = at, rules = cjson.decode(ARGV[3]), claim = claim }
+r.approvals = approvals
+local done = false
+if type(r.grants) == 'table' then
+  for _, g in ipairs(r.grants) do
+    local n = 0
+    for _, a in ipairs(approvals) do
+      if type(a.rules) == 'table' then
+        for _, name in ipairs(a.rules) do
+          if name == g.rule then n = n + 1 break end
+        end
+      end
+    end
+    if n >= g.needed then done = true break end
+  end
+end
+if done then
+  r.state = 'confirmed'
+  r.decidedBy = by
+  r.decidedAt = at
+  r.claim = claim
+  redis.call('ZREM', KEYS[2], ARGV[4])
+end
+local out = cjson.encode(r)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+if done then return {'ok', out, '1'} end
+return {'ok', out, '0'}`;
+
 // KEYS[1] request; ARGV field, JSON value. A script, not GET-then-SET, so it can never write back a stale
 // 'pending' over a concurrent decision. Only messageTs and result go through it.
 const SET_FIELD = `
@@ -79,16 +127,29 @@ interface Scripts {
     id: string,
     claim: string,
   ): Promise<string[]>;
+  campaignRequestApprove(
+    key: string,
+    pending: string,
+    by: string,
+    at: number,
+    rules: string,
+    id: string,
+    claim: string,
+  ): Promise<string[]>;
   campaignRequestSetField(key: string, field: 'messageTs' | 'result', json: string): Promise<number>;
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
 }
+
+const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
 
 /** cjson turns `[]` into `{}` and drops absent fields; give back exactly the shape the memory store does. */
 function parse(raw: string): CampaignActionRequest {
   const { claim: _claim, ...r } = JSON.parse(raw) as CampaignActionRequest & { claim?: string };
   return {
     ...r,
-    campaignIds: Array.isArray(r.campaignIds) ? r.campaignIds : [],
+    campaignIds: list(r.campaignIds),
+    grants: list(r.grants),
+    approvals: list(r.approvals).map((a) => ({ by: a.by, at: a.at, rules: list(a.rules) })),
     messageTs: r.messageTs ?? undefined,
     decidedBy: r.decidedBy ?? undefined,
     decidedAt: r.decidedAt ?? undefined,
@@ -114,6 +175,7 @@ export function createRedisStore(options: {
   const redis = options.redis;
   redis.defineCommand('campaignRequestCreate', { numberOfKeys: 2, lua: CREATE });
   redis.defineCommand('campaignRequestDecide', { numberOfKeys: 2, lua: DECIDE });
+  redis.defineCommand('campaignRequestApprove', { numberOfKeys: 2, lua: APPROVE });
   redis.defineCommand('campaignRequestSetField', { numberOfKeys: 1, lua: SET_FIELD });
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
   const scripts = redis as unknown as Scripts;
@@ -153,6 +215,23 @@ export function createRedisStore(options: {
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'not_due')
         return { ok: false, reason: outcome, request: parse(raw) };
       throw new Error(`unexpected decide outcome from Redis: ${outcome}`);
+    },
+    async approve(id, approval): Promise<ApproveResult> {
+      const claim = randomUUID();
+      const [outcome, raw, done] = await scripts.campaignRequestApprove(
+        key(id),
+        pending,
+        approval.by,
+        approval.at,
+        JSON.stringify(approval.rules),
+        id,
+        claim,
+      );
+      if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
+      if (outcome === 'ok') return { ok: true, request: parse(raw), confirmed: done === '1' };
+      if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'already_approved')
+        return { ok: false, reason: outcome, request: parse(raw) };
+      throw new Error(`unexpected approve outcome from Redis: ${outcome}`);
     },
     async dueForExpiry(at) {
       const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);

@@ -3,40 +3,36 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { buildRequest, expandIds } from '../commands/parse.ts';
-import type { CampaignGroups } from '../groups.ts';
-import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
-import type { Lifecycle } from '../requests/lifecycle.ts';
-import type { CampaignActionRequest } from '../requests/model.ts';
-import { plainText } from '../slack/mrkdwn.ts';
+import type { Actor } from '../auth/authorize.ts';
+import { plainWords } from '../core/outcome-words.ts';
+import type { Outcome } from '../core/outcomes.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import type { RunbookAuth, RunbookPrincipal } from './tokens.ts';
+import type { RunbookAuth } from './tokens.ts';
 
 /**
- * The runbook door: `POST /api/v1/campaign-actions` proposes (or, with an auto_execute grant, runs) the same
- * campaign action request a slash command does, through the same lifecycle; `GET …/{id}` reports it.
- * Described in docs/openapi.yaml.
+ * The runbook door: `POST /api/v1/campaign-actions` proposes (or, under a rule that needs no approval, runs)
+ * the same campaign action request a slash command does, through the same lifecycle; `GET …/{id}` reports it
+ * (and with `?wait=SECONDS` waits until it is settled). Described in docs/openapi.yaml.
  */
 export interface RunbookApiDeps {
   auth: RunbookAuth;
-  lifecycle: Pick<Lifecycle, 'propose' | 'autoConfirm' | 'get'>;
+  lifecycle: Pick<Lifecycle, 'propose' | 'read' | 'settled'>;
   idempotency: IdempotencyStore;
-  groups: CampaignGroups;
-  maxCampaignsPerCommand: number;
-  requireReasonFor: readonly string[];
   logger: Logger;
 }
 
 export const API_PATH = '/api/v1/campaign-actions';
-const MAX_BODY = 64 * 1024;
+export const MAX_BODY = 16 * 1024;
+/** The longest a status call may wait for its request to settle. */
+const MAX_WAIT_S = 60;
 
 export const bodySchema = z
   .strictObject({
-    action: z
-      .string()
-      .transform((a) => a.toUpperCase())
-      .pipe(z.enum(CAMPAIGN_ACTIONS, `must be one of ${CAMPAIGN_ACTIONS.join(', ')}`)),
-    campaign_ids: z.array(z.string()).min(1).max(10_000).optional(),
+    // The action's value is checked by the core, as for every door; here only its type.
+    action: z.string().max(32),
+    campaign_ids: z.array(z.string().max(200)).min(1).max(10_000).optional(),
     group: z.string().min(1).max(64).optional(),
     reason: z.string().trim().min(1).max(500).optional(),
     channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
@@ -55,6 +51,34 @@ const problem = (status: number, code: string, message: string, field?: string):
   status,
   body: { error: { code, message, ...(field ? { field } : {}) } },
 });
+
+/** Where in the body a refusal points: the part of the policy that failed, as a field of the call. */
+const DENIED_FIELD: Record<string, string> = {
+  action: 'action',
+  channel: 'channel_id',
+  campaign_group: 'campaign_ids',
+  user: 'token',
+  lookup: 'token',
+};
+
+/** An outcome that is not a success, as problem JSON (the same codes the lifecycle speaks). */
+export function problemFor(o: Outcome): Answer {
+  const words = plainWords(o);
+  switch (o.kind) {
+    case 'invalid_input':
+      return problem(400, 'invalid_request', words, o.field);
+    case 'denied':
+      return problem(403, 'forbidden', words, DENIED_FIELD[o.part]);
+    case 'not_in_channel':
+      return problem(409, 'not_in_channel', words, 'channel_id');
+    case 'unavailable':
+      return o.what === 'store' ? problem(503, 'store_error', words) : problem(502, 'slack_error', words);
+    case 'not_found':
+      return problem(404, 'not_found', 'no such campaign action');
+    default:
+      return problem(409, o.kind, words);
+  }
+}
 
 export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
   const audit = deps.logger.child({ module: 'audit' });
@@ -96,7 +120,7 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
     }
     let answer: Answer;
     try {
-      answer = await propose(principal, raw);
+      answer = await propose({ kind: 'token', name: principal.name }, raw);
     } catch (error) {
       if (scoped) await deps.idempotency.abandon(scoped);
       throw error;
@@ -109,7 +133,7 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
     return answer;
   }
 
-  async function propose(principal: RunbookPrincipal, raw: string): Promise<Answer> {
+  async function propose(actor: Actor, raw: string): Promise<Answer> {
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -123,89 +147,40 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
       return problem(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field);
     }
     const body = parsed.data;
-    const tokens = body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []);
-    const expanded = expandIds(tokens, deps.groups);
-    if ('message' in expanded)
-      return problem(
-        400,
-        'invalid_request',
-        plainText(expanded.message),
-        body.group ? 'group' : 'campaign_ids',
-      );
-    const checked = buildRequest(body.action, expanded.ids, body.reason, {
-      maxIds: deps.maxCampaignsPerCommand,
-      requireReasonFor: deps.requireReasonFor,
-    });
-    if (checked.kind !== 'request') {
-      const message = checked.kind === 'error' ? plainText(checked.message) : 'invalid';
-      const field = /reason/i.test(message) ? 'reason' : 'campaign_ids';
-      return problem(400, 'invalid_request', message, field);
-    }
-    const denied = (field: string, message: string) => {
-      audit.info({
-        event: 'api_denied',
-        reason: 'not_granted',
-        token: principal.name,
-        field,
-        action: body.action,
-        channel: body.channel_id,
-      });
-      return problem(403, 'forbidden', message, field);
-    };
-    if (!principal.actions.has(body.action))
-      return denied('action', `token "${principal.name}" is not granted ${body.action}`);
-    if (!principal.channels.has(body.channel_id)) {
-      return denied('channel_id', `token "${principal.name}" is not granted channel ${body.channel_id}`);
-    }
-    const by = `runbook:${principal.name}`;
-    const result = await deps.lifecycle.propose({
-      action: checked.action,
-      campaignIds: checked.campaignIds,
-      reason: checked.reason,
-      requestedBy: by,
+    const outcome = await deps.lifecycle.propose({
+      actor,
+      action: body.action,
+      ids: body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []),
+      reason: body.reason,
       channelId: body.channel_id,
-      source: body.requested_by ? `runbook_api:${body.requested_by}` : 'runbook_api',
-      grantedBy: principal.name,
+      source: 'runbook_api',
+      onBehalfOf: body.requested_by,
     });
-    if (!result.ok) {
-      const status =
-        result.code === 'denied'
-          ? 403
-          : result.code === 'not_in_channel'
-            ? 409
-            : result.code === 'store_error'
-              ? 503
-              : 502;
-      return problem(
-        status,
-        result.code ?? 'failed',
-        plainText(result.message),
-        status === 403 ? 'channel_id' : undefined,
-      );
+    if (outcome.kind === 'proposed' || outcome.kind === 'running') {
+      return { status: 202, body: describe(outcome.request) };
     }
-    const request = result.value;
-    const auto = principal.autoExecute.has(body.action as CampaignAction);
-    if (auto) {
-      // Runs in the background; the caller follows it with GET. Errors are reported in the thread and the log.
-      void deps.lifecycle
-        .autoConfirm(request.id, by)
-        .catch((error: unknown) =>
-          log.error({ requestId: request.id, err: String(error) }, 'auto-execute failed'),
-        );
+    const answer = problemFor(outcome);
+    if (outcome.kind === 'invalid_input' && outcome.field === 'group') {
+      (answer.body as { error: { field: string } }).error.field = 'group';
     }
-    return { status: 202, body: { ...describe(request), status: auto ? 'running' : 'pending' } };
+    return answer;
   }
 
   async function status(req: IncomingMessage, id: string): Promise<Answer> {
     const who = await deps.auth.authenticate(req.headers, '', 'GET', `${API_PATH}/${id}`);
     if (!who.ok) return problem(401, 'unauthorized', who.message);
     if (!/^[A-Za-z0-9-]{8,64}$/.test(id)) return problem(404, 'not_found', 'no such campaign action');
-    const request = await deps.lifecycle.get(id);
-    // A token sees the actions in the channels it is granted, and no others (nor whether they exist).
-    if (!request || !who.principal.channels.has(request.channelId)) {
-      return problem(404, 'not_found', 'no such campaign action');
+    const wait = waitSeconds(req.url);
+    if (wait === undefined) {
+      return problem(400, 'invalid_request', `wait must be 0–${MAX_WAIT_S} seconds`, 'wait');
     }
-    return { status: 200, body: describe(request) };
+    const actor = { kind: 'token', name: who.principal.name } as const;
+    // A token sees what the policy lets it read, and nothing of the rest (nor whether it exists).
+    const found = await deps.lifecycle.read(id, actor);
+    if (found.kind !== 'request') return problemFor(found);
+    if (wait === 0) return { status: 200, body: describe(found.request) };
+    const settled = await deps.lifecycle.settled(id, wait * 1000);
+    return { status: 200, body: describe(settled ?? found.request) };
   }
 
   const send = (res: ServerResponse, answer: Answer) => {
@@ -254,8 +229,10 @@ export function describe(r: CampaignActionRequest) {
     reason: r.reason ?? null,
     channel_id: r.channelId,
     requested_by: r.requestedBy,
+    on_behalf_of: r.onBehalfOf ?? null,
     status,
     decided_by: r.decidedBy ?? null,
+    approvals: r.approvals.map((a) => ({ by: a.by, at: new Date(a.at).toISOString() })),
     created_at: new Date(r.createdAt).toISOString(),
     expires_at: new Date(r.expiresAt).toISOString(),
     message_ts: r.messageTs ?? null,
@@ -279,7 +256,18 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** `?wait=SECONDS` on a status call: 0 when absent, undefined when not 0–MAX_WAIT_S. */
+function waitSeconds(url: string | undefined): number | undefined {
+  const raw = new URL(url ?? '/', 'http://x').searchParams.get('wait');
+  if (raw === null) return 0;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= MAX_WAIT_S ? n : undefined;
+}
+
+/** The body the server has already read within its limit, else read here (with the same limit). */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const pre = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
+  if (Buffer.isBuffer(pre)) return pre.length > MAX_BODY ? undefined : pre.toString('utf8');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

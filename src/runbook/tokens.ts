@@ -1,26 +1,45 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { CAMPAIGN_ACTIONS, type CampaignAction } from '../moengage/types.ts';
+import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 
 /**
- * Runbook credentials (RUNBOOK_TOKENS): named tokens, each granted some actions in some channels, and
- * optionally `auto_execute` for some actions. Only SHA-256 hashes of the tokens are kept in memory.
+ * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
+ * (actions, channels, auto_execute: the short form of a rule); with the file, rules name it as `token:<name>`
+ * and the grant fields must be left out (config.ts checks). Only SHA-256 hashes of the tokens are kept.
  */
-export const runbookTokensSchema = z.array(
-  z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
-    token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
-    actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1),
-    channels: z.array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)')).min(1),
-    auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).default([]),
-  }),
-);
+export const runbookTokensSchema = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
+      token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
+      actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1).optional(),
+      channels: z
+        .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)'))
+        .min(1)
+        .optional(),
+      auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).optional(),
+    }),
+  )
+  .superRefine((tokens, ctx) => {
+    const seen = new Set<string>();
+    tokens.forEach((t, i) => {
+      // One name, one idempotency namespace and one HMAC key: two tokens may not share it.
+      if (seen.has(t.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used by an earlier token' });
+      seen.add(t.name);
+      if (t.auto_execute?.includes('STOP')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'auto_execute'],
+          message:
+            'a STOP would run with nobody approving it; write a rule with approvals: 0 in ACCESS_POLICY_FILE if that is meant',
+        });
+      }
+    });
+  });
 
 export interface RunbookPrincipal {
   name: string;
-  actions: ReadonlySet<CampaignAction>;
-  channels: ReadonlySet<string>;
-  autoExecute: ReadonlySet<CampaignAction>;
 }
 
 interface Credential extends RunbookPrincipal {
@@ -62,14 +81,23 @@ export function createRunbookAuth(
   options: { now?: () => number; seenSignature?: (signature: string) => Promise<boolean> } = {},
 ) {
   const now = options.now ?? Date.now;
-  const credentials: Credential[] = tokens.map((t) => ({
-    name: t.name,
-    digest: sha256(t.token),
-    actions: new Set(t.actions),
-    channels: new Set(t.channels),
-    autoExecute: new Set(t.auto_execute),
-  }));
+  const credentials: Credential[] = tokens.map((t) => ({ name: t.name, digest: sha256(t.token) }));
   const principal = ({ digest: _d, ...p }: Credential): RunbookPrincipal => p;
+
+  /**
+   * A bearer token, judged from the headers alone (before any body is read): undefined when the request
+   * carries none (it may be signed instead).
+   */
+  function checkBearer(headers: Record<string, string | string[] | undefined>): AuthResult | undefined {
+    const raw = headers.authorization;
+    const authorization = Array.isArray(raw) ? raw[0] : raw;
+    if (!authorization?.startsWith('Bearer ')) return undefined;
+    const presented = sha256(authorization.slice('Bearer '.length).trim());
+    // Compare against every credential so the time taken does not tell which name matched.
+    let match: Credential | undefined;
+    for (const c of credentials) if (timingSafeEqual(c.digest, presented)) match ??= c;
+    return match ? { ok: true, principal: principal(match) } : { ok: false, message: 'unknown token' };
+  }
 
   /** Authenticates by `Authorization: Bearer` or by an HMAC signature over timestamp, method, path and body. */
   async function authenticate(
@@ -82,19 +110,14 @@ export function createRunbookAuth(
       const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const authorization = h('authorization');
-    if (authorization?.startsWith('Bearer ')) {
-      const presented = sha256(authorization.slice('Bearer '.length).trim());
-      // Compare against every credential so the time taken does not tell which name matched.
-      let match: Credential | undefined;
-      for (const c of credentials) if (timingSafeEqual(c.digest, presented)) match ??= c;
-      return match ? { ok: true, principal: principal(match) } : { ok: false, message: 'unknown token' };
-    }
+    const bearer = checkBearer(headers);
+    if (bearer) return bearer;
     const signature = h(SIGNATURE_HEADER);
     if (signature !== undefined) {
       const credential = credentials.find((c) => c.name === h(KEY_HEADER));
       const timestamp = Number(h(TIMESTAMP_HEADER));
-      if (!credential) return { ok: false, message: `unknown key name in ${KEY_HEADER}` };
+      // The same words for an unknown name and a wrong signature: which names exist is not told.
+      if (!credential) return { ok: false, message: 'bad signature' };
       if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > MAX_SKEW_SECONDS) {
         return {
           ok: false,
@@ -116,7 +139,7 @@ export function createRunbookAuth(
     };
   }
 
-  return { authenticate, configured: credentials.length > 0 };
+  return { authenticate, checkBearer, configured: credentials.length > 0 };
 }
 
 export type RunbookAuth = ReturnType<typeof createRunbookAuth>;

@@ -1,5 +1,5 @@
+import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
-import type { CampaignActionRequest } from '../requests/model.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 
 /** Block Kit builders: plain data in, plain data out. Every id and message from outside is escaped. */
@@ -103,9 +103,10 @@ export function idListReplies(request: CampaignActionRequest): SlackMessage[] {
   return replies;
 }
 
-export function groupsList(groups: ReadonlyMap<string, readonly string[]>): string {
-  if (groups.size === 0) return 'No campaign groups are configured (CAMPAIGN_GROUPS_FILE).';
-  const lines = [...groups].map(([name, ids]) => {
+/** The groups the policy lets this person use in this channel. */
+export function groupsList(groups: readonly (readonly [string, readonly string[]])[]): string {
+  if (groups.length === 0) return 'There are no campaign groups you may use here.';
+  const lines = groups.map(([name, ids]) => {
     const shown = ids
       .slice(0, 5)
       .map((id) => `\`${escapeMrkdwn(id)}\``)
@@ -117,10 +118,24 @@ export function groupsList(groups: ReadonlyMap<string, readonly string[]>): stri
     .slice(0, 3_000);
 }
 
-export function confirmationMessage(
-  request: CampaignActionRequest,
-  needsSecondPerson: boolean,
-): SlackMessage {
+/** "Requested by <@U…>", or by a runbook token "on behalf of <@U…> (not verified)". */
+function requester(request: CampaignActionRequest): string {
+  const behalf = request.onBehalfOf ? ` on behalf of ${mention(request.onBehalfOf)} (not verified)` : '';
+  return `Requested by ${mention(request.requestedBy)}${behalf}`;
+}
+
+/** What approving this request takes, and how far it has got: "1 of 2 approvals (<@UA>)". */
+function approvalLine(request: CampaignActionRequest): string {
+  const { n, of } = approvalProgress(request);
+  const grant = request.grants.find((g) => g.needed === of);
+  const who = request.approvals.map((a) => mention(a.by)).join(', ');
+  const count = of > 1 || n > 0 ? `*${n} of ${of} approvals*${who ? ` (${who})` : ''}` : '';
+  const second =
+    grant && !grant.requesterMayApprove ? '*needs a second person*: the requester cannot approve it' : '';
+  return [count, second].filter(Boolean).join(' · ');
+}
+
+export function confirmationMessage(request: CampaignActionRequest): SlackMessage {
   const v = VERB[request.action];
   const n = request.campaignIds.length;
   const confirmButton: Block = {
@@ -133,8 +148,9 @@ export function confirmationMessage(
   if (request.action === 'STOP') {
     confirmButton.confirm = {
       title: { type: 'plain_text', text: `Stop ${plural(n, 'campaign')}?` },
+      // Slack requires plain_text in a confirm dialog's text.
       text: {
-        type: 'mrkdwn',
+        type: 'plain_text',
         text: 'Stopping cancels a scheduled campaign for good: it cannot be resumed. Stop them now?',
       },
       confirm: { type: 'plain_text', text: 'Stop them' },
@@ -142,14 +158,14 @@ export function confirmationMessage(
       style: 'danger',
     };
   }
-  const who = `Requested by ${mention(request.requestedBy)} · expires ${slackDate(request.expiresAt, '{time}')}`;
-  const rule = needsSecondPerson ? ' · *needs a second person*: the requester cannot confirm it' : '';
+  const who = `${requester(request)} · expires ${slackDate(request.expiresAt, '{time}')}`;
+  const approvals = approvalLine(request);
   return {
-    text: `${v.base} ${plural(n, 'MoEngage campaign')}? Requested by ${mention(request.requestedBy)}. Confirm or cancel.`,
+    text: `${v.base} ${plural(n, 'MoEngage campaign')}? ${requester(request)}. Confirm or cancel.`,
     blocks: [
       section(`${title(request)}?`),
       ...idBlocks(request),
-      context(`${who}${rule}`),
+      context(approvals ? `${who} · ${approvals}` : who),
       {
         type: 'actions',
         block_id: `campaign_request:${request.id}`,
@@ -171,11 +187,7 @@ export function confirmationMessage(
 function decided(request: CampaignActionRequest, status: string, fallback: string): SlackMessage {
   return {
     text: `${VERB[request.action].base} ${plural(request.campaignIds.length, 'MoEngage campaign')}: ${fallback}`,
-    blocks: [
-      section(title(request)),
-      ...idBlocks(request),
-      context(`Requested by ${mention(request.requestedBy)} · ${status}`),
-    ],
+    blocks: [section(title(request)), ...idBlocks(request), context(`${requester(request)} · ${status}`)],
   };
 }
 

@@ -56,10 +56,10 @@ describe('bot start-up and failure handling', () => {
     const harness = h;
     const response = await harness.slack.waitFor(() => harness.slack.responses[0]);
     expect(JSON.stringify(response.body)).toContain(
-      'Something went wrong on my side, so nothing was requested',
+      "I could not record the request (the bot's storage did not answer), so nothing was requested",
     );
     expect(harness.moengage.requests).toHaveLength(0);
-    expect(harness.log.lines().some((l) => l.msg === 'command failed')).toBe(true);
+    expect(harness.log.lines().some((l) => l.msg === 'could not store the request')).toBe(true);
   });
 });
 

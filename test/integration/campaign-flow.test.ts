@@ -59,7 +59,7 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       expect(h.moengage.statusRequests()).toHaveLength(1);
 
       const events = h.auditEvents().map((e) => e.event);
-      expect(events).toEqual(['requested', 'confirmed', 'executed', 'completed']);
+      expect(events).toEqual(['requested', 'approved', 'confirmed', 'executed', 'completed']);
       const executed = h.auditEvents().find((e) => e.event === 'executed');
       expect(executed).toMatchObject({ status: 200, campaignIds: ['camp_001', 'camp_002'], action: 'PAUSE' });
       expect(executed?.moengageRequestId).toBe(h.moengage.statusRequests()[0]?.requestId);
@@ -115,7 +115,9 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       await h.click('UDAVE', message, 'campaign_confirm');
       await h.slack.waitFor(() => h.moengage.campaign('camp_004')?.status === 'PAUSED');
       expect(h.slack.callsTo('usergroups.users.list').length).toBeGreaterThanOrEqual(1);
-      expect(h.auditEvents().find((e) => e.event === 'requested')).toMatchObject({ via: 'group:SONCALL' });
+      expect(h.auditEvents().find((e) => e.event === 'requested')).toMatchObject({
+        via: 'rule:ALLOWED_USER_IDS group:SONCALL',
+      });
     });
 
     it('does not let the requester confirm their own STOP; a second person can', async () => {

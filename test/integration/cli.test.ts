@@ -89,7 +89,7 @@ describe('campaign-bot CLI', () => {
     const { code, stderr } = await cli(['resume', 'camp_001', '--channel', CHANNEL]).exited;
     expect(code).toBe(3);
     expect(stderr).toContain(
-      'refused by the bot (403 forbidden): token "pagerduty" is not granted RESUME (field: action)',
+      'refused by the bot (403 forbidden): No rule of the access policy lets you request a RESUME. (field: action)',
     );
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCampaignGroups } from '../../src/groups.ts';
+import { parseCampaignGroups } from '../../src/core/groups.ts';
 import { ackText, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;
@@ -30,24 +30,37 @@ describe('campaign groups and reasons in /campaign', () => {
     expect(h.moengage.campaign('camp_003')?.status).toBe('PAUSED');
   });
 
-  it('refuses an unknown group, naming the known ones, and lists groups on /campaign groups', async () => {
+  it('refuses an unknown group without listing the others, and lists groups on /campaign groups', async () => {
     h = await startHarness({}, { groups });
     const bad = await h.command('UALICE', 'pause group:black-friday camp_001');
-    expect(ackText(bad)).toMatch(
-      /^There is no campaign group "black-friday"\. Known groups: `black-friday-push`, `newsletters`\./,
-    );
-    const list = await h.command('UALICE', 'groups');
-    expect(ackText(list)).toContain(
-      '`group:black-friday-push` — 3 campaigns: `camp_001`, `camp_002`, `camp_003`',
-    );
-    expect(ackText(list)).toContain('`group:newsletters` — 2 campaigns');
+    expect(ackText(bad)).toMatch(/^There is no campaign group "black-friday" that you may use/);
+    expect(ackText(bad)).not.toContain('newsletters');
+    await h.command('UALICE', 'groups');
+    const list = JSON.stringify((await h.slack.waitFor(() => h.slack.responses[0])).body);
+    expect(list).toContain('`group:black-friday-push` — 3 campaigns: `camp_001`, `camp_002`, `camp_003`');
+    expect(list).toContain('`group:newsletters` — 2 campaigns');
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('refuses /campaign groups to someone outside the policy and outside the allowed channels', async () => {
+    h = await startHarness({}, { groups });
+    await h.command('UEVE', 'groups');
+    await h.command('UALICE', 'groups', 'CRANDOM');
+    const harness = h;
+    await harness.slack.waitFor(() => harness.slack.responses.length === 2);
+    const texts = h.slack.responses.map((r) => JSON.stringify(r.body));
+    for (const text of texts) expect(text).not.toContain('black-friday-push');
+    expect(texts.some((t) => t.includes('not on the list of people allowed'))).toBe(true);
+    expect(texts.some((t) => t.includes('not allowed in this channel'))).toBe(true);
+    expect(h.auditEvents().filter((e) => e.event === 'denied' && e.step === 'list_groups')).toHaveLength(2);
   });
 
   it('enforces a reason for the actions in REQUIRE_REASON_ACTIONS, and accepts --reason', async () => {
     h = await startHarness({ REQUIRE_REASON_ACTIONS: 'stop,pause' });
     const missing = await h.command('UALICE', 'pause camp_001');
-    expect(ackText(missing)).toMatch(/^A PAUSE needs a reason: add `reason: <why>`/);
+    expect(ackText(missing)).toMatch(
+      /^A PAUSE needs a reason \(e\.g\. an incident number\)\. Add `reason: <why>`/,
+    );
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
     await h.command('UALICE', 'pause camp_001 --reason INC-77');
     expect(messageText(await h.latestMessage())).toContain('*Reason:* INC-77');

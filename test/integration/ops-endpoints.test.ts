@@ -28,7 +28,7 @@ describe('operational endpoints', () => {
     has('campaign_bot_commands_total{outcome="requested"} 1');
     has('campaign_bot_commands_total{outcome="bad_input"} 1');
     has('campaign_bot_commands_total{outcome="denied"} 1');
-    has('campaign_bot_authorization_refusals_total{step="request",failed="user"} 1');
+    has('campaign_bot_authorization_refusals_total{step="propose",failed="user"} 1');
     has('campaign_bot_decisions_total{decision="confirmed"} 1');
     has('campaign_bot_campaigns_total{action="PAUSE",outcome="applied"} 2');
     has('campaign_bot_moengage_requests_total{action="PAUSE",status="500"} 1');

@@ -54,6 +54,8 @@ function request(overrides: Partial<CampaignActionRequest> = {}): CampaignAction
     requestedBy: 'UALICE',
     channelId: CHANNEL,
     source: 'slash_command',
+    grants: [{ rule: 'oncall', needed: 1, requesterMayApprove: true }],
+    approvals: [],
     createdAt,
     expiresAt: createdAt + 5 * MINUTE,
     messageTs: undefined,
@@ -261,6 +263,74 @@ describe.each(kinds)('$name request store', (kind) => {
     }
   });
 
+  it('confirms a 2-of-2 request on the second distinct approval, and counts an approver once', async () => {
+    const r = request({ grants: [{ rule: 'leads', needed: 2, requesterMayApprove: false }] });
+    await store.create(r);
+    const at = Date.now();
+    const first = await store.approve(r.id, { by: 'ULEAD1', at, rules: ['leads'] });
+    expect(first).toMatchObject({
+      ok: true,
+      confirmed: false,
+      request: { state: 'pending', approvals: [{ by: 'ULEAD1', rules: ['leads'] }] },
+    });
+    expect(await store.approve(r.id, { by: 'ULEAD1', at, rules: ['leads'] })).toMatchObject({
+      ok: false,
+      reason: 'already_approved',
+    });
+    // An approval that counts for another rule only does not complete this one.
+    expect(await store.approve(r.id, { by: 'UOTHER', at, rules: ['elsewhere'] })).toMatchObject({
+      ok: true,
+      confirmed: false,
+    });
+    const second = await store.approve(r.id, { by: 'ULEAD2', at, rules: ['leads'] });
+    expect(second).toMatchObject({
+      ok: true,
+      confirmed: true,
+      request: { state: 'confirmed', decidedBy: 'ULEAD2' },
+    });
+    expect(await store.approve(r.id, { by: 'ULEAD3', at, rules: ['leads'] })).toMatchObject({
+      ok: false,
+      reason: 'already_decided',
+    });
+    expect(await store.approve(r.id, { by: 'ULEAD3', at: r.expiresAt, rules: ['leads'] })).toMatchObject({
+      ok: false,
+    });
+    expect(await store.dueForExpiry(r.expiresAt + 1)).toEqual([]);
+  });
+
+  it('confirms a 2-of-2 request exactly once when approvers click at once on five replicas, ten times over', async () => {
+    const stores = replicas(5);
+    for (let round = 0; round < 10; round++) {
+      const r = request({ grants: [{ rule: 'leads', needed: 2, requesterMayApprove: false }] });
+      await store.create(r);
+      const at = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (stores[i % 5] as RequestStore).approve(r.id, { by: `ULEAD${i % 4}`, at, rules: ['leads'] }),
+        ),
+      );
+      const confirming = results.filter((x) => x.ok && x.confirmed);
+      expect(confirming).toHaveLength(1);
+      expect(results.filter((x) => x.ok && !x.confirmed)).toHaveLength(1);
+      const final = await store.get(r.id);
+      expect(final?.approvals).toHaveLength(2);
+      expect(final?.state).toBe('confirmed');
+    }
+  });
+
+  it('refuses an approval once expiresAt has passed', async () => {
+    const r = request();
+    await store.create(r);
+    expect(await store.approve(r.id, { by: 'UBOB', at: r.expiresAt, rules: ['oncall'] })).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    });
+    expect(await store.approve('nope', { by: 'UBOB', at: r.createdAt, rules: ['oncall'] })).toEqual({
+      ok: false,
+      reason: 'not_found',
+    });
+  });
+
   it('never loses a decision to a concurrent setMessageTs', async () => {
     const [a, b] = replicas(2) as [RequestStore, RequestStore];
     for (let round = 0; round < 20; round++) {
@@ -385,6 +455,7 @@ describe('the bot on the Redis store', () => {
       expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
       expect(h.auditEvents().map((e) => e.event)).toEqual([
         'requested',
+        'approved',
         'confirmed',
         'executed',
         'completed',

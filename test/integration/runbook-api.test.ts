@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCampaignGroups } from '../../src/groups.ts';
+import { parseCampaignGroups } from '../../src/core/groups.ts';
 import { signRunbookRequest } from '../../src/runbook/tokens.ts';
 import { CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
@@ -106,7 +106,7 @@ describe('runbook HTTP API', () => {
       },
     });
     expect(h.auditEvents().find((e) => e.event === 'requested')).toMatchObject({
-      via: 'grant:pagerduty',
+      via: 'rule:RUNBOOK_TOKENS:pagerduty token',
       source: 'runbook_api',
       reason: 'INC-9 runaway push',
     });
@@ -212,7 +212,14 @@ describe('runbook HTTP API', () => {
       (await call('GET', '/api/v1/campaign-actions/whatever-id', { token: 'y'.repeat(40) })).status,
     ).toBe(401);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(h.auditEvents().filter((e) => e.event === 'api_denied')).toHaveLength(4);
+    // Unauthenticated calls are refused by the door (a bad bearer token before its body is read); what a token
+    // may not do is refused by the one policy, and audited there.
+    expect(h.auditEvents().filter((e) => e.event === 'api_denied')).toHaveLength(3);
+    expect(h.auditEvents().filter((e) => e.event === 'denied')).toMatchObject([
+      { step: 'propose', failed: 'action', user: 'runbook:pagerduty' },
+      { step: 'propose', failed: 'channel' },
+      { step: 'propose', failed: 'channel' },
+    ]);
   });
 
   it('returns the first answer for a retried Idempotency-Key, and refuses the key with another body', async () => {

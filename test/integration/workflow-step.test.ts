@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/requests/memory-store.ts';
+import type { RequestStore } from '../../src/requests/model.ts';
 import { CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;
@@ -71,7 +73,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
     expect(errors).toEqual(
       expect.arrayContaining([
         ['error', expect.stringMatching(/not on the list of people allowed/)],
-        ['error', 'action must be one of PAUSE, RESUME, STOP'],
+        ['error', 'I don\'t know the action "delete".'],
         ['error', expect.stringMatching(/no campaign group "nope"/)],
       ]),
     );
@@ -100,6 +102,27 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
       error: 'the request was cancelled by UBOB; nothing changed',
     });
     expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+    expect(h.moengage.requests).toHaveLength(0);
+  });
+
+  it('fails the step cleanly, instead of hanging, when the bot’s storage breaks while it waits', async () => {
+    const memory = createMemoryStore();
+    let broken = false;
+    const store: RequestStore = {
+      ...memory,
+      get: async (id) => {
+        if (broken) throw new Error('storage gone');
+        return memory.get(id);
+      },
+    };
+    h = await startHarness({}, { store });
+    const run = h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    await h.latestMessage();
+    broken = true;
+    await run;
+    // The click reads the store too: it fails, and the person hears so; the step fails with the reason.
+    const done = await h.slack.waitFor(() => h.slack.completions[0], 20_000);
+    expect(done).toMatchObject({ kind: 'error', error: expect.stringMatching(/failed on its side/) });
     expect(h.moengage.requests).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 import { startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { CampaignGroups } from '../../src/groups.ts';
+import type { CampaignGroups } from '../../src/core/groups.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bot-env.ts';
@@ -98,7 +98,6 @@ export async function startHarness(
     moengageOptions: { retryPolicy: retryPolicies.fast },
     slackRetries: 0,
     expirySweepMs: 100,
-    workflowPollMs: 25,
     host: '127.0.0.1',
     ...shared,
     ...(options.store ? { store: options.store } : {}),

@@ -153,7 +153,7 @@ describe('loadConfig messages', () => {
     expect(problems.some((p) => p.startsWith('RUNBOOK_TOKENS: 0.token: at least 32 characters'))).toBe(true);
     expect(problems.join('\n')).not.toContain('short-secret');
     expect(problemsOf({ ...valid, RUNBOOK_TOKENS: '{not json' })).toEqual([
-      'RUNBOOK_TOKENS: must be a JSON array of {name, token, actions, channels, auto_execute}',
+      'RUNBOOK_TOKENS: must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
     ]);
   });
 });

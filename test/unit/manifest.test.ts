@@ -27,7 +27,9 @@ function registered() {
   const commands: string[] = [];
   const actions: string[] = [];
   const functions: string[] = [];
+  const events: string[] = [];
   const recorder = {
+    event: (id: string) => events.push(id),
     command: (id: string) => commands.push(id),
     action: (constraints: { action_id: string }) => actions.push(constraints.action_id),
     function: (id: string) => functions.push(id),
@@ -38,8 +40,9 @@ function registered() {
     confirm: noop,
     cancel: noop,
     workflowStep: noop,
+    groupChanged: noop,
   } as unknown as Listeners);
-  return { commands, actions, functions };
+  return { commands, actions, functions, events: [...new Set(events)] };
 }
 
 describe('manifest.yml matches what the bot registers and calls', () => {
@@ -63,7 +66,12 @@ describe('manifest.yml matches what the bot registers and calls', () => {
     expect(Object.keys(step?.input_parameters ?? {}).sort()).toEqual([...WORKFLOW_INPUTS].sort());
     expect(Object.keys(step?.output_parameters ?? {}).sort()).toEqual([...WORKFLOW_OUTPUTS].sort());
     expect(manifest.settings).toMatchObject({ function_runtime: 'remote', org_deploy_enabled: true });
-    expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['function_executed']);
+    expect(manifest.settings).toMatchObject({ function_runtime: 'remote', org_deploy_enabled: true });
+  });
+
+  it('subscribes to exactly the events the bot listens to (function_executed for the step, the rest registered)', () => {
+    const declared = [...(manifest.settings.event_subscriptions?.bot_events ?? [])].sort();
+    expect(declared).toEqual(['function_executed', ...registered().events].sort());
   });
 
   it('asks for the bot scopes the bot needs and no more', () => {

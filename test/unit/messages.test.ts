@@ -23,6 +23,8 @@ const request = (over: Partial<CampaignActionRequest> = {}): CampaignActionReque
   requestedBy: 'UALICE',
   channelId: 'CINC',
   source: 'slash_command',
+  grants: [{ rule: 'ALLOWED_USER_IDS', needed: 1, requesterMayApprove: true }],
+  approvals: [],
   createdAt: Date.parse('2026-11-27T10:00:00Z'),
   expiresAt: Date.parse('2026-11-27T10:15:00Z'),
   messageTs: '1.1',
@@ -47,7 +49,7 @@ describe('message builders', () => {
   });
 
   it('builds a confirmation naming the action, every id, the requester and the expiry, with both buttons', () => {
-    const m = confirmationMessage(request(), false);
+    const m = confirmationMessage(request());
     const text = allText(m);
     expect(text).toContain('Pause 2 MoEngage campaigns');
     expect(text).toContain('`camp_1`');
@@ -69,15 +71,18 @@ describe('message builders', () => {
   });
 
   it('puts a confirm dialog on STOP and says when a second person is needed', () => {
-    const m = confirmationMessage(request({ action: 'STOP' }), true);
+    const m = confirmationMessage(
+      request({ action: 'STOP', grants: [{ rule: 'leads', needed: 1, requesterMayApprove: false }] }),
+    );
     const [confirm] = buttons(m);
+    expect(confirm).toMatchObject({ confirm: { text: { type: 'plain_text' } } });
     expect(confirm).toMatchObject({ style: 'danger', confirm: { title: { text: 'Stop 2 campaigns?' } } });
     expect(allText(m)).toContain('needs a second person');
   });
 
   it('fits 100 long ids in one confirmation within Slack limits', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `64f1a2b3c4d5e6f7a8b9${String(i).padStart(4, '0')}`);
-    const m = confirmationMessage(request({ campaignIds: ids }), false);
+    const m = confirmationMessage(request({ campaignIds: ids }));
     for (const b of m.blocks) {
       const text = (b.text as { text?: string } | undefined)?.text ?? '';
       expect(text.length).toBeLessThanOrEqual(3_000);
@@ -185,7 +190,7 @@ describe('message builders', () => {
 describe('long id lists', () => {
   it('shows every one of 100 ids of 64 characters in the confirmation', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `${'x'.repeat(60)}${String(i).padStart(4, '0')}`);
-    const m = confirmationMessage(request({ campaignIds: ids }), false);
+    const m = confirmationMessage(request({ campaignIds: ids }));
     const text = JSON.stringify(m.blocks);
     expect(ids.filter((id) => text.includes(id))).toHaveLength(100);
     expect(text).not.toContain('more: the full list is in the thread');
@@ -196,7 +201,7 @@ describe('long id lists', () => {
 
   it('counts the ids a 500-id confirmation cannot show and lists all of them in thread replies', () => {
     const ids = Array.from({ length: 500 }, (_, i) => `64f1a2b3c4d5e6f7a8b9${String(i).padStart(4, '0')}`);
-    const m = confirmationMessage(request({ campaignIds: ids }), false);
+    const m = confirmationMessage(request({ campaignIds: ids }));
     const text = JSON.stringify(m.blocks);
     expect(text.length).toBeLessThan(13_200);
     const shown = ids.filter((id) => text.includes(id)).length;

@@ -26,6 +26,8 @@ describe('docs/openapi.yaml describes the runbook API as built', () => {
       campaignIds: ['a'],
       reason: undefined,
       requestedBy: 'runbook:x',
+      grants: [],
+      approvals: [],
       channelId: 'C1',
       source: 'runbook_api',
       createdAt: 0,

@@ -10,6 +10,7 @@ describe('parseCampaignCommand', () => {
       campaignIds: ['a1', 'b-2', 'c_3'],
       reason: undefined,
       duplicatesDropped: 1,
+      tokens: ['a1', 'b-2', 'c_3', 'a1'],
     });
     expect(parseCampaignCommand('stop x', { maxIds: 100 })).toMatchObject({
       action: 'STOP',

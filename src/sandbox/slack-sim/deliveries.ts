@@ -15,8 +15,9 @@ export function createDeliveries(deps: {
   responseUrl: (id: string) => string;
   messages: MessageStore;
   allowFunctionToken: (token: string) => void;
+  setGroupMembers: (groupId: string, users: readonly string[]) => { added: string[]; removed: string[] };
   socketMode: SocketMode;
-}): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton'> {
+}): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers'> {
   const { signingSecret, teamId, botUserId, botId, nextId, responseUrl, messages } = deps;
 
   const send = async (
@@ -99,6 +100,33 @@ export function createDeliveries(deps: {
       });
       const res = await sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
       return { ...res, functionExecutionId, eventId };
+    },
+
+    async changeGroupMembers(botUrl, groupId, users, sign) {
+      const { added, removed } = deps.setGroupMembers(groupId, users);
+      const now = Math.floor(Date.now() / 1000);
+      // Slack's `subteam_members_changed` event (scope usergroups:read), as its Events API sends it.
+      const body = JSON.stringify({
+        token: VERIFICATION_TOKEN,
+        team_id: teamId,
+        api_app_id: APP_ID,
+        type: 'event_callback',
+        event_id: nextId('Ev'),
+        event_time: now,
+        event: {
+          type: 'subteam_members_changed',
+          subteam_id: groupId,
+          team_id: teamId,
+          date_previous_update: now - 60,
+          date_update: now,
+          added_users: added,
+          added_users_count: String(added.length),
+          removed_users: removed,
+          removed_users_count: String(removed.length),
+          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
+        },
+      });
+      return sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
     },
 
     clickButton(botUrl, args, sign) {

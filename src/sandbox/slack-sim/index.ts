@@ -75,6 +75,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     responseUrl,
     messages,
     allowFunctionToken: api.allowFunctionToken,
+    setGroupMembers: api.setGroupMembers,
     socketMode,
   });
   const { calls, unexpected } = api;
@@ -97,6 +98,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     responseUrl,
     waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
     slashCommand: deliveries.slashCommand,
+    changeGroupMembers: deliveries.changeGroupMembers,
     completions: api.completions,
     runFunction: deliveries.runFunction,
     clickButton: deliveries.clickButton,

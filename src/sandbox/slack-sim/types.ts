@@ -166,6 +166,16 @@ export interface SlackSim {
     args: { callbackId: string; inputs: Record<string, unknown>; eventId?: string },
     sign?: SignOptions,
   ): Promise<SignedResponse & { functionExecutionId: string; eventId: string }>;
+  /**
+   * Replaces a user group's members (what usergroups.users.list answers from now on) and sends the bot the
+   * signed `subteam_members_changed` event Slack sends.
+   */
+  changeGroupMembers(
+    botUrl: string,
+    groupId: string,
+    users: readonly string[],
+    sign?: SignOptions,
+  ): Promise<SignedResponse>;
   callsTo(method: string): SlackCall[];
   /** The next `count` calls of `method` answer `{ok:false, error}` ('ratelimited' answers HTTP 429). */
   failNext(method: string, error: string, count?: number): void;

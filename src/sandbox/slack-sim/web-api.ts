@@ -31,11 +31,12 @@ export function createWebApi({
   // Workflow Builder custom steps: each execution gets a short-lived token that may only complete it.
   const functionTokens = new Set<string>();
   const completions: FunctionCompletion[] = [];
+  const userGroups = new Map(Object.entries(options.userGroups ?? {}));
   const methods = createMethods({
     ...context,
     appToken: options.appToken,
     members,
-    userGroups: new Map(Object.entries(options.userGroups ?? {})),
+    userGroups,
     completions,
   });
 
@@ -138,6 +139,15 @@ export function createWebApi({
       scripted.set(method, list);
     },
     joinChannel: (channel: string) => void members.add(channel),
+    /** Replaces a user group's members; returns who was added and removed (for the event Slack sends). */
+    setGroupMembers(groupId: string, users: readonly string[]) {
+      const before = new Set(userGroups.get(groupId) ?? []);
+      userGroups.set(groupId, [...users]);
+      return {
+        added: users.filter((u) => !before.has(u)),
+        removed: [...before].filter((u) => !users.includes(u)),
+      };
+    },
     leaveChannel: (channel: string) => void members.delete(channel),
   };
 }

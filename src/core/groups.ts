@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CAMPAIGN_ID_PATTERN } from './commands/parse.ts';
+import { CAMPAIGN_ID_PATTERN, GROUP_NAME_PATTERN } from './ids.ts';
 
 /** Named lists of campaign ids (CAMPAIGN_GROUPS_FILE), usable anywhere ids are as `group:NAME`. */
 export type CampaignGroups = ReadonlyMap<string, readonly string[]>;
-
-export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const groupsSchema = z.record(
   z.string().regex(GROUP_NAME_PATTERN, 'group names are 1–64 letters, digits, `_`, `.` or `-`'),

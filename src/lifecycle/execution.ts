@@ -1,15 +1,9 @@
 import type { Logger } from 'pino';
+import type { CampaignActionRequest, RequestResult } from '../core/request.ts';
 import type { StatusChangeOptions } from '../moengage/client.ts';
 import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
-import {
-  completedMessage,
-  crashedMessage,
-  crashReply,
-  resultReplies,
-  runningMessage,
-} from '../slack/messages.ts';
-import type { CampaignActionRequest, RequestResult } from './model.ts';
-import { errorText, type Report } from './report.ts';
+import type { AuditSink, RequestFields } from './audit.ts';
+import type { Notifier } from './notifier.ts';
 
 export interface CampaignExecutor {
   changeCampaignStatus(
@@ -21,36 +15,35 @@ export interface CampaignExecutor {
 
 export interface ExecutionDeps {
   moengage: CampaignExecutor;
-  report: Report;
-  emit: (event: Record<string, unknown>) => void;
-  describe: (r: CampaignActionRequest) => Record<string, unknown>;
+  notifier: Notifier;
+  /** Stores the result (any replica's API or Workflow step reads it) and announces the change. */
+  saveResult: (request: CampaignActionRequest, result: RequestResult) => Promise<void>;
+  emit: AuditSink;
+  fields: (r: CampaignActionRequest) => RequestFields;
   now: () => number;
   log: Logger;
 }
 
 /**
- * Runs confirmed requests: MoEngage through the throttled client, then the results in the thread, the summary on
- * the message, a result in the store and one audit event per MoEngage request. Keeps track of what is running
- * so shutdown can let it finish, or cut it short with every id still reported.
+ * Runs confirmed requests: MoEngage through the throttled client, then a result in the store, the outcome to
+ * people and one audit event per MoEngage request. Keeps track of what is running so shutdown can let it
+ * finish, or cut it short with every id still reported.
  */
 export function createExecution(deps: ExecutionDeps) {
-  const { report, emit, describe, now } = deps;
+  const { notifier, emit, fields, now } = deps;
   const running = new Set<Promise<void>>();
   const shutdown = new AbortController();
 
-  /** Starts a confirmed request and resolves once it is fully reported. */
-  async function run(request: CampaignActionRequest): Promise<void> {
-    // MoEngage is called at once; the "running" edit goes alongside and lands before the summary edit.
-    const execution = execute(request, report.update(request, runningMessage(request)));
+  /** Starts a confirmed request; the promise settles once it is fully reported. */
+  function start(request: CampaignActionRequest): Promise<void> {
+    // MoEngage is called at once; the notifier keeps its own order (the "running" edit lands first).
+    void notifier.update(request, { kind: 'running' });
+    const execution = execute(request).finally(() => running.delete(execution));
     running.add(execution);
-    try {
-      await execution;
-    } finally {
-      running.delete(execution);
-    }
+    return execution;
   }
 
-  async function execute(request: CampaignActionRequest, runningEdit: Promise<void>): Promise<void> {
+  async function execute(request: CampaignActionRequest): Promise<void> {
     let outcome: StatusChangeReport;
     try {
       outcome = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds, {
@@ -59,39 +52,56 @@ export function createExecution(deps: ExecutionDeps) {
     } catch (error) {
       // The client reports every failure per id; reaching here is a bug. Say so where people look, and give
       // the runbook API and the Workflow step a result too, so nobody waits for one that never comes.
-      deps.log.error({ requestId: request.id, err: errorText(error) }, 'execution crashed');
-      emit({ event: 'completed', outcome: 'crashed', ...describe(request) });
-      const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
-      await report.saveResult(request, {
+      const text = errorText(error);
+      deps.log.error({ requestId: request.id, err: text }, 'execution crashed');
+      const message = `The run failed before a result: ${text}. Check MoEngage before retrying.`;
+      emit({
+        event: 'completed',
+        ...fields(request),
+        user: request.decidedBy,
+        outcome: 'crashed',
+        applied: 0,
+        failed: request.campaignIds.length,
+        moengageRequests: 0,
+        elapsedMs: 0,
+      });
+      await deps.saveResult(request, {
         applied: 0,
         failed: request.campaignIds.length,
         completedAt: now(),
         outcomes: request.campaignIds.map((campaignId) => ({ campaignId, status: 'failed', error: message })),
       });
-      await runningEdit;
-      await report.postThread(request, crashReply(error));
-      await report.update(request, crashedMessage(request));
+      await notifier.update(request, { kind: 'crashed', error: text });
       return;
     }
     for (const send of outcome.sends) {
-      const { requestId: moengageRequestId, ...rest } = send;
+      const { requestId: moengageRequestId, campaignIds, attempt, status, errorKind, ms } = send;
       // The send's own ids replace the request's: one event per MoEngage request.
-      emit({ event: 'executed', ...describe(request), user: request.decidedBy, moengageRequestId, ...rest });
+      emit({
+        event: 'executed',
+        ...fields(request),
+        campaignIds,
+        user: request.decidedBy,
+        moengageRequestId,
+        attempt,
+        status,
+        errorKind,
+        ms,
+      });
     }
-    await report.saveResult(request, toResult(outcome, now()));
-    await runningEdit;
-    for (const reply of resultReplies(outcome)) await report.postThread(request, reply);
-    // Audited before the summary edit, so the trail never depends on Slack answering.
+    // Audited and stored before people are told, so the trail never depends on Slack answering.
     emit({
       event: 'completed',
-      ...describe(request),
+      ...fields(request),
       user: request.decidedBy,
+      outcome: 'done',
       applied: outcome.applied,
       failed: outcome.failed,
       moengageRequests: outcome.requests,
       elapsedMs: outcome.elapsedMs,
     });
-    await report.update(request, completedMessage(request, outcome));
+    await deps.saveResult(request, toResult(outcome, now()));
+    await notifier.update(request, { kind: 'completed', report: outcome });
   }
 
   /**
@@ -109,7 +119,7 @@ export function createExecution(deps: ExecutionDeps) {
     return { running: count, cutShort: !done };
   }
 
-  return { run, drain, inFlight: () => running.size };
+  return { start, drain, inFlight: () => running.size };
 }
 
 function toResult(outcome: StatusChangeReport, completedAt: number): RequestResult {
@@ -123,6 +133,10 @@ function toResult(outcome: StatusChangeReport, completedAt: number): RequestResu
         : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
     ),
   };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

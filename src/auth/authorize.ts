@@ -1,0 +1,239 @@
+import type { CampaignAction } from '../core/actions.ts';
+import type { RuleGrant } from '../core/request.ts';
+import { type AccessPolicy, type Principals, type Rule, requesterMayApprove } from './rules.ts';
+
+/**
+ * The one policy function: may this actor take this step on this request? Every door reaches it through the
+ * lifecycle only. Deny by default: no rule, no grant. A refusal names the part of the closest rule that failed
+ * (never what the caller may not see). A request may match several rules; it proceeds under any of them (the
+ * grants are recorded with the request, and approvals are counted per rule).
+ */
+export type { RuleGrant } from '../core/request.ts';
+
+export type Actor = { kind: 'user'; id: string } | { kind: 'token'; name: string };
+
+export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups';
+
+export type DenialPart =
+  | 'user'
+  | 'channel'
+  | 'action'
+  | 'campaign_group'
+  | 'approver'
+  | 'same_person'
+  | 'lookup';
+
+/** What the policy needs to know of a request (proposed or about to be). */
+export interface RequestFacts {
+  action: CampaignAction;
+  channelId: string;
+  campaignIds: readonly string[];
+  /** A Slack user id, or `runbook:<token name>`. */
+  requestedBy: string;
+  /** A Slack user a runbook caller named, unverified: counted as a requester for the approver rules. */
+  onBehalfOf?: string | undefined;
+  /** Recorded at propose. */
+  grants?: readonly RuleGrant[];
+}
+
+export type Verdict =
+  | {
+      allowed: true;
+      /** How the actor qualified, for the audit trail: `rule:NAME` plus `user`, `group:S…` or `token`. */
+      via: string;
+      /** propose: the rules it may go ahead under; approve: the rules this approval counts for. */
+      grants: RuleGrant[];
+      /** list_groups: the groups this actor may use here (`all` when a rule covers any campaign). */
+      groups?: 'all' | string[];
+    }
+  | { allowed: false; part: DenialPart };
+
+export interface UserGroupResolver {
+  /** Members of a Slack user group. Throws when it cannot tell: the policy then refuses. */
+  membersOf(groupId: string): Promise<ReadonlySet<string>>;
+}
+
+const RUNBOOK = 'runbook:';
+
+export function tokenRequester(name: string): string {
+  return `${RUNBOOK}${name}`;
+}
+
+export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver) {
+  const ruleByName = new Map(policy.rules.map((r) => [r.name, r]));
+
+  return async function authorize(actor: Actor, step: Step, request: RequestFacts): Promise<Verdict> {
+    const member = membership(actor, groups);
+    if (step === 'propose') return propose(actor, request, member);
+    if (step === 'approve') return approve(actor, request, member);
+    if (step === 'cancel') return cancel(actor, request, member);
+    if (step === 'read') return read(actor, request, member);
+    return listGroups(request.channelId, member);
+  };
+
+  async function propose(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
+    const grants: RuleGrant[] = [];
+    let via = '';
+    const closest = new Closest(['user', 'action', 'channel', 'campaign_group']);
+    for (const rule of policy.rules) {
+      const who = await member.in(rule.requesters);
+      if (!who) {
+        closest.failed(0, member.lookupFailed ? 'lookup' : 'user');
+        continue;
+      }
+      if (!rule.actions.has(request.action)) closest.failed(1, 'action');
+      else if (!rule.channels.has(request.channelId)) closest.failed(2, 'channel');
+      else if (!covers(rule, request.campaignIds)) closest.failed(3, 'campaign_group');
+      else {
+        // A token's human is unknown (and whoever it names is unverified): where the requester may not approve,
+        // one more approver than the rule says, so no single person can approve a token's request alone.
+        const extra = actor.kind === 'token' && !requesterMayApprove(rule, request.action) ? 1 : 0;
+        grants.push({
+          rule: rule.name,
+          needed: rule.autoExecute ? 0 : rule.approvals + extra,
+          requesterMayApprove: requesterMayApprove(rule, request.action),
+        });
+        via ||= `rule:${rule.name} ${who}`;
+      }
+    }
+    return grants.length > 0 ? { allowed: true, via, grants } : { allowed: false, part: closest.part() };
+  }
+
+  async function approve(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
+    if (actor.kind !== 'user') return { allowed: false, part: 'approver' };
+    const counted: RuleGrant[] = [];
+    let via = '';
+    const closest = new Closest(['approver', 'channel', 'same_person']);
+    for (const grant of request.grants ?? []) {
+      const rule = ruleByName.get(grant.rule);
+      if (!rule) continue;
+      const who = await member.in(rule.approvers);
+      if (!who) closest.failed(0, member.lookupFailed ? 'lookup' : 'approver');
+      else if (!rule.channels.has(request.channelId)) closest.failed(1, 'channel');
+      else if (!requesterMayApprove(rule, request.action) && isRequester(actor.id, request)) {
+        closest.failed(2, 'same_person');
+      } else {
+        counted.push(grant);
+        via ||= `rule:${rule.name} ${who}`;
+      }
+    }
+    return counted.length > 0
+      ? { allowed: true, via, grants: counted }
+      : { allowed: false, part: closest.part() };
+  }
+
+  /** The requester, an approver of the request, or anyone who could have proposed it may take it back. */
+  async function cancel(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
+    if (actor.kind === 'user' && isRequester(actor.id, request)) {
+      return { allowed: true, via: 'requester', grants: [] };
+    }
+    for (const grant of request.grants ?? []) {
+      const rule = ruleByName.get(grant.rule);
+      if (rule?.channels.has(request.channelId) && (await member.in(rule.approvers))) {
+        return { allowed: true, via: `rule:${rule.name} approver`, grants: [] };
+      }
+    }
+    const proposer = await propose(actor, request, member);
+    if (proposer.allowed) return { allowed: true, via: proposer.via, grants: [] };
+    return { allowed: false, part: member.lookupFailed ? 'lookup' : 'user' };
+  }
+
+  /** A token reads what it asked for, and what is asked in the channels where a rule lets it ask. */
+  async function read(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
+    if (actor.kind === 'token' && request.requestedBy === tokenRequester(actor.name)) {
+      return { allowed: true, via: 'requester', grants: [] };
+    }
+    for (const rule of policy.rules) {
+      if (!rule.channels.has(request.channelId)) continue;
+      if ((await member.in(rule.requesters)) || (await member.in(rule.approvers))) {
+        return { allowed: true, via: `rule:${rule.name}`, grants: [] };
+      }
+    }
+    return { allowed: false, part: 'channel' };
+  }
+
+  async function listGroups(channelId: string, member: Membership): Promise<Verdict> {
+    const names = new Set<string>();
+    let all = false;
+    let via = '';
+    const closest = new Closest(['user', 'channel']);
+    for (const rule of policy.rules) {
+      const who = await member.in(rule.requesters);
+      if (!who) closest.failed(0, member.lookupFailed ? 'lookup' : 'user');
+      else if (!rule.channels.has(channelId)) closest.failed(1, 'channel');
+      else {
+        via ||= `rule:${rule.name} ${who}`;
+        if (rule.campaigns === 'any') all = true;
+        else for (const g of rule.campaigns.groups) names.add(g);
+      }
+    }
+    if (!via) return { allowed: false, part: closest.part() };
+    return { allowed: true, via, grants: [], groups: all ? 'all' : [...names] };
+  }
+}
+
+export type Authorize = ReturnType<typeof createAuthorizer>;
+
+function covers(rule: Rule, campaignIds: readonly string[]): boolean {
+  if (rule.campaigns === 'any') return true;
+  const allowed = rule.campaigns.ids;
+  return campaignIds.every((id) => allowed.has(id));
+}
+
+function isRequester(userId: string, request: RequestFacts): boolean {
+  return request.requestedBy === userId || request.onBehalfOf === userId;
+}
+
+interface Membership {
+  /** How the actor is among these principals (`user`, `group:S…`, `token`), or undefined. */
+  in(p: Principals): Promise<string | undefined>;
+  readonly lookupFailed: boolean;
+}
+
+/** Group look-ups for one decision: each group asked once; a failed look-up counts as "not a member". */
+function membership(actor: Actor, groups: UserGroupResolver): Membership {
+  const asked = new Map<string, Promise<boolean>>();
+  const state = { lookupFailed: false };
+  return {
+    get lookupFailed() {
+      return state.lookupFailed;
+    },
+    async in(p) {
+      if (actor.kind === 'token') return p.tokens.has(actor.name) ? 'token' : undefined;
+      if (p.users.has(actor.id)) return 'user';
+      for (const groupId of p.groups) {
+        let hit = asked.get(groupId);
+        if (!hit) {
+          hit = groups.membersOf(groupId).then(
+            (members) => members.has(actor.id),
+            () => {
+              state.lookupFailed = true;
+              return false;
+            },
+          );
+          asked.set(groupId, hit);
+        }
+        if (await hit) return `group:${groupId}`;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Keeps the refusal of the rule that got furthest, so the caller hears the part that matters. */
+class Closest {
+  #stage = -1;
+  #part: DenialPart;
+  constructor(order: readonly DenialPart[]) {
+    this.#part = order[0] ?? 'user';
+  }
+  failed(stage: number, part: DenialPart): void {
+    if (stage > this.#stage || (stage === this.#stage && part === 'lookup')) {
+      this.#stage = stage;
+      this.#part = part;
+    }
+  }
+  part(): DenialPart {
+    return this.#part;
+  }
+}

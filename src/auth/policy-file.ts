@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
+import type { CampaignGroups } from '../core/groups.ts';
+import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
+import { type AccessPolicy, PRINCIPAL_PATTERN, principals, type Rule } from './rules.ts';
+
+/**
+ * ACCESS_POLICY_FILE (YAML or JSON): the rules, checked once at start with every problem named by its path.
+ *
+ *   rules:
+ *     - name: oncall-pause
+ *       actions: [PAUSE, RESUME]
+ *       requesters: [S0ONCALL]          # user ids U…/W…, user groups S…, or token:<name>
+ *       approvers: [S0ONCALL]           # default: the requesters
+ *       channels: [C0INCIDENT]
+ *       campaigns: any                  # or a list of group:NAME
+ *       approvals: 1                    # distinct approvers needed, default 1
+ *       requester_may_approve: true     # default false for STOP, true otherwise
+ *       auto_execute: false             # run without a person (approvals 0; STOP only with approvals: 0 said)
+ */
+const principal = z
+  .string()
+  .regex(PRINCIPAL_PATTERN, 'must be a user id (U…, W…), a user-group id (S…) or token:<name>');
+
+const ruleSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, '1–64 letters, digits, _ . : or -'),
+  actions: z.array(z.enum(CAMPAIGN_ACTIONS, `each must be one of ${CAMPAIGN_ACTIONS.join(', ')}`)).min(1),
+  requesters: z.array(principal).min(1, 'name at least one requester'),
+  approvers: z
+    .array(principal.refine((p) => !p.startsWith('token:'), 'a runbook token cannot approve'))
+    .min(1)
+    .optional(),
+  channels: z.array(z.string().regex(CHANNEL_ID_PATTERN, 'must be a Slack channel id (C…, G…)')).min(1),
+  campaigns: z
+    .union([z.literal('any'), z.array(z.string().regex(/^group:.+$/, 'must be group:NAME')).min(1)])
+    .default('any'),
+  approvals: z.number().int().min(0).max(10).optional(),
+  requester_may_approve: z.boolean().optional(),
+  auto_execute: z.boolean().default(false),
+});
+
+const fileSchema = z.strictObject({ rules: z.array(ruleSchema).min(1, 'give at least one rule') });
+
+export type RuleInput = z.input<typeof ruleSchema>;
+
+export class PolicyFileError extends Error {
+  readonly code = 'policy_file_invalid';
+}
+
+export interface PolicyContext {
+  groups: CampaignGroups;
+  /** Names of the runbook tokens in RUNBOOK_TOKENS, so a misspelt `token:<name>` is caught at start. */
+  tokenNames: ReadonlySet<string>;
+}
+
+export async function loadAccessPolicy(path: string, context: PolicyContext): Promise<AccessPolicy> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new PolicyFileError(
+      `ACCESS_POLICY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  return parseAccessPolicy(text, context, path);
+}
+
+export function parseAccessPolicy(
+  text: string,
+  context: PolicyContext,
+  source = 'policy file',
+): AccessPolicy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new PolicyFileError(
+      `${source}: not valid YAML or JSON (${(error as Error).message.split('\n')[0]})`,
+    );
+  }
+  const parsed = fileSchema.safeParse(raw ?? {});
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+  if (parsed.success) problems.push(...crossRuleProblems(parsed.data.rules, context));
+  if (!parsed.success || problems.length > 0) {
+    throw new PolicyFileError(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return {
+    source: 'file',
+    rules: parsed.data.rules.map((r) => compileRule(r, context.groups)),
+  };
+}
+
+type ParsedRule = z.output<typeof ruleSchema>;
+
+/** What no single field can say: names unique, groups and tokens known, STOP never skips a person silently. */
+function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  rules.forEach((r, i) => {
+    const at = `rules.${i}`;
+    if (seen.has(r.name)) problems.push(`${at}.name: "${r.name}" is used by an earlier rule`);
+    seen.add(r.name);
+    if (r.campaigns !== 'any') {
+      r.campaigns.forEach((g, j) => {
+        const name = g.slice('group:'.length);
+        if (!context.groups.has(name)) {
+          problems.push(`${at}.campaigns.${j}: no campaign group "${name}" in CAMPAIGN_GROUPS_FILE`);
+        }
+      });
+    }
+    for (const [field, list] of [
+      ['requesters', r.requesters],
+      ['approvers', r.approvers ?? []],
+    ] as const) {
+      list.forEach((p, j) => {
+        const token = p.startsWith('token:') ? p.slice('token:'.length) : undefined;
+        if (token && !context.tokenNames.has(token)) {
+          problems.push(`${at}.${field}.${j}: no runbook token named "${token}" in RUNBOOK_TOKENS`);
+        }
+      });
+    }
+    if (r.auto_execute && r.actions.includes('STOP') && r.approvals !== 0) {
+      problems.push(
+        `${at}.auto_execute: a STOP would run with nobody approving it; say approvals: 0 in this rule if that is meant`,
+      );
+    }
+    if (r.auto_execute && r.approvals !== undefined && r.approvals > 0) {
+      problems.push(`${at}.auto_execute: runs without approvals, so approvals must be 0 or left out`);
+    }
+    const approvers = r.approvers ?? r.requesters;
+    const humans = approvers.filter((p) => !p.startsWith('token:'));
+    const needed = r.auto_execute ? 0 : (r.approvals ?? 1);
+    // Only plain user ids can be counted; a user group might hold anyone.
+    if (needed > 0 && humans.every((p) => !p.startsWith('S')) && humans.length < needed) {
+      problems.push(
+        `${at}.approvals: ${needed} distinct approvers are needed but only ${humans.length} can approve`,
+      );
+    }
+  });
+  return problems;
+}
+
+function compileRule(r: ParsedRule, groups: CampaignGroups): Rule {
+  const approvals = r.auto_execute ? 0 : (r.approvals ?? 1);
+  const campaigns =
+    r.campaigns === 'any'
+      ? ('any' as const)
+      : (() => {
+          const names = r.campaigns.map((g) => g.slice('group:'.length));
+          return { groups: names, ids: new Set(names.flatMap((n) => groups.get(n) ?? [])) };
+        })();
+  return {
+    name: r.name,
+    actions: new Set(r.actions),
+    requesters: principals(r.requesters),
+    // Tokens cannot press buttons, so a rule whose requesters are only tokens has no default approvers.
+    approvers: principals(r.approvers ?? r.requesters.filter((p) => !p.startsWith('token:'))),
+    channels: new Set(r.channels),
+    campaigns,
+    approvals,
+    requesterMayApprove: r.requester_may_approve,
+    autoExecute: r.auto_execute || approvals === 0,
+  };
+}

@@ -1,0 +1,34 @@
+import type { DenialPart, Step } from '../auth/authorize.ts';
+import type { InvalidField } from './proposal.ts';
+import type { CampaignActionRequest, RequestState } from './request.ts';
+
+/**
+ * What the lifecycle answers, in codes: each door turns these into its own medium (Block Kit and ephemeral
+ * messages, problem JSON, CLI text and exit codes, a Workflow step's fail). No words for people here.
+ */
+export type Outcome =
+  /** Pending: the confirmation is posted and waits for approvals. */
+  | { kind: 'proposed'; request: CampaignActionRequest }
+  /** Confirmed (at once under a rule that needs no approval, or by the last approval) and running. */
+  | { kind: 'running'; request: CampaignActionRequest }
+  | { kind: 'approval_recorded'; request: CampaignActionRequest; n: number; of: number }
+  | { kind: 'cancelled'; request: CampaignActionRequest }
+  | { kind: 'denied'; step: Step; part: DenialPart; action?: string }
+  | { kind: 'already_decided'; state: RequestState; by: string | undefined; at: number | undefined }
+  | { kind: 'already_approved'; n: number; of: number }
+  | { kind: 'expired'; at: number }
+  | { kind: 'not_found' }
+  | { kind: 'invalid_input'; field: InvalidField; message: string }
+  /** The confirmation could not be posted: the bot is not in the channel. Nothing was requested. */
+  | { kind: 'not_in_channel' }
+  /** Slack or the bot's storage did not answer; nothing was requested (or changed). */
+  | { kind: 'unavailable'; what: 'slack' | 'store'; code?: string };
+
+export type OutcomeKind = Outcome['kind'];
+
+/** Outcomes in which something the caller asked for happened or is happening. */
+export function isSuccess(o: Outcome): boolean {
+  return (
+    o.kind === 'proposed' || o.kind === 'running' || o.kind === 'approval_recorded' || o.kind === 'cancelled'
+  );
+}

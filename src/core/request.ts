@@ -1,0 +1,123 @@
+import type { CampaignAction } from './actions.ts';
+
+/**
+ * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
+ * into. It starts pending, gathers approvals, and is decided exactly once: confirmed (by the approval that
+ * completes a rule's count, or at once where a rule needs none), cancelled or expired.
+ */
+export type RequestState = 'pending' | 'confirmed' | 'cancelled' | 'expired';
+export type Decision = Exclude<RequestState, 'pending'>;
+
+/** A rule a request was proposed under, and how many distinct approvers it needs there. */
+export interface RuleGrant {
+  rule: string;
+  needed: number;
+  /** Whether the requester (or whoever a runbook named) may be one of the approvers under this rule. */
+  requesterMayApprove: boolean;
+}
+
+export interface Approval {
+  by: string;
+  at: number;
+  /** The rules (of the request's grants) this approver counts for. */
+  rules: string[];
+}
+
+export interface CampaignActionRequest {
+  id: string;
+  action: CampaignAction;
+  campaignIds: string[];
+  /** Why, in the requester's words (e.g. an incident number); shown on the message and in every audit event. */
+  reason: string | undefined;
+  /** A Slack user id, or `runbook:<token name>`: who is verified to have asked. */
+  requestedBy: string;
+  /** A Slack user a runbook caller named: shown "on behalf of … (not verified)", never trusted as the asker. */
+  onBehalfOf?: string | undefined;
+  channelId: string;
+  /** Where it came from, for the audit trail: 'slash_command', 'runbook_api', 'workflow_step'. */
+  source: string;
+  /** The rules it was proposed under and the distinct approvals each needs (any one satisfied confirms it). */
+  grants: RuleGrant[];
+  approvals: Approval[];
+  createdAt: number;
+  expiresAt: number;
+  /** The confirmation message, once posted. */
+  messageTs: string | undefined;
+  state: RequestState;
+  decidedBy: string | undefined;
+  decidedAt: number | undefined;
+  /** Set once the run has finished: every id's outcome. */
+  result?: RequestResult;
+}
+
+export interface RequestResult {
+  applied: number;
+  failed: number;
+  completedAt: number;
+  outcomes: { campaignId: string; status: 'applied' | 'failed'; error?: string }[];
+}
+
+export type DecideResult =
+  | { ok: true; request: CampaignActionRequest }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'already_decided' | 'expired' | 'not_due'; request: CampaignActionRequest };
+
+export type ApproveResult =
+  | { ok: true; request: CampaignActionRequest; confirmed: boolean }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'already_decided' | 'expired' | 'already_approved'; request: CampaignActionRequest };
+
+/** The rule every store applies inside its atomic step for confirm (at once), cancel and expire. */
+export function decideTransition(
+  request: CampaignActionRequest,
+  to: Decision,
+  by: string,
+  now: number,
+): DecideResult {
+  if (request.state !== 'pending') return { ok: false, reason: 'already_decided', request };
+  const due = now >= request.expiresAt;
+  if (to === 'expired' && !due) return { ok: false, reason: 'not_due', request };
+  if (to !== 'expired' && due) return { ok: false, reason: 'expired', request };
+  return { ok: true, request: { ...request, state: to, decidedBy: by, decidedAt: now } };
+}
+
+/**
+ * Records one approval; the approval that completes any grant's count confirms the request (the single-use
+ * claim). An approver counts once, however often they click.
+ */
+export function approveTransition(request: CampaignActionRequest, approval: Approval): ApproveResult {
+  if (request.state !== 'pending') return { ok: false, reason: 'already_decided', request };
+  if (approval.at >= request.expiresAt) return { ok: false, reason: 'expired', request };
+  if (request.approvals.some((a) => a.by === approval.by)) {
+    return { ok: false, reason: 'already_approved', request };
+  }
+  const approvals = [...request.approvals, approval];
+  const next = { ...request, approvals };
+  if (!isSatisfied(next)) return { ok: true, request: next, confirmed: false };
+  return {
+    ok: true,
+    confirmed: true,
+    request: { ...next, state: 'confirmed', decidedBy: approval.by, decidedAt: approval.at },
+  };
+}
+
+export function approvalsFor(request: Pick<CampaignActionRequest, 'approvals'>, rule: string): number {
+  return request.approvals.filter((a) => a.rules.includes(rule)).length;
+}
+
+export function isSatisfied(request: Pick<CampaignActionRequest, 'approvals' | 'grants'>): boolean {
+  return request.grants.some((g) => approvalsFor(request, g.rule) >= g.needed);
+}
+
+/** "1 of 2 approvals": the grant closest to done. */
+export function approvalProgress(request: Pick<CampaignActionRequest, 'approvals' | 'grants'>): {
+  n: number;
+  of: number;
+} {
+  let best = { n: 0, of: Number.POSITIVE_INFINITY };
+  for (const g of request.grants) {
+    const n = Math.min(approvalsFor(request, g.rule), g.needed);
+    if (g.needed - n < best.of - best.n) best = { n, of: g.needed };
+  }
+  return Number.isFinite(best.of) ? best : { n: 0, of: 1 };
+}

@@ -1,0 +1,105 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { CampaignActionRequest } from '../core/request.ts';
+
+/**
+ * Tells whoever waits on a request (a Workflow step, the API's long poll) that it changed, on this replica or
+ * another, so `settled` waits without polling. In memory for one process; Redis pub/sub for replicas.
+ */
+export interface ChangeFeed {
+  publish(requestId: string): void;
+  /** Calls `fn` with the id of every request that changed; returns the unsubscribe. */
+  subscribe(fn: (requestId: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function createMemoryChangeFeed(): ChangeFeed {
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  return {
+    publish: (id) => bus.emit('change', id),
+    subscribe(fn) {
+      bus.on('change', fn);
+      return () => bus.off('change', fn);
+    },
+    close: async () => {
+      bus.removeAllListeners();
+    },
+  };
+}
+
+/** Publishes on `<prefix>changes`; one subscriber connection (a duplicate of `redis`) serves every waiter. */
+export function createRedisChangeFeed(redis: Redis, keyPrefix: string): ChangeFeed {
+  const channel = `${keyPrefix}changes`;
+  const local = createMemoryChangeFeed();
+  let subscriber: Redis | undefined;
+  const ensureSubscribed = () => {
+    if (subscriber) return;
+    subscriber = redis.duplicate();
+    subscriber.on('message', (ch: string, id: string) => {
+      if (ch === channel) local.publish(id);
+    });
+    subscriber.on('error', () => {
+      // Reconnects on its own; a waiter also re-reads the store on a slow timer (see settled).
+    });
+    void subscriber.subscribe(channel).catch(() => {});
+  };
+  return {
+    publish(id) {
+      void redis.publish(channel, id).catch(() => {});
+    },
+    subscribe(fn) {
+      ensureSubscribed();
+      return local.subscribe(fn);
+    },
+    async close() {
+      await local.close();
+      await subscriber?.quit().catch(() => subscriber?.disconnect());
+    },
+  };
+}
+
+/** A request with nothing more to wait for: decided other than confirmed, or confirmed and run. */
+export function isSettled(r: CampaignActionRequest): boolean {
+  return r.state === 'cancelled' || r.state === 'expired' || (r.state === 'confirmed' && !!r.result);
+}
+
+/**
+ * Resolves with the request once it is settled, or with what it is when `timeoutMs` runs out (undefined if it
+ * is gone). Wakes on every change of that request; re-reads every `recheckMs` too, in case a message was lost
+ * while a connection was down.
+ */
+export function waitSettled(
+  id: string,
+  deps: { get: (id: string) => Promise<CampaignActionRequest | undefined>; feed: ChangeFeed },
+  timeoutMs: number,
+  recheckMs = 15_000,
+): Promise<CampaignActionRequest | undefined> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let latest: CampaignActionRequest | undefined;
+    const finish = (error?: unknown) => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      clearTimeout(deadline);
+      clearInterval(recheck);
+      if (error) reject(error);
+      else resolve(latest);
+    };
+    const check = () => {
+      deps.get(id).then((r) => {
+        latest = r;
+        if (!r || isSettled(r)) finish();
+      }, finish);
+    };
+    const unsubscribe = deps.feed.subscribe((changed) => {
+      if (changed === id) check();
+    });
+    const deadline = setTimeout(() => finish(), timeoutMs);
+    const recheck = setInterval(check, recheckMs);
+    deadline.unref();
+    recheck.unref();
+    check();
+  });
+}

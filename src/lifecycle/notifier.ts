@@ -1,0 +1,38 @@
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { StatusChangeReport } from '../moengage/types.ts';
+
+/**
+ * How the lifecycle tells people about a request, without knowing the medium: the Slack notifier
+ * (src/slack/notifier.ts) posts the confirmation and edits it, and puts results in its thread.
+ */
+export type RequestChange =
+  | { kind: 'approval_recorded'; by: string; n: number; of: number }
+  | { kind: 'running' }
+  | { kind: 'cancelled' }
+  | { kind: 'expired' }
+  /** Posted, but the store could not tie the message to the request: the buttons must come down. */
+  | { kind: 'unrecorded' }
+  | { kind: 'completed'; report: StatusChangeReport }
+  | { kind: 'crashed'; error: string };
+
+export interface Notifier {
+  /**
+   * Posts the confirmation (and whatever else the medium needs to show every id) and returns the handle of
+   * the message that later changes edit. Throws NotifyError when it could not.
+   */
+  post(request: CampaignActionRequest): Promise<string>;
+  /** Shows a change. Best-effort: a failure is logged by the notifier and never stops the lifecycle. */
+  update(request: CampaignActionRequest, change: RequestChange): Promise<void>;
+}
+
+/** The confirmation could not be posted. `not_in_channel`: the bot must be invited; else the medium failed. */
+export class NotifyError extends Error {
+  readonly code: 'not_in_channel' | 'unavailable';
+  readonly detail: string;
+  constructor(code: 'not_in_channel' | 'unavailable', detail: string) {
+    super(`could not post the confirmation: ${detail}`);
+    this.name = 'NotifyError';
+    this.code = code;
+    this.detail = detail;
+  }
+}

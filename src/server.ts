@@ -1,0 +1,126 @@
+import { App, type CustomRoute, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { API_BODY_LIMIT, fromCustomRoutes } from './http/custom-routes.ts';
+import type { Preauth } from './http/routes.ts';
+import { type HttpLimits, type RunningHttpServer, startHttpServer } from './http/server.ts';
+import { SLACK_EVENTS_PATH, slackEventsRoute } from './http/slack-route.ts';
+import { boltLogger } from './slack/bolt-logger.ts';
+
+/** Start-up failed for a reason a person can fix; the message says which. */
+export class StartupError extends Error {
+  readonly code = 'startup_failed';
+}
+
+/**
+ * Bolt's App with its receiver, built first so its Web API client exists before anything that needs it.
+ * Bolt's receivers serve no HTTP of their own: our server (src/http) owns every route, with bodies, time and
+ * sockets bounded. The HTTPReceiver is never started; it only verifies and dispatches /slack/events.
+ */
+export function createSlackApp(config: Config, logger: Logger, options: { slackRetries?: number } = {}) {
+  const blog = boltLogger(logger);
+  const clientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    // Bounded: about a minute of retries with jitter (Slack's 429s carry Retry-After, which the client honours),
+    // and no call hangs past 10 s. The client's default retries for ~30 minutes.
+    retryConfig: {
+      retries: options.slackRetries ?? 5,
+      factor: 2,
+      minTimeout: 1_000,
+      maxTimeout: 30_000,
+      randomize: true,
+    },
+    timeout: 10_000,
+  };
+  const receiver: Receiver =
+    config.slack.mode === 'socket'
+      ? new SocketModeReceiver({
+          appToken: config.slack.appToken as string,
+          logger: blog,
+          installerOptions: { clientOptions },
+        })
+      : new HTTPReceiver({
+          signingSecret: config.slack.signingSecret as string,
+          endpoints: SLACK_EVENTS_PATH,
+          logger: blog,
+          // Answer Slack as soon as a listener acks; work continues after (Slack wants an answer within 3 s).
+          processBeforeResponse: false,
+        });
+  const app = new App({
+    token: config.slack.botToken,
+    receiver,
+    logger: blog,
+    clientOptions,
+    deferInitialization: true,
+  });
+  return { app, receiver };
+}
+
+export interface ServerParts {
+  config: Config;
+  logger: Logger;
+  app: App;
+  receiver: Receiver;
+  /** The ops endpoints and the runbook API. */
+  routes: readonly CustomRoute[];
+  /** Header-only checks (a bearer token), run before a route's body is read. */
+  preauthFor?: (path: string, method: 'GET' | 'POST') => Preauth | undefined;
+  onAck: (seconds: number) => void;
+  host: string;
+  limits?: Partial<HttpLimits>;
+}
+
+/**
+ * Checks Slack's credentials (auth.test), then serves every HTTP route and, in Socket Mode, connects to Slack.
+ * `stop` stops taking work: the Socket Mode connection, then the HTTP server (in-flight answers finish).
+ */
+export async function startServer(parts: ServerParts): Promise<{ port: number; stop(): Promise<void> }> {
+  const { config, logger, app, receiver } = parts;
+  try {
+    await app.init();
+  } catch (error) {
+    const e = error as { code?: string; data?: { error?: string }; message?: string };
+    const why = e.data?.error ?? e.code ?? e.message ?? 'unknown error';
+    throw new StartupError(`Slack auth.test failed (${why}): check SLACK_BOT_TOKEN and SLACK_API_URL`);
+  }
+  let http: RunningHttpServer | undefined;
+  try {
+    http = await startHttpServer({
+      port: config.port,
+      host: parts.host,
+      logger,
+      ...(parts.limits ? { limits: parts.limits } : {}),
+      routes: [
+        ...(receiver instanceof HTTPReceiver ? [slackEventsRoute(receiver)] : []),
+        // Sized for the most ids a request may carry (up to 64 characters each, quoted), never below 16 KiB.
+        ...fromCustomRoutes(parts.routes, {
+          postBodyLimit: Math.max(API_BODY_LIMIT, config.maxCampaignsPerCommand * 70 + 4096),
+          ...(parts.preauthFor ? { preauthFor: parts.preauthFor } : {}),
+        }),
+      ],
+      // What Slack sees as the acknowledgement: how long /slack/events took to answer.
+      onResponse: (path, seconds) => {
+        if (path === SLACK_EVENTS_PATH) parts.onAck(seconds);
+      },
+    });
+    if (config.slack.mode === 'socket') await app.start();
+  } catch (error) {
+    await http?.close();
+    const e = error as { code?: string; message?: string };
+    throw new StartupError(`could not start listening on port ${config.port} (${e.code ?? e.message})`);
+  }
+  const server = http;
+  return {
+    port: server.port,
+    async stop() {
+      if (config.slack.mode === 'socket') {
+        await app
+          .stop()
+          .catch((error: unknown) => logger.warn({ err: String(error) }, 'receiver stop failed'));
+      }
+      await server
+        .close()
+        .catch((error: unknown) => logger.warn({ err: String(error) }, 'HTTP close failed'));
+    },
+  };
+}
