@@ -1,3 +1,4 @@
+import type { AccessPolicy } from '../../src/auth/rules.ts';
 import { startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { CampaignGroups } from '../../src/core/groups.ts';
@@ -69,7 +70,7 @@ export function startChildBotOn(
  */
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { store?: RequestStore; groups?: CampaignGroups } = {},
+  options: { store?: RequestStore; groups?: CampaignGroups; policy?: AccessPolicy } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet() });
   const socketMode = env.SLACK_APP_TOKEN !== undefined;
@@ -78,7 +79,7 @@ export async function startHarness(
     botToken: BOT_TOKEN,
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
-    userGroups: { SONCALL: ['UCAROL', 'UDAVE'] },
+    userGroups: { SONCALL: ['UCAROL', 'UDAVE'], SLEADS: ['ULEAD1', 'ULEAD2'] },
   });
   const config = loadConfig({
     ...simulatorBotEnv({
@@ -102,6 +103,7 @@ export async function startHarness(
     ...shared,
     ...(options.store ? { store: options.store } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
