@@ -149,7 +149,7 @@ describe('the access policy file, end to end', () => {
     await h.command('UDAVE', 'pause camp_001');
     const message = await h.latestMessage();
     await h.slack.changeGroupMembers(h.url, 'SONCALL', ['UCAROL']);
-    await h.slack.waitFor(() => h.log.lines().some((l) => l.msg?.includes('user group changed')));
+    await h.slack.waitFor(() => h.log.lines().some((l) => String(l.msg).includes('user group changed')));
     await h.click('UDAVE', message, 'campaign_confirm');
     expect((await ephemeral('UDAVE')).text).toMatch(/not on the list of people allowed/);
     expect(h.moengage.requests).toHaveLength(0);
