@@ -7,15 +7,7 @@ import type {
   RequestResult,
 } from '../core/request.ts';
 
-export type {
-  Approval,
-  ApproveResult,
-  CampaignActionRequest,
-  DecideResult,
-  Decision,
-  RequestResult,
-  RequestState,
-} from '../core/request.ts';
+export type * from '../core/request.ts';
 export { approveTransition, decideTransition } from '../core/request.ts';
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { request } from 'undici';
+import { parseAccessPolicy } from '../auth/policy-file.ts';
 import { startBot } from '../bot.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -21,6 +22,7 @@ const people = {
   UALICE: 'alice (on call)',
   UBOB: 'bob',
   UCAROL: 'carol (#oncall group)',
+  UDAVE: 'dave (#leads group)',
   UEVE: 'eve (intern)',
 };
 setDisplayNames(
@@ -43,24 +45,44 @@ const slack = await startSlackSim({
   botToken: credentials.botToken,
   signingSecret: credentials.signingSecret,
   memberChannels: [CHANNEL],
-  userGroups: { SONCALL: ['UCAROL'] },
+  userGroups: { SONCALL: ['UCAROL'], SLEADS: ['UDAVE'] },
 });
 const logDir = mkdtempSync(join(tmpdir(), 'campaign-bot-demo-'));
 const logFile = join(logDir, 'bot.log');
 const logger = createLogger('info', pino.destination({ dest: logFile, sync: true }));
+// The access policy (what ACCESS_POLICY_FILE holds): on-call pauses and resumes; only a lead approves a STOP.
+const POLICY = `
+rules:
+  - name: oncall
+    actions: [PAUSE, RESUME]
+    requesters: [UALICE, UBOB, SONCALL]
+    channels: [${CHANNEL}]
+  - name: leads-stop
+    actions: [STOP]
+    requesters: [UALICE, UBOB, SONCALL]
+    approvers: [SLEADS]
+    channels: [${CHANNEL}]
+  - name: pagerduty
+    actions: [PAUSE, RESUME]
+    requesters: [token:pagerduty]
+    approvers: [UALICE, UBOB, SONCALL]
+    channels: [${CHANNEL}]
+`;
 const config = loadConfig({
   ...simulatorBotEnv({
     ...credentials,
     slackUrl: slack.url,
     moengageUrl: moengage.url,
-    allowedUserIds: ['UALICE', 'UBOB', 'SONCALL'],
-    allowedChannelIds: [CHANNEL],
+    allowedUserIds: [],
+    allowedChannelIds: [],
   }),
-  RUNBOOK_TOKENS: JSON.stringify([
-    { name: 'pagerduty', token: RUNBOOK_TOKEN, actions: ['PAUSE', 'RESUME'], channels: [CHANNEL] },
-  ]),
+  ALLOWED_USER_IDS: '',
+  ALLOWED_CHANNEL_IDS: '',
+  ACCESS_POLICY_FILE: '(the POLICY above)',
+  RUNBOOK_TOKENS: JSON.stringify([{ name: 'pagerduty', token: RUNBOOK_TOKEN }]),
 });
-const bot = await startBot(config, logger, { slackRetries: 0, host: '127.0.0.1' });
+const policy = parseAccessPolicy(POLICY, { groups: new Map(), tokenNames: new Set(['pagerduty']) });
+const bot = await startBot(config, logger, { slackRetries: 0, host: '127.0.0.1', policy });
 const url = `http://127.0.0.1:${bot.port}/slack/events`;
 const t0 = Date.now();
 
@@ -165,12 +187,13 @@ try {
     moengageLog(seen);
   }
 
-  heading('3. Alice stops three scheduled blasts; a STOP needs a second person');
+  heading('3. Alice stops three scheduled blasts; only a lead may approve a STOP');
   const stop = await type('UALICE', 'stop blast_001 blast_002 sent_001');
   if (stop) {
     await click('UALICE', stop, 'Confirm');
-    const seen = moengage.statusRequests().length;
     await click('UCAROL', stop, 'Confirm');
+    const seen = moengage.statusRequests().length;
+    await click('UDAVE', stop, 'Confirm');
     await finish(stop);
     moengageLog(seen);
     say('\n   (sent_001 is a one-time campaign already running: MoEngage refuses to stop it, and the');
