@@ -361,7 +361,10 @@ describe('the README’s worked examples', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const blocks = [...readme.matchAll(/```yaml\n(rules:[\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks).toHaveLength(2);
-    const context = { groups: parseCampaignGroups('newsletters: [nl_1]'), tokenNames: new Set(['pagerduty']) };
+    const context = {
+      groups: parseCampaignGroups('newsletters: [nl_1]'),
+      tokenNames: new Set(['pagerduty']),
+    };
     for (const yaml of blocks) expect(parseAccessPolicy(yaml, context).rules.length).toBeGreaterThan(0);
   });
 });
