@@ -157,3 +157,64 @@ describe('loadConfig messages', () => {
     ]);
   });
 });
+
+describe('the access policy in the environment', () => {
+  const token = (over: Record<string, unknown> = {}) => ({
+    name: 'pd',
+    token: 'x'.repeat(40),
+    actions: ['PAUSE'],
+    channels: ['C1X'],
+    ...over,
+  });
+
+  it('refuses a runbook token whose auto_execute would skip the two-person rule for STOP', () => {
+    const problems = problemsOf({
+      ...valid,
+      RUNBOOK_TOKENS: JSON.stringify([token({ actions: ['STOP'], auto_execute: ['STOP'] })]),
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^RUNBOOK_TOKENS: 0\.auto_execute: a STOP would run with nobody/),
+    ]);
+  });
+
+  it('refuses two runbook tokens with one name (one idempotency namespace, one HMAC key)', () => {
+    const problems = problemsOf({
+      ...valid,
+      RUNBOOK_TOKENS: JSON.stringify([token(), token({ token: 'y'.repeat(40) })]),
+    });
+    expect(problems).toEqual(['RUNBOOK_TOKENS: 1.name: used by an earlier token']);
+  });
+
+  it('refuses the short form beside ACCESS_POLICY_FILE, and token grants beside it, naming each', () => {
+    const problems = problemsOf({
+      ...valid,
+      ACCESS_POLICY_FILE: 'policy.yaml',
+      ALLOWED_USER_IDS: 'UALICE',
+      SECOND_APPROVER_ACTIONS: 'STOP',
+      RUNBOOK_TOKENS: JSON.stringify([token()]),
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'ALLOWED_USER_IDS: leave it unset when ACCESS_POLICY_FILE is set (write it as a rule)',
+        'SECOND_APPROVER_ACTIONS: leave it unset when ACCESS_POLICY_FILE is set (write it as a rule)',
+        'RUNBOOK_TOKENS: 0.actions: leave it out when ACCESS_POLICY_FILE is set (a rule grants token:pd)',
+        'RUNBOOK_TOKENS: 0.channels: leave it out when ACCESS_POLICY_FILE is set (a rule grants token:pd)',
+      ]),
+    );
+  });
+
+  it('takes tokens with only a name and a secret beside ACCESS_POLICY_FILE, and needs grants without it', () => {
+    const bare = JSON.stringify([{ name: 'pd', token: 'x'.repeat(40) }]);
+    const withFile = {
+      ...valid,
+      ALLOWED_USER_IDS: '',
+      ALLOWED_CHANNEL_IDS: '',
+      ACCESS_POLICY_FILE: 'p.yaml',
+    };
+    expect(loadConfig({ ...withFile, RUNBOOK_TOKENS: bare })).toMatchObject({ accessPolicyFile: 'p.yaml' });
+    expect(problemsOf({ ...valid, RUNBOOK_TOKENS: bare })).toEqual([
+      'RUNBOOK_TOKENS: 0.actions: is required without ACCESS_POLICY_FILE',
+      'RUNBOOK_TOKENS: 0.channels: is required without ACCESS_POLICY_FILE',
+    ]);
+  });
+});
