@@ -1,6 +1,41 @@
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from './core/actions.ts';
-import { runbookTokensSchema } from './runbook/tokens.ts';
+
+/**
+ * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
+ * (actions, channels, auto_execute: the short form of a rule); with the file, rules name it as `token:<name>`
+ * and the grant fields must be left out (config.ts checks). Only SHA-256 hashes of the tokens are kept.
+ */
+const runbookTokensSchema = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
+      token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
+      actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1).optional(),
+      channels: z
+        .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)'))
+        .min(1)
+        .optional(),
+      auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).optional(),
+    }),
+  )
+  .superRefine((tokens, ctx) => {
+    const seen = new Set<string>();
+    tokens.forEach((t, i) => {
+      // One name, one idempotency namespace and one HMAC key: two tokens may not share it.
+      if (seen.has(t.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used by an earlier token' });
+      seen.add(t.name);
+      if (t.auto_execute?.includes('STOP')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'auto_execute'],
+          message:
+            'a STOP would run with nobody approving it; write a rule with approvals: 0 in ACCESS_POLICY_FILE if that is meant',
+        });
+      }
+    });
+  });
 
 /** MoEngage's data centers: the dashboard URL `dashboard-{dc}.moengage.com` names the user's. */
 export const DATA_CENTERS = ['01', '02', '03', '04', '05', '06', '101'] as const;

@@ -1,49 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Actor, Authorize, Step } from '../auth/authorize.ts';
-import { tokenRequester } from '../auth/authorize.ts';
-import type { CampaignGroups } from '../core/groups.ts';
+import type { Actor } from '../auth/authorize.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { checkProposal, type ProposalRules } from '../core/proposal.ts';
-import { approvalProgress, type CampaignActionRequest, type DecideResult } from '../core/request.ts';
-import type { RequestStore } from '../requests/model.ts';
-import type { AuditEvent, RequestFields } from './audit.ts';
-import { type ChangeFeed, createMemoryChangeFeed, waitSettled } from './changes.ts';
-import { type CampaignExecutor, createExecution, errorText } from './execution.ts';
-import { type Notifier, NotifyError } from './notifier.ts';
+import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
+import { waitSettled } from './changes.ts';
+import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
+import { createExecution, errorText } from './execution.ts';
+import { createPropose } from './propose.ts';
 
+export type { LifecycleDeps } from './context.ts';
 export type { CampaignExecutor } from './execution.ts';
-
-export interface LifecycleDeps {
-  store: RequestStore;
-  moengage: CampaignExecutor;
-  notifier: Notifier;
-  authorize: Authorize;
-  groups: CampaignGroups;
-  proposalRules: Omit<ProposalRules, 'groups'>;
-  ttlMs: number;
-  /** One structured event per step, under module "audit". */
-  logger: Logger;
-  /** Receives every audit event too (metrics). */
-  observe?: (event: AuditEvent) => void;
-  /** Where changes are announced for `settled` (Redis pub/sub with replicas). */
-  changes?: ChangeFeed;
-  now?: () => number;
-  newId?: () => string;
-}
-
-/** What a door asks to propose, as the caller gave it: the lifecycle checks every field. */
-export interface ProposeInput {
-  actor: Actor;
-  action: string;
-  /** Campaign ids and `group:NAME` tokens. */
-  ids: readonly string[];
-  reason: string | undefined;
-  channelId: string;
-  source: string;
-  /** A Slack user a runbook caller says it acts for (unverified). */
-  onBehalfOf?: string | undefined;
-}
+export type { ProposeInput } from './propose.ts';
 
 /**
  * The one lifecycle every door uses: authorize → propose (post the confirmation) → approve (N distinct
@@ -51,25 +16,8 @@ export interface ProposeInput {
  * client → report. It answers in codes (core/outcomes.ts) and tells people through the notifier port.
  */
 export function createLifecycle(deps: LifecycleDeps) {
-  const now = deps.now ?? Date.now;
-  const newId = deps.newId ?? randomUUID;
-  const audit = deps.logger.child({ module: 'audit' });
-  const log = deps.logger.child({ module: 'lifecycle' });
-  const changes = deps.changes ?? createMemoryChangeFeed();
-  const emit = (event: AuditEvent) => {
-    audit.info(event);
-    deps.observe?.(event);
-  };
-  const fields = (r: CampaignActionRequest): RequestFields => ({
-    requestId: r.id,
-    action: r.action,
-    channel: r.channelId,
-    requestedBy: r.requestedBy,
-    onBehalfOf: r.onBehalfOf,
-    campaignIds: r.campaignIds,
-    reason: r.reason,
-    source: r.source,
-  });
+  const ctx = lifecycleContext(deps);
+  const { emit, fields, log, now, changes } = ctx;
   const execution = createExecution({
     moengage: deps.moengage,
     notifier: deps.notifier,
@@ -86,109 +34,25 @@ export function createLifecycle(deps: LifecycleDeps) {
     log,
   });
 
-  const actorId = (a: Actor) => (a.kind === 'user' ? a.id : tokenRequester(a.name));
-  const denied = (
-    step: Step,
-    actor: Actor,
-    part: Outcome & { kind: 'denied' },
-    r?: CampaignActionRequest,
-  ) => {
-    emit({
-      event: 'denied',
-      step,
-      failed: part.part,
-      user: actorId(actor),
-      channel: r?.channelId ?? '',
-      ...(part.action ? { action: part.action as CampaignActionRequest['action'] } : {}),
-      ...(r ? { requestId: r.id } : {}),
-    });
-    return part;
+  /** A refused decision; an expired one has its message edited now rather than at the next sweep. */
+  const refusal = (result: Parameters<typeof refusalOf>[0]): Outcome => {
+    const outcome = refusalOf(result);
+    if (outcome.kind === 'expired') void expireDue().catch(() => {});
+    return outcome;
   };
 
-  async function propose(input: ProposeInput): Promise<Outcome> {
-    const checked = checkProposal(
-      { action: input.action, ids: input.ids, reason: input.reason },
-      { ...deps.proposalRules, groups: deps.groups },
-    );
-    if (!checked.ok) return { kind: 'invalid_input', field: checked.field, message: checked.message };
-    const requestedBy = actorId(input.actor);
-    const facts = {
-      action: checked.action,
-      channelId: input.channelId,
-      campaignIds: checked.campaignIds,
-      requestedBy,
-      onBehalfOf: input.onBehalfOf,
-    };
-    const verdict = await deps.authorize(input.actor, 'propose', facts);
-    if (!verdict.allowed) {
-      const refusal = {
-        kind: 'denied',
-        step: 'propose',
-        part: verdict.part,
-        action: checked.action,
-      } as const;
-      emit({
-        event: 'denied',
-        step: 'propose',
-        failed: verdict.part,
-        user: requestedBy,
-        channel: input.channelId,
-        action: checked.action,
-      });
-      return refusal;
-    }
-    const createdAt = now();
-    const request: CampaignActionRequest = {
-      id: newId(),
-      ...facts,
-      reason: checked.reason,
-      source: input.source,
-      grants: verdict.grants,
-      approvals: [],
-      createdAt,
-      expiresAt: createdAt + deps.ttlMs,
-      messageTs: undefined,
-      state: 'pending',
-      decidedBy: undefined,
-      decidedAt: undefined,
-    };
-    try {
-      await deps.store.create(request);
-    } catch (error) {
-      log.error({ requestId: request.id, err: errorText(error) }, 'could not store the request');
-      return { kind: 'unavailable', what: 'store' };
-    }
-    let ts: string;
-    try {
-      ts = await deps.notifier.post(request);
-    } catch (error) {
-      // Without a message nobody can approve it: retire the request at once.
-      await deps.store.decide(request.id, 'cancelled', 'system', now()).catch(() => {});
-      if (error instanceof NotifyError && error.code === 'not_in_channel') return { kind: 'not_in_channel' };
-      const code = error instanceof NotifyError ? error.detail : 'unknown';
-      log.warn({ requestId: request.id, code }, 'could not post the confirmation');
-      return { kind: 'unavailable', what: 'slack', code };
-    }
-    request.messageTs = ts;
-    try {
-      await deps.store.setMessageTs(request.id, ts);
-    } catch (error) {
-      // The buttons are up but the request cannot be tied to them: take them down rather than leave a
-      // confirmation whose later edits (running, results, expiry) could never happen.
-      log.error({ requestId: request.id, err: errorText(error) }, 'could not record the message');
-      await deps.notifier.update(request, { kind: 'unrecorded' });
-      return { kind: 'unavailable', what: 'store' };
-    }
-    emit({
-      event: 'requested',
-      user: requestedBy,
-      via: verdict.via,
-      rules: verdict.grants.map((g) => g.rule),
-      ...fields(request),
-    });
-    if (!verdict.grants.some((g) => g.needed === 0)) return { kind: 'proposed', request };
-    // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
-    return claimAndRun(request.id, requestedBy, verdict.via);
+  /** The single-use claim, then the run, for a request whose rule needs no approval. */
+  async function claimAndRun(requestId: string, by: string, via: string): Promise<Outcome> {
+    const result = await deps.store.decide(requestId, 'confirmed', by, now());
+    if (!result.ok) return refusal(result);
+    return started(result.request, by, via);
+  }
+
+  function started(request: CampaignActionRequest, by: string, via: string): Outcome {
+    changes.publish(request.id);
+    emit({ event: 'confirmed', user: by, via, ...fields(request) });
+    void execution.start(request);
+    return { kind: 'running', request };
   }
 
   /** An approval (a Confirm click): counted per rule; the one that completes a rule's count runs it. */
@@ -196,27 +60,18 @@ export function createLifecycle(deps: LifecycleDeps) {
     const request = await deps.store.get(requestId);
     if (!request) return { kind: 'not_found' };
     const verdict = await deps.authorize(actor, 'approve', request);
-    if (!verdict.allowed) {
-      return denied(
-        'approve',
-        actor,
-        { kind: 'denied', step: 'approve', part: verdict.part, action: request.action },
-        request,
-      );
-    }
-    const by = actorId(actor);
+    if (!verdict.allowed) return ctx.denied('approve', actor, verdict.part, { ...request, requestId });
+    const by = ctx.actorId(actor);
     const result = await deps.store.approve(requestId, {
       by,
       at: now(),
       rules: verdict.grants.map((g) => g.rule),
     });
     if (!result.ok) {
-      if (result.reason === 'already_approved') {
+      if (result.reason === 'already_approved')
         return { kind: 'already_approved', ...approvalProgress(result.request) };
-      }
       return refusal(result);
     }
-    changes.publish(requestId);
     const progress = approvalProgress(result.request);
     emit({
       event: 'approved',
@@ -226,33 +81,18 @@ export function createLifecycle(deps: LifecycleDeps) {
       of: progress.of,
       ...fields(result.request),
     });
-    if (!result.confirmed) {
-      await deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress });
-      return { kind: 'approval_recorded', request: result.request, ...progress };
-    }
-    emit({ event: 'confirmed', user: by, via: verdict.via, ...fields(result.request) });
-    void execution.start(result.request);
-    return { kind: 'running', request: result.request };
-  }
-
-  /** The single-use claim, then the run, for a request whose rule needs no approval. */
-  async function claimAndRun(requestId: string, by: string, via: string): Promise<Outcome> {
-    const result = await deps.store.decide(requestId, 'confirmed', by, now());
-    if (!result.ok) return refusal(result);
+    if (result.confirmed) return started(result.request, by, verdict.via);
     changes.publish(requestId);
-    emit({ event: 'confirmed', user: by, via, ...fields(result.request) });
-    void execution.start(result.request);
-    return { kind: 'running', request: result.request };
+    await deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress });
+    return { kind: 'approval_recorded', request: result.request, ...progress };
   }
 
   async function cancel(requestId: string, actor: Actor): Promise<Outcome> {
     const request = await deps.store.get(requestId);
     if (!request) return { kind: 'not_found' };
     const verdict = await deps.authorize(actor, 'cancel', request);
-    if (!verdict.allowed) {
-      return denied('cancel', actor, { kind: 'denied', step: 'cancel', part: verdict.part }, request);
-    }
-    const by = actorId(actor);
+    if (!verdict.allowed) return ctx.denied('cancel', actor, verdict.part, { ...request, requestId });
+    const by = ctx.actorId(actor);
     const result = await deps.store.decide(request.id, 'cancelled', by, now());
     if (!result.ok) return refusal(result);
     changes.publish(requestId);
@@ -268,10 +108,9 @@ export function createLifecycle(deps: LifecycleDeps) {
   ): Promise<{ kind: 'request'; request: CampaignActionRequest } | Outcome> {
     const request = await deps.store.get(requestId);
     if (!request) return { kind: 'not_found' };
-    const verdict = await deps.authorize(actor, 'read', request);
     // Not allowed to read it is told as "no such request": whether it exists is not the caller's to know.
-    if (!verdict.allowed) return { kind: 'not_found' };
-    return { kind: 'request', request };
+    const verdict = await deps.authorize(actor, 'read', request);
+    return verdict.allowed ? { kind: 'request', request } : { kind: 'not_found' };
   }
 
   /** The campaign groups this actor may use in this channel. */
@@ -279,21 +118,14 @@ export function createLifecycle(deps: LifecycleDeps) {
     channelId: string,
     actor: Actor,
   ): Promise<{ kind: 'groups'; groups: [string, readonly string[]][] } | Outcome> {
-    const facts = { action: 'PAUSE' as const, channelId, campaignIds: [], requestedBy: actorId(actor) };
+    const facts = { action: 'PAUSE' as const, channelId, campaignIds: [], requestedBy: ctx.actorId(actor) };
     const verdict = await deps.authorize(actor, 'list_groups', facts);
-    if (!verdict.allowed) {
-      emit({
-        event: 'denied',
-        step: 'list_groups',
-        failed: verdict.part,
-        user: actorId(actor),
-        channel: channelId,
-      });
-      return { kind: 'denied', step: 'list_groups', part: verdict.part };
-    }
+    if (!verdict.allowed) return ctx.denied('list_groups', actor, verdict.part, { channelId });
     const visible = verdict.groups ?? [];
-    const groups = [...deps.groups].filter(([name]) => visible === 'all' || visible.includes(name));
-    return { kind: 'groups', groups };
+    return {
+      kind: 'groups',
+      groups: [...deps.groups].filter(([name]) => visible === 'all' || visible.includes(name)),
+    };
   }
 
   /** Expires every pending request whose time is up; each is expired, and its message edited, exactly once. */
@@ -310,28 +142,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     return expired;
   }
 
-  function refusal(
-    result:
-      | Exclude<DecideResult, { ok: true }>
-      | {
-          ok: false;
-          reason: 'already_approved' | 'not_found' | 'expired' | 'already_decided';
-          request?: CampaignActionRequest;
-        },
-  ): Outcome {
-    if (result.reason === 'not_found' || !('request' in result) || !result.request)
-      return { kind: 'not_found' };
-    const r = result.request;
-    if (result.reason === 'expired' || result.reason === 'not_due' || r.state === 'expired') {
-      // Edit the message now rather than wait for the sweep.
-      void expireDue().catch(() => {});
-      return { kind: 'expired', at: r.expiresAt };
-    }
-    return { kind: 'already_decided', state: r.state, by: r.decidedBy, at: r.decidedAt };
-  }
-
   return {
-    propose,
+    propose: createPropose(ctx, claimAndRun),
     approve,
     cancel,
     read,

@@ -1,42 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 
-/**
- * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
- * (actions, channels, auto_execute: the short form of a rule); with the file, rules name it as `token:<name>`
- * and the grant fields must be left out (config.ts checks). Only SHA-256 hashes of the tokens are kept.
- */
-export const runbookTokensSchema = z
-  .array(
-    z.strictObject({
-      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
-      token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
-      actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1).optional(),
-      channels: z
-        .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)'))
-        .min(1)
-        .optional(),
-      auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).optional(),
-    }),
-  )
-  .superRefine((tokens, ctx) => {
-    const seen = new Set<string>();
-    tokens.forEach((t, i) => {
-      // One name, one idempotency namespace and one HMAC key: two tokens may not share it.
-      if (seen.has(t.name))
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used by an earlier token' });
-      seen.add(t.name);
-      if (t.auto_execute?.includes('STOP')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'auto_execute'],
-          message:
-            'a STOP would run with nobody approving it; write a rule with approvals: 0 in ACCESS_POLICY_FILE if that is meant',
-        });
-      }
-    });
-  });
+/** A runbook credential as RUNBOOK_TOKENS gives it (config.ts checks it); only its SHA-256 is kept. */
+export interface RunbookToken {
+  name: string;
+  token: string;
+}
 
 export interface RunbookPrincipal {
   name: string;
@@ -77,7 +45,7 @@ function signWith(key: Buffer, timestamp: number, method: string, path: string, 
 }
 
 export function createRunbookAuth(
-  tokens: z.output<typeof runbookTokensSchema>,
+  tokens: readonly RunbookToken[],
   options: { now?: () => number; seenSignature?: (signature: string) => Promise<boolean> } = {},
 ) {
   const now = options.now ?? Date.now;

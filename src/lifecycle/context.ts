@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Actor, Authorize, DenialPart, Step } from '../auth/authorize.ts';
+import { tokenRequester } from '../auth/authorize.ts';
+import type { CampaignAction } from '../core/actions.ts';
+import type { CampaignGroups } from '../core/groups.ts';
+import type { Outcome } from '../core/outcomes.ts';
+import type { ProposalRules } from '../core/proposal.ts';
+import type { CampaignActionRequest, DecideResult } from '../core/request.ts';
+import type { RequestStore } from '../requests/model.ts';
+import type { AuditEvent, RequestFields } from './audit.ts';
+import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
+import type { CampaignExecutor } from './execution.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface LifecycleDeps {
+  store: RequestStore;
+  moengage: CampaignExecutor;
+  notifier: Notifier;
+  authorize: Authorize;
+  groups: CampaignGroups;
+  proposalRules: Omit<ProposalRules, 'groups'>;
+  ttlMs: number;
+  /** One structured event per step, under module "audit". */
+  logger: Logger;
+  /** Receives every audit event too (metrics). */
+  observe?: (event: AuditEvent) => void;
+  /** Where changes are announced for `settled` (Redis pub/sub with replicas). */
+  changes?: ChangeFeed;
+  now?: () => number;
+  newId?: () => string;
+}
+
+/** What every step of the lifecycle shares: its dependencies, the audit trail and the change feed. */
+export function lifecycleContext(deps: LifecycleDeps) {
+  const audit = deps.logger.child({ module: 'audit' });
+  const emit = (event: AuditEvent) => {
+    audit.info(event);
+    deps.observe?.(event);
+  };
+  const actorId = (a: Actor) => (a.kind === 'user' ? a.id : tokenRequester(a.name));
+  return {
+    deps,
+    now: deps.now ?? Date.now,
+    newId: deps.newId ?? randomUUID,
+    log: deps.logger.child({ module: 'lifecycle' }),
+    changes: deps.changes ?? createMemoryChangeFeed(),
+    emit,
+    actorId,
+    fields: (r: CampaignActionRequest): RequestFields => ({
+      requestId: r.id,
+      action: r.action,
+      channel: r.channelId,
+      requestedBy: r.requestedBy,
+      onBehalfOf: r.onBehalfOf,
+      campaignIds: r.campaignIds,
+      reason: r.reason,
+      source: r.source,
+    }),
+    /** A refusal by the policy: audited, and answered in its code. */
+    denied(
+      step: Step,
+      actor: Actor,
+      part: DenialPart,
+      about: { channelId: string; action?: CampaignAction; requestId?: string },
+    ): Outcome {
+      emit({
+        event: 'denied',
+        step,
+        failed: part,
+        user: actorId(actor),
+        channel: about.channelId,
+        ...(about.action ? { action: about.action } : {}),
+        ...(about.requestId ? { requestId: about.requestId } : {}),
+      });
+      return about.action
+        ? { kind: 'denied', step, part, action: about.action }
+        : { kind: 'denied', step, part };
+    },
+  };
+}
+
+export type LifecycleContext = ReturnType<typeof lifecycleContext>;
+
+/** A decision the store refused, as the outcome a door shows (who decided, when it expired). */
+export function refusalOf(
+  result:
+    | Exclude<DecideResult, { ok: true }>
+    | { ok: false; reason: string; request?: CampaignActionRequest },
+): Outcome {
+  if (result.reason === 'not_found' || !('request' in result) || !result.request)
+    return { kind: 'not_found' };
+  const r = result.request;
+  if (result.reason === 'expired' || result.reason === 'not_due' || r.state === 'expired') {
+    return { kind: 'expired', at: r.expiresAt };
+  }
+  return { kind: 'already_decided', state: r.state, by: r.decidedBy, at: r.decidedAt };
+}

@@ -1,0 +1,100 @@
+import type { Actor } from '../auth/authorize.ts';
+import type { Outcome } from '../core/outcomes.ts';
+import { checkProposal } from '../core/proposal.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { LifecycleContext } from './context.ts';
+import { errorText } from './execution.ts';
+import { NotifyError } from './notifier.ts';
+
+/** What a door asks to propose, as the caller gave it: the lifecycle checks every field. */
+export interface ProposeInput {
+  actor: Actor;
+  action: string;
+  /** Campaign ids and `group:NAME` tokens. */
+  ids: readonly string[];
+  reason: string | undefined;
+  channelId: string;
+  source: string;
+  /** A Slack user a runbook caller says it acts for (unverified). */
+  onBehalfOf?: string | undefined;
+}
+
+/**
+ * Propose: check the input (the core's rules, the same for every door), authorize, store, post the
+ * confirmation; under a rule that needs no approval, claim and run at once.
+ */
+export function createPropose(
+  ctx: LifecycleContext,
+  claimAndRun: (requestId: string, by: string, via: string) => Promise<Outcome>,
+) {
+  const { deps, emit, fields, log, now } = ctx;
+  return async function propose(input: ProposeInput): Promise<Outcome> {
+    const checked = checkProposal(
+      { action: input.action, ids: input.ids, reason: input.reason },
+      { ...deps.proposalRules, groups: deps.groups },
+    );
+    if (!checked.ok) return { kind: 'invalid_input', field: checked.field, message: checked.message };
+    const requestedBy = ctx.actorId(input.actor);
+    const facts = {
+      action: checked.action,
+      channelId: input.channelId,
+      campaignIds: checked.campaignIds,
+      requestedBy,
+      onBehalfOf: input.onBehalfOf,
+    };
+    const verdict = await deps.authorize(input.actor, 'propose', facts);
+    if (!verdict.allowed) return ctx.denied('propose', input.actor, verdict.part, facts);
+    const createdAt = now();
+    const request: CampaignActionRequest = {
+      id: ctx.newId(),
+      ...facts,
+      reason: checked.reason,
+      source: input.source,
+      grants: verdict.grants,
+      approvals: [],
+      createdAt,
+      expiresAt: createdAt + deps.ttlMs,
+      messageTs: undefined,
+      state: 'pending',
+      decidedBy: undefined,
+      decidedAt: undefined,
+    };
+    try {
+      await deps.store.create(request);
+    } catch (error) {
+      log.error({ requestId: request.id, err: errorText(error) }, 'could not store the request');
+      return { kind: 'unavailable', what: 'store' };
+    }
+    let ts: string;
+    try {
+      ts = await deps.notifier.post(request);
+    } catch (error) {
+      // Without a message nobody can approve it: retire the request at once.
+      await deps.store.decide(request.id, 'cancelled', 'system', now()).catch(() => {});
+      if (error instanceof NotifyError && error.code === 'not_in_channel') return { kind: 'not_in_channel' };
+      const code = error instanceof NotifyError ? error.detail : 'unknown';
+      log.warn({ requestId: request.id, code }, 'could not post the confirmation');
+      return { kind: 'unavailable', what: 'slack', code };
+    }
+    request.messageTs = ts;
+    try {
+      await deps.store.setMessageTs(request.id, ts);
+    } catch (error) {
+      // The buttons are up but the request cannot be tied to them: take them down rather than leave a
+      // confirmation whose later edits (running, results, expiry) could never happen.
+      log.error({ requestId: request.id, err: errorText(error) }, 'could not record the message');
+      await deps.notifier.update(request, { kind: 'unrecorded' });
+      return { kind: 'unavailable', what: 'store' };
+    }
+    emit({
+      event: 'requested',
+      user: requestedBy,
+      via: verdict.via,
+      rules: verdict.grants.map((g) => g.rule),
+      ...fields(request),
+    });
+    if (!verdict.grants.some((g) => g.needed === 0)) return { kind: 'proposed', request };
+    // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
+    return claimAndRun(request.id, requestedBy, verdict.via);
+  };
+}
