@@ -21,7 +21,7 @@ interface Holder {
  * The bytes buffered across every unfinished body, bounded whatever the number of connections. When a chunk
  * would pass the bound, a small body (what Slack sends) makes the oldest unfinished body give way (503), so a
  * flood of stalled uploads cannot lock Slack out; a large one is refused itself, so a flood of large bodies is
- * turned away at its first chunk rather than read only to be evicted.
+ * turned away, before it is read when its size is known not to fit, rather than read only to be evicted.
  */
 export function createBodyBudget(limit: number) {
   // Insertion order is the order the bodies started: the first key is the oldest.
@@ -48,6 +48,7 @@ export function createBodyBudget(limit: number) {
       return true;
     },
     release,
+    fits: (bytes: number) => used + bytes <= limit,
     used: () => used,
   };
 }
@@ -74,7 +75,7 @@ export function declaredLength(headers: IncomingHttpHeaders): number | undefined
 /**
  * Reads a request body, counting while reading: a declared length over `limit` is refused before a byte is
  * read, a chunked body as soon as it passes `limit`, and every chunk is charged to the shared `budget`. Only a
- * body that declares at most `smallBody` bytes may evict others from the budget (Slack always declares).
+ * body that declares at most `smallBody` bytes may evict others from the budget; a chunked one never does.
  */
 export function readBody(
   req: IncomingMessage,
@@ -83,10 +84,12 @@ export function readBody(
 ): Promise<BodyOutcome> {
   const { limit } = limits;
   const declared = declaredLength(req.headers);
-  const small = declared !== undefined && declared <= limits.smallBody;
   if (declared !== undefined && declared > limit) {
     return Promise.resolve({ ok: false, refusal: tooLarge(limit) });
   }
+  const small = declared !== undefined && declared <= limits.smallBody;
+  // A chunked body is taken to be as large as the route allows.
+  if (!small && !budget.fits(declared ?? limit)) return Promise.resolve({ ok: false, refusal: busy });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

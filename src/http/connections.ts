@@ -39,7 +39,10 @@ export function trackConnections(max: number, onShed: (count: number) => void) {
       });
       if (closing) return void socket.destroy();
       if (sockets.size <= max) return;
-      (oldestSheddable(socket) ?? socket).destroy();
+      const victim = oldestSheddable(socket) ?? socket;
+      // Forgotten at once, so a burst of newcomers sheds one socket each rather than the same one again.
+      sockets.delete(victim);
+      victim.destroy();
       onShed(sockets.size);
     },
     /**
@@ -65,18 +68,21 @@ export function trackConnections(max: number, onShed: (count: number) => void) {
       };
     },
     size: () => sockets.size,
-    /** Stops taking sockets and closes the ones with no request in progress. */
-    closeIdle(): void {
+    /**
+     * Stops taking sockets, closes the ones with no request in progress (and each later one as its last response
+     * ends), waits up to `graceMs` for the rest, then destroys what is left.
+     */
+    async drain(graceMs: number): Promise<void> {
       closing = true;
       for (const [socket, state] of sockets) if (state.open === 0) socket.destroy();
-    },
-    whenEmpty(): Promise<void> {
-      if (sockets.size === 0) return Promise.resolve();
-      return new Promise((resolve) => {
-        emptied = resolve;
-      });
-    },
-    destroyAll(): void {
+      if (sockets.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          emptied = resolve;
+          timer = setTimeout(resolve, graceMs);
+        });
+        clearTimeout(timer);
+      }
       for (const socket of sockets.keys()) socket.destroy();
     },
   };

@@ -77,3 +77,13 @@ function decode(segment: string): string | undefined {
     return undefined;
   }
 }
+
+/** The path without its query; an absolute-form target (`http://host/path`) gives its path. */
+export function pathnameOf(url = '/'): string {
+  if (url.startsWith('/')) return url.split(/[?#]/, 1)[0] as string;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}

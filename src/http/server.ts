@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createBodyBudget, readBody } from './body.ts';
 import { trackConnections } from './connections.ts';
 import { problem, sendJson } from './reply.ts';
-import { type HttpRoute, routeTable } from './routes.ts';
+import { type HttpRoute, pathnameOf, routeTable } from './routes.ts';
 
 export type { BufferedRequest, HttpRoute, Preauth, PreauthResult } from './routes.ts';
 
@@ -28,9 +28,10 @@ export interface HttpLimits {
 
 /**
  * Slack gives up on an answer after 3 s and sends its small bodies in one go, so a request still arriving after
- * 10 s is an attack or a broken client. 256 sockets and 8 MiB of bodies (32 of Slack's largest) bound memory far
- * below what the process idles at, whatever the number of connections. Slack's bodies are mostly a few KiB:
- * those declaring up to 64 KiB may push a stalled upload out of a spent budget, larger ones wait their turn.
+ * 10 s is an attack or a broken client. 256 sockets (about 45 KiB each in Node) and 8 MiB of bodies (32 of
+ * Slack's largest) keep what a flood can hold to a few tens of MiB, whatever the number of connections. Slack's
+ * bodies are mostly a few KiB: those declaring up to 64 KiB may push a stalled upload out of a spent budget,
+ * larger ones wait their turn.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
   headersTimeoutMs: 5_000,
@@ -95,14 +96,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     if (closing) res.setHeader('connection', 'close');
-    const found = match(req.method ?? '', pathnameOf(req.url));
+    const path = pathnameOf(req.url);
+    const found = match(req.method ?? '', path);
     if (found.kind === 'not_found') {
-      return sendJson(
-        req,
-        res,
-        404,
-        problem('not_found', `no route for ${req.method} ${pathnameOf(req.url)}`),
-      );
+      return sendJson(req, res, 404, problem('not_found', `no route for ${req.method} ${path}`));
     }
     if (found.kind === 'wrong_method') {
       const allow = found.allow.join(', ');
@@ -150,29 +147,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port,
     stats: () => ({ connections: connections.size(), bufferedBytes: budget.used() }),
     close() {
-      closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        connections.closeIdle();
-        let timer: NodeJS.Timeout | undefined;
-        const grace = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, limits.closeGraceMs);
-        });
-        await Promise.race([connections.whenEmpty(), grace]);
-        clearTimeout(timer);
-        connections.destroyAll();
-        await closed;
-      })();
+      closing ??= Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        connections.drain(limits.closeGraceMs),
+      ]).then(() => {});
       return closing;
     },
   };
-}
-
-/** The path without its query; an absolute-form target (`http://host/path`) gives its path. */
-function pathnameOf(url = '/'): string {
-  if (url.startsWith('/')) return url.split(/[?#]/, 1)[0] as string;
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
 }

@@ -149,21 +149,52 @@ describe('body limits, enforced while reading', () => {
     expect(client.status()).toBe(413);
   });
 
-  it('when the shared body budget is spent, answers the oldest unfinished body 503 with Retry-After and reads the newer one', async () => {
-    await start([echo('/in', { bodyLimit: 800 })], { bodyBudgetBytes: 1_000 });
+  it('refuses a large body 503 with Retry-After, unread, when the shared body budget cannot hold it', async () => {
+    await start([echo('/in', { bodyLimit: 800 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
     const older = await rawClient(post('/in', 'Content-Length: 800\r\n'));
     older.write('a'.repeat(600));
     await until(() => server?.stats().bufferedBytes === 600, 3_000, 'the first 600 bytes');
-    const newer = await rawClient(post('/in', 'Content-Length: 800\r\n'));
-    newer.write('b'.repeat(600));
-    await until(() => older.isClosed(), 3_000, 'the older upload to be shed');
-    expect(older.status()).toBe(503);
-    expect(older.received()).toMatch(/retry-after: 1/i);
+    for (const framing of ['Content-Length: 800', 'Transfer-Encoding: chunked']) {
+      const newer = await rawClient(post('/in', `${framing}\r\n`)); // and never a byte of body
+      await until(() => newer.isClosed(), 3_000, 'the newer upload to be refused');
+      expect(newer.status()).toBe(503);
+      expect(newer.received()).toMatch(/retry-after: 1/i);
+    }
+    expect(older.isClosed()).toBe(false);
     expect(server?.stats().bufferedBytes).toBe(600);
-    newer.write('b'.repeat(200));
-    await until(() => newer.status(), 3_000, 'the newer answer');
-    expect(newer.status()).toBe(200);
-    expect(calls).toEqual([{ path: '/in', body: 'b'.repeat(800) }]);
+  });
+
+  it('refuses a large body 503 as soon as a chunk of it no longer fits the budget', async () => {
+    await start([echo('/in', { bodyLimit: 600 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
+    const first = await rawClient(post('/in', 'Content-Length: 600\r\n'));
+    first.write('a'.repeat(400));
+    await until(() => server?.stats().bufferedBytes === 400, 3_000, 'the first body under way');
+    const second = await rawClient(post('/in', 'Content-Length: 600\r\n')); // 400 + 600 fits
+    second.write('b'.repeat(400));
+    await until(() => server?.stats().bufferedBytes === 800, 3_000, 'the second body under way');
+    first.write('a'.repeat(199));
+    await until(() => server?.stats().bufferedBytes === 999, 3_000, 'the first body grown');
+    second.write('bb');
+    await until(() => second.isClosed(), 3_000, 'the upload whose chunk did not fit');
+    expect(second.status()).toBe(503);
+    expect(first.isClosed()).toBe(false);
+    expect(server?.stats().bufferedBytes).toBe(599);
+  });
+
+  it('when the budget is spent, lets a small body push the oldest unfinished one out (503) and reads it', async () => {
+    await start([echo('/in', { bodyLimit: 800 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
+    const stalled = await rawClient(post('/in', 'Content-Length: 750\r\n'));
+    stalled.write('a'.repeat(700));
+    await until(() => server?.stats().bufferedBytes === 700, 3_000, 'the oldest body');
+    const second = await rawClient(post('/in', 'Content-Length: 300\r\n'));
+    second.write('b'.repeat(250));
+    await until(() => server?.stats().bufferedBytes === 950, 3_000, 'both stalled bodies');
+    const res = await send('POST', '/in', 'c'.repeat(90));
+    expect(res).toMatchObject({ status: 200, json: { body: 'c'.repeat(90) } });
+    await until(() => stalled.isClosed(), 3_000, 'the oldest upload to be pushed out');
+    expect(stalled.status()).toBe(503);
+    expect(second.isClosed()).toBe(false);
+    expect(calls).toEqual([{ path: '/in', body: 'c'.repeat(90) }]);
   });
 
   it('runs preauth on the headers and answers its refusal while the body is still unsent', async () => {
