@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Sqlite } from '../state/sqlite.ts';
 
 /**
  * Remembers deliveries already handled (a slash command's trigger_id, a click's action_ts), so a delivery Slack
@@ -30,6 +31,25 @@ export function createRedisDeduper(redis: Redis, keyPrefix: string): Deduper {
   return {
     async firstTime(key, ttlMs = DEFAULT_TTL_MS) {
       return (await redis.set(`${keyPrefix}seen:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    },
+  };
+}
+
+/** Deliveries remembered in the embedded database, so a redelivery after a restart is still recognised. */
+export function createSqliteDeduper(sqlite: Sqlite, now: () => number = Date.now): Deduper {
+  const claim = sqlite.db.prepare(
+    'INSERT INTO seen (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE seen.until <= ?',
+  );
+  const prune = sqlite.db.prepare('DELETE FROM seen WHERE until <= ?');
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  return {
+    async firstTime(key, ttlMs = DEFAULT_TTL_MS) {
+      const t = now();
+      if (t - prunedAt > 60_000) {
+        prunedAt = t;
+        prune.run(t);
+      }
+      return claim.run(key, t + ttlMs, t).changes === 1;
     },
   };
 }

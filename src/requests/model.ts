@@ -30,3 +30,25 @@ export interface RequestStore {
   /** Pending requests whose time is up, for the expiry sweep. */
   dueForExpiry(now: number): Promise<CampaignActionRequest[]>;
 }
+
+const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
+
+/**
+ * A stored request as the memory store gives it back: JSON drops undefined fields, and Redis's cjson turns `[]`
+ * into `{}` and keeps a claim id of its own.
+ */
+export function requestFromJson(raw: string): CampaignActionRequest {
+  const { claim: _claim, ...r } = JSON.parse(raw) as CampaignActionRequest & { claim?: string };
+  return {
+    ...r,
+    campaignIds: list(r.campaignIds),
+    grants: list(r.grants),
+    approvals: list(r.approvals).map((a) => ({ by: a.by, at: a.at, rules: list(a.rules) })),
+    messageTs: r.messageTs ?? undefined,
+    decidedBy: r.decidedBy ?? undefined,
+    decidedAt: r.decidedAt ?? undefined,
+    ...(r.result
+      ? { result: { ...r.result, outcomes: Array.isArray(r.result.outcomes) ? r.result.outcomes : [] } }
+      : {}),
+  };
+}

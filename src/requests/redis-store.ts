@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ApproveResult, CampaignActionRequest, DecideResult, RequestStore } from './model.ts';
+import { type ApproveResult, type DecideResult, type RequestStore, requestFromJson } from './model.ts';
 
 /**
  * The store several bot replicas share. Every read-modify-write is one Lua script, so Redis runs it without
@@ -140,25 +140,6 @@ interface Scripts {
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
 }
 
-const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
-
-/** cjson turns `[]` into `{}` and drops absent fields; give back exactly the shape the memory store does. */
-function parse(raw: string): CampaignActionRequest {
-  const { claim: _claim, ...r } = JSON.parse(raw) as CampaignActionRequest & { claim?: string };
-  return {
-    ...r,
-    campaignIds: list(r.campaignIds),
-    grants: list(r.grants),
-    approvals: list(r.approvals).map((a) => ({ by: a.by, at: a.at, rules: list(a.rules) })),
-    messageTs: r.messageTs ?? undefined,
-    decidedBy: r.decidedBy ?? undefined,
-    decidedAt: r.decidedAt ?? undefined,
-    ...(r.result
-      ? { result: { ...r.result, outcomes: Array.isArray(r.result.outcomes) ? r.result.outcomes : [] } }
-      : {}),
-  };
-}
-
 export function createRedisStore(options: {
   redis: Redis;
   keyPrefix: string;
@@ -199,7 +180,7 @@ export function createRedisStore(options: {
     },
     async get(id) {
       const raw = await redis.get(key(id));
-      return raw === null ? undefined : parse(raw);
+      return raw === null ? undefined : requestFromJson(raw);
     },
     async setMessageTs(id, ts) {
       await scripts.campaignRequestSetField(key(id), 'messageTs', JSON.stringify(ts));
@@ -211,9 +192,9 @@ export function createRedisStore(options: {
       const claim = randomUUID();
       const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id, claim);
       if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
-      if (outcome === 'ok') return { ok: true, request: parse(raw) };
+      if (outcome === 'ok') return { ok: true, request: requestFromJson(raw) };
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'not_due')
-        return { ok: false, reason: outcome, request: parse(raw) };
+        return { ok: false, reason: outcome, request: requestFromJson(raw) };
       throw new Error(`unexpected decide outcome from Redis: ${outcome}`);
     },
     async approve(id, approval): Promise<ApproveResult> {
@@ -228,14 +209,14 @@ export function createRedisStore(options: {
         claim,
       );
       if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
-      if (outcome === 'ok') return { ok: true, request: parse(raw), confirmed: done === '1' };
+      if (outcome === 'ok') return { ok: true, request: requestFromJson(raw), confirmed: done === '1' };
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'already_approved')
-        return { ok: false, reason: outcome, request: parse(raw) };
+        return { ok: false, reason: outcome, request: requestFromJson(raw) };
       throw new Error(`unexpected approve outcome from Redis: ${outcome}`);
     },
     async dueForExpiry(at) {
       const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);
-      return raws.map(parse).filter((r) => r.state === 'pending');
+      return raws.map(requestFromJson).filter((r) => r.state === 'pending');
     },
   };
 }

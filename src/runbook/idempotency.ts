@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Sqlite } from '../state/sqlite.ts';
 
 /**
  * Idempotency-Key support: the first call with a key records its answer; a retry with the same key (and body)
@@ -67,6 +68,41 @@ export function createRedisIdempotency(redis: Redis, keyPrefix: string): Idempot
     },
     async abandon(key) {
       await redis.del(k(key));
+    },
+  };
+}
+
+/** Idempotency-Key answers in the embedded database: a retry after a restart still gets the first answer. */
+export function createSqliteIdempotency(sqlite: Sqlite, now: () => number = Date.now): IdempotencyStore {
+  const { db } = sqlite;
+  const select = db.prepare('SELECT json FROM idempotency WHERE key = ? AND until > ?');
+  const upsert = db.prepare(
+    'INSERT INTO idempotency (key, json, until) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET json = excluded.json, until = excluded.until',
+  );
+  const remove = db.prepare('DELETE FROM idempotency WHERE key = ?');
+  const prune = db.prepare('DELETE FROM idempotency WHERE until <= ?');
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  return {
+    async begin(key, fingerprint) {
+      return sqlite.transaction(() => {
+        const t = now();
+        if (t - prunedAt > 60_000) {
+          prunedAt = t;
+          prune.run(t);
+        }
+        const row = select.get(key, t) as { json: string } | undefined;
+        if (row) return toBegin(JSON.parse(row.json) as Entry);
+        const entry: Entry = { fingerprint, state: 'pending' };
+        upsert.run(key, JSON.stringify(entry), t + PENDING_TTL_MS);
+        return { state: 'new' } as const;
+      });
+    },
+    async finish(key, fingerprint, status, body) {
+      const entry: Entry = { fingerprint, state: 'done', status, body };
+      upsert.run(key, JSON.stringify(entry), now() + TTL_MS);
+    },
+    async abandon(key) {
+      remove.run(key);
     },
   };
 }

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { CampaignActionRequest, DecideResult, RequestStore } from '../../src/requests/model.ts';
 import { createRedisStore } from '../../src/requests/redis-store.ts';
+import { createSqliteStore } from '../../src/requests/sqlite-store.ts';
+import { openSqlite, type Sqlite } from '../../src/state/sqlite.ts';
 import { CHANNEL, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 
@@ -75,7 +80,28 @@ interface StoreKind {
   }>;
 }
 
+// SQLite files this file made, removed in afterAll.
+const sqliteDir = mkdtempSync(join(tmpdir(), 'campaign-bot-store-'));
+const sqlites: Sqlite[] = [];
+afterAll(() => {
+  for (const s of sqlites) s.close();
+  rmSync(sqliteDir, { recursive: true, force: true });
+});
+
 const kinds: StoreKind[] = [
+  {
+    name: 'sqlite',
+    async make(options = {}) {
+      const path = join(sqliteDir, `${randomUUID()}.sqlite`);
+      const open = () => {
+        const s = openSqlite(path);
+        sqlites.push(s);
+        return createSqliteStore(s, options);
+      };
+      // Replicas are separate connections to one file, as separate processes would be.
+      return { store: open(), replicas: (n) => Array.from({ length: n }, open) };
+    },
+  },
   {
     name: 'memory',
     async make(options = {}) {

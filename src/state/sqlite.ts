@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/**
+ * The embedded database (Node 24's built-in `node:sqlite`, no dependency): one file holds what must survive a
+ * restart when there is no Redis. Every read-modify-write runs inside `BEGIN IMMEDIATE`, which takes the write
+ * lock first, so it is atomic within this process (one thread) and against another process opening the same
+ * file (WAL mode, a busy timeout instead of an immediate SQLITE_BUSY).
+ */
+export interface Sqlite {
+  db: DatabaseSync;
+  /** Runs `fn` as one write transaction; rolls back if it throws. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  id TEXT PRIMARY KEY,
+  json TEXT NOT NULL,
+  pending INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  forget_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_due ON requests (pending, expires_at);
+CREATE INDEX IF NOT EXISTS requests_forget ON requests (forget_at);
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, json TEXT NOT NULL, until INTEGER NOT NULL);
+`;
+
+export function openSqlite(path: string): Sqlite {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+  db.exec(SCHEMA);
+  return {
+    db,
+    transaction(fn) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = fn();
+        db.exec('COMMIT');
+        return out;
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    close: () => db.close(),
+  };
+}
