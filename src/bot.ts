@@ -17,11 +17,11 @@ import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
-import { opsRoutes } from './ops.ts';
+import { opsHandlers } from './ops.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
-import { API_PATH, createRunbookApi } from './runbook/api.ts';
+import { createRunbookApi } from './runbook/api.ts';
 import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
@@ -156,48 +156,40 @@ export async function startBot(
   const runbookAuth = createRunbookAuth(config.runbookTokens, {
     seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
   });
-  const routes = [
-    ...opsRoutes({
-      alive: () => state.alive,
-      async readiness() {
-        const results: Record<string, boolean> = {
-          slack: state.slackAuthenticated,
-          accepting: state.alive,
-        };
-        for (const [name, check] of Object.entries(checks)) results[name] = await check().catch(() => false);
-        return { ready: Object.values(results).every(Boolean), checks: results };
-      },
-      metrics,
-    }),
-    ...(runbookAuth.configured
-      ? createRunbookApi({
-          auth: runbookAuth,
-          lifecycle,
-          idempotency: options.idempotency ?? createMemoryIdempotency(),
-          logger,
-        })
-      : []),
-  ];
+  const ops = opsHandlers({
+    alive: () => state.alive,
+    async readiness() {
+      const results: Record<string, boolean> = { slack: state.slackAuthenticated, accepting: state.alive };
+      for (const [name, check] of Object.entries(checks)) results[name] = await check().catch(() => false);
+      return { ready: Object.values(results).every(Boolean), checks: results };
+    },
+    metrics,
+  });
+  const api = runbookAuth.configured
+    ? createRunbookApi({
+        auth: runbookAuth,
+        lifecycle,
+        idempotency: options.idempotency ?? createMemoryIdempotency(),
+        logger,
+      })
+    : {};
   const server = await startServer({
     config,
     logger,
     app,
     receiver,
-    routes,
+    handlers: { ...ops, ...api },
     // A bearer token is judged from the headers: an unknown one never gets its body read.
-    preauthFor: (path) =>
-      path.startsWith(API_PATH)
-        ? (headers) => {
-            const verdict = runbookAuth.checkBearer(headers);
-            if (!verdict || verdict.ok) return { ok: true };
-            audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
-            return {
-              ok: false,
-              status: 401,
-              body: { error: { code: 'unauthorized', message: verdict.message } },
-            };
-          }
-        : undefined,
+    bearer: (headers) => {
+      const verdict = runbookAuth.checkBearer(headers);
+      if (!verdict || verdict.ok) return { ok: true };
+      audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
+      return {
+        ok: false,
+        status: 401,
+        body: { error: { code: 'unauthorized', message: verdict.message } },
+      };
+    },
     onAck: metrics.ack,
     host: options.host ?? '0.0.0.0',
     ...(options.httpLimits ? { limits: options.httpLimits } : {}),

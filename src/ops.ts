@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CustomRoute } from '@slack/bolt';
+import type { ServerResponse } from 'node:http';
+import { sendJson } from './http/reply.ts';
+import type { BufferedRequest } from './http/routes.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface OpsState {
@@ -10,44 +11,24 @@ export interface OpsState {
   metrics: Metrics;
 }
 
-/**
- * The operational endpoints, served by Bolt's receiver beside /slack/events (and in Socket Mode on the
- * receiver's own HTTP server): /healthz (liveness), /readyz (readiness), /metrics (Prometheus).
- */
-export function opsRoutes(state: OpsState): CustomRoute[] {
-  const json = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(body));
+/** The operational endpoints: /healthz (liveness), /readyz (readiness), /metrics (Prometheus). */
+export function opsHandlers(state: OpsState) {
+  return {
+    healthz(req: BufferedRequest, res: ServerResponse) {
+      sendJson(req, res, state.alive() ? 200 : 503, { ok: state.alive() });
+    },
+    async readyz(req: BufferedRequest, res: ServerResponse) {
+      const r = await state.readiness().catch(() => ({ ready: false, checks: {} }));
+      sendJson(req, res, r.ready ? 200 : 503, r);
+    },
+    async metrics(req: BufferedRequest, res: ServerResponse) {
+      try {
+        const text = await state.metrics.text();
+        res.writeHead(200, { 'content-type': state.metrics.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      } catch {
+        sendJson(req, res, 500, { error: 'metrics unavailable' });
+      }
+    },
   };
-  return [
-    {
-      path: '/healthz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) =>
-        json(res, state.alive() ? 200 : 503, { ok: state.alive() }),
-    },
-    {
-      path: '/readyz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        state.readiness().then(
-          (r) => json(res, r.ready ? 200 : 503, r),
-          () => json(res, 503, { ready: false, checks: {} }),
-        );
-      },
-    },
-    {
-      path: '/metrics',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        state.metrics.text().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': state.metrics.contentType });
-            res.end(text);
-          },
-          () => json(res, 500, { error: 'metrics unavailable' }),
-        );
-      },
-    },
-  ];
 }

@@ -1,10 +1,15 @@
-import { App, type CustomRoute, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { API_BODY_LIMIT, fromCustomRoutes } from './http/custom-routes.ts';
 import type { Preauth } from './http/routes.ts';
 import { type HttpLimits, type RunningHttpServer, startHttpServer } from './http/server.ts';
-import { SLACK_EVENTS_PATH, slackEventsRoute } from './http/slack-route.ts';
+import { SLACK_EVENTS_PATH, slackEventsHandler } from './http/slack-route.ts';
+import { buildRoutes, type Handler, type HandlerName } from './routes.ts';
+
+/** The runbook API's bodies are a few ids and a reason; a default-sized request is well under 8 KiB. */
+export const API_BODY_LIMIT = 16 * 1024;
+export const SLACK_BODY_LIMIT = 256 * 1024;
+
 import { boltLogger } from './slack/bolt-logger.ts';
 
 /** Start-up failed for a reason a person can fix; the message says which. */
@@ -61,10 +66,10 @@ export interface ServerParts {
   logger: Logger;
   app: App;
   receiver: Receiver;
-  /** The ops endpoints and the runbook API. */
-  routes: readonly CustomRoute[];
-  /** Header-only checks (a bearer token), run before a route's body is read. */
-  preauthFor?: (path: string, method: 'GET' | 'POST') => Preauth | undefined;
+  /** The ops endpoints and the runbook API (src/routes.ts names them); /slack/events comes from the receiver. */
+  handlers: Partial<Record<Exclude<HandlerName, 'slackEvents'>, Handler>>;
+  /** The bearer-token check of the API routes, run on the headers before a body is read. */
+  bearer: Preauth;
   onAck: (seconds: number) => void;
   host: string;
   limits?: Partial<HttpLimits>;
@@ -90,14 +95,15 @@ export async function startServer(parts: ServerParts): Promise<{ port: number; s
       host: parts.host,
       logger,
       ...(parts.limits ? { limits: parts.limits } : {}),
-      routes: [
-        ...(receiver instanceof HTTPReceiver ? [slackEventsRoute(receiver)] : []),
-        // Sized for the most ids a request may carry (up to 64 characters each, quoted), never below 16 KiB.
-        ...fromCustomRoutes(parts.routes, {
-          postBodyLimit: Math.max(API_BODY_LIMIT, config.maxCampaignsPerCommand * 70 + 4096),
-          ...(parts.preauthFor ? { preauthFor: parts.preauthFor } : {}),
-        }),
-      ],
+      routes: buildRoutes(
+        {
+          ...parts.handlers,
+          ...(receiver instanceof HTTPReceiver ? { slackEvents: slackEventsHandler(receiver) } : {}),
+        },
+        // The API's sized for the most ids a request may carry (64 characters each, quoted), never below 16 KiB.
+        { slack: SLACK_BODY_LIMIT, api: Math.max(API_BODY_LIMIT, config.maxCampaignsPerCommand * 70 + 4096) },
+        parts.bearer,
+      ),
       // What Slack sees as the acknowledgement: how long /slack/events took to answer.
       onResponse: (path, seconds) => {
         if (path === SLACK_EVENTS_PATH) parts.onAck(seconds);

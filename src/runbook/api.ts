@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../auth/authorize.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
+import { sendJson } from '../http/reply.ts';
+import type { BufferedRequest } from '../http/routes.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { RunbookAuth } from './tokens.ts';
@@ -24,7 +25,6 @@ export interface RunbookApiDeps {
 }
 
 export const API_PATH = '/api/v1/campaign-actions';
-export const MAX_BODY = 16 * 1024;
 /** The longest a status call may wait for its request to settle. */
 const MAX_WAIT_S = 60;
 
@@ -80,13 +80,13 @@ export function problemFor(o: Outcome): Answer {
   }
 }
 
-export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
+/** The API's two handlers (src/routes.ts maps them; the server has read the body within its limit). */
+export function createRunbookApi(deps: RunbookApiDeps) {
   const audit = deps.logger.child({ module: 'audit' });
   const log = deps.logger.child({ module: 'runbook-api' });
 
-  async function create(req: IncomingMessage): Promise<Answer> {
-    const raw = await readBody(req);
-    if (raw === undefined) return problem(413, 'too_large', `the body may be at most ${MAX_BODY} bytes`);
+  async function create(req: BufferedRequest): Promise<Answer> {
+    const raw = req.rawBody.toString('utf8');
     const who = await deps.auth.authenticate(req.headers, raw, 'POST', API_PATH);
     if (!who.ok) {
       audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: who.message });
@@ -166,7 +166,8 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
     return answer;
   }
 
-  async function status(req: IncomingMessage, id: string): Promise<Answer> {
+  async function status(req: BufferedRequest): Promise<Answer> {
+    const id = req.params.id ?? '';
     const who = await deps.auth.authenticate(req.headers, '', 'GET', `${API_PATH}/${id}`);
     if (!who.ok) return problem(401, 'unauthorized', who.message);
     if (!/^[A-Za-z0-9-]{8,64}$/.test(id)) return problem(404, 'not_found', 'no such campaign action');
@@ -183,33 +184,23 @@ export function createRunbookApi(deps: RunbookApiDeps): CustomRoute[] {
     return { status: 200, body: describe(settled ?? found.request) };
   }
 
-  const send = (res: ServerResponse, answer: Answer) => {
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(answer.body));
-  };
+  /** The door's error boundary: whatever fails on our side is a 500 problem, the error itself only logged. */
   const guard =
-    (fn: (req: IncomingMessage) => Promise<Answer>) => (req: IncomingMessage, res: ServerResponse) => {
-      fn(req).then(
-        (answer) => send(res, answer),
-        (error: unknown) => {
-          log.error({ err: String(error) }, 'runbook API call failed');
-          send(
-            res,
-            problem(500, 'internal', 'something went wrong on our side; nothing may have been requested'),
-          );
-        },
-      );
+    (fn: (req: BufferedRequest) => Promise<Answer>) => async (req: BufferedRequest, res: ServerResponse) => {
+      let answer: Answer;
+      try {
+        answer = await fn(req);
+      } catch (error) {
+        log.error({ err: String(error) }, 'runbook API call failed');
+        answer = problem(
+          500,
+          'internal',
+          'something went wrong on our side; nothing may have been requested',
+        );
+      }
+      sendJson(req, res, answer.status, answer.body);
     };
-  return [
-    { path: API_PATH, method: ['POST'], handler: guard(create) },
-    {
-      path: `${API_PATH}/:id`,
-      method: ['GET'],
-      handler: guard((req) =>
-        status(req, (req as IncomingMessage & { params?: { id?: string } }).params?.id ?? ''),
-      ),
-    },
-  ];
+  return { proposeAction: guard(create), actionStatus: guard(status) };
 }
 
 /** The public view of a request (the API's resource). */
@@ -262,18 +253,4 @@ function waitSeconds(url: string | undefined): number | undefined {
   if (raw === null) return 0;
   const n = Number(raw);
   return Number.isInteger(n) && n >= 0 && n <= MAX_WAIT_S ? n : undefined;
-}
-
-/** The body the server has already read within its limit, else read here (with the same limit). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const pre = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
-  if (Buffer.isBuffer(pre)) return pre.length > MAX_BODY ? undefined : pre.toString('utf8');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,14 +1,14 @@
+import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { CustomRoute } from '@slack/bolt';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromCustomRoutes } from '../../src/http/custom-routes.ts';
 import {
   type HttpLimits,
   type HttpRoute,
   type RunningHttpServer,
   startHttpServer,
 } from '../../src/http/server.ts';
+import { buildRoutes } from '../../src/routes.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 let server: RunningHttpServer | undefined;
@@ -350,36 +350,37 @@ describe('observation and shutdown', () => {
   });
 });
 
-describe('Bolt custom routes', () => {
-  it('serves them with a request whose body the handler can read again from the stream', async () => {
-    const custom: CustomRoute = {
-      path: '/api/things/:id',
-      method: ['POST'],
-      handler: async (req, res) => {
-        let body = '';
-        for await (const chunk of req) body += chunk;
-        res.end(JSON.stringify({ body, id: req.params?.id, type: req.headers['content-type'] }));
-      },
-    };
-    await start(fromCustomRoutes([custom], { postBodyLimit: 50 }));
-    const res = await send('POST', '/api/things/7', '{"a":1}', { 'content-type': 'application/json' });
-    expect(res.json).toEqual({ body: '{"a":1}', id: '7', type: 'application/json' });
-    expect((await send('POST', '/api/things/7', 'x'.repeat(51))).status).toBe(413);
-  });
+describe('the route table (src/routes.ts)', () => {
+  const ok = (_req: unknown, res: ServerResponse) => {
+    res.end('{}');
+  };
+  const refused = { ok: false as const, status: 401, body: { error: { code: 'unauthorized' } } };
 
-  it('gives GET routes no body and runs the preauth chosen for a route before reading', async () => {
-    const get: CustomRoute = { path: '/ops', method: 'GET', handler: (_req, res) => res.end('{}') };
-    const api: CustomRoute = { path: '/api', method: ['POST'], handler: (_req, res) => res.end('{}') };
-    const refused = { ok: false as const, status: 401, body: { error: { code: 'unauthorized' } } };
+  it('serves only the routes whose handler is given, with the body limit of its kind', async () => {
     await start(
-      fromCustomRoutes([get, api], { preauthFor: (path) => (path === '/api' ? () => refused : undefined) }),
+      buildRoutes({ healthz: ok, proposeAction: ok }, { slack: 100, api: 50 }, () => ({ ok: true })),
     );
-    expect((await send('GET', '/ops')).status).toBe(200);
-    expect(await send('POST', '/api', 'x')).toMatchObject({ status: 401, json: refused.body });
+    expect((await send('GET', '/healthz')).status).toBe(200);
+    expect((await send('GET', '/metrics')).status).toBe(404);
+    expect((await send('POST', '/slack/events', '{}')).status).toBe(404);
+    expect((await send('POST', '/api/v1/campaign-actions', 'x'.repeat(50))).status).toBe(200);
+    expect((await send('POST', '/api/v1/campaign-actions', 'x'.repeat(51))).status).toBe(413);
+    expect((await send('POST', '/healthz', 'x')).status).toBe(405);
   });
 
-  it('refuses a route method the server does not serve when the table is built', () => {
-    const put: CustomRoute = { path: '/x', method: 'PUT', handler: () => {} };
-    expect(() => fromCustomRoutes([put])).toThrow('/x: only GET and POST routes are served, not PUT');
+  it('runs the bearer check on the API routes only, before their body is read', async () => {
+    await start(
+      buildRoutes(
+        { healthz: ok, proposeAction: ok, actionStatus: ok },
+        { slack: 100, api: 50 },
+        () => refused,
+      ),
+    );
+    expect((await send('GET', '/healthz')).status).toBe(200);
+    expect(await send('POST', '/api/v1/campaign-actions', 'x')).toMatchObject({
+      status: 401,
+      json: refused.body,
+    });
+    expect((await send('GET', '/api/v1/campaign-actions/abc')).status).toBe(401);
   });
 });

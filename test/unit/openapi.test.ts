@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { HTTP_ROUTES } from '../../src/routes.ts';
 import { API_PATH, bodySchema, describe as describeResource } from '../../src/runbook/api.ts';
 
 const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
@@ -9,8 +10,14 @@ const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.u
 };
 
 describe('docs/openapi.yaml describes the runbook API as built', () => {
-  it('has the two paths the bot serves', () => {
-    expect(Object.keys(spec.paths).sort()).toEqual([API_PATH, `${API_PATH}/{id}`].sort());
+  it('has exactly the API routes of the route table, with their methods', () => {
+    const served = HTTP_ROUTES.filter((r) => r.path.startsWith(API_PATH)).map(
+      (r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`,
+    );
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(served.sort());
   });
 
   it('lists exactly the input fields the API accepts', () => {

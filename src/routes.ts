@@ -1,0 +1,54 @@
+import type { ServerResponse } from 'node:http';
+import type { BufferedRequest, HttpRoute, Preauth } from './http/routes.ts';
+
+/**
+ * Every HTTP route the bot serves: method and path to a handler's name and its body limit. No logic here; a
+ * glance lists the whole HTTP surface, and a test holds the runbook API's entries to docs/openapi.yaml.
+ */
+export const HTTP_ROUTES = [
+  { method: 'POST', path: '/slack/events', handler: 'slackEvents', body: 'slack' },
+  { method: 'GET', path: '/healthz', handler: 'healthz', body: 'none' },
+  { method: 'GET', path: '/readyz', handler: 'readyz', body: 'none' },
+  { method: 'GET', path: '/metrics', handler: 'metrics', body: 'none' },
+  { method: 'POST', path: '/api/v1/campaign-actions', handler: 'proposeAction', body: 'api', bearer: true },
+  {
+    method: 'GET',
+    path: '/api/v1/campaign-actions/:id',
+    handler: 'actionStatus',
+    body: 'none',
+    bearer: true,
+  },
+] as const;
+
+export type HandlerName = (typeof HTTP_ROUTES)[number]['handler'];
+export type Handler = (req: BufferedRequest, res: ServerResponse) => void | Promise<void>;
+
+/** Bytes a body may have: Slack's payloads carry a whole message (256 KiB is ample); the API's a list of ids. */
+export interface BodyLimits {
+  slack: number;
+  api: number;
+}
+
+/**
+ * The table with its handlers. A route whose handler is absent (the API without RUNBOOK_TOKENS, /slack/events in
+ * Socket Mode) is not served. `bearer` routes check a bearer token from the headers before reading the body.
+ */
+export function buildRoutes(
+  handlers: Partial<Record<HandlerName, Handler>>,
+  limits: BodyLimits,
+  bearer: Preauth,
+): HttpRoute[] {
+  return HTTP_ROUTES.flatMap((r): HttpRoute[] => {
+    const handler = handlers[r.handler];
+    if (!handler) return [];
+    return [
+      {
+        method: r.method,
+        path: r.path,
+        bodyLimit: r.body === 'none' ? 0 : limits[r.body],
+        ...('bearer' in r && r.bearer ? { preauth: bearer } : {}),
+        handler,
+      },
+    ];
+  });
+}
