@@ -129,7 +129,8 @@ export async function startBot(
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
       lifecycle,
-      rules: { maxIds: config.maxCampaignsPerCommand, groups, requireReasonFor: config.requireReasonActions },
+      // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
+      rules: { maxIds: config.maxCampaignsPerCommand, requireReasonFor: config.requireReasonActions },
       logger,
       onOutcome: metrics.command,
       dedupe,

@@ -27,7 +27,8 @@ export type DenialPart =
 export interface RequestFacts {
   action: CampaignAction;
   channelId: string;
-  campaignIds: readonly string[];
+  /** Undefined on the first look at a proposal, before its ids are known (see `propose`). */
+  campaignIds: readonly string[] | undefined;
   /** A Slack user id, or `runbook:<token name>`. */
   requestedBy: string;
   /** A Slack user a runbook caller named, unverified: counted as a requester for the approver rules. */
@@ -71,9 +72,16 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
     return listGroups(request.channelId, member);
   };
 
+  /**
+   * Without campaign ids (`campaignIds` undefined) this is the first look, before the caller's ids and groups
+   * are read: it grants on who, what and where, and says which groups the caller may name (so an unknown group
+   * and a group the caller may not use are told apart by no one).
+   */
   async function propose(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
     const grants: RuleGrant[] = [];
     let via = '';
+    const visible = new Set<string>();
+    let all = false;
     const closest = new Closest(['user', 'action', 'channel', 'campaign_group']);
     for (const rule of policy.rules) {
       const who = await member.in(rule.requesters);
@@ -83,8 +91,11 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
       }
       if (!rule.actions.has(request.action)) closest.failed(1, 'action');
       else if (!rule.channels.has(request.channelId)) closest.failed(2, 'channel');
-      else if (!covers(rule, request.campaignIds)) closest.failed(3, 'campaign_group');
-      else {
+      else if (request.campaignIds !== undefined && !covers(rule, request.campaignIds)) {
+        closest.failed(3, 'campaign_group');
+      } else {
+        if (rule.campaigns === 'any') all = true;
+        else for (const g of rule.campaigns.groups) visible.add(g);
         // A token's human is unknown (and whoever it names is unverified): where the requester may not approve,
         // one more approver than the rule says, so no single person can approve a token's request alone.
         const extra = actor.kind === 'token' && !requesterMayApprove(rule, request.action) ? 1 : 0;
@@ -96,7 +107,8 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
         via ||= `rule:${rule.name} ${who}`;
       }
     }
-    return grants.length > 0 ? { allowed: true, via, grants } : { allowed: false, part: closest.part() };
+    if (grants.length === 0) return { allowed: false, part: closest.part() };
+    return { allowed: true, via, grants, groups: all ? 'all' : [...visible] };
   }
 
   async function approve(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
@@ -106,7 +118,8 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
     const closest = new Closest(['approver', 'channel', 'same_person']);
     for (const grant of request.grants ?? []) {
       const rule = ruleByName.get(grant.rule);
-      if (!rule) continue;
+      // A rule changed since the request was made (a deploy) no longer counts if it would not grant it now.
+      if (!rule || !rule.actions.has(request.action) || !covers(rule, request.campaignIds ?? [])) continue;
       const who = await member.in(rule.approvers);
       if (!who) closest.failed(0, member.lookupFailed ? 'lookup' : 'approver');
       else if (!rule.channels.has(request.channelId)) closest.failed(1, 'channel');
@@ -124,7 +137,8 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
 
   /** The requester, an approver of the request, or anyone who could have proposed it may take it back. */
   async function cancel(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
-    if (actor.kind === 'user' && isRequester(actor.id, request)) {
+    // Only the verified requester: whoever a runbook named counts for the approver rules, not as a canceller.
+    if (actor.kind === 'user' && request.requestedBy === actor.id) {
       return { allowed: true, via: 'requester', grants: [] };
     }
     for (const grant of request.grants ?? []) {

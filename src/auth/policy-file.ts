@@ -131,17 +131,34 @@ function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext)
     if (r.auto_execute && r.approvals !== undefined && r.approvals > 0) {
       problems.push(`${at}.auto_execute: runs without approvals, so approvals must be 0 or left out`);
     }
-    const approvers = r.approvers ?? r.requesters;
-    const humans = approvers.filter((p) => !p.startsWith('token:'));
-    const needed = r.auto_execute ? 0 : (r.approvals ?? 1);
-    // Only plain user ids can be counted; a user group might hold anyone.
-    if (needed > 0 && humans.every((p) => !p.startsWith('S')) && humans.length < needed) {
-      problems.push(
-        `${at}.approvals: ${needed} distinct approvers are needed but only ${humans.length} can approve`,
-      );
-    }
+    const problem = neverApprovable(r);
+    if (problem) problems.push(`${at}.approvals: ${problem}`);
   });
   return problems;
+}
+
+/**
+ * A rule no set of people could ever approve (it would fail closed, silently): more distinct approvers needed
+ * than it names, counting that the requester may be one of them and may not approve, and that a token's request
+ * needs one more. Only plain user ids can be counted; a user group might hold anyone.
+ */
+function neverApprovable(r: ParsedRule): string | undefined {
+  if (r.auto_execute || r.approvals === 0) return undefined;
+  const people = new Set((r.approvers ?? r.requesters).filter((p) => !p.startsWith('token:')));
+  if ([...people].some((p) => p.startsWith('S'))) return undefined;
+  const userRequesters = r.requesters.filter((p) => /^[UW]/.test(p));
+  const tokenAsks = r.requesters.some((p) => p.startsWith('token:'));
+  for (const action of r.actions) {
+    const mayApprove = r.requester_may_approve ?? action !== 'STOP';
+    const needed = (r.approvals ?? 1) + (tokenAsks && !mayApprove ? 1 : 0);
+    // Where the requester may not approve, one of the people named may be the one who asked.
+    const excluded = !mayApprove && userRequesters.some((u) => people.has(u)) ? 1 : 0;
+    const available = people.size - excluded;
+    if (needed > available) {
+      return `a ${action} needs ${needed} distinct approvers but at most ${Math.max(0, available)} of the people named can approve it`;
+    }
+  }
+  return undefined;
 }
 
 function compileRule(r: ParsedRule, groups: CampaignGroups): Rule {

@@ -11,6 +11,10 @@ export const MAX_REASON_LENGTH = 500;
 
 export interface ProposalRules {
   maxIds: number;
+  /**
+   * The groups the caller may name. Without it (a door's first look, before the policy has said which groups
+   * this caller may see) `group:NAME` tokens are passed through unread, and only the other ids are checked.
+   */
   groups?: CampaignGroups;
   /** Actions that must come with a reason (REQUIRE_REASON_ACTIONS). */
   requireReasonFor?: readonly string[];
@@ -47,9 +51,23 @@ export function checkProposal(
         : `I don't know the action "${quote(input.action, 30)}".`,
     );
   }
-  const expanded = expandIds(input.ids, rules.groups ?? new Map());
+  const deferred = rules.groups === undefined ? input.ids.filter(isGroupToken) : [];
+  const expanded = expandIds(
+    rules.groups === undefined ? input.ids.filter((t) => !isGroupToken(t)) : input.ids,
+    rules.groups ?? new Map(),
+  );
   if (!expanded.ok) return expanded;
   const rawIds = expanded.ids;
+  if (rawIds.length === 0 && deferred.length > 0) {
+    return {
+      ok: true,
+      action,
+      campaignIds: [],
+      reason: checkedReason(input.reason),
+      groupsUsed: [],
+      duplicatesDropped: 0,
+    };
+  }
   if (rawIds.length === 0) {
     return invalid(
       'campaign_ids',
@@ -73,7 +91,11 @@ export function checkProposal(
       `That is ${campaignIds.length} campaign ids; one command takes at most ${rules.maxIds}. Split them over several commands.`,
     );
   }
-  const reason = input.reason?.trim() || undefined;
+  const reason = checkedReason(input.reason);
+  // A lone surrogate cannot be stored as JSON by every store (Redis's cjson refuses it): refuse it here, once.
+  if (reason !== undefined && !reason.isWellFormed()) {
+    return invalid('reason', 'The reason contains characters that are not valid text.');
+  }
   if (reason !== undefined && [...reason].length > MAX_REASON_LENGTH) {
     return invalid('reason', `The reason is too long (at most ${MAX_REASON_LENGTH} characters).`);
   }
@@ -89,6 +111,9 @@ export function checkProposal(
     duplicatesDropped: rawIds.length - campaignIds.length,
   };
 }
+
+const isGroupToken = (t: string) => /^group:/i.test(t);
+const checkedReason = (raw: string | undefined) => raw?.trim() || undefined;
 
 /**
  * `group:NAME` tokens become their ids. An unknown group is refused without listing the others: which groups

@@ -132,12 +132,17 @@ export function createLifecycle(deps: LifecycleDeps) {
   async function expireDue(): Promise<number> {
     let expired = 0;
     for (const due of await deps.store.dueForExpiry(now())) {
-      const result = await deps.store.decide(due.id, 'expired', 'system', now());
-      if (!result.ok) continue;
-      expired += 1;
-      changes.publish(due.id);
-      emit({ event: 'expired', ...fields(result.request) });
-      await deps.notifier.update(result.request, { kind: 'expired' });
+      try {
+        const result = await deps.store.decide(due.id, 'expired', 'system', now());
+        if (!result.ok) continue;
+        expired += 1;
+        changes.publish(due.id);
+        emit({ event: 'expired', ...fields(result.request) });
+        await deps.notifier.update(result.request, { kind: 'expired' });
+      } catch (error) {
+        // One request the store cannot decide must not hold up the expiry of the others.
+        log.error({ requestId: due.id, err: errorText(error) }, 'could not expire a request');
+      }
     }
     return expired;
   }

@@ -1,6 +1,7 @@
 import type { Actor } from '../auth/authorize.ts';
+import { isCampaignAction } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { checkProposal } from '../core/proposal.ts';
+import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './execution.ts';
@@ -29,19 +30,21 @@ export function createPropose(
 ) {
   const { deps, emit, fields, log, now } = ctx;
   return async function propose(input: ProposeInput): Promise<Outcome> {
-    const checked = checkProposal(
-      { action: input.action, ids: input.ids, reason: input.reason },
-      { ...deps.proposalRules, groups: deps.groups },
-    );
-    if (!checked.ok) return { kind: 'invalid_input', field: checked.field, message: checked.message };
+    const raw = { action: input.action, ids: input.ids, reason: input.reason };
+    const action = input.action.trim().toUpperCase();
+    if (!isCampaignAction(action)) return invalidInput(checkProposal(raw, deps.proposalRules));
     const requestedBy = ctx.actorId(input.actor);
-    const facts = {
-      action: checked.action,
-      channelId: input.channelId,
-      campaignIds: checked.campaignIds,
-      requestedBy,
-      onBehalfOf: input.onBehalfOf,
-    };
+    const who = { action, channelId: input.channelId, requestedBy, onBehalfOf: input.onBehalfOf };
+    // First look: who, what and where, before any group is read, so nobody outside the policy learns which
+    // groups exist (or how large they are), and a caller sees only the groups their rules name.
+    const first = await deps.authorize(input.actor, 'propose', { ...who, campaignIds: undefined });
+    if (!first.allowed) return ctx.denied('propose', input.actor, first.part, who);
+    const visible = first.groups ?? [];
+    const groups =
+      visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
+    const checked = checkProposal(raw, { ...deps.proposalRules, groups });
+    if (!checked.ok) return invalidInput(checked);
+    const facts = { ...who, action: checked.action, campaignIds: checked.campaignIds };
     const verdict = await deps.authorize(input.actor, 'propose', facts);
     if (!verdict.allowed) return ctx.denied('propose', input.actor, verdict.part, facts);
     const createdAt = now();
@@ -97,4 +100,9 @@ export function createPropose(
     // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
     return claimAndRun(request.id, requestedBy, verdict.via);
   };
+}
+
+function invalidInput(checked: CheckedProposal | InvalidProposal): Outcome {
+  if (checked.ok) throw new Error('invalidInput called with a valid proposal');
+  return { kind: 'invalid_input', field: checked.field, message: checked.message };
 }

@@ -32,14 +32,26 @@ describe('campaign groups and reasons in /campaign', () => {
 
   it('refuses an unknown group without listing the others, and lists groups on /campaign groups', async () => {
     h = await startHarness({}, { groups });
-    const bad = await h.command('UALICE', 'pause group:black-friday camp_001');
-    expect(ackText(bad)).toMatch(/^There is no campaign group "black-friday" that you may use/);
-    expect(ackText(bad)).not.toContain('newsletters');
+    await h.command('UALICE', 'pause group:black-friday camp_001');
+    const bad = JSON.stringify((await h.slack.waitFor(() => h.slack.responses[0])).body);
+    expect(bad).toMatch(/There is no campaign group \\"black-friday\\" that you may use/);
+    expect(bad).not.toContain('newsletters');
     await h.command('UALICE', 'groups');
-    const list = JSON.stringify((await h.slack.waitFor(() => h.slack.responses[0])).body);
+    const list = JSON.stringify((await h.slack.waitFor(() => h.slack.responses[1])).body);
     expect(list).toContain('`group:black-friday-push` — 3 campaigns: `camp_001`, `camp_002`, `camp_003`');
     expect(list).toContain('`group:newsletters` — 2 campaigns');
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('tells someone outside the policy nothing of the groups, whether a group exists or not', async () => {
+    h = await startHarness({}, { groups });
+    await h.command('UEVE', 'pause group:black-friday-push');
+    await h.command('UEVE', 'pause group:nope');
+    const harness = h;
+    await harness.slack.waitFor(() => harness.slack.responses.length === 2);
+    const [known, unknown] = h.slack.responses.map((r) => JSON.stringify(r.body));
+    expect(known).toEqual(unknown);
+    expect(known).toContain('not on the list of people allowed');
   });
 
   it('refuses /campaign groups to someone outside the policy and outside the allowed channels', async () => {

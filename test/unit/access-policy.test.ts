@@ -104,8 +104,27 @@ rules:
     channels: [C0X]
 `;
     expect(() => parseAccessPolicy(cross, CONTEXT)).toThrow(
-      /rules\.0\.campaigns\.0: no campaign group "missing"[\s\S]*rules\.0\.requesters\.0: no runbook token named "nobody"[\s\S]*rules\.1\.name: "a" is used[\s\S]*rules\.1\.auto_execute: a STOP would run with nobody approving it[\s\S]*rules\.2\.approvals: 3 distinct approvers are needed but only 2/,
+      /rules\.0\.campaigns\.0: no campaign group "missing"[\s\S]*rules\.0\.requesters\.0: no runbook token named "nobody"[\s\S]*rules\.1\.name: "a" is used[\s\S]*rules\.1\.auto_execute: a STOP would run with nobody approving it[\s\S]*rules\.2\.approvals: a PAUSE needs 3 distinct approvers but at most 2/,
     );
+  });
+
+  it('refuses a rule nobody could ever approve: a lone requester’s STOP, a token STOP with one approver', () => {
+    const text = (rule: string) => `rules:\n  - name: r\n    channels: [C0X]\n${rule}`;
+    expect(() => parseAccessPolicy(text('    actions: [STOP]\n    requesters: [UAA]\n'), CONTEXT)).toThrow(
+      /a STOP needs 1 distinct approvers but at most 0/,
+    );
+    expect(() =>
+      parseAccessPolicy(
+        text('    actions: [STOP]\n    requesters: [token:pagerduty]\n    approvers: [UAA, UAA]\n'),
+        CONTEXT,
+      ),
+    ).toThrow(/a STOP needs 2 distinct approvers but at most 1/);
+    expect(
+      parseAccessPolicy(
+        text('    actions: [STOP]\n    requesters: [token:pagerduty]\n    approvers: [UAA, UBB]\n'),
+        CONTEXT,
+      ).rules,
+    ).toHaveLength(1);
   });
 
   it('accepts an auto-executed STOP only where the rule says approvals: 0', () => {
@@ -224,6 +243,22 @@ describe('authorize, by rule × actor × step', () => {
     expect(await authorize(user('ULEAD2'), 'approve', runbook)).toMatchObject({ allowed: true });
   });
 
+  it('lets only the verified requester cancel: the person a runbook named may not', async () => {
+    const runbook = request({
+      requestedBy: 'runbook:pagerduty',
+      onBehalfOf: 'USTRANGER',
+      grants: [{ rule: 'pagerduty-stop', needed: 1, requesterMayApprove: true }],
+    });
+    expect(await authorize(user('USTRANGER'), 'cancel', runbook)).toMatchObject({
+      allowed: false,
+      part: 'user',
+    });
+    expect(await authorize(user('UONCALL1'), 'cancel', request())).toMatchObject({
+      allowed: true,
+      via: 'requester',
+    });
+  });
+
   it('shows /campaign groups only to requesters in their channels, and only the groups their rules name', async () => {
     expect(await authorize(user('UEVE'), 'list_groups', request())).toMatchObject({
       allowed: false,
@@ -337,7 +372,10 @@ describe('deny by default', () => {
         channel,
         async (rules, actor, act, ch) => {
           if (rules.length === 0) return;
-          const yaml = JSON.stringify({ rules: rules.map((r, i) => ({ name: `r${i}`, ...r })) });
+          // requester_may_approve: a lone requester must be able to approve, or the file is refused as never approvable.
+          const yaml = JSON.stringify({
+            rules: rules.map((r, i) => ({ name: `r${i}`, requester_may_approve: true, ...r })),
+          });
           const policy = parseAccessPolicy(yaml, CONTEXT);
           const verdict = await createAuthorizer(policy, groups({}))(
             user(actor),

@@ -239,4 +239,37 @@ describe('the lifecycle, with fakes that fail on any unexpected call', () => {
       kind: 'request',
     });
   });
+
+  it('refuses a reason that is not valid text (a lone surrogate no store could keep) before anything is stored', async () => {
+    const s = setup({ store: strict<RequestStore>('store', {}), notifier: { post: undefined as never } });
+    const outcome = await s.lifecycle.propose({
+      actor: s.user('UBOB'),
+      action: 'pause',
+      ids: ['c1'],
+      reason: 'INC \ud800',
+      channelId: 'CINC',
+      source: 'test',
+    });
+    expect(outcome).toMatchObject({ kind: 'invalid_input', field: 'reason' });
+  });
+
+  it('keeps expiring the others when the store cannot decide one request', async () => {
+    const memory = createMemoryStore({ now: () => 2_000_000 });
+    let poisoned = '';
+    const store: RequestStore = {
+      ...memory,
+      decide: async (id, ...rest) => {
+        if (id === poisoned) throw new Error('cannot decode');
+        return memory.decide(id, ...rest);
+      },
+    };
+    const s = setup({ store });
+    const first = await s.propose('UALICE', 'pause', ['c1']);
+    const second = await s.propose('UBOB', 'pause', ['c2']);
+    if (first.kind !== 'proposed' || second.kind !== 'proposed') throw new Error('expected two proposals');
+    poisoned = first.request.id;
+    s.advance(60_000);
+    expect(await s.lifecycle.expireDue()).toBe(1);
+    expect(await memory.get(second.request.id)).toMatchObject({ state: 'expired' });
+  });
 });
