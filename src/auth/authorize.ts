@@ -119,7 +119,7 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
     for (const grant of request.grants ?? []) {
       const rule = ruleByName.get(grant.rule);
       // A rule changed since the request was made (a deploy) no longer counts if it would not grant it now.
-      if (!rule || !rule.actions.has(request.action) || !covers(rule, request.campaignIds ?? [])) continue;
+      if (!rule?.actions.has(request.action) || !covers(rule, request.campaignIds ?? [])) continue;
       const who = await member.in(rule.approvers);
       if (!who) closest.failed(0, member.lookupFailed ? 'lookup' : 'approver');
       else if (!rule.channels.has(request.channelId)) closest.failed(1, 'channel');
