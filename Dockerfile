@@ -21,6 +21,10 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --chown=root:root src ./src
+# Without REDIS_URL the bot's state (pending requests, approvals, deliveries, Idempotency-Keys) lives in
+# SQLite at SQLITE_PATH, by default data/campaign-bot.sqlite: a volume, so it outlives the container.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 # The image's unprivileged user; the code is owned by root and read-only to it.
 USER node
 EXPOSE 3000

@@ -206,7 +206,7 @@ export async function startBot(
   sweep.unref();
   if (!options.store) {
     logger.warn(
-      'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL)',
+      'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL or SQLITE_PATH)',
     );
   }
   logger.info(

@@ -106,6 +106,7 @@ const schema = z.object({
     .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: actionList(''),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
+  SQLITE_PATH: optional(z.string().min(1)).transform((v) => v ?? 'data/campaign-bot.sqlite'),
   REDIS_KEY_PREFIX: optional(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),
   ).transform((v) => v ?? 'campaign-bot:'),
@@ -197,6 +198,7 @@ const configSchema = schema.transform((e) =>
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     redisUrl: e.REDIS_URL,
+    sqlitePath: e.SQLITE_PATH,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,

@@ -4,10 +4,16 @@ import type { Config } from './config.ts';
 import { type ChangeFeed, createRedisChangeFeed } from './lifecycle/changes.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
-import { createRedisDeduper, type Deduper } from './requests/dedupe.ts';
+import { createRedisDeduper, createSqliteDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRedisStore } from './requests/redis-store.ts';
-import { createRedisIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
+import { createSqliteStore } from './requests/sqlite-store.ts';
+import {
+  createRedisIdempotency,
+  createSqliteIdempotency,
+  type IdempotencyStore,
+} from './runbook/idempotency.ts';
+import { openSqlite } from './state/sqlite.ts';
 import { StartupError } from './server.ts';
 
 export interface SharedState {
@@ -21,11 +27,12 @@ export interface SharedState {
 }
 
 /**
- * With REDIS_URL, everything replicas must agree on lives in Redis: pending requests and their single-use claim,
- * repeated deliveries, and MoEngage's rate limit. Without it, the bot keeps them in memory (one process).
+ * With REDIS_URL, everything replicas must agree on lives in Redis: pending requests, their approvals and
+ * single-use claim, repeated deliveries, Idempotency-Keys and MoEngage's rate limit. Without it, in the embedded
+ * database at SQLITE_PATH (one process; it survives a restart), and MoEngage's rate limit in memory.
  */
 export async function connectSharedState(config: Config, logger: Logger): Promise<SharedState> {
-  if (!config.redisUrl) return { readinessChecks: {}, close: async () => {} };
+  if (!config.redisUrl) return openEmbeddedState(config.sqlitePath, logger);
   const log = logger.child({ module: 'redis' });
   // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound.
   const redis = new Redis(config.redisUrl, {
@@ -66,6 +73,28 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
       await changes.close();
       await limiter.stop();
       await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function openEmbeddedState(path: string, logger: Logger): SharedState {
+  let sqlite: ReturnType<typeof openSqlite>;
+  try {
+    sqlite = openSqlite(path);
+  } catch (error) {
+    throw new StartupError(`SQLITE_PATH: cannot open ${path} (${(error as Error).message})`);
+  }
+  logger.child({ module: 'sqlite' }).info(
+    { path },
+    'state in the embedded database: pending requests, approvals, claims, deliveries and Idempotency-Keys survive a restart',
+  );
+  return {
+    store: createSqliteStore(sqlite),
+    dedupe: createSqliteDeduper(sqlite),
+    idempotency: createSqliteIdempotency(sqlite),
+    readinessChecks: {},
+    async close() {
+      sqlite.close();
     },
   };
 }

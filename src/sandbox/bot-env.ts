@@ -13,6 +13,8 @@ export interface SimulatorBotEnvOptions extends SimulatorCredentials {
   moengageUrl: string;
   allowedUserIds: readonly string[];
   allowedChannelIds: readonly string[];
+  /** The embedded database's file (default `:memory:`). */
+  sqlitePath?: string;
 }
 
 /**
@@ -30,5 +32,7 @@ export function simulatorBotEnv(o: SimulatorBotEnvOptions) {
     MOENGAGE_BASE_URL: o.moengageUrl,
     ALLOWED_USER_IDS: o.allowedUserIds.join(','),
     ALLOWED_CHANNEL_IDS: o.allowedChannelIds.join(','),
+    // Each bot its own state: nothing on disk unless a caller gives it a file.
+    SQLITE_PATH: o.sqlitePath ?? ':memory:',
   };
 }

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChildBot } from '../../src/sandbox/child-bot.ts';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import type { SimMessage, SlackSim } from '../../src/sandbox/slack-sim.ts';
+import {
+  buttonValue,
+  CHANNEL,
+  messageText,
+  startChildBotOn,
+  startSimulators,
+} from '../support/bot-harness.ts';
+
+/** The real bot in its own process without Redis: its state in a SQLite file of this test's own. */
+let moengage: MoEngageSim;
+let slack: SlackSim;
+let dir: string;
+const bots: ChildBot[] = [];
+
+beforeEach(async () => {
+  ({ moengage, slack } = await startSimulators());
+  dir = mkdtempSync(join(tmpdir(), 'campaign-bot-embedded-'));
+});
+afterEach(async () => {
+  for (const b of bots.splice(0)) b.kill('SIGKILL');
+  await slack.close();
+  await moengage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function bot(file = join(dir, 'state', 'bot.sqlite')): Promise<ChildBot> {
+  const b = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB'], { SQLITE_PATH: file });
+  bots.push(b);
+  return b;
+}
+
+async function request(b: ChildBot, text: string, triggerId?: string): Promise<SimMessage> {
+  const before = slack.messages(CHANNEL).length;
+  await slack.slashCommand(b.url, {
+    userId: 'UALICE',
+    channelId: CHANNEL,
+    text,
+    ...(triggerId ? { triggerId } : {}),
+  });
+  return slack.waitFor(() => slack.messages(CHANNEL).length > before && slack.messages(CHANNEL).at(-1));
+}
+
+describe('the embedded database (no REDIS_URL)', () => {
+  it('keeps a pending confirmation through a SIGKILL: the click after the restart runs it, once', async () => {
+    const first = await bot();
+    const message = await request(first, 'pause camp_001 camp_002');
+    first.kill('SIGKILL');
+    await first.exited;
+
+    const second = await bot();
+    const value = buttonValue(message, 'campaign_confirm');
+    const click = {
+      userId: 'UBOB',
+      channelId: CHANNEL,
+      messageTs: message.ts,
+      actionId: 'campaign_confirm',
+      value,
+    };
+    await Promise.all([slack.clickButton(second.url, click), slack.clickButton(second.url, click)]);
+    await slack.waitFor(
+      () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+      20_000,
+    );
+    expect(moengage.campaign('camp_002')?.status).toBe('PAUSED');
+    expect(moengage.statusRequests()).toHaveLength(1);
+    expect(slack.unexpected).toEqual([]);
+  }, 60_000);
+
+  it('remembers a delivered command across a restart, so Slack’s redelivery does not post it twice', async () => {
+    const first = await bot();
+    const triggerId = '1700000000.1.abcdef0123456789abcdef0123456789';
+    await request(first, 'pause camp_003', triggerId);
+    await first.stop();
+    const second = await bot();
+    await slack.slashCommand(second.url, {
+      userId: 'UALICE',
+      channelId: CHANNEL,
+      text: 'pause camp_003',
+      triggerId,
+    });
+    // A fresh command after it is posted: the redelivery before it was dropped.
+    await request(second, 'pause camp_004');
+    expect(slack.messages(CHANNEL).map((m) => messageText(m).includes('camp_003'))).toEqual([true, false]);
+  }, 60_000);
+
+  it('refuses to start, naming SQLITE_PATH, when the file cannot be opened', async () => {
+    // A directory where a file stands: nothing can be created under it.
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    await expect(bot(join(file, 'bot.sqlite'))).rejects.toThrow(/SQLITE_PATH: cannot open/);
+  });
+});
