@@ -13,8 +13,8 @@ import {
   createSqliteIdempotency,
   type IdempotencyStore,
 } from './runbook/idempotency.ts';
-import { openSqlite } from './state/sqlite.ts';
 import { StartupError } from './server.ts';
+import { openSqlite } from './state/sqlite.ts';
 
 export interface SharedState {
   store?: RequestStore;
@@ -84,10 +84,12 @@ function openEmbeddedState(path: string, logger: Logger): SharedState {
   } catch (error) {
     throw new StartupError(`SQLITE_PATH: cannot open ${path} (${(error as Error).message})`);
   }
-  logger.child({ module: 'sqlite' }).info(
-    { path },
-    'state in the embedded database: pending requests, approvals, claims, deliveries and Idempotency-Keys survive a restart',
-  );
+  logger
+    .child({ module: 'sqlite' })
+    .info(
+      { path },
+      'state in the embedded database: pending requests, approvals, claims, deliveries and Idempotency-Keys survive a restart',
+    );
   return {
     store: createSqliteStore(sqlite),
     dedupe: createSqliteDeduper(sqlite),

@@ -195,8 +195,9 @@ export class MoEngageClient {
       const elapsed = now - (firstSend ?? now);
       if (attempts >= this.#policy.maxAttempts || elapsed + delay > this.#policy.maxElapsedMs) {
         const plural = attempts === 1 ? '' : 's';
+        const until = retryAt === undefined ? '' : `; MoEngage asks to wait until ${utcMinute(retryAt)} UTC`;
         const gaveUp = new MoEngageError(
-          `${error.message} (gave up after ${attempts} attempt${plural} in ${(elapsed / 1000).toFixed(1)} s)`,
+          `${error.message} (gave up after ${attempts} attempt${plural} in ${(elapsed / 1000).toFixed(1)} s${until})`,
           requestId,
           { cause: error },
         );
@@ -214,10 +215,15 @@ export class MoEngageClient {
   #pausedTooLong(requestId: string): MoEngageError | undefined {
     const until = this.#limiter.stats().pausedUntilMs;
     if (until === undefined || until - Date.now() <= this.#policy.maxElapsedMs) return undefined;
-    const at = new Date(until).toISOString().slice(11, 16);
+    const at = utcMinute(until);
     return new MoEngageRateLimitSpentError(
       `Not sent: MoEngage's rate limit is spent until ${at} UTC`,
       requestId,
     );
   }
+}
+
+/** `2026-12-01 10:28`: a date and time a person can act on, in UTC. */
+function utcMinute(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import { boundedRetryAt } from './retry-policy.ts';
 
 /** MoEngage's published limits, per workspace; its windows are sliding ("based on the last hour"). */
 export interface RateLimits {
@@ -110,7 +111,9 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
 
   return {
     schedule,
-    pauseUntil(untilMs) {
+    pauseUntil(requestedMs) {
+      // Never longer than MoEngage's longest window, whoever asks (a stored pause cannot outlive the cap).
+      const untilMs = boundedRetryAt(requestedMs, Date.now()).atMs;
       pausedUntilMs = Math.max(pausedUntilMs, untilMs);
     },
     stats() {

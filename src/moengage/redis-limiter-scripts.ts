@@ -65,7 +65,9 @@ return 1`;
 const CLAIM = `
 local per_minute, per_second, window_ms, margin_ms = config()
 local hold = window_ms + margin_ms
-local paused = math.max(tonumber(redis.call('GET', KEYS[5]) or '0') or 0, tonumber(ARGV[8]))
+-- A stored pause is believed for MoEngage's longest window (an hour) at most, whoever wrote it.
+local stored = math.min(tonumber(redis.call('GET', KEYS[5]) or '0') or 0, tonumber(ARGV[7]) + 3600000)
+local paused = math.max(stored, tonumber(ARGV[8]))
 if paused > tonumber(ARGV[7]) then
   give_back()
   return {'paused', paused}

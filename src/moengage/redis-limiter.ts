@@ -11,6 +11,7 @@ import {
   waitOutPause,
 } from './limiter.ts';
 import { limiterScripts } from './redis-limiter-scripts.ts';
+import { boundedRetryAt } from './retry-policy.ts';
 
 export interface RedisSlidingLimiterOptions extends SlidingLimiterOptions {
   /**
@@ -111,7 +112,8 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
 
   const tick = async (leaving = false) => {
     const reply = await scripts.tick(clientId, leaving, replicaTimeoutMs);
-    pausedUntilMs = Math.max(pausedUntilMs, Number(reply[1]));
+    // Even a pause stored by another (older) replica is believed for an hour at most.
+    pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(Number(reply[1]), Date.now()).atMs);
   };
 
   const init = (async () => {
@@ -207,7 +209,9 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     ready: async () => {
       await init;
     },
-    pauseUntil(untilMs) {
+    pauseUntil(requestedMs) {
+      // Never longer than MoEngage's longest window, whoever asks (a stored pause cannot outlive the cap).
+      const untilMs = boundedRetryAt(requestedMs, Date.now()).atMs;
       pausedUntilMs = Math.max(pausedUntilMs, untilMs);
       const ttlMs = Math.max(1, Math.ceil(untilMs - Date.now())) + 1_000;
       void init.then(() => scripts.pause(Math.ceil(untilMs), ttlMs)).catch(report);

@@ -31,8 +31,21 @@ export function backoffDelay(
 }
 
 /**
+ * MoEngage's longest window is an hour: no honest answer asks to wait longer. A reset or Retry-After past it is
+ * capped here (and in every limiter's pause), so one bad header cannot switch the bot off for years.
+ */
+export const MAX_RETRY_WAIT_MS = 3_600_000;
+
+/** `atMs` capped to `nowMs` + MAX_RETRY_WAIT_MS; `capped` says a header asked for more (worth a log line). */
+export function boundedRetryAt(atMs: number, nowMs: number): { atMs: number; capped: boolean } {
+  const limit = nowMs + MAX_RETRY_WAIT_MS;
+  return atMs > limit ? { atMs: limit, capped: true } : { atMs, capped: false };
+}
+
+/**
  * When a 429 says to come back, from `x-ratelimit-reset` (UTC epoch seconds, MoEngage's header) or
- * `Retry-After` (seconds or an HTTP date). Returns epoch ms, or undefined when neither header is usable.
+ * `Retry-After` (seconds or an HTTP date). Returns epoch ms as the header says it, or undefined when neither
+ * header is usable; see boundedRetryAt.
  */
 export function retryAtFromHeaders(
   headers: Record<string, string | string[] | undefined>,

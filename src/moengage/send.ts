@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { type MoEngageError, MoEngageHttpError, MoEngageNetworkError, parseErrorBody } from './errors.ts';
-import { retryAtFromHeaders } from './retry-policy.ts';
+import { boundedRetryAt, retryAtFromHeaders } from './retry-policy.ts';
 import type { CampaignAction, SendRecord } from './types.ts';
 
 export const STATUS_PATH = '/core-services/v1/campaigns/status';
@@ -102,8 +102,16 @@ export class StatusSender {
         result = { ok: true };
       } else {
         const parsed = parseErrorBody(status, text);
-        const retryAt =
+        const said =
           status === 429 || status === 503 ? retryAtFromHeaders(response.headers, Date.now()) : undefined;
+        const bounded = said === undefined ? undefined : boundedRetryAt(said, Date.now());
+        if (bounded?.capped) {
+          this.#log.warn(
+            { requestId, status, askedUntil: new Date(said as number).toISOString() },
+            'suspicious rate-limit answer: asked to wait past MoEngage’s longest window; waiting at most an hour',
+          );
+        }
+        const retryAt = bounded?.atMs;
         const message = `MoEngage ${status}: ${parsed.message}`;
         const { code, detailText } = parsed;
         const error = new MoEngageHttpError({

@@ -299,4 +299,35 @@ describe('MoEngage client when things around it fail', () => {
     expect(report.outcomes.every((o) => o.status === 'failed')).toBe(true);
     expect(sim.statusRequests().length).toBeLessThanOrEqual(2);
   });
+
+  it('believes a rate-limit answer for an hour at most: a reset years away is capped, logged, and said with its date', async () => {
+    sim = await startSim({ campaigns: periodic(10) });
+    sim.inject({ kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '99999999999' } });
+    const log = memoryLogger();
+    client = clientFor(sim, log.logger);
+    const report = await client.changeCampaignStatus(
+      'PAUSE',
+      periodic(10).map((c) => c.id),
+    );
+    const paused = client.limiter.stats().pausedUntilMs ?? 0;
+    expect(paused).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(paused).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    const until = new Date(paused).toISOString().slice(0, 16).replace('T', ' ');
+    const failure = report.outcomes[0];
+    expect(failure?.status === 'failed' && failure.error.message).toMatch(
+      new RegExp(`(spent|wait) until ${until} UTC`),
+    );
+    expect(log.lines().some((l) => String(l.msg).startsWith('suspicious rate-limit answer'))).toBe(true);
+  });
+
+  it('caps a 503 Retry-After of a day to an hour too', async () => {
+    sim = await startSim({ campaigns: periodic(10) });
+    sim.inject({ kind: 'status', status: 503, headers: { 'retry-after': '86400' } });
+    client = clientFor(sim, memoryLogger().logger);
+    await client.changeCampaignStatus(
+      'PAUSE',
+      periodic(10).map((c) => c.id),
+    );
+    expect(client.limiter.stats().pausedUntilMs ?? 0).toBeLessThanOrEqual(Date.now() + 3_600_000);
+  });
 });

@@ -267,6 +267,23 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(until);
   });
 
+  it('stores a pause for an hour at most, and a fresh replica believes even an older stored one for an hour', async () => {
+    const a = replica();
+    await a.ready();
+    a.pauseUntil(99_999_999_999_000);
+    await waitFor(() => (a.stats().pausedUntilMs ?? 0) > 0, 2_000);
+    expect(a.stats().pausedUntilMs ?? 0).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    const key = (await admin.keys(`${id}*`)).find((k) => k.endsWith(':paused-until'));
+    expect(key).toBeDefined();
+    expect(await admin.pttl(String(key))).toBeLessThanOrEqual(3_601_000);
+    // A pause planted without a bound (as an older version could): a fresh replica still waits an hour at most.
+    await admin.set(String(key), '99999999999000', 'PX', 60_000);
+    const b = replica();
+    await b.ready();
+    await waitFor(() => (b.stats().pausedUntilMs ?? 0) > 0, 2_000);
+    expect(b.stats().pausedUntilMs ?? 0).toBeLessThanOrEqual(Date.now() + 3_600_000);
+  });
+
   it('gives an unused slot straight back to every replica', async () => {
     // A 10 s window, so a slot that did not come back at once would be plain to see.
     const limiter = replica({ windowMs: 10_000 });
