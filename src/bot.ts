@@ -39,6 +39,10 @@ export interface BotOptions {
   limiter?: CallLimiter;
   dedupe?: Deduper;
   changes?: ChangeFeed;
+  /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
+  handBack?: boolean;
+  /** A runner's lease on a run (how soon a crashed run is taken over); tests shorten it. */
+  leaseMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
   groups?: CampaignGroups;
   /** The rules from ACCESS_POLICY_FILE; without it, the short form read from the config. */
@@ -123,6 +127,10 @@ export async function startBot(
     ttlMs: config.confirmationTtlSeconds * 1000,
     logger,
     observe: metrics.event,
+    onRepeated: metrics.repeated,
+    handBack: options.handBack ?? false,
+    resumeWindowMs: config.resumeWindowMinutes * 60_000,
+    leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.changes ? { changes: options.changes } : {}),
   });
 
@@ -197,12 +205,18 @@ export async function startBot(
   });
   state.slackAuthenticated = true;
 
-  const sweepMs = options.expirySweepMs ?? Math.min(5_000, config.confirmationTtlSeconds * 250);
+  const sweepMs = options.expirySweepMs ?? Math.min(2_000, config.confirmationTtlSeconds * 250);
+  // One sweep: pending requests past their time expire; runs whose runner has gone are taken over.
   const sweep = setInterval(() => {
     lifecycle
       .expireDue()
       .catch((error: unknown) => logger.error({ err: String(error) }, 'expiry sweep failed'));
+    lifecycle
+      .resumeDue()
+      .catch((error: unknown) => logger.error({ err: String(error) }, 'resume sweep failed'));
   }, sweepMs);
+  // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
+  void lifecycle.resumeDue().catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
   sweep.unref();
   if (!options.store) {
     logger.warn(

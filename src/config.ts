@@ -110,6 +110,8 @@ const schema = z.object({
   REDIS_KEY_PREFIX: optional(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),
   ).transform((v) => v ?? 'campaign-bot:'),
+  RESUME_WINDOW_MINUTES: positiveInt(60, 10_080),
+  RUN_LEASE_SECONDS: positiveInt(10, 300),
   SHUTDOWN_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(600)).transform((v) => v ?? 25),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
 });
@@ -201,6 +203,8 @@ const configSchema = schema.transform((e) =>
     sqlitePath: e.SQLITE_PATH,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    resumeWindowMinutes: e.RESUME_WINDOW_MINUTES,
+    runLeaseSeconds: e.RUN_LEASE_SECONDS,
     logLevel: e.LOG_LEVEL,
   }),
 );

@@ -30,6 +30,11 @@ export function createMetrics() {
     labelNames: ['decision'],
     registers: r,
   });
+  const repeated = new Counter({
+    name: 'campaign_bot_ids_maybe_sent_twice_total',
+    help: 'Campaign ids whose chunk two runners sent (a replica died while MoEngage was answering)',
+    registers: r,
+  });
   const campaigns = new Counter({
     name: 'campaign_bot_campaigns_total',
     help: 'Campaign ids by action and outcome once a run completes',
@@ -111,6 +116,9 @@ export function createMetrics() {
       if (e.status === 429) rateLimited.inc();
       moengageSeconds.observe({ action: e.action }, e.ms / 1000);
       limiterWait.observe(e.queuedMs / 1000);
+    },
+    repeated(ids: number) {
+      repeated.inc(ids);
     },
     ack(seconds: number) {
       ackSeconds.observe(seconds);

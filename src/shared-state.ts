@@ -22,6 +22,8 @@ export interface SharedState {
   dedupe?: Deduper;
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
+  /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
+  handBack: boolean;
   readinessChecks: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   const changes = createRedisChangeFeed(redis, prefix);
   return {
     changes,
+    handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
     dedupe: createRedisDeduper(redis, prefix),
@@ -94,6 +97,7 @@ function openEmbeddedState(path: string, logger: Logger): SharedState {
     store: createSqliteStore(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
+    handBack: path !== ':memory:',
     readinessChecks: {},
     async close() {
       sqlite.close();

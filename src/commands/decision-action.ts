@@ -9,7 +9,7 @@ import { guarded } from './respond.ts';
 
 export interface DecisionActionDeps {
   /** `lifecycle.approve` or `lifecycle.cancel`. */
-  decide: (requestId: string, actor: Actor) => Promise<Outcome>;
+  decide: (requestId: string, actor: Actor, seenTs?: string) => Promise<Outcome>;
   slack: Pick<SlackPort, 'postEphemeral'>;
   logger: Logger;
   /** Drops a repeated delivery of the same click (same trigger_id), across replicas. */
@@ -38,7 +38,8 @@ export function createDecisionAction(deps: DecisionActionDeps) {
       'Something went wrong on my side while handling that click. Check the message before trying again.',
       async () => {
         if (!REQUEST_ID.test(requestId)) return 'This button does not carry a request I know.';
-        return outcomeText(await deps.decide(requestId, { kind: 'user', id: body.user.id }));
+        const seenTs = body.container?.message_ts ?? body.message?.ts;
+        return outcomeText(await deps.decide(requestId, { kind: 'user', id: body.user.id }, seenTs));
       },
     );
   };

@@ -1,5 +1,7 @@
 import type { CampaignAction } from './actions.ts';
 
+import type { RunJournal } from './run-journal.ts';
+
 /**
  * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
  * into. It starts pending, gathers approvals, and is decided exactly once: confirmed (by the approval that
@@ -48,6 +50,8 @@ export interface CampaignActionRequest {
   decidedAt: number | undefined;
   /** Set once the run has finished: every id's outcome. */
   result?: RequestResult;
+  /** The durable run of a confirmed request (see run-journal.ts). */
+  run?: RunJournal;
 }
 
 export interface RequestResult {

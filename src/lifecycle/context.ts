@@ -29,6 +29,13 @@ export interface LifecycleDeps {
   changes?: ChangeFeed;
   now?: () => number;
   newId?: () => string;
+  /** Whether a run handed back on shutdown can be continued (a replica on Redis, a restart on a SQLite file). */
+  handBack?: boolean;
+  /** RESUME_WINDOW_MINUTES, in ms. */
+  resumeWindowMs?: number;
+  /** A runner's lease (how soon a crashed run is taken over); tests shorten it. */
+  leaseMs?: number;
+  onRepeated?: (ids: number) => void;
 }
 
 /** What every step of the lifecycle shares: its dependencies, the audit trail and the change feed. */

@@ -1,8 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CampaignActionRequest, RequestResult } from '../core/request.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import {
+  markSent,
+  maybeSentTwice,
+  type RunJournal,
+  recordChunk,
+  releaseRun,
+  renewRun,
+  runOutcomes,
+  takeRun,
+  unfinishedChunks,
+  unmarkSent,
+} from '../core/run-journal.ts';
 import type { StatusChangeOptions } from '../moengage/client.ts';
-import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
+import { planChunks } from '../moengage/plan.ts';
+import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
+import type { RequestStore } from '../requests/model.ts';
 import type { AuditSink, RequestFields } from './audit.ts';
+import type { ChangeFeed } from './changes.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface CampaignExecutor {
@@ -16,123 +32,225 @@ export interface CampaignExecutor {
 export interface ExecutionDeps {
   moengage: CampaignExecutor;
   notifier: Notifier;
-  /** Stores the result (any replica's API or Workflow step reads it) and announces the change. */
-  saveResult: (request: CampaignActionRequest, result: RequestResult) => Promise<void>;
+  store: RequestStore;
+  changes: ChangeFeed;
   emit: AuditSink;
   fields: (r: CampaignActionRequest) => RequestFields;
   now: () => number;
   log: Logger;
+  /**
+   * Whether what this runner gives back can be continued by another (a replica on Redis, or this bot after a
+   * restart on a SQLite file). When not (memory, `:memory:`), a run cut short reports its unsent ids instead.
+   */
+  handBack: boolean;
+  /** A run confirmed longer ago than this is not resumed: its unsent ids are reported as not sent. */
+  resumeWindowMs: number;
+  /** How long a runner's claim lasts without renewal: how soon another takes over after a crash. */
+  leaseMs?: number;
+  /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
+  onRepeated?: (ids: number) => void;
 }
 
 /**
- * Runs confirmed requests: MoEngage through the throttled client, then a result in the store, the outcome to
- * people and one audit event per MoEngage request. Keeps track of what is running so shutdown can let it
- * finish, or cut it short with every id still reported.
+ * Runs confirmed requests as durable work (core/run-journal.ts): the run is planned in chunks, each chunk's
+ * outcome is recorded as it comes back, and a lease renewed every third of its length says who is running it.
+ * A replica that dies stops renewing and another takes the unfinished chunks over (`resumeDue`, called by the
+ * sweep), reusing their request_ids; on shutdown a runner finishes what MoEngage is answering, hands the rest
+ * back, and another continues. The runner that records the last chunk reports, once.
  */
 export function createExecution(deps: ExecutionDeps) {
-  const { notifier, emit, fields, now } = deps;
-  const running = new Set<Promise<void>>();
+  const { notifier, emit, fields, now, store } = deps;
+  const owner = randomUUID();
+  const leaseMs = deps.leaseMs ?? 10_000;
+  const running = new Map<string, Promise<void>>();
   const shutdown = new AbortController();
 
-  /** Starts a confirmed request; the promise settles once it is fully reported. */
+  /** Starts a request just confirmed here; resolves once this runner is done with it. */
   function start(request: CampaignActionRequest): Promise<void> {
-    // MoEngage is called at once; the notifier keeps its own order (the "running" edit lands first).
     void notifier.update(request, { kind: 'running' });
-    const execution = execute(request).finally(() => running.delete(execution));
-    running.add(execution);
-    return execution;
+    return claim(request.id);
   }
 
-  async function execute(request: CampaignActionRequest): Promise<void> {
-    let outcome: StatusChangeReport;
-    try {
-      outcome = await deps.moengage.changeCampaignStatus(request.action, request.campaignIds, {
-        signal: shutdown.signal,
-      });
-    } catch (error) {
-      // The client reports every failure per id; reaching here is a bug. Say so where people look, and give
-      // the runbook API and the Workflow step a result too, so nobody waits for one that never comes.
-      const text = errorText(error);
-      deps.log.error({ requestId: request.id, err: text }, 'execution crashed');
-      const message = `The run failed before a result: ${text}. Check MoEngage before retrying.`;
-      emit({
-        event: 'completed',
-        ...fields(request),
-        user: request.decidedBy,
-        outcome: 'crashed',
-        applied: 0,
-        failed: request.campaignIds.length,
-        moengageRequests: 0,
-        elapsedMs: 0,
-      });
-      await deps.saveResult(request, {
-        applied: 0,
-        failed: request.campaignIds.length,
-        completedAt: now(),
-        outcomes: request.campaignIds.map((campaignId) => ({ campaignId, status: 'failed', error: message })),
-      });
-      await notifier.update(request, { kind: 'crashed', error: text });
-      return;
+  /** Takes over every run whose runner has gone (lease lapsed), or reports it when it is too old to resume. */
+  async function resumeDue(): Promise<number> {
+    if (shutdown.signal.aborted) return 0;
+    let taken = 0;
+    for (const id of await store.runsDue(now())) {
+      if (running.has(id)) continue;
+      taken += 1;
+      void claim(id);
     }
-    for (const send of outcome.sends) {
-      const { requestId: moengageRequestId, campaignIds, attempt, status, errorKind, ms } = send;
-      // The send's own ids replace the request's: one event per MoEngage request.
+    return taken;
+  }
+
+  function claim(id: string): Promise<void> {
+    const existing = running.get(id);
+    if (existing) return existing;
+    const work = (async () => {
+      const taken = await store.update(id, (r) =>
+        takeRun(r, owner, now(), leaseMs, () =>
+          planChunks(r.campaignIds).map((ids) => ({ ids, requestId: randomUUID() })),
+        ),
+      );
+      if (taken?.value !== 'taken' || !taken.request.run) return;
+      const r = taken.request;
+      const confirmedAt = r.decidedAt ?? r.createdAt;
+      if (now() - confirmedAt > deps.resumeWindowMs) return abandon(r, r.run as RunJournal);
+      await runChunks(r, r.run as RunJournal);
+    })()
+      .catch((error: unknown) => deps.log.error({ requestId: id, err: errorText(error) }, 'run failed'))
+      .finally(() => running.delete(id));
+    running.set(id, work);
+    return work;
+  }
+
+  async function runChunks(request: CampaignActionRequest, run: RunJournal): Promise<void> {
+    const local = new AbortController();
+    const stop = () => local.abort(shutdown.signal.reason ?? 'the bot was shutting down');
+    shutdown.signal.addEventListener('abort', stop, { once: true });
+    // Renew the lease; once another runner holds it (this one was taken for dead), stop sending.
+    const renew = setInterval(
+      () => {
+        store
+          .update(request.id, (r) => renewRun(r, owner, now(), leaseMs))
+          .then(
+            (renewed) => {
+              if (renewed && !renewed.value) local.abort('another replica took this run over');
+            },
+            (error: unknown) =>
+              deps.log.warn({ requestId: request.id, err: errorText(error) }, 'lease renewal failed'),
+          );
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
+    renew.unref();
+    try {
+      await Promise.all(
+        unfinishedChunks(run).map(({ chunk, index }) =>
+          runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
+        ),
+      );
+    } finally {
+      clearInterval(renew);
+      shutdown.signal.removeEventListener('abort', stop);
+      if (local.signal.aborted && deps.handBack) {
+        // Handed back at once: another replica (or this bot after its restart) continues without waiting out the lease.
+        const released = await store.update(request.id, (r) => releaseRun(r, owner)).catch(() => undefined);
+        if (released?.value)
+          deps.log.info({ requestId: request.id }, 'run handed back for another runner to continue');
+      }
+    }
+  }
+
+  async function runChunk(
+    request: CampaignActionRequest,
+    index: number,
+    ids: string[],
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    // Marked before it is handed over, so a crash while it is sent counts it as maybe sent twice (not never).
+    await store.update(request.id, (r) => markSent(r, index));
+    let report: StatusChangeReport;
+    try {
+      report = await deps.moengage.changeCampaignStatus(request.action, ids, { signal, requestId });
+    } catch (error) {
+      // The client reports every failure per id; reaching here is a bug. Give these ids a result all the same.
+      const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
+      deps.log.error({ requestId: request.id, err: errorText(error) }, 'chunk crashed');
+      report = crashed(request.action, ids, message);
+    }
+    for (const send of report.sends) {
       emit({
         event: 'executed',
         ...fields(request),
-        campaignIds,
+        campaignIds: send.campaignIds,
         user: request.decidedBy,
-        moengageRequestId,
-        attempt,
-        status,
-        errorKind,
-        ms,
+        moengageRequestId: send.requestId,
+        attempt: send.attempt,
+        status: send.status,
+        errorKind: send.errorKind,
+        ms: send.ms,
       });
     }
+    if (signal.aborted && report.requests === 0 && deps.handBack) {
+      // Withdrawn before it was sent: it stays planned for whoever continues.
+      await store.update(request.id, (r) => unmarkSent(r, index));
+      return;
+    }
+    const recorded = await store.update(request.id, (r) =>
+      recordChunk(r, index, report.outcomes, report.requests, now()),
+    );
+    if (recorded?.value === 'finished') await finish(recorded.request);
+  }
+
+  /** Too old to resume: every id not yet done is reported as not sent, and the run is finished that way. */
+  async function abandon(request: CampaignActionRequest, run: RunJournal): Promise<void> {
+    const minutes = Math.round(deps.resumeWindowMs / 60_000);
+    const message = `Not sent to MoEngage: the run was interrupted and is older than the resume window (${minutes} min); check these campaigns and run the command again if still needed`;
+    let last: Awaited<ReturnType<RequestStore['update']>> | undefined;
+    for (const { chunk, index } of unfinishedChunks(run)) {
+      const report = crashed(request.action, chunk.ids, message);
+      last = await store.update(request.id, (r) => recordChunk(r, index, report.outcomes, 0, now()));
+    }
+    if (last?.value === 'finished') await finish(last.request);
+  }
+
+  async function finish(request: CampaignActionRequest): Promise<void> {
+    const run = request.run as RunJournal;
+    const outcomes = runOutcomes(run);
+    const applied = outcomes.filter((o) => o.status === 'applied').length;
+    const report: StatusChangeReport = {
+      action: request.action,
+      outcomes,
+      applied,
+      failed: outcomes.length - applied,
+      requests: run.requests,
+      sends: [],
+      elapsedMs: Math.max(0, (request.result?.completedAt ?? now()) - run.startedAt),
+    };
+    const repeated = maybeSentTwice(run);
+    if (repeated.length > 0) deps.onRepeated?.(repeated.length);
     // Audited and stored before people are told, so the trail never depends on Slack answering.
     emit({
       event: 'completed',
       ...fields(request),
       user: request.decidedBy,
       outcome: 'done',
-      applied: outcome.applied,
-      failed: outcome.failed,
-      moengageRequests: outcome.requests,
-      elapsedMs: outcome.elapsedMs,
+      applied: report.applied,
+      failed: report.failed,
+      moengageRequests: report.requests,
+      elapsedMs: report.elapsedMs,
     });
-    await deps.saveResult(request, toResult(outcome, now()));
-    await notifier.update(request, { kind: 'completed', report: outcome });
+    deps.changes.publish(request.id);
+    await notifier.update(request, { kind: 'completed', report, repeated });
   }
 
   /**
-   * For shutdown: waits up to `graceMs` for running executions; past that, ids not yet sent are cut short and
-   * reported as not sent, and it waits (up to `reportMs`) for every thread reply and summary to be posted.
+   * For shutdown: waits up to `graceMs` for running executions; past that, ids not yet sent are withdrawn (and
+   * handed back, or reported as not sent where nobody could continue), and it waits up to `reportMs` for that.
    */
   async function drain(graceMs: number, reportMs = 15_000): Promise<{ running: number; cutShort: boolean }> {
     const count = running.size;
-    const settled = () => Promise.allSettled([...running]).then(() => true);
+    const settled = () => Promise.allSettled([...running.values()]).then(() => true);
     const done = await Promise.race([settled(), sleep(graceMs).then(() => false)]);
-    if (!done) {
-      shutdown.abort('the bot was shutting down');
-      await Promise.race([settled(), sleep(reportMs)]);
-    }
+    shutdown.abort('the bot was shutting down');
+    if (!done) await Promise.race([settled(), sleep(reportMs)]);
     return { running: count, cutShort: !done };
   }
 
-  return { start, drain, inFlight: () => running.size };
+  return { start, resumeDue, drain, inFlight: () => running.size };
 }
 
-function toResult(outcome: StatusChangeReport, completedAt: number): RequestResult {
-  return {
-    applied: outcome.applied,
-    failed: outcome.failed,
-    completedAt,
-    outcomes: outcome.outcomes.map((o) =>
-      o.status === 'applied'
-        ? { campaignId: o.campaignId, status: 'applied' }
-        : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
-    ),
-  };
+function crashed(action: CampaignAction, ids: readonly string[], message: string): StatusChangeReport {
+  const outcomes: CampaignOutcome[] = ids.map((campaignId) => ({
+    campaignId,
+    status: 'failed',
+    requestId: undefined,
+    attempts: 0,
+    error: { kind: 'not_sent', httpStatus: undefined, code: undefined, message },
+  }));
+  return { action, outcomes, applied: 0, failed: ids.length, requests: 0, sends: [], elapsedMs: 0 };
 }
 
 export function errorText(error: unknown): string {

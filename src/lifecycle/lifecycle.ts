@@ -21,17 +21,16 @@ export function createLifecycle(deps: LifecycleDeps) {
   const execution = createExecution({
     moengage: deps.moengage,
     notifier: deps.notifier,
-    async saveResult(request, result) {
-      await deps.store.setResult(request.id, result).then(
-        () => changes.publish(request.id),
-        (error: unknown) =>
-          log.error({ requestId: request.id, err: errorText(error) }, 'could not store the result'),
-      );
-    },
+    store: deps.store,
+    changes,
     emit,
     fields,
     now,
     log,
+    handBack: deps.handBack ?? false,
+    resumeWindowMs: deps.resumeWindowMs ?? 60 * 60_000,
+    ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
+    ...(deps.onRepeated ? { onRepeated: deps.onRepeated } : {}),
   });
 
   /** A refused decision; an expired one has its message edited now rather than at the next sweep. */
@@ -56,9 +55,20 @@ export function createLifecycle(deps: LifecycleDeps) {
   }
 
   /** An approval (a Confirm click): counted per rule; the one that completes a rule's count runs it. */
-  async function approve(requestId: string, actor: Actor): Promise<Outcome> {
-    const request = await deps.store.get(requestId);
-    if (!request) return { kind: 'not_found' };
+  /**
+   * A click names the message it was on. When the store never learnt it (the bot died between posting the
+   * confirmation and recording it), it is recorded now, so the edits and the thread still find the message.
+   */
+  async function withMessage(request: CampaignActionRequest, seenTs: string | undefined) {
+    if (request.messageTs || !seenTs) return request;
+    await deps.store.setMessageTs(request.id, seenTs);
+    return { ...request, messageTs: seenTs };
+  }
+
+  async function approve(requestId: string, actor: Actor, seenTs?: string): Promise<Outcome> {
+    const stored = await deps.store.get(requestId);
+    if (!stored) return { kind: 'not_found' };
+    const request = await withMessage(stored, seenTs);
     const verdict = await deps.authorize(actor, 'approve', request);
     if (!verdict.allowed) return ctx.denied('approve', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
@@ -87,9 +97,10 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { kind: 'approval_recorded', request: result.request, ...progress };
   }
 
-  async function cancel(requestId: string, actor: Actor): Promise<Outcome> {
-    const request = await deps.store.get(requestId);
-    if (!request) return { kind: 'not_found' };
+  async function cancel(requestId: string, actor: Actor, seenTs?: string): Promise<Outcome> {
+    const stored = await deps.store.get(requestId);
+    if (!stored) return { kind: 'not_found' };
+    const request = await withMessage(stored, seenTs);
     const verdict = await deps.authorize(actor, 'cancel', request);
     if (!verdict.allowed) return ctx.denied('cancel', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
@@ -154,6 +165,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     read,
     listGroups,
     expireDue,
+    /** Takes over the runs whose runner has gone (a crash, a deploy), or reports those too old to resume. */
+    resumeDue: execution.resumeDue,
     /** Waits for a request to be settled (decided and, if confirmed, run) on any replica, without polling. */
     settled: (id: string, timeoutMs: number) =>
       waitSettled(id, { get: (x) => deps.store.get(x), feed: changes }, timeoutMs),

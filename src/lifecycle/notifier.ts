@@ -12,7 +12,8 @@ export type RequestChange =
   | { kind: 'expired' }
   /** Posted, but the store could not tie the message to the request: the buttons must come down. */
   | { kind: 'unrecorded' }
-  | { kind: 'completed'; report: StatusChangeReport }
+  /** `repeated`: ids whose chunk two runners sent (a crash mid-send): MoEngage may have had them twice. */
+  | { kind: 'completed'; report: StatusChangeReport; repeated?: string[] }
   | { kind: 'crashed'; error: string };
 
 export interface Notifier {

@@ -36,6 +36,13 @@ export interface StatusChangeOptions {
   /** Lower runs first; by default PAUSE and STOP (incident brakes) jump ahead of RESUME. */
   priority?: Priority;
   signal?: AbortSignal;
+  /**
+   * The request_id of the first chunk (a durable run reuses its chunk's id on every retry and takeover); the
+   * others, and the parts of a split, get new ones.
+   */
+  requestId?: string;
+  /** Called once, when the first request of this change is handed to MoEngage (not while it is queued). */
+  onSent?: () => void;
 }
 
 export const DEFAULT_PRIORITY: Record<CampaignAction, Priority> = { PAUSE: 1, STOP: 1, RESUME: 5 };
@@ -47,6 +54,7 @@ interface Run extends SendRun {
   /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
   fatal: MoEngageError | undefined;
   requests: number;
+  onSent: (() => void) | undefined;
 }
 
 export class MoEngageClient {
@@ -101,11 +109,12 @@ export class MoEngageClient {
       fatal: undefined,
       requests: 0,
       sends: [],
+      onSent: options.onSent,
     };
     const parts = await Promise.all(
-      planChunks(ids).map((chunk) =>
+      planChunks(ids).map((chunk, i) =>
         // A failure of our own (e.g. the shared limiter's Redis away) fails this chunk's ids, not the whole run.
-        this.#runPart(run, chunk).catch((error: unknown) => {
+        this.#runPart(run, chunk, i === 0 ? options.requestId : undefined).catch((error: unknown) => {
           this.#log.error({ err: String(error), ids: chunk.length }, 'request could not be run');
           const why = new MoEngageError(
             `Not sent to MoEngage: ${String((error as Error)?.message ?? error)}`,
@@ -135,8 +144,8 @@ export class MoEngageClient {
   }
 
   /** One logical request: sent, retried under the limiter with the same request_id, or split when rejected. */
-  async #runPart(run: Run, ids: string[]): Promise<CampaignOutcome[]> {
-    const requestId = this.#newRequestId();
+  async #runPart(run: Run, ids: string[], givenRequestId?: string): Promise<CampaignOutcome[]> {
+    const requestId = givenRequestId ?? this.#newRequestId();
     // The retry budget runs from the first send, not from queueing: the 200th request may wait minutes in line.
     let firstSend: number | undefined;
     let attempts = 0;
@@ -154,6 +163,11 @@ export class MoEngageClient {
           return { ok: false, error: stopped, sent: false } as const;
         }
         started = true;
+        if (run.onSent) {
+          const sent = run.onSent;
+          run.onSent = undefined;
+          sent();
+        }
         firstSend ??= Date.now();
         attempts += 1;
         run.requests += 1;

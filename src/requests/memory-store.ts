@@ -3,6 +3,7 @@ import {
   type CampaignActionRequest,
   decideTransition,
   type RequestStore,
+  runDueOf,
 } from './model.ts';
 
 /**
@@ -24,7 +25,8 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
     prunedAt = now();
     const cutoff = now() - retainMs;
     for (const [id, r] of requests)
-      if (r.state !== 'pending' && (r.decidedAt ?? 0) < cutoff) requests.delete(id);
+      if (r.state !== 'pending' && runDueOf(r) === undefined && (r.decidedAt ?? 0) < cutoff)
+        requests.delete(id);
   };
 
   return {
@@ -58,6 +60,18 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
       const result = approveTransition(current, structuredClone(approval));
       if (result.ok) requests.set(id, result.request);
       return result.ok ? { ...result, request: structuredClone(result.request) } : result;
+    },
+    async update(id, step) {
+      const current = requests.get(id);
+      if (!current) return undefined;
+      const { next, value } = step(structuredClone(current));
+      if (next) requests.set(id, structuredClone(next));
+      return { value, request: structuredClone(next ?? current) };
+    },
+    async runsDue(at) {
+      return [...requests.values()]
+        .filter((r) => (runDueOf(r) ?? Number.POSITIVE_INFINITY) <= at)
+        .map((r) => r.id);
     },
     async dueForExpiry(at) {
       return [...requests.values()]

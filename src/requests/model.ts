@@ -7,8 +7,11 @@ import type {
   RequestResult,
 } from '../core/request.ts';
 
+import type { RunStep } from '../core/run-journal.ts';
+
 export type * from '../core/request.ts';
 export { approveTransition, decideTransition } from '../core/request.ts';
+export { runDueOf } from '../core/run-journal.ts';
 
 /**
  * Where requests live. `decide` and `approve` are the atomic steps every transition goes through, so the first
@@ -29,6 +32,18 @@ export interface RequestStore {
   approve(id: string, approval: Approval): Promise<ApproveResult>;
   /** Pending requests whose time is up, for the expiry sweep. */
   dueForExpiry(now: number): Promise<CampaignActionRequest[]>;
+  /**
+   * Applies a pure step to a request atomically (optimistic in Redis: re-read and re-applied on a conflict) and
+   * keeps the index of runs in step with it. Undefined when there is no such request.
+   */
+  update<T>(id: string, step: (r: CampaignActionRequest) => RunStep<T>): Promise<Updated<T> | undefined>;
+  /** Ids of confirmed requests without a result whose run's lease has lapsed by `now` (or that have none). */
+  runsDue(now: number): Promise<string[]>;
+}
+
+export interface Updated<T> {
+  value: T;
+  request: CampaignActionRequest;
 }
 
 const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
@@ -44,6 +59,19 @@ export function requestFromJson(raw: string): CampaignActionRequest {
     campaignIds: list(r.campaignIds),
     grants: list(r.grants),
     approvals: list(r.approvals).map((a) => ({ by: a.by, at: a.at, rules: list(a.rules) })),
+    ...(r.run
+      ? {
+          run: {
+            ...r.run,
+            owner: r.run.owner ?? undefined,
+            chunks: list(r.run.chunks).map((c) => ({
+              ...c,
+              ids: list(c.ids),
+              ...(c.outcomes ? { outcomes: list(c.outcomes) } : {}),
+            })),
+          },
+        }
+      : {}),
     messageTs: r.messageTs ?? undefined,
     decidedBy: r.decidedBy ?? undefined,
     decidedAt: r.decidedAt ?? undefined,

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type ApproveResult, type DecideResult, type RequestStore, requestFromJson } from './model.ts';
+import {
+  type ApproveResult,
+  type DecideResult,
+  type RequestStore,
+  requestFromJson,
+  runDueOf,
+} from './model.ts';
 
 /**
  * The store several bot replicas share. Every read-modify-write is one Lua script, so Redis runs it without
@@ -39,6 +45,7 @@ r.claim = ARGV[5]
 local out = cjson.encode(r)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 redis.call('ZREM', KEYS[2], ARGV[4])
+if to == 'confirmed' then redis.call('ZADD', KEYS[3], 0, ARGV[4]) end
 return {'ok', out}`;
 
 // The rule of approveTransition, restated. KEYS[1] request, KEYS[2] pending index; ARGV by, at, rules (JSON
@@ -83,11 +90,23 @@ if done then
   r.decidedAt = at
   r.claim = claim
   redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[3], 0, ARGV[4])
 end
 local out = cjson.encode(r)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 if done then return {'ok', out, '1'} end
 return {'ok', out, '0'}`;
+
+// Compare-and-set, the atomic step of update(): the new JSON replaces the stored one only if that is still what
+// the caller read; else the caller re-reads and re-applies its pure step. Keeps the runs index in step.
+// KEYS[1] request, KEYS[2] runs index; ARGV expected, next, id, run due ('' = not a run to take over)
+const REPLACE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'not_found'} end
+if raw ~= ARGV[1] then return {'conflict', raw} end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+return {'ok'}`;
 
 // KEYS[1] request; ARGV field, JSON value. A script, not GET-then-SET, so it can never write back a stale
 // 'pending' over a concurrent decision. Only messageTs and result go through it.
@@ -121,6 +140,7 @@ interface Scripts {
   campaignRequestDecide(
     key: string,
     pending: string,
+    runs: string,
     to: string,
     by: string,
     now: number,
@@ -130,6 +150,7 @@ interface Scripts {
   campaignRequestApprove(
     key: string,
     pending: string,
+    runs: string,
     by: string,
     at: number,
     rules: string,
@@ -137,6 +158,14 @@ interface Scripts {
     claim: string,
   ): Promise<string[]>;
   campaignRequestSetField(key: string, field: 'messageTs' | 'result', json: string): Promise<number>;
+  campaignRequestReplace(
+    key: string,
+    runs: string,
+    expected: string,
+    next: string,
+    id: string,
+    due: string,
+  ): Promise<string[]>;
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
 }
 
@@ -150,16 +179,42 @@ export function createRedisStore(options: {
   const now = options.now ?? Date.now;
   const reqPrefix = `${options.keyPrefix}req:`;
   const pending = `${options.keyPrefix}pending`;
+  const runs = `${options.keyPrefix}runs`;
   const key = (id: string) => `${reqPrefix}${id}`;
 
   // defineCommand loads each script once per connection and sends EVALSHA, falling back to EVAL on NOSCRIPT.
   const redis = options.redis;
   redis.defineCommand('campaignRequestCreate', { numberOfKeys: 2, lua: CREATE });
-  redis.defineCommand('campaignRequestDecide', { numberOfKeys: 2, lua: DECIDE });
-  redis.defineCommand('campaignRequestApprove', { numberOfKeys: 2, lua: APPROVE });
+  redis.defineCommand('campaignRequestDecide', { numberOfKeys: 3, lua: DECIDE });
+  redis.defineCommand('campaignRequestApprove', { numberOfKeys: 3, lua: APPROVE });
+  redis.defineCommand('campaignRequestReplace', { numberOfKeys: 2, lua: REPLACE });
   redis.defineCommand('campaignRequestSetField', { numberOfKeys: 1, lua: SET_FIELD });
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
   const scripts = redis as unknown as Scripts;
+
+  const update: RequestStore['update'] = async (id, step) => {
+    // Optimistic: read, apply the pure step, replace only if nothing changed meanwhile; else again. Bounded:
+    // a request is changed by a handful of writers at most (its runner, a takeover, a late click).
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const raw = await redis.get(key(id));
+      if (raw === null) return undefined;
+      const current = requestFromJson(raw);
+      const { next, value } = step(current);
+      if (!next) return { value, request: current };
+      const due = runDueOf(next);
+      const [outcome] = await scripts.campaignRequestReplace(
+        key(id),
+        runs,
+        raw,
+        JSON.stringify(next),
+        id,
+        due === undefined ? '' : String(due),
+      );
+      if (outcome === 'ok') return { value, request: next };
+      if (outcome === 'not_found') return undefined;
+    }
+    throw new Error(`request ${id}: too many concurrent updates`);
+  };
 
   return {
     async create(request) {
@@ -186,11 +241,20 @@ export function createRedisStore(options: {
       await scripts.campaignRequestSetField(key(id), 'messageTs', JSON.stringify(ts));
     },
     async setResult(id, result) {
-      await scripts.campaignRequestSetField(key(id), 'result', JSON.stringify(result));
+      await update(id, (r) => ({ next: { ...r, result }, value: undefined }));
     },
     async decide(id, to, by, at): Promise<DecideResult> {
       const claim = randomUUID();
-      const [outcome, raw] = await scripts.campaignRequestDecide(key(id), pending, to, by, at, id, claim);
+      const [outcome, raw] = await scripts.campaignRequestDecide(
+        key(id),
+        pending,
+        runs,
+        to,
+        by,
+        at,
+        id,
+        claim,
+      );
       if (outcome === 'not_found' || raw === undefined) return { ok: false, reason: 'not_found' };
       if (outcome === 'ok') return { ok: true, request: requestFromJson(raw) };
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'not_due')
@@ -202,6 +266,7 @@ export function createRedisStore(options: {
       const [outcome, raw, done] = await scripts.campaignRequestApprove(
         key(id),
         pending,
+        runs,
         approval.by,
         approval.at,
         JSON.stringify(approval.rules),
@@ -213,6 +278,10 @@ export function createRedisStore(options: {
       if (outcome === 'already_decided' || outcome === 'expired' || outcome === 'already_approved')
         return { ok: false, reason: outcome, request: requestFromJson(raw) };
       throw new Error(`unexpected approve outcome from Redis: ${outcome}`);
+    },
+    update,
+    async runsDue(at) {
+      return redis.zrangebyscore(runs, '-inf', at);
     },
     async dueForExpiry(at) {
       const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);

@@ -5,6 +5,7 @@ import {
   decideTransition,
   type RequestStore,
   requestFromJson,
+  runDueOf,
 } from './model.ts';
 
 /**
@@ -23,7 +24,10 @@ export function createSqliteStore(
     'INSERT INTO requests (id, json, pending, expires_at, forget_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
   const select = db.prepare('SELECT json FROM requests WHERE id = ? AND forget_at > ?');
-  const update = db.prepare('UPDATE requests SET json = ?, pending = ? WHERE id = ?');
+  const update = db.prepare('UPDATE requests SET json = ?, pending = ?, run_due = ? WHERE id = ?');
+  const runs = db.prepare(
+    'SELECT id FROM requests WHERE run_due IS NOT NULL AND run_due <= ? AND forget_at > ?',
+  );
   const due = db.prepare(
     'SELECT json FROM requests WHERE pending = 1 AND expires_at <= ? AND forget_at > ? ORDER BY expires_at',
   );
@@ -35,7 +39,7 @@ export function createSqliteStore(
     return row ? requestFromJson(row.json) : undefined;
   };
   const write = (r: CampaignActionRequest) => {
-    update.run(JSON.stringify(r), r.state === 'pending' ? 1 : 0, r.id);
+    update.run(JSON.stringify(r), r.state === 'pending' ? 1 : 0, runDueOf(r) ?? null, r.id);
   };
   // Forgetting scans an index: at most once a minute, not on every create.
   let forgotAt = Number.NEGATIVE_INFINITY;
@@ -85,6 +89,18 @@ export function createSqliteStore(
         if (result.ok) write(result.request);
         return result;
       });
+    },
+    async update(id, step) {
+      return sqlite.transaction(() => {
+        const current = read(id);
+        if (!current) return undefined;
+        const { next, value } = step(current);
+        if (next) write(next);
+        return { value, request: next ?? current };
+      });
+    },
+    async runsDue(at) {
+      return (runs.all(at, now()) as { id: string }[]).map((row) => row.id);
     },
     async dueForExpiry(at) {
       return (due.all(at, now()) as { json: string }[]).map((row) => requestFromJson(row.json));

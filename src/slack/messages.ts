@@ -283,3 +283,15 @@ export function crashReply(error: unknown): SlackMessage {
   const text = `:x: Something went wrong while running this request; some campaigns may not have a result. (${quoteUserText(String((error as Error)?.message ?? error), 200)}) Check MoEngage before retrying.`;
   return { text, blocks: [section(text)] };
 }
+
+/** Ids a crash may have had sent twice: a replica died while MoEngage was answering, and another sent them again. */
+export function repeatedReply(ids: readonly string[]): SlackMessage {
+  const text = `:repeat: A replica stopped while MoEngage was answering, and another sent these again with the same request_id, so MoEngage may have received them twice: ${
+    packLines(
+      ids.map((id) => `\`${escapeMrkdwn(id)}\``),
+      2_500,
+      ' ',
+    )[0] ?? ''
+  }${ids.length > 100 ? ' …' : ''}`;
+  return { text: `${ids.length} campaign ids may have been sent twice`, blocks: [section(text)] };
+}

@@ -10,6 +10,7 @@ import {
   crashReply,
   expiredMessage,
   idListReplies,
+  repeatedReply,
   resultReplies,
   runningMessage,
   type SlackMessage,
@@ -57,6 +58,7 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
         return edit(r, unrecordedMessage(r));
       case 'completed':
         for (const reply of resultReplies(change.report)) await thread(r, reply);
+        if (change.repeated && change.repeated.length > 0) await thread(r, repeatedReply(change.repeated));
         return edit(r, completedMessage(r, change.report));
       case 'crashed':
         await thread(r, crashReply(change.error));

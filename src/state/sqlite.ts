@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS requests (
   json TEXT NOT NULL,
   pending INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  forget_at INTEGER NOT NULL
+  forget_at INTEGER NOT NULL,
+  run_due INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_due ON requests (pending, expires_at);
 CREATE INDEX IF NOT EXISTS requests_forget ON requests (forget_at);
@@ -34,6 +35,10 @@ export function openSqlite(path: string): Sqlite {
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
   db.exec(SCHEMA);
+  // Files made before the run journal have no run_due column: add it (NULL: no run to take over).
+  const columns = db.prepare('PRAGMA table_info(requests)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'run_due')) db.exec('ALTER TABLE requests ADD COLUMN run_due INTEGER');
+  db.exec('CREATE INDEX IF NOT EXISTS requests_runs ON requests (run_due) WHERE run_due IS NOT NULL');
   return {
     db,
     transaction(fn) {

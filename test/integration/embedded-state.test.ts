@@ -64,10 +64,12 @@ describe('the embedded database (no REDIS_URL)', () => {
       value,
     };
     await Promise.all([slack.clickButton(second.url, click), slack.clickButton(second.url, click)]);
-    await slack.waitFor(
-      () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
-      20_000,
-    );
+    await slack
+      .waitFor(() => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)), 20_000)
+      .catch((error: unknown) => {
+        console.log(second.lines().filter((l) => (l.level as number) >= 40 || l.module === 'audit'));
+        throw error;
+      });
     expect(moengage.campaign('camp_002')?.status).toBe('PAUSED');
     expect(moengage.statusRequests()).toHaveLength(1);
     expect(slack.unexpected).toEqual([]);

@@ -385,7 +385,15 @@ describe('Redis request store, Redis specifics', () => {
     await store.create(r);
     type Decide = (...args: (string | number)[]) => Promise<string[]>;
     const decide = (redis as unknown as { campaignRequestDecide: Decide }).campaignRequestDecide.bind(redis);
-    const args = [`${keyPrefix}req:${r.id}`, `${keyPrefix}pending`, 'confirmed', 'UBOB', Date.now(), r.id];
+    const args = [
+      `${keyPrefix}req:${r.id}`,
+      `${keyPrefix}pending`,
+      `${keyPrefix}runs`,
+      'confirmed',
+      'UBOB',
+      Date.now(),
+      r.id,
+    ];
     expect((await decide(...args, 'claim-1'))[0]).toBe('ok');
     // The same call again — what a re-send after a lost reply is — still hears it won.
     expect((await decide(...args, 'claim-1'))[0]).toBe('ok');

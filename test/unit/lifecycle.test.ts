@@ -56,7 +56,7 @@ function report(action: 'PAUSE' | 'STOP', ids: readonly string[]): StatusChangeR
 function setup(
   over: { notifier?: Partial<Notifier>; moengage?: Partial<CampaignExecutor>; store?: RequestStore } = {},
 ) {
-  let t = 1_000_000;
+  let t = Date.now();
   const events: AuditEvent[] = [];
   const changes: RequestChange['kind'][] = [];
   const runs: string[][] = [];
@@ -271,5 +271,80 @@ describe('the lifecycle, with fakes that fail on any unexpected call', () => {
     s.advance(60_000);
     expect(await s.lifecycle.expireDue()).toBe(1);
     expect(await memory.get(second.request.id)).toMatchObject({ state: 'expired' });
+  });
+});
+
+describe('durable runs', () => {
+  /** A run another runner planned and started, then died holding (its lease lapsed). */
+  async function orphan(store: RequestStore, decidedAt: number, ids = ['c1', 'c2', 'c3']) {
+    const s = setup({ store });
+    const proposed = await s.propose('UALICE', 'pause', ids);
+    if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
+    const id = proposed.request.id;
+    await store.decide(id, 'confirmed', 'UBOB', decidedAt);
+    await store.update(id, (r) => ({
+      next: {
+        ...r,
+        run: {
+          chunks: [
+            { ids: ['c1', 'c2'], requestId: 'req-1', state: 'sent', sends: 1 },
+            { ids: ['c3'], requestId: 'req-2', state: 'planned', sends: 0 },
+          ],
+          owner: 'a-replica-that-died',
+          leaseUntil: decidedAt + 1,
+          startedAt: decidedAt,
+          requests: 1,
+        },
+      },
+      value: undefined,
+    }));
+    return id;
+  }
+
+  it('takes over a dead runner’s unfinished chunks with their request_ids, reports once, and names what may be repeated', async () => {
+    const store = createMemoryStore();
+    const id = await orphan(store, Date.now() - 60_000);
+    const sent: { ids: string[]; requestId: string | undefined }[] = [];
+    const s = setup({
+      store,
+      moengage: {
+        changeCampaignStatus: async (action, ids, options) => {
+          sent.push({ ids: [...ids], requestId: options?.requestId });
+          return report(action as 'PAUSE', ids);
+        },
+      },
+    });
+    expect(await s.lifecycle.resumeDue()).toBe(1);
+    const done = await s.lifecycle.settled(id, 5_000);
+    await s.lifecycle.drain(5_000);
+    expect(done).toMatchObject({ state: 'confirmed', result: { applied: 3, failed: 0 } });
+    expect(sent.sort((a, b) => String(a.requestId).localeCompare(String(b.requestId)))).toEqual([
+      { ids: ['c1', 'c2'], requestId: 'req-1' },
+      { ids: ['c3'], requestId: 'req-2' },
+    ]);
+    expect(s.changes).toEqual(['completed']);
+    expect((await store.get(id))?.run?.chunks.map((c) => c.sends)).toEqual([2, 1]);
+    expect(await s.lifecycle.resumeDue()).toBe(0);
+  });
+
+  it('reports a run older than the resume window as not sent, without calling MoEngage', async () => {
+    const store = createMemoryStore();
+    const id = await orphan(store, Date.now() - 2 * 3_600_000);
+    const s = setup({ store, moengage: { changeCampaignStatus: undefined as never } });
+    await s.lifecycle.resumeDue();
+    const done = await s.lifecycle.settled(id, 5_000);
+    expect(done?.result).toMatchObject({ applied: 0, failed: 3 });
+    expect(done?.result?.outcomes[0]?.error).toMatch(/older than the resume window \(60 min\)/);
+  });
+
+  it('leaves a run alone while its runner holds the lease', async () => {
+    const store = createMemoryStore();
+    const id = await orphan(store, Date.now() - 1_000);
+    await store.update(id, (r) => ({
+      next: { ...r, run: r.run ? { ...r.run, leaseUntil: Date.now() + 60_000 } : undefined },
+      value: 0,
+    }));
+    const s = setup({ store, moengage: { changeCampaignStatus: undefined as never } });
+    expect(await s.lifecycle.resumeDue()).toBe(0);
   });
 });

@@ -1,0 +1,142 @@
+import type { CampaignOutcome } from '../moengage/types.ts';
+import type { CampaignActionRequest, RequestResult } from './request.ts';
+
+/**
+ * A confirmed request's run as durable work: its ids planned in chunks (one MoEngage request each, with the
+ * request_id every retry and every takeover reuses), each chunk planned → sent → done, and a lease held by the
+ * replica running it. A replica that dies stops renewing; once the lease lapses another takes the unfinished
+ * chunks over. Whoever records the last chunk writes the result, once. Pure: the stores apply these inside their
+ * atomic update.
+ */
+export interface RunChunk {
+  ids: string[];
+  requestId: string;
+  state: 'planned' | 'sent' | 'done';
+  /** How many runners handed it to MoEngage: above 1, its ids may have been sent twice (a crash mid-send). */
+  sends: number;
+  outcomes?: CampaignOutcome[];
+}
+
+export interface RunJournal {
+  chunks: RunChunk[];
+  owner: string | undefined;
+  leaseUntil: number;
+  startedAt: number;
+  /** MoEngage requests sent over the whole run, retries and splits included. */
+  requests: number;
+}
+
+type Req = CampaignActionRequest;
+
+export type RunStep<T> = { next?: Req; value: T };
+
+/** The run's due time for the stores' index: when a confirmed run without a result may be taken over. */
+export function runDueOf(r: Req): number | undefined {
+  if (r.state !== 'confirmed' || r.result) return undefined;
+  return r.run?.leaseUntil ?? 0;
+}
+
+/** Takes the run: plans it the first time, takes it over once the lease has lapsed, refuses while held. */
+export function takeRun(
+  r: Req,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  plan: () => { ids: string[]; requestId: string }[],
+): RunStep<'taken' | 'held' | 'finished'> {
+  if (r.state !== 'confirmed' || r.result) return { value: 'finished' };
+  if (r.run && r.run.owner !== owner && r.run.leaseUntil > now) return { value: 'held' };
+  const run: RunJournal = r.run
+    ? { ...r.run, owner, leaseUntil: now + leaseMs }
+    : {
+        chunks: plan().map((c) => ({ ...c, state: 'planned', sends: 0 })),
+        owner,
+        leaseUntil: now + leaseMs,
+        startedAt: now,
+        requests: 0,
+      };
+  return { next: { ...r, run }, value: 'taken' };
+}
+
+/** Extends the lease; false when another runner holds it now (this one must stop). */
+export function renewRun(r: Req, owner: string, now: number, leaseMs: number): RunStep<boolean> {
+  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
+  return { next: { ...r, run: { ...r.run, leaseUntil: now + leaseMs } }, value: true };
+}
+
+/** A chunk handed to MoEngage (its first send by this runner). */
+export function markSent(r: Req, index: number): RunStep<void> {
+  const chunk = r.run?.chunks[index];
+  if (!r.run || !chunk || chunk.state === 'done') return { value: undefined };
+  const chunks = r.run.chunks.map((c, i) =>
+    i === index ? { ...c, state: 'sent' as const, sends: c.sends + 1 } : c,
+  );
+  return { next: { ...r, run: { ...r.run, chunks } }, value: undefined };
+}
+
+/** A chunk withdrawn before anything was sent (shutdown): back to how it was, for whoever continues. */
+export function unmarkSent(r: Req, index: number): RunStep<void> {
+  const chunk = r.run?.chunks[index];
+  if (!r.run || !chunk || chunk.state !== 'sent') return { value: undefined };
+  const sends = Math.max(0, chunk.sends - 1);
+  const chunks = r.run.chunks.map((c, i) =>
+    i === index ? { ...c, state: sends > 0 ? c.state : ('planned' as const), sends } : c,
+  );
+  return { next: { ...r, run: { ...r.run, chunks } }, value: undefined };
+}
+
+/**
+ * Records a chunk's outcomes (once: a chunk already done keeps its first). The record that completes the last
+ * chunk sets the result and is told `finished`: that runner reports, and nobody else does.
+ */
+export function recordChunk(
+  r: Req,
+  index: number,
+  outcomes: CampaignOutcome[],
+  requests: number,
+  now: number,
+): RunStep<'recorded' | 'finished' | 'ignored'> {
+  const chunk = r.run?.chunks[index];
+  if (!r.run || !chunk || chunk.state === 'done' || r.result) return { value: 'ignored' };
+  const chunks = r.run.chunks.map((c, i) => (i === index ? { ...c, state: 'done' as const, outcomes } : c));
+  const run = { ...r.run, chunks, requests: r.run.requests + requests };
+  if (chunks.some((c) => c.state !== 'done')) return { next: { ...r, run }, value: 'recorded' };
+  return {
+    next: { ...r, run: { ...run, owner: undefined }, result: resultOf(chunks, now) },
+    value: 'finished',
+  };
+}
+
+/** Gives the run back (shutdown): another runner may take it at once. Chunks never sent stay planned. */
+export function releaseRun(r: Req, owner: string): RunStep<boolean> {
+  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
+  return { next: { ...r, run: { ...r.run, owner: undefined, leaseUntil: 0 } }, value: true };
+}
+
+export function unfinishedChunks(run: RunJournal): { chunk: RunChunk; index: number }[] {
+  return run.chunks.flatMap((chunk, index) => (chunk.state === 'done' ? [] : [{ chunk, index }]));
+}
+
+/** The ids whose chunk more than one runner sent: MoEngage may have received them twice. */
+export function maybeSentTwice(run: RunJournal): string[] {
+  return run.chunks.filter((c) => c.sends > 1).flatMap((c) => c.ids);
+}
+
+export function runOutcomes(run: RunJournal): CampaignOutcome[] {
+  return run.chunks.flatMap((c) => c.outcomes ?? []);
+}
+
+function resultOf(chunks: RunChunk[], completedAt: number): RequestResult {
+  const outcomes = chunks.flatMap((c) => c.outcomes ?? []);
+  const applied = outcomes.filter((o) => o.status === 'applied').length;
+  return {
+    applied,
+    failed: outcomes.length - applied,
+    completedAt,
+    outcomes: outcomes.map((o) =>
+      o.status === 'applied'
+        ? { campaignId: o.campaignId, status: 'applied' }
+        : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
+    ),
+  };
+}
