@@ -41,6 +41,8 @@ export interface BotOptions {
   changes?: ChangeFeed;
   /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
   handBack?: boolean;
+  /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
+  exclusiveStore?: boolean;
   /** A runner's lease on a run (how soon a crashed run is taken over); tests shorten it. */
   leaseMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
@@ -216,7 +218,9 @@ export async function startBot(
       .catch((error: unknown) => logger.error({ err: String(error) }, 'resume sweep failed'));
   }, sweepMs);
   // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
-  void lifecycle.resumeDue().catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
+  void lifecycle
+    .resumeDue(options.exclusiveStore ?? false)
+    .catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
   sweep.unref();
   if (!options.store) {
     logger.warn(

@@ -24,6 +24,8 @@ export interface SharedState {
   changes?: ChangeFeed;
   /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
   handBack: boolean;
+  /** Only this process uses the store (a SQLite file): runs left unfinished are its own, resumed at start. */
+  exclusiveStore?: boolean;
   readinessChecks: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ function openEmbeddedState(path: string, logger: Logger): SharedState {
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
     handBack: path !== ':memory:',
+    exclusiveStore: true,
     readinessChecks: {},
     async close() {
       sqlite.close();

@@ -43,9 +43,11 @@ export function takeRun(
   now: number,
   leaseMs: number,
   plan: () => { ids: string[]; requestId: string }[],
+  /** Take it even while another runner's lease lasts: that runner is known to be gone (this process restarted). */
+  force = false,
 ): RunStep<'taken' | 'held' | 'finished'> {
   if (r.state !== 'confirmed' || r.result) return { value: 'finished' };
-  if (r.run && r.run.owner !== owner && r.run.leaseUntil > now) return { value: 'held' };
+  if (!force && r.run && r.run.owner !== owner && r.run.leaseUntil > now) return { value: 'held' };
   const run: RunJournal = r.run
     ? { ...r.run, owner, leaseUntil: now + leaseMs }
     : {

@@ -35,14 +35,19 @@ export function createRedisChangeFeed(redis: Redis, keyPrefix: string): ChangeFe
   let subscriber: Redis | undefined;
   const ensureSubscribed = () => {
     if (subscriber) return;
-    subscriber = redis.duplicate();
-    subscriber.on('message', (ch: string, id: string) => {
+    // Subscribed on every (re)connect here rather than by ioredis, whose own resubscribe leaves its promise
+    // unhandled (see redis-limiter.ts): a connection closing before Redis answers would end the process.
+    const sub = redis.duplicate({ autoResubscribe: false });
+    subscriber = sub;
+    sub.on('message', (ch: string, id: string) => {
       if (ch === channel) local.publish(id);
     });
-    subscriber.on('error', () => {
+    sub.on('error', () => {
       // Reconnects on its own; a waiter also re-reads the store on a slow timer (see settled).
     });
-    void subscriber.subscribe(channel).catch(() => {});
+    sub.on('ready', () => {
+      sub.subscribe(channel).catch(() => {});
+    });
   };
   return {
     publish(id) {

@@ -71,25 +71,34 @@ export function createExecution(deps: ExecutionDeps) {
     return claim(request.id);
   }
 
-  /** Takes over every run whose runner has gone (lease lapsed), or reports it when it is too old to resume. */
-  async function resumeDue(): Promise<number> {
+  /**
+   * Takes over every run whose runner has gone (lease lapsed), or reports it when it is too old to resume.
+   * `orphans`: at start, with a store only this process uses (a SQLite file), every unfinished run is its own
+   * from before the restart: taken at once, without waiting out a lease nobody will renew.
+   */
+  async function resumeDue(orphans = false): Promise<number> {
     if (shutdown.signal.aborted) return 0;
     let taken = 0;
-    for (const id of await store.runsDue(now())) {
+    for (const id of await store.runsDue(orphans ? Number.POSITIVE_INFINITY : now())) {
       if (running.has(id)) continue;
       taken += 1;
-      void claim(id);
+      void claim(id, orphans);
     }
     return taken;
   }
 
-  function claim(id: string): Promise<void> {
+  function claim(id: string, force = false): Promise<void> {
     const existing = running.get(id);
     if (existing) return existing;
     const work = (async () => {
       const taken = await store.update(id, (r) =>
-        takeRun(r, owner, now(), leaseMs, () =>
-          planChunks(r.campaignIds).map((ids) => ({ ids, requestId: randomUUID() })),
+        takeRun(
+          r,
+          owner,
+          now(),
+          leaseMs,
+          () => planChunks(r.campaignIds).map((ids) => ({ ids, requestId: randomUUID() })),
+          force,
         ),
       );
       if (taken?.value !== 'taken' || !taken.request.run) return;

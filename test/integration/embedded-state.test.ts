@@ -65,7 +65,10 @@ describe('the embedded database (no REDIS_URL)', () => {
     };
     await Promise.all([slack.clickButton(second.url, click), slack.clickButton(second.url, click)]);
     await slack
-      .waitFor(() => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)), 20_000)
+      .waitFor(
+        () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+        20_000,
+      )
       .catch((error: unknown) => {
         console.log(second.lines().filter((l) => (l.level as number) >= 40 || l.module === 'audit'));
         throw error;
@@ -73,6 +76,43 @@ describe('the embedded database (no REDIS_URL)', () => {
     expect(moengage.campaign('camp_002')?.status).toBe('PAUSED');
     expect(moengage.statusRequests()).toHaveLength(1);
     expect(slack.unexpected).toEqual([]);
+  }, 60_000);
+
+  it('resumes a run half done when the bot starts again after a SIGKILL, and reports it once', async () => {
+    const file = join(dir, 'state', 'bot.sqlite');
+    const first = await bot(file);
+    const message = await request(
+      first,
+      'pause camp_001 camp_002 camp_003 camp_004 camp_005 camp_006 camp_007 camp_008 camp_009 camp_010 camp_011 camp_012',
+    );
+    // The second chunk is held at MoEngage; the first is answered at once.
+    moengage.delayNext(1, 0);
+    moengage.delayNext(1, 5_000);
+    await slack.clickButton(first.url, {
+      userId: 'UBOB',
+      channelId: CHANNEL,
+      messageTs: message.ts,
+      actionId: 'campaign_confirm',
+      value: buttonValue(message, 'campaign_confirm'),
+    });
+    await slack.waitFor(
+      () => moengage.statusRequests().filter((r) => r.outcome === 'applied').length >= 1,
+      10_000,
+    );
+    await slack.waitFor(() => moengage.statusRequests().length >= 2, 10_000);
+    first.kill('SIGKILL');
+    await first.exited;
+
+    await bot(file);
+    await slack.waitFor(
+      () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+      30_000,
+    );
+    for (let i = 1; i <= 12; i++)
+      expect(moengage.campaign(`camp_${String(i).padStart(3, '0')}`)?.status).toBe('PAUSED');
+    const results = slack.thread(CHANNEL, message.ts).filter((m) => /^Results:/.test(m.text ?? ''));
+    expect(results).toHaveLength(1);
+    expect(messageText(slack.message(CHANNEL, message.ts) as never)).toContain('12 paused');
   }, 60_000);
 
   it('remembers a delivered command across a restart, so Slack’s redelivery does not post it twice', async () => {

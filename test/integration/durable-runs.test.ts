@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import type { ChildBot } from '../../src/sandbox/child-bot.ts';
+import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import {
+  BOT_TOKEN,
+  buttonValue,
+  CHANNEL,
+  messageText,
+  SIGNING_SECRET,
+  startChildBotOn,
+} from '../support/bot-harness.ts';
+import { startSim } from '../support/fixtures.ts';
+import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
+
+/**
+ * Runs that outlive their runner: two real bot processes on one Redis (a prefix of their own), MoEngage's
+ * simulator at its real limits with a latency that holds requests in flight, and one replica killed or stopped
+ * in the middle of a run. A short lease (2 s) so a takeover comes within seconds.
+ */
+let moengage: MoEngageSim;
+let slack: SlackSim;
+let prefix: string;
+const bots: ChildBot[] = [];
+const IDS = (n: number) => Array.from({ length: n }, (_, i) => `camp_${String(i + 1).padStart(3, '0')}`);
+
+beforeEach(async () => {
+  prefix = uniquePrefix('durable');
+  moengage = await startSim({ campaigns: seedCampaigns({ count: 200 }) });
+  slack = await startSlackSim({
+    botToken: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    memberChannels: [CHANNEL],
+  });
+});
+afterEach(async () => {
+  for (const b of bots.splice(0)) b.kill('SIGKILL');
+  await slack.close();
+  await moengage.close();
+  const redis = connectRedis();
+  await cleanup(redis, prefix);
+  await redis.quit();
+});
+
+async function replica(env: Record<string, string> = {}): Promise<ChildBot> {
+  const bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB'], {
+    REDIS_URL: redisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    RUN_LEASE_SECONDS: '2',
+    MAX_CAMPAIGNS_PER_COMMAND: '200',
+    ...env,
+  });
+  bots.push(bot);
+  return bot;
+}
+
+/** Proposes on `bot`, waits until the request is recorded, and confirms it there (so `bot` runs it). */
+async function confirmOn(bot: ChildBot, ids: string[]): Promise<SimMessage> {
+  await slack.slashCommand(bot.url, { userId: 'UALICE', channelId: CHANNEL, text: `pause ${ids.join(' ')}` });
+  const message = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+  await slack.clickButton(bot.url, {
+    userId: 'UBOB',
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId: 'campaign_confirm',
+    value: buttonValue(message, 'campaign_confirm'),
+  });
+  return message;
+}
+
+const finished = (message: SimMessage) =>
+  slack.waitFor(
+    () => /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+    60_000,
+  );
+const resultReplies = (message: SimMessage) =>
+  slack.thread(CHANNEL, message.ts).filter((m) => /^Results:/.test(m.text ?? ''));
+
+describe('a run outlives the replica running it', () => {
+  it('is taken over after a SIGKILL mid-run: every id applied with its chunk’s request_id, one report', async () => {
+    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    moengage.delayNext(3, 3_000);
+    const message = await confirmOn(a, IDS(30));
+    await slack.waitFor(() => moengage.statusRequests().length >= 1, 10_000);
+    const killedAt = Date.now();
+    a.kill('SIGKILL');
+    await a.exited;
+
+    await finished(message);
+    for (const id of IDS(30)) expect(moengage.campaign(id)?.status).toBe('PAUSED');
+    const sent = moengage.statusRequests();
+    const firstByB = sent.find((r) => r.at > killedAt);
+    expect(firstByB).toBeDefined();
+    console.log(
+      `takeover: first request by the survivor ${Math.round((firstByB?.at ?? 0) - killedAt)} ms after the kill`,
+    );
+    // B sent the chunks A had sent (and whose answers died with it) again, under the same request_ids.
+    const abandoned = sent.filter((r) => r.outcome === 'abandoned').map((r) => r.requestId);
+    const applied = sent.filter((r) => r.outcome === 'applied').map((r) => r.requestId);
+    expect(abandoned.length).toBeGreaterThan(0);
+    for (const id of abandoned) expect(applied).toContain(id);
+    expect(resultReplies(message)).toHaveLength(1);
+    expect(messageText(slack.message(CHANNEL, message.ts) as never)).toContain('30 paused');
+    const thread = slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    expect(thread).toMatch(/may have received them twice/);
+    expect(b.lines().some((l) => l.module === 'audit' && l.event === 'completed')).toBe(true);
+    expect(slack.unexpected).toEqual([]);
+  }, 90_000);
+
+  it('continues on the other replica when its runner is stopped (a deploy): nothing is reported as not sent', async () => {
+    const [a, b] = [await replica({ SHUTDOWN_GRACE_SECONDS: '0' }), await replica()] as [ChildBot, ChildBot];
+    moengage.delayNext(10, 500);
+    const message = await confirmOn(a, IDS(200));
+    await slack.waitFor(() => moengage.statusRequests().length >= 1, 10_000);
+    a.kill('SIGTERM');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+
+    await finished(message);
+    for (const id of IDS(200)) expect(moengage.campaign(id)?.status).toBe('PAUSED');
+    const thread = slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    expect(thread).not.toMatch(/Not sent/);
+    expect(resultReplies(message)).toHaveLength(1);
+    expect(b.lines().some((l) => l.module === 'audit' && l.event === 'executed')).toBe(true);
+    expect(a.lines().some((l) => l.msg === 'run handed back for another runner to continue')).toBe(true);
+  }, 90_000);
+});
