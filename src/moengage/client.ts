@@ -144,6 +144,18 @@ export class MoEngageClient {
   }
 
   /** One logical request: sent, retried under the limiter with the same request_id, or split when rejected. */
+  /** Applies what a rejection says (see splitRejected): named ids fail unsent, the rest is sent again. */
+  async #isolateRejected(
+    run: Run,
+    ids: string[],
+    error: MoEngageHttpError,
+    requestId: string,
+  ): Promise<CampaignOutcome[]> {
+    const { failed, retry } = splitRejected(ids, error.detailText);
+    const parts = await Promise.all(retry.map((part) => this.#runPart(run, part)));
+    return [...failAll(failed, error, requestId, 0), ...parts.flat()];
+  }
+
   async #runPart(run: Run, ids: string[], givenRequestId?: string): Promise<CampaignOutcome[]> {
     const requestId = givenRequestId ?? this.#newRequestId();
     // The retry budget runs from the first send, not from queueing: the 200th request may wait minutes in line.
@@ -193,12 +205,14 @@ export class MoEngageClient {
         run.fatal = error;
         return failAll(ids, error, requestId, attempts);
       }
-      if (error.kind === 'rejected' && this.#isolate && error instanceof MoEngageHttpError) {
-        const pieces = splitRejected(ids, error.detailText);
-        if (pieces.length > 0) {
-          const nested = await Promise.all(pieces.map((piece) => this.#runPart(run, piece)));
-          return nested.flat().map((o) => ({ ...o, attempts: o.attempts + attempts }));
-        }
+      if (
+        error.kind === 'rejected' &&
+        this.#isolate &&
+        error instanceof MoEngageHttpError &&
+        ids.length > 1
+      ) {
+        const nested = await this.#isolateRejected(run, ids, error, requestId);
+        return nested.map((o) => ({ ...o, attempts: o.attempts + attempts }));
       }
       if (!error.retryable) return failAll(ids, error, requestId, attempts);
 

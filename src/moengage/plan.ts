@@ -15,19 +15,26 @@ export function planChunks(ids: readonly string[], size: number = MAX_IDS_PER_RE
 }
 
 /**
- * How to split a request that MoEngage rejected as a whole, so that the ids that are fine still get applied.
- * When the error names some of the ids (its details or message), those are tried alone and the rest together;
- * otherwise the request is halved. Either way every id ends up in exactly one part, and each part is smaller.
+ * What to do with a request MoEngage rejected as a whole, so the ids that are fine still get applied:
+ * - the ids its error names (details or message) failed, with its words: they are never sent again;
+ * - the rest, when the error named any, are sent again together (one request more, however many were bad);
+ * - when it named none, both halves are sent (each split again if rejected): a rejection that names nothing
+ *   may not be about any one id (MoEngage had a bad moment), so no half is taken for bad unsent. One bad id
+ *   among n then costs at most 2⌈log2 n⌉ extra requests.
+ * A single id in a rejected request is itself the bad one: `failed` holds it.
  */
-export function splitRejected(ids: readonly string[], errorText: string): string[][] {
-  if (ids.length <= 1) return [];
+export function splitRejected(
+  ids: readonly string[],
+  errorText: string,
+): { failed: string[]; retry: string[][] } {
   const named = ids.filter((id) => mentions(errorText, id));
-  if (named.length > 0 && named.length < ids.length) {
+  if (named.length > 0) {
     const rest = ids.filter((id) => !named.includes(id));
-    return [...named.map((id) => [id]), rest];
+    return { failed: named, retry: rest.length > 0 ? [rest] : [] };
   }
+  if (ids.length <= 1) return { failed: [...ids], retry: [] };
   const half = Math.ceil(ids.length / 2);
-  return [ids.slice(0, half), ids.slice(half)];
+  return { failed: [], retry: [ids.slice(0, half), ids.slice(half)] };
 }
 
 /** True when `id` appears in `text` as a whole token, so `c_1` is not found inside `c_10`. */

@@ -97,19 +97,6 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
   const channel = bottleneck.channel();
   const scripts = limiterScripts({ client, id, channel, limits, windowMs, marginMs });
 
-  // ioredis resubscribes after a reconnect without handling that command's promise (redis/ioredis#2187, merged
-  // after 6.0.0): if the connection closes before Redis answers (stop() during the reconnect handshake, or Redis
-  // gone again) it is an unhandled rejection, which ends a Node process. So Bottleneck's subscriber (a duplicate
-  // of the client, opened by IORedisConnection and missing from its typings) is resubscribed here, handled.
-  const { subscriber } = connection as unknown as { subscriber: Redis };
-  subscriber.options.autoResubscribe = false;
-  subscriber.on('ready', () => {
-    const channels = [channel, (bottleneck as unknown as { channel_client(): string }).channel_client()];
-    subscriber.subscribe(...channels).catch((error: unknown) => {
-      if (!stopped) report(error);
-    });
-  });
-
   let clientId = '';
   let pausedUntilMs = 0;
   const deferred = { count: 0 };
@@ -121,6 +108,19 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
   let announceStop: () => void = () => undefined;
   const stopSignal = new Promise<void>((resolve) => {
     announceStop = resolve;
+  });
+
+  // ioredis resubscribes after a reconnect without handling that command's promise (redis/ioredis#2187, merged
+  // after 6.0.0): if the connection closes before Redis answers (stop() during the reconnect handshake, or Redis
+  // gone again) it is an unhandled rejection, which ends a Node process. So Bottleneck's subscriber (a duplicate
+  // of the client, opened by IORedisConnection and missing from its typings) is resubscribed here, handled.
+  const { subscriber } = connection as unknown as { subscriber: Redis };
+  subscriber.options.autoResubscribe = false;
+  subscriber.on('ready', () => {
+    const channels = [channel, (bottleneck as unknown as { channel_client(): string }).channel_client()];
+    subscriber.subscribe(...channels).catch((error: unknown) => {
+      if (!stopped) report(error);
+    });
   });
 
   const tick = async (leaving = false) => {

@@ -117,8 +117,8 @@ describe('MoEngage client against the simulator', () => {
     const mixed = await client.changeCampaignStatus('PAUSE', ids);
     expect(mixed.applied).toBe(9);
     expect(mixed.outcomes.find((o) => o.campaignId === 'once_1')).toMatchObject({ status: 'failed' });
-    // Rejected whole, then the named id alone and the other nine together: three requests, not a retry loop.
-    expect(sim.statusRequests().map((r) => r.status)).toEqual([400, 400, 200]);
+    // Rejected whole, then the other nine together; the named id is not sent again: two requests.
+    expect(sim.statusRequests().map((r) => r.status)).toEqual([400, 200]);
     expect(sim.campaign('camp_005')?.status).toBe('PAUSED');
   });
 
@@ -329,5 +329,20 @@ describe('MoEngage client when things around it fail', () => {
       periodic(10).map((c) => c.id),
     );
     expect(client.limiter.stats().pausedUntilMs ?? 0).toBeLessThanOrEqual(Date.now() + 3_600_000);
+  });
+
+  it('costs one request per chunk for a PAUSE of 100 ids that are all paused already (each named, none sent again)', async () => {
+    const paused = periodic(100).map((c) => ({ ...c, status: 'PAUSED' as const }));
+    sim = await startSim({ campaigns: paused });
+    client = clientFor(sim, memoryLogger().logger);
+    const report = await client.changeCampaignStatus(
+      'PAUSE',
+      paused.map((c) => c.id),
+    );
+    expect(report.failed).toBe(100);
+    expect(sim.statusRequests()).toHaveLength(10);
+    expect(report.outcomes[0]?.status === 'failed' && report.outcomes[0].error.message).toMatch(
+      /cannot be paused/,
+    );
   });
 });

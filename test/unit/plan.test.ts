@@ -26,37 +26,43 @@ describe('planning requests', () => {
     );
   });
 
-  it('tries the ids an error names alone and the rest together', () => {
+  it('fails the ids an error names, unsent again, and sends the rest together', () => {
     const ids = ['c_1', 'c_2', 'c_10', 'c_11'];
-    expect(splitRejected(ids, 'Campaign c_10 not found\nc_2: cannot be paused')).toEqual([
-      ['c_2'],
-      ['c_10'],
-      ['c_1', 'c_11'],
-    ]);
+    expect(splitRejected(ids, 'Campaign c_10 not found\nc_2: cannot be paused')).toEqual({
+      failed: ['c_2', 'c_10'],
+      retry: [['c_1', 'c_11']],
+    });
+    expect(splitRejected(['a1', 'b1'], 'a1 and b1 are wrong')).toEqual({ failed: ['a1', 'b1'], retry: [] });
   });
 
   it('does not take an id for a mention inside a longer id', () => {
-    expect(splitRejected(['c_1', 'c_2'], 'Campaign c_10 not found')).toEqual([['c_1'], ['c_2']]);
+    expect(splitRejected(['c_1', 'c_2'], 'Campaign c_10 not found')).toEqual({
+      failed: [],
+      retry: [['c_1'], ['c_2']],
+    });
   });
 
-  it('halves when the error names none or all of the ids, and gives up on a single id', () => {
-    expect(splitRejected(['a', 'b', 'c', 'd', 'e'], 'Invalid campaign')).toEqual([
-      ['a', 'b', 'c'],
-      ['d', 'e'],
-    ]);
-    expect(splitRejected(['a1', 'b1'], 'a1 and b1 are wrong')).toEqual([['a1'], ['b1']]);
-    expect(splitRejected(['only'], 'only is wrong')).toEqual([]);
+  it('halves when the error names none, and takes a single id for the bad one', () => {
+    expect(splitRejected(['a', 'b', 'c', 'd', 'e'], 'Invalid campaign')).toEqual({
+      failed: [],
+      retry: [
+        ['a', 'b', 'c'],
+        ['d', 'e'],
+      ],
+    });
+    expect(splitRejected(['only'], 'Invalid campaign')).toEqual({ failed: ['only'], retry: [] });
   });
 
-  it('always splits into smaller parts that hold every id once', () => {
+  it('accounts for every id once, and never sends a named id again', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), { minLength: 2, maxLength: 10 }),
+        fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 10 }),
         fc.string(),
         (ids, text) => {
-          const parts = splitRejected(ids, text);
-          expect(parts.flat().sort()).toEqual([...ids].sort());
-          expect(parts.every((p) => p.length > 0 && p.length < ids.length)).toBe(true);
+          const { failed, retry } = splitRejected(ids, text);
+          expect([...failed, ...retry.flat()].sort()).toEqual([...ids].sort());
+          expect(retry.every((p) => p.length > 0 && p.length < ids.length)).toBe(true);
+          for (const id of failed) expect(retry.flat()).not.toContain(id);
         },
       ),
     );
