@@ -162,7 +162,11 @@ export function createExecution(deps: ExecutionDeps) {
     await store.update(request.id, (r) => markSent(r, index));
     let report: StatusChangeReport;
     try {
-      report = await deps.moengage.changeCampaignStatus(request.action, ids, { signal, requestId });
+      report = await deps.moengage.changeCampaignStatus(request.action, ids, {
+        signal,
+        requestId,
+        requester: request.requestedBy,
+      });
     } catch (error) {
       // The client reports every failure per id; reaching here is a bug. Give these ids a result all the same.
       const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;

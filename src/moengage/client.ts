@@ -43,6 +43,8 @@ export interface StatusChangeOptions {
   requestId?: string;
   /** Called once, when the first request of this change is handed to MoEngage (not while it is queued). */
   onSent?: () => void;
+  /** Who asked (a user or a token): requesters take turns at the shared rate within a priority. */
+  requester?: string;
 }
 
 export const DEFAULT_PRIORITY: Record<CampaignAction, Priority> = { PAUSE: 1, STOP: 1, RESUME: 5 };
@@ -55,6 +57,7 @@ interface Run extends SendRun {
   fatal: MoEngageError | undefined;
   requests: number;
   onSent: (() => void) | undefined;
+  requester: string | undefined;
 }
 
 export class MoEngageClient {
@@ -110,6 +113,7 @@ export class MoEngageClient {
       requests: 0,
       sends: [],
       onSent: options.onSent,
+      requester: options.requester,
     };
     const parts = await Promise.all(
       planChunks(ids).map((chunk, i) =>
@@ -167,25 +171,29 @@ export class MoEngageClient {
       const queuedAt = performance.now();
       let started = false;
       let withdrawn: MoEngageError | undefined;
-      const scheduled = this.#limiter.schedule(run.priority, async (slot) => {
-        // Credentials refused, caller aborted, or given up while this request waited in the queue: do not send.
-        const stopped = withdrawn ?? run.fatal ?? abortError(run.signal, requestId);
-        if (stopped) {
-          slot.unused();
-          return { ok: false, error: stopped, sent: false } as const;
-        }
-        started = true;
-        if (run.onSent) {
-          const sent = run.onSent;
-          run.onSent = undefined;
-          sent();
-        }
-        firstSend ??= Date.now();
-        attempts += 1;
-        run.requests += 1;
-        const queuedMs = performance.now() - queuedAt;
-        return { ...(await this.#sender.send(run, ids, requestId, attempts, queuedMs)), sent: true };
-      });
+      const scheduled = this.#limiter.schedule(
+        run.priority,
+        async (slot) => {
+          // Credentials refused, caller aborted, or given up while this request waited in the queue: do not send.
+          const stopped = withdrawn ?? run.fatal ?? abortError(run.signal, requestId);
+          if (stopped) {
+            slot.unused();
+            return { ok: false, error: stopped, sent: false } as const;
+          }
+          started = true;
+          if (run.onSent) {
+            const sent = run.onSent;
+            run.onSent = undefined;
+            sent();
+          }
+          firstSend ??= Date.now();
+          attempts += 1;
+          run.requests += 1;
+          const queuedMs = performance.now() - queuedAt;
+          return { ...(await this.#sender.send(run, ids, requestId, attempts, queuedMs)), sent: true };
+        },
+        run.requester,
+      );
       // While queued, an abort (shutdown) or a rate-limit pause longer than the retry budget withdraws the
       // request at once rather than after a slot that may be far away; a send under way is always waited for.
       const result = await whileQueued(

@@ -84,8 +84,17 @@ if redis.call('ZCOUNT', KEYS[2], int(now + hold - 1000), '+inf') >= per_second t
   give_back()
   return {'busy', 0}
 end
-redis.call('ZADD', KEYS[2], int(now + hold), ARGV[6])
+-- In flight, the slot counts as if answered at its deadline (ARGV[9]): a request may arrive at MoEngage any time
+-- before its answer. ANSWERED moves it to one window after the real answer.
+redis.call('ZADD', KEYS[2], int(now + tonumber(ARGV[9]) + hold), ARGV[6])
 return {'ok', now}`;
+
+// The answer came (or the send failed): the slot is due one window after now, not after its deadline. A slot
+// already gone (given back, or popped as due) is left alone. ARGV[6] member
+const ANSWERED = `
+local _, _, window_ms, margin_ms = config()
+redis.call('ZADD', KEYS[2], 'XX', int(now_ms() + window_ms + margin_ms), ARGV[6])
+return 1`;
 
 // A slot its job did not use after all comes back at once. ARGV[6] member
 const UNUSED = `
@@ -197,6 +206,7 @@ function script(body: string): LuaScript {
 const SCRIPTS = {
   init: script(INIT),
   claim: script(CLAIM),
+  answered: script(ANSWERED),
   unused: script(UNUSED),
   giveBack: script(GIVE_BACK),
   pause: script(PAUSE),
@@ -218,7 +228,14 @@ export interface LimiterScriptsOptions {
 export interface LimiterScripts {
   init(): Promise<unknown>;
   /** `ok` with Redis's time; `paused` with the shared pause; `full` or `busy`: the job is to be queued again. */
-  claim(member: string, clientNowMs: number, localPausedUntilMs: number): Promise<[string, number]>;
+  claim(
+    member: string,
+    clientNowMs: number,
+    localPausedUntilMs: number,
+    inFlightMs: number,
+  ): Promise<[string, number]>;
+  /** The slot's request was answered: it comes back one window from now. */
+  answered(member: string): Promise<unknown>;
   unused(member: string): Promise<unknown>;
   giveBack(): Promise<unknown>;
   pause(untilMs: number, ttlMs: number): Promise<unknown>;
@@ -255,8 +272,9 @@ export function limiterScripts(options: LimiterScriptsOptions): LimiterScripts {
 
   return {
     init: () => run(SCRIPTS.init),
-    claim: (member, clientNowMs, localPausedUntilMs) =>
-      run(SCRIPTS.claim, [member, clientNowMs, localPausedUntilMs]) as Promise<[string, number]>,
+    claim: (member, clientNowMs, localPausedUntilMs, inFlightMs) =>
+      run(SCRIPTS.claim, [member, clientNowMs, localPausedUntilMs, inFlightMs]) as Promise<[string, number]>,
+    answered: (member) => run(SCRIPTS.answered, [member]),
     unused: (member) => run(SCRIPTS.unused, [member]),
     giveBack: () => run(SCRIPTS.giveBack),
     pause: (untilMs, ttlMs) => run(SCRIPTS.pause, [untilMs, ttlMs]),

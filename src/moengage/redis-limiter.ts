@@ -23,6 +23,8 @@ export interface RedisSlidingLimiterOptions extends SlidingLimiterOptions {
   id: string;
   /** The long sliding window that `limits.perMinute` applies to; tests shorten it. */
   windowMs?: number;
+  /** The longest a request may be in flight (the client's deadline): until answered, its slot counts to then. */
+  inFlightMs?: number;
   /** A replica that has not checked in for this long is taken for dead and what it held is handed back. */
   replicaTimeoutMs?: number;
   /** How often each replica hands back the slots that are due (and checks in). */
@@ -72,6 +74,7 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     );
   }
   const marginMs = options.slotReturnMarginMs ?? 1_000;
+  const inFlightMs = options.inFlightMs ?? 10_000;
   const replicaTimeoutMs = options.replicaTimeoutMs ?? 15_000;
   const refillIntervalMs = options.refillIntervalMs ?? 200;
   const report = options.onError ?? (() => undefined);
@@ -155,7 +158,7 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
   const runJob = async <T>(member: string, task: (slot: Slot) => Promise<T>): Promise<T | typeof DEFER> => {
     let verdict: [string, number];
     try {
-      verdict = await scripts.claim(member, Date.now(), pausedUntilMs);
+      verdict = await scripts.claim(member, Date.now(), pausedUntilMs, inFlightMs);
     } catch (error) {
       // Nothing is sent. Whether the claim went through is unknown: give the unit back in case it did not (if
       // it did, the slot check and the reservoir's cap at the next refill take the extra unit off again).
@@ -172,7 +175,9 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
         },
       });
     } finally {
-      await givenBack;
+      // Answered (or failed): the slot is due one window from now, which bounds arrivals, not starts.
+      if (givenBack) await givenBack;
+      else await scripts.answered(member).catch(report);
     }
   };
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import type { ChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import type { SlackSim } from '../../src/sandbox/slack-sim.ts';
@@ -46,10 +47,7 @@ async function confirmPause(child: ChildBot, ids: string[]) {
   return message;
 }
 
-const ids = (n: number) =>
-  testFleet()
-    .slice(0, n)
-    .map((c) => c.id);
+const ids = (n: number) => (n <= 30 ? testFleet() : seedCampaigns({ count: n })).slice(0, n).map((c) => c.id);
 
 describe('graceful shutdown (SIGTERM to the real process)', () => {
   it('lets a running execution finish and report every id, then exits 0', async () => {
@@ -69,20 +67,23 @@ describe('graceful shutdown (SIGTERM to the real process)', () => {
   }, 30_000);
 
   it('past the grace period, reports the ids it could not send instead of dropping them', async () => {
-    const child = await setUp({ SHUTDOWN_GRACE_SECONDS: '0' });
+    // More chunks than one burst (10 in flight), so some are still queued when the signal comes; with no store
+    // another process could continue from (SQLite :memory:), they are reported, not handed back.
+    const child = await setUp({ SHUTDOWN_GRACE_SECONDS: '0', MAX_CAMPAIGNS_PER_COMMAND: '150' });
+    moengage.setCampaigns(seedCampaigns({ count: 150 }));
     moengage.delayNext(100, 2_000);
-    const message = await confirmPause(child, ids(30));
+    const message = await confirmPause(child, ids(150));
     child.kill('SIGTERM');
 
     expect(await child.exited).toEqual({ code: 0, signal: null });
     const thread = h(slack.thread(CHANNEL, message.ts));
-    for (const id of ids(30)) expect(thread).toContain(id);
+    for (const id of ids(150)) expect(thread).toContain(id);
     expect(thread).toMatch(/Not sent to MoEngage: cancelled \(the bot was shutting down\)/);
     const sent = new Set(moengage.statusRequests().flatMap((r) => r.campaignIds ?? []));
-    for (const id of ids(30)) {
+    for (const id of ids(150)) {
       if (!sent.has(id)) expect(thread).toMatch(new RegExp(`${id}\`? failed: Not sent`));
     }
-    expect(sent.size).toBeLessThan(30);
+    expect(sent.size).toBeLessThan(150);
   }, 30_000);
 });
 

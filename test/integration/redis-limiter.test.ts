@@ -36,6 +36,8 @@ const WINDOWS = [
 const BASE = {
   limits: LIMITS,
   windowMs: WINDOW_MS,
+  // A short deadline: an unanswered slot (a dead replica's) counts until then, then comes back when due.
+  inFlightMs: 200,
   slotReturnMarginMs: MARGIN_MS,
   refillIntervalMs: REFILL_MS,
   maxConcurrent: 4,
@@ -283,6 +285,28 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     await waitFor(() => (b.stats().pausedUntilMs ?? 0) > 0, 2_000);
     expect(b.stats().pausedUntilMs ?? 0).toBeLessThanOrEqual(Date.now() + 3_600_000);
   });
+
+  it('keeps the second window by arrival at MoEngage when requests are slow: a slot is due a second after the answer', async () => {
+    const a = replica({ inFlightMs: 2_000, maxConcurrent: 10 });
+    const b = replica({ inFlightMs: 2_000, maxConcurrent: 10 });
+    await Promise.all([a.ready(), b.ready()]);
+    const arrivals: number[] = [];
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    const job = async () => {
+      const latency = 200 + Math.floor(random() * 1_200);
+      const arriveAfter = Math.floor(random() * latency);
+      await sleep(arriveAfter);
+      arrivals.push(Date.now());
+      await sleep(latency - arriveAfter);
+    };
+    await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).schedule(5, job)));
+    expect(arrivals).toHaveLength(24);
+    expect(maxInWindow(arrivals, 1_000)).toBeLessThanOrEqual(LIMITS.perSecond);
+  }, 30_000);
 
   it('gives an unused slot straight back to every replica', async () => {
     // A 10 s window, so a slot that did not come back at once would be plain to see.
