@@ -10,9 +10,10 @@ import {
   messageText,
   SIGNING_SECRET,
   startChildBotOn,
+  stopFleet,
 } from '../support/bot-harness.ts';
 import { startSim } from '../support/fixtures.ts';
-import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
+import { redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /**
  * Runs that outlive their runner: two real bot processes on one Redis (a prefix of their own), MoEngage's
@@ -34,14 +35,7 @@ beforeEach(async () => {
     memberChannels: [CHANNEL],
   });
 });
-afterEach(async () => {
-  for (const b of bots.splice(0)) b.kill('SIGKILL');
-  await slack.close();
-  await moengage.close();
-  const redis = connectRedis();
-  await cleanup(redis, prefix);
-  await redis.quit();
-});
+afterEach(() => stopFleet(bots, { moengage, slack }, prefix));
 
 async function replica(env: Record<string, string> = {}): Promise<ChildBot> {
   const bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB'], {

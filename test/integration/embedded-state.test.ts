@@ -12,6 +12,7 @@ import {
   messageText,
   startChildBotOn,
   startSimulators,
+  stopFleet,
 } from '../support/bot-harness.ts';
 
 /** The real bot in its own process without Redis: its state in a SQLite file of this test's own. */
@@ -25,9 +26,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'campaign-bot-embedded-'));
 });
 afterEach(async () => {
-  for (const b of bots.splice(0)) b.kill('SIGKILL');
-  await slack.close();
-  await moengage.close();
+  await stopFleet(bots, { moengage, slack });
   rmSync(dir, { recursive: true, force: true });
 });
 

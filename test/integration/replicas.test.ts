@@ -10,8 +10,9 @@ import {
   messageText,
   startChildBotOn,
   startSimulators,
+  stopFleet,
 } from '../support/bot-harness.ts';
-import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
+import { redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /**
  * Two real bot processes (`node src/index.ts`) sharing one Redis under a prefix of their own, one Slack
@@ -26,14 +27,7 @@ beforeEach(async () => {
   prefix = uniquePrefix('replicas');
   ({ moengage, slack } = await startSimulators());
 });
-afterEach(async () => {
-  for (const b of bots.splice(0)) b.kill('SIGKILL');
-  await slack.close();
-  await moengage.close();
-  const redis = connectRedis();
-  await cleanup(redis, prefix);
-  await redis.quit();
-});
+afterEach(() => stopFleet(bots, { moengage, slack }, prefix));
 
 async function replica(env: Record<string, string> = {}): Promise<ChildBot> {
   const bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB', 'UCAROL', 'UDAVE'], {

@@ -11,6 +11,7 @@ import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import { type SimMessage, type SlackSim, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import { connectSharedState } from '../../src/shared-state.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
+import { cleanup, connectRedis } from './redis.ts';
 
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token-abcdef';
 export const SIGNING_SECRET = 'test-signing-secret-8f7e6d5c4b3a';
@@ -167,4 +168,22 @@ export function messageText(message: Pick<SimMessage, 'text' | 'blocks'>): strin
 /** The text of an acknowledgement's JSON body (help and input errors come back in the ack itself). */
 export function ackText(res: { json?: unknown }): string {
   return (res.json as { text?: string } | undefined)?.text ?? '';
+}
+
+/** Ends what a test of real bot processes started: the bots (SIGKILL), the simulators and, given, its Redis keys. */
+export async function stopFleet(
+  bots: ChildBot[],
+  sims: { moengage: MoEngageSim; slack: SlackSim },
+  redisPrefix?: string,
+): Promise<void> {
+  for (const b of bots.splice(0)) b.kill('SIGKILL');
+  await sims.slack.close();
+  await sims.moengage.close();
+  if (redisPrefix === undefined) return;
+  const redis = connectRedis();
+  try {
+    await cleanup(redis, redisPrefix);
+  } finally {
+    await redis.quit();
+  }
 }
