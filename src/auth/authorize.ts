@@ -1,7 +1,9 @@
+import type { Actor, DenialPart, Step } from '../core/access.ts';
 import type { CampaignAction } from '../core/actions.ts';
 import type { RuleGrant } from '../core/request.ts';
 import { type AccessPolicy, type Principals, type Rule, requesterMayApprove } from './rules.ts';
 
+export type { Actor, DenialPart, Step } from '../core/access.ts';
 /**
  * The one policy function: may this actor take this step on this request? Every door reaches it through the
  * lifecycle only. Deny by default: no rule, no grant. A refusal names the part of the closest rule that failed
@@ -9,19 +11,6 @@ import { type AccessPolicy, type Principals, type Rule, requesterMayApprove } fr
  * grants are recorded with the request, and approvals are counted per rule).
  */
 export type { RuleGrant } from '../core/request.ts';
-
-export type Actor = { kind: 'user'; id: string } | { kind: 'token'; name: string };
-
-export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups';
-
-export type DenialPart =
-  | 'user'
-  | 'channel'
-  | 'action'
-  | 'campaign_group'
-  | 'approver'
-  | 'same_person'
-  | 'lookup';
 
 /** What the policy needs to know of a request (proposed or about to be). */
 export interface RequestFacts {

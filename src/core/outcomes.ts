@@ -1,4 +1,4 @@
-import type { DenialPart, Step } from '../auth/authorize.ts';
+import type { DenialPart, Step } from './access.ts';
 import type { InvalidField } from './proposal.ts';
 import type { CampaignActionRequest, RequestState } from './request.ts';
 

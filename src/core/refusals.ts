@@ -1,4 +1,4 @@
-import type { DenialPart, Step } from '../auth/authorize.ts';
+import type { DenialPart, Step } from './access.ts';
 
 /**
  * The words for a refusal, in plain text, for every door: which part of the access policy failed, never what

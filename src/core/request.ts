@@ -1,6 +1,4 @@
-import type { CampaignAction } from './actions.ts';
-
-import type { RunJournal } from './run-journal.ts';
+import type { CampaignAction, CampaignOutcome } from './actions.ts';
 
 /**
  * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
@@ -124,4 +122,23 @@ export function approvalProgress(request: Pick<CampaignActionRequest, 'approvals
     if (g.needed - n < best.of - best.n) best = { n, of: g.needed };
   }
   return Number.isFinite(best.of) ? best : { n: 0, of: 1 };
+}
+
+/** A confirmed request's run, chunk by chunk (the transitions are in run-journal.ts). */
+export interface RunChunk {
+  ids: string[];
+  requestId: string;
+  state: 'planned' | 'sent' | 'done';
+  /** How many runners handed it to MoEngage: above 1, its ids may have been sent twice (a crash mid-send). */
+  sends: number;
+  outcomes?: CampaignOutcome[];
+}
+
+export interface RunJournal {
+  chunks: RunChunk[];
+  owner: string | undefined;
+  leaseUntil: number;
+  startedAt: number;
+  /** MoEngage requests sent over the whole run, retries and splits included. */
+  requests: number;
 }

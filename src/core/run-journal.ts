@@ -1,5 +1,7 @@
-import type { CampaignOutcome } from '../moengage/types.ts';
-import type { CampaignActionRequest, RequestResult } from './request.ts';
+import type { CampaignOutcome } from './actions.ts';
+import type { CampaignActionRequest, RequestResult, RunChunk, RunJournal } from './request.ts';
+
+export type { RunChunk, RunJournal } from './request.ts';
 
 /**
  * A confirmed request's run as durable work: its ids planned in chunks (one MoEngage request each, with the
@@ -8,24 +10,6 @@ import type { CampaignActionRequest, RequestResult } from './request.ts';
  * chunks over. Whoever records the last chunk writes the result, once. Pure: the stores apply these inside their
  * atomic update.
  */
-export interface RunChunk {
-  ids: string[];
-  requestId: string;
-  state: 'planned' | 'sent' | 'done';
-  /** How many runners handed it to MoEngage: above 1, its ids may have been sent twice (a crash mid-send). */
-  sends: number;
-  outcomes?: CampaignOutcome[];
-}
-
-export interface RunJournal {
-  chunks: RunChunk[];
-  owner: string | undefined;
-  leaseUntil: number;
-  startedAt: number;
-  /** MoEngage requests sent over the whole run, retries and splits included. */
-  requests: number;
-}
-
 type Req = CampaignActionRequest;
 
 export type RunStep<T> = { next?: Req; value: T };

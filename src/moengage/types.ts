@@ -1,21 +1,11 @@
-import type { CampaignAction } from '../core/actions.ts';
+import type { CampaignAction, CampaignOutcome } from '../core/actions.ts';
 
 export { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 
 /** At most this many campaign ids go in one status request (MoEngage's documented limit). */
 export const MAX_IDS_PER_REQUEST = 10;
 
-/** What happened to one campaign id. Every id handed to the client gets exactly one of these. */
-export type CampaignOutcome =
-  | { campaignId: string; status: 'applied'; requestId: string; attempts: number }
-  | {
-      campaignId: string;
-      status: 'failed';
-      /** The request the id last went in; undefined when it was never sent (e.g. credentials already refused). */
-      requestId: string | undefined;
-      attempts: number;
-      error: { kind: string; httpStatus: number | undefined; code: string | undefined; message: string };
-    };
+export type { CampaignOutcome } from '../core/actions.ts';
 
 export interface StatusChangeReport {
   action: CampaignAction;

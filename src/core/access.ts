@@ -1,0 +1,13 @@
+/** Who acts, which step of the lifecycle, and which part of the access policy can refuse it: the policy's terms. */
+export type Actor = { kind: 'user'; id: string } | { kind: 'token'; name: string };
+
+export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups';
+
+export type DenialPart =
+  | 'user'
+  | 'channel'
+  | 'action'
+  | 'campaign_group'
+  | 'approver'
+  | 'same_person'
+  | 'lookup';
