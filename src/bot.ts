@@ -18,6 +18,7 @@ import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { opsHandlers } from './ops.ts';
+import type { AuditTrail } from './requests/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
@@ -39,6 +40,8 @@ export interface BotOptions {
   limiter?: CallLimiter;
   dedupe?: Deduper;
   changes?: ChangeFeed;
+  /** Where the audit trail is kept beside the log (SQLite or Redis; see shared-state.ts). */
+  auditTrail?: AuditTrail;
   /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
   handBack?: boolean;
   /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
@@ -134,6 +137,7 @@ export async function startBot(
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.changes ? { changes: options.changes } : {}),
+    ...(options.auditTrail ? { auditTrail: options.auditTrail } : {}),
   });
 
   registerListeners(app, {

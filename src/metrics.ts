@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditEvent } from './lifecycle/audit.ts';
+import type { AuditEvent } from './core/audit.ts';
 import type { RequestEvent } from './moengage/client.ts';
 import type { LimiterStats } from './moengage/limiter.ts';
 

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { type ChangeFeed, createRedisChangeFeed } from './lifecycle/changes.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
+import { type AuditTrail, createRedisAuditTrail, createSqliteAuditTrail } from './requests/audit-trail.ts';
 import { createRedisDeduper, createSqliteDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRedisStore } from './requests/redis-store.ts';
@@ -22,6 +23,7 @@ export interface SharedState {
   dedupe?: Deduper;
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
+  auditTrail?: AuditTrail;
   /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
   handBack: boolean;
   /** Only this process uses the store (a SQLite file): runs left unfinished are its own, resumed at start. */
@@ -62,6 +64,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   const changes = createRedisChangeFeed(redis, prefix);
   return {
     changes,
+    auditTrail: createRedisAuditTrail(redis, prefix),
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
@@ -99,6 +102,7 @@ function openEmbeddedState(path: string, logger: Logger): SharedState {
     store: createSqliteStore(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
+    auditTrail: createSqliteAuditTrail(sqlite),
     handBack: path !== ':memory:',
     exclusiveStore: true,
     readinessChecks: {},

@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import type { Actor, Authorize, DenialPart, Step } from '../auth/authorize.ts';
 import { tokenRequester } from '../auth/authorize.ts';
 import type { CampaignAction } from '../core/actions.ts';
+import type { AuditEvent, RequestFields } from '../core/audit.ts';
 import type { CampaignGroups } from '../core/groups.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { ProposalRules } from '../core/proposal.ts';
 import type { CampaignActionRequest, DecideResult } from '../core/request.ts';
+import type { AuditTrail } from '../requests/audit-trail.ts';
 import type { RequestStore } from '../requests/model.ts';
-import type { AuditEvent, RequestFields } from './audit.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution.ts';
 import type { Notifier } from './notifier.ts';
@@ -25,6 +26,8 @@ export interface LifecycleDeps {
   logger: Logger;
   /** Receives every audit event too (metrics). */
   observe?: (event: AuditEvent) => void;
+  /** Keeps the audit trail where it outlives the process (SQLite or Redis). */
+  auditTrail?: AuditTrail;
   /** Where changes are announced for `settled` (Redis pub/sub with replicas). */
   changes?: ChangeFeed;
   now?: () => number;
@@ -41,14 +44,23 @@ export interface LifecycleDeps {
 /** What every step of the lifecycle shares: its dependencies, the audit trail and the change feed. */
 export function lifecycleContext(deps: LifecycleDeps) {
   const audit = deps.logger.child({ module: 'audit' });
+  const now = deps.now ?? Date.now;
   const emit = (event: AuditEvent) => {
     audit.info(event);
     deps.observe?.(event);
+    deps.auditTrail
+      ?.append(event, now())
+      .catch((error: unknown) =>
+        audit.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'audit trail not recorded',
+        ),
+      );
   };
   const actorId = (a: Actor) => (a.kind === 'user' ? a.id : tokenRequester(a.name));
   return {
     deps,
-    now: deps.now ?? Date.now,
+    now,
     newId: deps.newId ?? randomUUID,
     log: deps.logger.child({ module: 'lifecycle' }),
     changes: deps.changes ?? createMemoryChangeFeed(),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { AuditSink, RequestFields } from '../core/audit.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
   markSent,
@@ -17,7 +18,6 @@ import type { StatusChangeOptions } from '../moengage/client.ts';
 import { planChunks } from '../moengage/plan.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
 import type { RequestStore } from '../requests/model.ts';
-import type { AuditSink, RequestFields } from './audit.ts';
 import type { ChangeFeed } from './changes.ts';
 import type { Notifier } from './notifier.ts';
 

@@ -28,6 +28,15 @@ CREATE INDEX IF NOT EXISTS requests_due ON requests (pending, expires_at);
 CREATE INDEX IF NOT EXISTS requests_forget ON requests (forget_at);
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, json TEXT NOT NULL, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  request_id TEXT,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_request ON audit (request_id);
 `;
 
 export function openSqlite(path: string): Sqlite {

@@ -144,6 +144,47 @@ describe('the embedded database (no REDIS_URL)', () => {
     expect(slack.messages(CHANNEL).map((m) => messageText(m).includes('camp_003'))).toEqual([true, false]);
   }, 60_000);
 
+  it('keeps the audit trail in the file: every step of a run is still there after a restart', async () => {
+    const file = join(dir, 'state', 'bot.sqlite');
+    const first = await bot(file);
+    const message = await request(first, 'pause camp_020 reason: INC-7');
+    await slack.clickButton(first.url, {
+      userId: 'UBOB',
+      channelId: CHANNEL,
+      messageTs: message.ts,
+      actionId: 'campaign_confirm',
+      value: buttonValue(message, 'campaign_confirm'),
+    });
+    await slack.waitFor(() =>
+      /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
+    );
+    await first.stop();
+    await bot(file);
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT event, request_id, json FROM audit ORDER BY id').all() as {
+        event: string;
+        request_id: string;
+        json: string;
+      }[];
+      expect(rows.map((r) => r.event)).toEqual([
+        'requested',
+        'approved',
+        'confirmed',
+        'executed',
+        'completed',
+      ]);
+      expect(new Set(rows.map((r) => r.request_id)).size).toBe(1);
+      expect(JSON.parse(rows[0]?.json ?? '{}')).toMatchObject({
+        user: 'UALICE',
+        reason: 'INC-7',
+        campaignIds: ['camp_020'],
+      });
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+
   it('refuses to start, naming SQLITE_PATH, when the file cannot be opened', async () => {
     // A directory where a file stands: nothing can be created under it.
     const file = join(dir, 'not-a-directory');

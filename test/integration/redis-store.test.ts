@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit.ts';
+import { createRedisAuditTrail } from '../../src/requests/audit-trail.ts';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { CampaignActionRequest, DecideResult, RequestStore } from '../../src/requests/model.ts';
 import { createRedisStore } from '../../src/requests/redis-store.ts';
@@ -402,6 +404,29 @@ describe('Redis request store, Redis specifics', () => {
   });
 
   beforeEach(redisAnswers);
+
+  it('keeps the audit trail in a capped stream under the prefix, oldest first', async () => {
+    const keyPrefix = prefix('audit');
+    const trail = createRedisAuditTrail(redis, keyPrefix, { maxLength: 1_000 });
+    const event: AuditEvent = {
+      event: 'expired',
+      requestId: 'r1',
+      action: 'PAUSE',
+      channel: CHANNEL,
+      requestedBy: 'UALICE',
+      onBehalfOf: undefined,
+      campaignIds: ['a'],
+      reason: undefined,
+      source: 'test',
+    };
+    await trail.append(event, 1);
+    await trail.append({ ...event, requestId: 'r2' }, 2);
+    expect(await trail.recent(10)).toMatchObject([
+      { requestId: 'r1', at: 1 },
+      { requestId: 'r2', at: 2 },
+    ]);
+    expect(await redis.type(`${keyPrefix}audit`)).toBe('stream');
+  });
 
   it('puts every key under the prefix: the request and the pending index', async () => {
     const keyPrefix = prefix('keys');

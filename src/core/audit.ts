@@ -1,5 +1,5 @@
-import type { DenialPart, Step } from '../auth/authorize.ts';
-import type { CampaignAction } from '../core/actions.ts';
+import type { DenialPart, Step } from './access.ts';
+import type { CampaignAction } from './actions.ts';
 
 /** The request's facts that every audit event carries. */
 export interface RequestFields {

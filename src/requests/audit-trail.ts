@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import type { AuditEvent } from '../core/audit.ts';
+import type { Sqlite } from '../state/sqlite.ts';
+
+/**
+ * Where the audit trail is kept beside the log: the same events (one per step), in the store that outlives the
+ * process, so "who paused what, when" survives a restart and a log rotation. Appends only; a failure to record
+ * is the caller's to log, never a reason to stop an action.
+ */
+export interface AuditTrail {
+  append(event: AuditEvent, at: number): Promise<void>;
+  /** The newest `limit` events, oldest first (for tests and, later, the history command). */
+  recent(limit: number): Promise<(AuditEvent & { at: number })[]>;
+}
+
+/** The embedded database's trail: one row per event, kept `retainDays` (default 90). */
+export function createSqliteAuditTrail(sqlite: Sqlite, options: { retainDays?: number } = {}): AuditTrail {
+  const retainMs = (options.retainDays ?? 90) * 86_400_000;
+  const insert = sqlite.db.prepare('INSERT INTO audit (at, event, request_id, json) VALUES (?, ?, ?, ?)');
+  const prune = sqlite.db.prepare('DELETE FROM audit WHERE at < ?');
+  const recent = sqlite.db.prepare(
+    'SELECT at, json FROM (SELECT id, at, json FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id',
+  );
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  return {
+    async append(event, at) {
+      if (at - prunedAt > 3_600_000) {
+        prunedAt = at;
+        prune.run(at - retainMs);
+      }
+      const requestId = 'requestId' in event ? (event.requestId ?? null) : null;
+      insert.run(at, event.event, requestId, JSON.stringify(event));
+    },
+    async recent(limit) {
+      return (recent.all(limit) as { at: number; json: string }[]).map((r) => ({
+        ...JSON.parse(r.json),
+        at: r.at,
+      }));
+    },
+  };
+}
+
+/** Redis's trail: a stream every replica appends to, capped near `maxLength` events (default 100,000). */
+export function createRedisAuditTrail(
+  redis: Redis,
+  keyPrefix: string,
+  options: { maxLength?: number } = {},
+): AuditTrail {
+  const key = `${keyPrefix}audit`;
+  const maxLength = options.maxLength ?? 100_000;
+  return {
+    async append(event, at) {
+      await redis.xadd(
+        key,
+        'MAXLEN',
+        '~',
+        String(maxLength),
+        '*',
+        'at',
+        String(at),
+        'json',
+        JSON.stringify(event),
+      );
+    },
+    async recent(limit) {
+      const entries = await redis.xrevrange(key, '+', '-', 'COUNT', limit);
+      return entries.reverse().map(([, fields]) => {
+        const get = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+        return { ...(JSON.parse(get('json')) as AuditEvent), at: Number(get('at')) };
+      });
+    },
+  };
+}
