@@ -192,10 +192,12 @@ export function createRedisStore(options: {
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
   const scripts = redis as unknown as Scripts;
 
-  const update: RequestStore['update'] = async (id, step) => {
+  const replace: RequestStore['update'] = async (id, step) => {
     // Optimistic: read, apply the pure step, replace only if nothing changed meanwhile; else again. Bounded:
     // a request is changed by a handful of writers at most (its runner, a takeover, a late click).
     for (let attempt = 0; attempt < 50; attempt++) {
+      // Another replica wrote in between (a takeover, a renewal): a little jitter before reading again.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
       const raw = await redis.get(key(id));
       if (raw === null) return undefined;
       const current = requestFromJson(raw);
@@ -214,6 +216,25 @@ export function createRedisStore(options: {
       if (outcome === 'not_found') return undefined;
     }
     throw new Error(`request ${id}: too many concurrent updates`);
+  };
+
+  // Updates of one request from this process go one after the other (a run's chunks record concurrently), so
+  // the compare-and-set only ever races another replica, not this one's own writes.
+  const queues = new Map<string, Promise<unknown>>();
+  const update: RequestStore['update'] = (id, step) => {
+    const previous = queues.get(id) ?? Promise.resolve();
+    const next = previous.then(
+      () => replace(id, step),
+      () => replace(id, step),
+    );
+    const tail = next.finally(() => {
+      if (queues.get(id) === tail) queues.delete(id);
+    });
+    queues.set(
+      id,
+      tail.catch(() => undefined),
+    );
+    return next;
   };
 
   return {

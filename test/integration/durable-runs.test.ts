@@ -124,4 +124,40 @@ describe('a run outlives the replica running it', () => {
     expect(b.lines().some((l) => l.module === 'audit' && l.event === 'executed')).toBe(true);
     expect(a.lines().some((l) => l.msg === 'run handed back for another runner to continue')).toBe(true);
   }, 90_000);
+
+  it('finishes an 800-id run while every replica is replaced one by one (a rolling deploy), reporting it once', async () => {
+    moengage.setCampaigns(seedCampaigns({ count: 800 }));
+    const env = { SHUTDOWN_GRACE_SECONDS: '1', MAX_CAMPAIGNS_PER_COMMAND: '800' };
+    const [a, b] = [await replica(env), await replica(env)] as [ChildBot, ChildBot];
+    moengage.delayNext(80, 300);
+    const message = await confirmOn(a, IDS(800));
+    const applied = () => moengage.statusRequests().filter((r) => r.outcome === 'applied').length * 10;
+    await slack.waitFor(() => applied() >= 100, 30_000);
+    a.kill('SIGTERM');
+    const c = await replica(env);
+    await slack.waitFor(() => applied() >= 400, 30_000);
+    b.kill('SIGTERM');
+    const d = await replica(env);
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(await b.exited).toEqual({ code: 0, signal: null });
+
+    await finished(message);
+    const thread = slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    const notPaused = IDS(800).filter((id) => moengage.campaign(id)?.status !== 'PAUSED');
+    expect(notPaused).toEqual([]);
+    expect(thread).not.toMatch(/Not sent/);
+    const firstParts = slack
+      .thread(CHANNEL, message.ts)
+      .filter((m) => /^Results:/.test(m.text ?? '') && !/part [2-9]/.test(m.text ?? ''));
+    expect(firstParts).toHaveLength(1);
+    expect(messageText(slack.message(CHANNEL, message.ts) as never)).toContain('800 paused');
+    // The run moved: more than one replica sent part of it.
+    const senders = [a, b, c, d].filter((x) =>
+      x.lines().some((l) => l.module === 'audit' && l.event === 'executed'),
+    );
+    expect(senders.length).toBeGreaterThanOrEqual(2);
+  }, 120_000);
 });
