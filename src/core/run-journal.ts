@@ -84,7 +84,11 @@ export function recordChunk(
 ): RunStep<'recorded' | 'finished' | 'ignored'> {
   const chunk = r.run?.chunks[index];
   if (!r.run || !chunk || chunk.state === 'done' || r.result) return { value: 'ignored' };
-  const chunks = r.run.chunks.map((c, i) => (i === index ? { ...c, state: 'done' as const, outcomes } : c));
+  // Sent again after a runner died mid-send: a refusal may only mean the first send already applied it.
+  const said = chunk.sends > 1 ? outcomes.map(maybeAppliedBefore) : outcomes;
+  const chunks = r.run.chunks.map((c, i) =>
+    i === index ? { ...c, state: 'done' as const, outcomes: said } : c,
+  );
   const run = { ...r.run, chunks, requests: r.run.requests + requests };
   if (chunks.some((c) => c.state !== 'done')) return { next: { ...r, run }, value: 'recorded' };
   return {
@@ -97,6 +101,15 @@ export function recordChunk(
 export function releaseRun(r: Req, owner: string): RunStep<boolean> {
   if (!r.run || r.run.owner !== owner || r.result) return { value: false };
   return { next: { ...r, run: { ...r.run, owner: undefined, leaseUntil: 0 } }, value: true };
+}
+
+const REPEATED_NOTE =
+  ' (sent again after a replica stopped while MoEngage was answering: the first send may have applied it — check before retrying)';
+
+function maybeAppliedBefore(o: CampaignOutcome): CampaignOutcome {
+  return o.status === 'failed'
+    ? { ...o, error: { ...o.error, message: `${o.error.message}${REPEATED_NOTE}` } }
+    : o;
 }
 
 export function unfinishedChunks(run: RunJournal): { chunk: RunChunk; index: number }[] {

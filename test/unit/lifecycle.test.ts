@@ -348,3 +348,31 @@ describe('durable runs', () => {
     expect(await s.lifecycle.resumeDue()).toBe(0);
   });
 });
+
+describe('a chunk sent twice', () => {
+  it('says of a refusal that the first send may have applied it', async () => {
+    const { recordChunk } = await import('../../src/core/run-journal.ts');
+    const r = {
+      state: 'confirmed',
+      run: {
+        chunks: [{ ids: ['c1'], requestId: 'q', state: 'sent', sends: 2 }],
+        owner: 'me',
+        leaseUntil: 0,
+        startedAt: 0,
+        requests: 0,
+      },
+    } as never;
+    const failed = {
+      campaignId: 'c1',
+      status: 'failed' as const,
+      requestId: 'q',
+      attempts: 1,
+      error: { kind: 'rejected', httpStatus: 400, code: undefined, message: 'Campaign c1 cannot be paused' },
+    };
+    const step = recordChunk(r, 0, [failed], 1, 5);
+    expect(step.value).toBe('finished');
+    expect(step.next?.result?.outcomes[0]?.error).toMatch(
+      /cannot be paused \(sent again .* may have applied it/,
+    );
+  });
+});
