@@ -61,6 +61,17 @@ function chunkStates(file: string): string[] {
   }
 }
 
+/** Bob confirms `message` on `b`. */
+function confirm(b: ChildBot, message: SimMessage) {
+  return slack.clickButton(b.url, {
+    userId: 'UBOB',
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId: 'campaign_confirm',
+    value: buttonValue(message, 'campaign_confirm'),
+  });
+}
+
 describe('the embedded database (no REDIS_URL)', () => {
   it('keeps a pending confirmation through a SIGKILL: the click after the restart runs it, once', async () => {
     const first = await bot();
@@ -100,13 +111,7 @@ describe('the embedded database (no REDIS_URL)', () => {
     // One chunk is answered at once; the other two are held at MoEngage when the bot dies.
     moengage.delayNext(1, 0);
     moengage.delayNext(2, 8_000);
-    await slack.clickButton(first.url, {
-      userId: 'UBOB',
-      channelId: CHANNEL,
-      messageTs: message.ts,
-      actionId: 'campaign_confirm',
-      value: buttonValue(message, 'campaign_confirm'),
-    });
+    await confirm(first, message);
     // Killed once the journal says one chunk is done (read from the bot's own file, as a restart would).
     await slack.waitFor(() => chunkStates(file).filter((s) => s === 'done').length === 1, 10_000);
     await slack.waitFor(() => moengage.statusRequests().length >= 3, 10_000);
@@ -148,13 +153,7 @@ describe('the embedded database (no REDIS_URL)', () => {
     const file = join(dir, 'state', 'bot.sqlite');
     const first = await bot(file);
     const message = await request(first, 'pause camp_020 reason: INC-7');
-    await slack.clickButton(first.url, {
-      userId: 'UBOB',
-      channelId: CHANNEL,
-      messageTs: message.ts,
-      actionId: 'campaign_confirm',
-      value: buttonValue(message, 'campaign_confirm'),
-    });
+    await confirm(first, message);
     await slack.waitFor(() =>
       /details in the thread/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
     );
