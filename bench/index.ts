@@ -6,6 +6,8 @@ import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
+import { runFailoverBench } from './failover.ts';
+import { MATRIX_TARGETS_LINE, matrixTable, runMatrix } from './matrix.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
@@ -18,7 +20,7 @@ import { runReplicasBench } from './replicas.ts';
  * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
  * runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
  */
-const PARTS = ['ack', 'replicas', 'moengage'] as const;
+const PARTS = ['ack', 'replicas', 'failover', 'moengage'] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -49,6 +51,10 @@ if (parts.includes('replicas')) {
   separate();
   await runReplicasBench();
 }
+if (parts.includes('failover')) {
+  separate();
+  await runFailoverBench();
+}
 if (parts.includes('moengage')) {
   separate();
   await runMoEngageBench();
@@ -58,16 +64,18 @@ process.exitCode = 0;
 /**
  * PAUSE 1,000 and 2,000 campaign ids against the MoEngage simulator at MoEngage's real limits, with our client
  * and with a naive no-throttle baseline, and report how close each gets to the sliding windows' floor.
- * Real time: about three minutes.
+ * Real time: about eight minutes (the matrix about six, naive about 1.6).
  */
 async function runMoEngageBench(): Promise<void> {
   const credentials = { workspaceId: 'BENCHWS01', apiKey: 'moe-bench-key-5a6b7c8d9e0f' };
   const campaigns = seedCampaigns({ count: 2_000, type: 'PERIODIC', status: 'ACTIVE' });
   const logger = createLogger('silent');
+  // Ours (one process and two replicas on Redis, 0 and 300 ms latency) in the matrix; the naive baseline after.
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const matrix = await runMatrix({ campaigns, credentials, logger, redisUrl });
+  console.log('');
   const plan: { name: RunResult['name']; ids: number }[] = [
-    { name: 'ours', ids: 1_000 },
     { name: 'naive', ids: 1_000 },
-    { name: 'ours', ids: 2_000 },
     { name: 'naive', ids: 2_000 },
   ];
 
@@ -96,8 +104,33 @@ async function runMoEngageBench(): Promise<void> {
     }
   }
 
+  // The old table's "ours" rows are the matrix's one-process cells at 0 ms latency.
+  const oursRows = matrix.filter((c) => c.setup === 'one' && c.latencyMs === 0 && c.ids >= 1_000);
+  const naive = results.splice(0);
+  for (const c of oursRows) results.push(c, ...naive.filter((r) => r.ids === c.ids));
   console.log('');
-  console.log('MoEngage PAUSE benchmark (simulator at 10/s, 100/min, 6000/h, sliding, closed windows)');
+  console.log(
+    'MoEngage PAUSE throughput matrix (simulator at 10/s, 100/min, 6000/h, sliding, closed windows)',
+  );
+  console.log(
+    'floor = earliest finish the windows allow: earliestStarts(n).at(-1) + latency; ratio = wall / floor;',
+  );
+  console.log(
+    'max/1s, max/60s by arrival at the simulator (its `at`, before the injected latency), 429s included.',
+  );
+  console.log(
+    'one process = MoEngageClient + default in-process limiter; 2 replicas/Redis = two clients, each with',
+  );
+  console.log(
+    'createRedisSlidingLimiter on one limiter id (fresh prefix), half the ids each, started together.',
+  );
+  console.log('');
+  console.log(matrixTable(matrix));
+  console.log(MATRIX_TARGETS_LINE);
+  console.log('');
+  console.log(
+    'MoEngage PAUSE benchmark, ours vs naive (simulator at 10/s, 100/min, 6000/h, sliding, closed windows)',
+  );
   console.log('min s = earliest START of the last request the windows allow (earliestStarts(n).at(-1));');
   console.log('wall s also includes that last response, so ratio = wall / min is slightly above 1 at best.');
   console.log(
@@ -122,6 +155,8 @@ async function runMoEngageBench(): Promise<void> {
     minimumDefinition:
       'earliestStarts(requests, windowsFor(MOENGAGE_LIMITS)).at(-1): start time of the last request, closed windows',
     results: results.map((r) => ({ ...r, verdict: r.name === 'ours' ? verdict(r) : undefined })),
+    matrixTargets: MATRIX_TARGETS_LINE,
+    matrix,
   };
   await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nwrote ${file}`);

@@ -6,7 +6,7 @@ export const TARGETS = { ratio: 1.25, rateLimited: 0, maxPerSecond: 10, maxPerMi
 export const TARGETS_LINE = 'targets (ours): ratio <= 1.25, 0 x 429, max/1s <= 10, max/60s <= 100';
 
 export interface RunResult {
-  name: 'ours' | 'naive';
+  name: 'ours' | 'naive' | 'ours x2';
   ids: number;
   /** Logical requests: ids / 10. */
   requests: number;

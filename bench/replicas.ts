@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startBot } from '../src/bot.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -25,6 +23,7 @@ import {
   USER,
 } from './ack-latency.ts';
 import { minimumMs, TARGETS } from './measure.ts';
+import { checkRedis, countPrefix, deletePrefix, redisHost, uniquePrefix } from './redis-keys.ts';
 
 /**
  * Replicas sharing state through Redis, two measurements (`npm run bench -- --only replicas`):
@@ -342,7 +341,7 @@ async function twoReplicas(
 }
 
 /** Sends one `/campaign pause …` to `bot` and waits for its confirmation (or the reason there is none). */
-async function propose(
+export async function propose(
   slack: SlackSim,
   bot: ChildBot,
   ids: readonly string[],
@@ -624,75 +623,8 @@ function printAckStores(
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Keys no other run can share; the limiter's Bottleneck keys are `b_<prefix>moengage:<workspace>_…`. */
-function uniquePrefix(): string {
-  return `bench:${process.pid}:${randomUUID().slice(0, 8)}:`;
-}
-
-function connect(url: string): Redis {
-  return new Redis(url, {
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => (times > 2 ? null : 100),
-  });
-}
-
-async function checkRedis(url: string): Promise<void> {
-  const redis = connect(url);
-  redis.on('error', () => undefined);
-  try {
-    await redis.ping();
-  } catch (error) {
-    throw new Error(`the replicas bench needs Redis at ${redisHost(url)} (${(error as Error).message})`);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const patterns = (prefix: string) => {
-  const escaped = prefix.replace(/[*?[\]\\]/g, '\\$&');
-  return [`${escaped}*`, `b_${escaped}*`];
-};
-
-async function scanEach(
-  url: string,
-  prefix: string,
-  each: (redis: Redis, keys: string[]) => Promise<unknown>,
-) {
-  const redis = connect(url);
-  try {
-    for (const match of patterns(prefix)) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
-        if (keys.length > 0) await each(redis, keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    await redis.quit().catch(() => redis.disconnect());
-  }
-}
-
-async function countPrefix(url: string, prefix: string): Promise<number> {
-  let n = 0;
-  await scanEach(url, prefix, async (_redis, keys) => {
-    n += keys.length;
-  });
-  return n;
-}
-
-/** SCAN + DEL of `<prefix>*` and `b_<prefix>*` only (never FLUSHDB: the database is not ours). */
-async function deletePrefix(url: string, prefix: string): Promise<number> {
-  let n = 0;
-  await scanEach(url, prefix, async (redis, keys) => {
-    n += await redis.del(...keys);
-  });
-  return n;
-}
-
 /** The button's value as first posted (the live message loses its buttons once decided). */
-function buttonValue(message: SimMessage, actionId: string): string {
+export function buttonValue(message: SimMessage, actionId: string): string {
   for (const block of message.versions[0]?.blocks ?? message.blocks ?? []) {
     for (const el of (block.elements as { action_id?: string; value?: string }[] | undefined) ?? []) {
       if (el.action_id === actionId && el.value) return el.value;
@@ -701,20 +633,11 @@ function buttonValue(message: SimMessage, actionId: string): string {
   throw new Error(`message ${message.ts} has no ${actionId} button`);
 }
 
-function epochNow(): number {
+export function epochNow(): number {
   // The simulators' clock: their `at` fields are performance.timeOrigin + performance.now().
   return performance.timeOrigin + performance.now();
 }
 
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').slice(0, 200);
-}
-
-function redisHost(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return 'redis (unparsable URL)';
-  }
 }
