@@ -73,6 +73,11 @@ if paused > tonumber(ARGV[7]) then
   return {'paused', paused}
 end
 local now = now_ms()
+-- One order for every replica: a RESUME (priority 5 and up) yields while a PAUSE or STOP waits anywhere.
+if tonumber(ARGV[10]) >= 5 and redis.call('ZCOUNT', KEYS[12], '(' .. int(now), '+inf') > 0 then
+  give_back()
+  return {'yield', 0}
+end
 if redis.call('ZCOUNT', KEYS[2], '(' .. int(now), '+inf') >= per_minute then
   -- The window is full whatever the reservoir says: it said too much, so it is 0 now and this unit is gone.
   if redis.call('EXISTS', KEYS[1]) == 1 and (tonumber(redis.call('HGET', KEYS[1], 'reservoir')) or 0) > 0 then
@@ -94,6 +99,12 @@ return {'ok', now}`;
 const ANSWERED = `
 local _, _, window_ms, margin_ms = config()
 redis.call('ZADD', KEYS[2], 'XX', int(now_ms() + window_ms + margin_ms), ARGV[6])
+return 1`;
+
+// An urgent job (PAUSE, STOP) waits on some replica until ARGV[7] (refreshed while it waits). ARGV[6] member
+const URGENT = `
+if ARGV[7] == '0' then redis.call('ZREM', KEYS[12], ARGV[6]) else redis.call('ZADD', KEYS[12], ARGV[7], ARGV[6]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', int(now_ms()))
 return 1`;
 
 // A slot its job did not use after all comes back at once. ARGV[6] member
@@ -207,6 +218,7 @@ const SCRIPTS = {
   init: script(INIT),
   claim: script(CLAIM),
   answered: script(ANSWERED),
+  urgent: script(URGENT),
   unused: script(UNUSED),
   giveBack: script(GIVE_BACK),
   pause: script(PAUSE),
@@ -233,7 +245,10 @@ export interface LimiterScripts {
     clientNowMs: number,
     localPausedUntilMs: number,
     inFlightMs: number,
+    priority: number,
   ): Promise<[string, number]>;
+  /** Marks an urgent job as waiting until `untilMs` (0: no longer waiting). */
+  urgent(member: string, untilMs: number): Promise<unknown>;
   /** The slot's request was answered: it comes back one window from now. */
   answered(member: string): Promise<unknown>;
   unused(member: string): Promise<unknown>;
@@ -258,6 +273,7 @@ export function limiterScripts(options: LimiterScriptsOptions): LimiterScripts {
     `${b}_job_weights`,
     `${b}_job_clients`,
     `${b}_job_expirations`,
+    `${id}:urgent`,
   ];
   const common = [limits.perMinute, limits.perSecond, windowMs, marginMs, channel];
   const run = async (s: LuaScript, args: (string | number)[] = []): Promise<unknown> => {
@@ -272,8 +288,11 @@ export function limiterScripts(options: LimiterScriptsOptions): LimiterScripts {
 
   return {
     init: () => run(SCRIPTS.init),
-    claim: (member, clientNowMs, localPausedUntilMs, inFlightMs) =>
-      run(SCRIPTS.claim, [member, clientNowMs, localPausedUntilMs, inFlightMs]) as Promise<[string, number]>,
+    claim: (member, clientNowMs, localPausedUntilMs, inFlightMs, priority) =>
+      run(SCRIPTS.claim, [member, clientNowMs, localPausedUntilMs, inFlightMs, priority]) as Promise<
+        [string, number]
+      >,
+    urgent: (member, untilMs) => run(SCRIPTS.urgent, [member, untilMs]),
     answered: (member) => run(SCRIPTS.answered, [member]),
     unused: (member) => run(SCRIPTS.unused, [member]),
     giveBack: () => run(SCRIPTS.giveBack),

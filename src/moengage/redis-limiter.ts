@@ -61,6 +61,10 @@ function isClient(value: RedisSlidingLimiterOptions['redis']): value is Redis {
  * Redis 7 it needs the Bottleneck patch in patches/ (applied by postinstall) to recover lost settings or a
  * dropped client registration. One Redis node: the scripts touch Bottleneck's keys and ours together.
  */
+/** How long an urgent job's mark lasts unrefreshed (a dead replica's expires), and a yielding job's pause. */
+const URGENT_MARK_MS = 3_000;
+const YIELD_MS = 50;
+
 export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): RedisCallLimiter {
   const limits = options.limits ?? MOENGAGE_LIMITS;
   const windowMs = options.windowMs ?? 60_000;
@@ -155,10 +159,15 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
   init.catch(report);
 
   const DEFER = Symbol('defer');
-  const runJob = async <T>(member: string, task: (slot: Slot) => Promise<T>): Promise<T | typeof DEFER> => {
+  const runJob = async <T>(
+    member: string,
+    priority: Priority,
+    task: (slot: Slot) => Promise<T>,
+    onStart?: () => void,
+  ): Promise<T | typeof DEFER> => {
     let verdict: [string, number];
     try {
-      verdict = await scripts.claim(member, Date.now(), pausedUntilMs, inFlightMs);
+      verdict = await scripts.claim(member, Date.now(), pausedUntilMs, inFlightMs, priority);
     } catch (error) {
       // Nothing is sent. Whether the claim went through is unknown: give the unit back in case it did not (if
       // it did, the slot check and the reservoir's cap at the next refill take the extra unit off again).
@@ -167,6 +176,7 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     }
     if (verdict[0] === 'paused') pausedUntilMs = Math.max(pausedUntilMs, Number(verdict[1]));
     if (verdict[0] !== 'ok') return DEFER;
+    onStart?.();
     let givenBack: Promise<unknown> | undefined;
     try {
       return await task({
@@ -183,18 +193,40 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
 
   const schedule = async <T>(priority: Priority, task: (slot: Slot) => Promise<T>): Promise<T> => {
     await Promise.race([init, stopSignal]);
-    for (;;) {
-      if (stopped) throw new Error('the limiter is stopped');
-      if (Date.now() < pausedUntilMs) await waitOutPause(pausedUntilMs, deferred);
-      const member = randomUUID();
-      const job = bottleneck.schedule({ priority, id: member }, () => runJob(member, task));
-      jobs.add(job);
-      try {
-        const result = await job;
-        if (result !== DEFER) return result as T;
-      } finally {
-        jobs.delete(job);
+    // A PAUSE or STOP waiting here makes every replica's RESUMEs yield until it has started (one order across
+    // replicas); the mark is refreshed while it waits, so a replica that dies holds nobody up for long.
+    const urgent = priority < 5 ? `urgent:${randomUUID()}` : undefined;
+    const mark = () => urgent && scripts.urgent(urgent, Date.now() + URGENT_MARK_MS).catch(report);
+    const refresh = urgent ? setInterval(mark, URGENT_MARK_MS / 3) : undefined;
+    refresh?.unref();
+    if (urgent) await mark();
+    let started = false;
+    const onStart = () => {
+      started = true;
+      clearInterval(refresh);
+      if (urgent) void scripts.urgent(urgent, 0).catch(report);
+    };
+    try {
+      for (;;) {
+        if (stopped) throw new Error('the limiter is stopped');
+        if (Date.now() < pausedUntilMs) await waitOutPause(pausedUntilMs, deferred);
+        const member = randomUUID();
+        const job = bottleneck.schedule({ priority, id: member }, () =>
+          runJob(member, priority, task, onStart),
+        );
+        jobs.add(job);
+        try {
+          const result = await job;
+          if (result !== DEFER) return result as T;
+        } finally {
+          jobs.delete(job);
+        }
+        // Deferred (yielded to an urgent job elsewhere, or a window full): not straight back into the queue.
+        if (priority >= 5) await new Promise((r) => setTimeout(r, YIELD_MS));
       }
+    } finally {
+      clearInterval(refresh);
+      if (urgent && !started) await scripts.urgent(urgent, 0).catch(report);
     }
   };
 

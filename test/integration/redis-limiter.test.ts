@@ -257,6 +257,28 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(order.length - 1 - order.indexOf('high')).toBeGreaterThanOrEqual(5);
   });
 
+  it('lets a PAUSE queued on one replica overtake the RESUMEs queued on another (one order across replicas)', async () => {
+    const a = replica({ maxConcurrent: 4 });
+    const b = replica({ maxConcurrent: 4 });
+    await Promise.all([a.ready(), b.ready()]);
+    // The long window is spent first: from here every start waits for a slot to come back, and whoever claims
+    // a returned slot first gets it.
+    await Promise.all(Array.from({ length: LIMITS.perMinute }, () => b.schedule(5, async () => undefined)));
+    const order: string[] = [];
+    const resumes = Array.from({ length: 8 }, (_, i) =>
+      b.schedule(5, async () => {
+        order.push(`resume${i}`);
+      }),
+    );
+    // B's RESUMEs are queued (and claiming, in vain) before A's PAUSE arrives.
+    await waitFor(() => b.stats().queued + b.stats().running >= 8);
+    const pause = a.schedule(1, async () => {
+      order.push('pause');
+    });
+    await Promise.all([...resumes, pause]);
+    expect(order[0]).toBe('pause');
+  }, 30_000);
+
   it('pauses every replica when one of them is told to wait (a 429)', async () => {
     const a = replica();
     const b = replica();
