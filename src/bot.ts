@@ -120,6 +120,10 @@ export async function startBot(
       : undefined;
   if (ownClient) metrics.watchLimiter(() => ownClient.limiter.stats());
 
+  const proposalRules = {
+    maxIds: config.maxCampaignsPerCommand,
+    requireReasonFor: config.requireReasonActions,
+  };
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
   const policy = options.policy ?? shortFormOf(config);
   const lifecycle = createLifecycle({
@@ -128,7 +132,7 @@ export async function startBot(
     notifier: createSlackNotifier(slack, logger),
     authorize: createAuthorizer(policy, userGroups),
     groups,
-    proposalRules: { maxIds: config.maxCampaignsPerCommand, requireReasonFor: config.requireReasonActions },
+    proposalRules,
     ttlMs: config.confirmationTtlSeconds * 1000,
     logger,
     observe: metrics.event,
@@ -144,7 +148,7 @@ export async function startBot(
     campaignCommand: createCampaignCommand({
       lifecycle,
       // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
-      rules: { maxIds: config.maxCampaignsPerCommand, requireReasonFor: config.requireReasonActions },
+      rules: proposalRules,
       logger,
       onOutcome: metrics.command,
       dedupe,
@@ -167,7 +171,6 @@ export async function startBot(
   });
 
   const checks = options.readinessChecks ?? {};
-  const audit = logger.child({ module: 'audit' });
   const runbookAuth = createRunbookAuth(config.runbookTokens, {
     seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
   });
@@ -187,24 +190,17 @@ export async function startBot(
         idempotency: options.idempotency ?? createMemoryIdempotency(),
         logger,
       })
-    : {};
+    : undefined;
   const server = await startServer({
     config,
     logger,
     app,
     receiver,
-    handlers: { ...ops, ...api },
-    // A bearer token is judged from the headers: an unknown one never gets its body read.
-    bearer: (headers) => {
-      const verdict = runbookAuth.checkBearer(headers);
-      if (!verdict || verdict.ok) return { ok: true };
-      audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
-      return {
-        ok: false,
-        status: 401,
-        body: { error: { code: 'unauthorized', message: verdict.message } },
-      };
+    handlers: {
+      ...ops,
+      ...(api ? { proposeAction: api.proposeAction, actionStatus: api.actionStatus } : {}),
     },
+    bearer: api?.bearer ?? (() => ({ ok: true })),
     onAck: metrics.ack,
     host: options.host ?? '0.0.0.0',
     ...(options.httpLimits ? { limits: options.httpLimits } : {}),

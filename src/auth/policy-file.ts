@@ -43,8 +43,6 @@ const ruleSchema = z.strictObject({
 
 const fileSchema = z.strictObject({ rules: z.array(ruleSchema).min(1, 'give at least one rule') });
 
-export type RuleInput = z.input<typeof ruleSchema>;
-
 export class PolicyFileError extends Error {
   readonly code = 'policy_file_invalid';
 }

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
@@ -98,5 +99,5 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
  */
 function userContextId(value: unknown): string {
   const id = (value as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' && /^[UW][A-Z0-9]{2,}$/.test(id) ? id : 'unknown-user';
+  return typeof id === 'string' && USER_ID_PATTERN.test(id) ? id : 'unknown-user';
 }

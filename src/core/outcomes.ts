@@ -23,12 +23,3 @@ export type Outcome =
   | { kind: 'not_in_channel' }
   /** Slack or the bot's storage did not answer; nothing was requested (or changed). */
   | { kind: 'unavailable'; what: 'slack' | 'store'; code?: string };
-
-export type OutcomeKind = Outcome['kind'];
-
-/** Outcomes in which something the caller asked for happened or is happening. */
-export function isSuccess(o: Outcome): boolean {
-  return (
-    o.kind === 'proposed' || o.kind === 'running' || o.kind === 'approval_recorded' || o.kind === 'cancelled'
-  );
-}

@@ -15,8 +15,10 @@ import {
   unmarkSent,
 } from '../core/run-journal.ts';
 import type { StatusChangeOptions } from '../moengage/client.ts';
+import { MoEngageError } from '../moengage/errors.ts';
+import { failAll } from '../moengage/outcomes.ts';
 import { planChunks } from '../moengage/plan.ts';
-import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
+import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
 import type { RequestStore } from '../requests/model.ts';
 import type { ChangeFeed } from './changes.ts';
 import type { Notifier } from './notifier.ts';
@@ -256,13 +258,7 @@ export function createExecution(deps: ExecutionDeps) {
 }
 
 function crashed(action: CampaignAction, ids: readonly string[], message: string): StatusChangeReport {
-  const outcomes: CampaignOutcome[] = ids.map((campaignId) => ({
-    campaignId,
-    status: 'failed',
-    requestId: undefined,
-    attempts: 0,
-    error: { kind: 'not_sent', httpStatus: undefined, code: undefined, message },
-  }));
+  const outcomes = failAll([...ids], new MoEngageError(message, undefined), undefined, 0);
   return { action, outcomes, applied: 0, failed: ids.length, requests: 0, sends: [], elapsedMs: 0 };
 }
 

@@ -43,10 +43,6 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
       const r = requests.get(id);
       if (r) r.messageTs = ts;
     },
-    async setResult(id, result) {
-      const r = requests.get(id);
-      if (r) r.result = structuredClone(result);
-    },
     async decide(id, to, by, at) {
       const current = requests.get(id);
       if (!current) return { ok: false, reason: 'not_found' };

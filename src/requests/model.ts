@@ -4,7 +4,6 @@ import type {
   CampaignActionRequest,
   DecideResult,
   Decision,
-  RequestResult,
 } from '../core/request.ts';
 
 import type { RunStep } from '../core/run-journal.ts';
@@ -21,8 +20,6 @@ export interface RequestStore {
   create(request: CampaignActionRequest): Promise<void>;
   get(id: string): Promise<CampaignActionRequest | undefined>;
   setMessageTs(id: string, ts: string): Promise<void>;
-  /** Records a finished run's outcomes (for the runbook API's status call). */
-  setResult(id: string, result: RequestResult): Promise<void>;
   /**
    * Moves a pending request to `to`, once. Confirm and cancel are refused once `expiresAt` has passed
    * ('expired'); expire is refused before it ('not_due').

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { keyedSerial } from '../core/serial.ts';
 import {
   type ApproveResult,
   type DecideResult,
@@ -108,16 +109,6 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
 return {'ok'}`;
 
-// KEYS[1] request; ARGV field, JSON value. A script, not GET-then-SET, so it can never write back a stale
-// 'pending' over a concurrent decision. Only messageTs and result go through it.
-const SET_FIELD = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local r = cjson.decode(raw)
-r[ARGV[1]] = cjson.decode(ARGV[2])
-redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
-return 1`;
-
 // KEYS[1] pending index; ARGV now, request key prefix. Drops ids whose request has already vanished (TTL).
 const DUE = `
 local out = {}
@@ -157,7 +148,6 @@ interface Scripts {
     id: string,
     claim: string,
   ): Promise<string[]>;
-  campaignRequestSetField(key: string, field: 'messageTs' | 'result', json: string): Promise<number>;
   campaignRequestReplace(
     key: string,
     runs: string,
@@ -188,7 +178,6 @@ export function createRedisStore(options: {
   redis.defineCommand('campaignRequestDecide', { numberOfKeys: 3, lua: DECIDE });
   redis.defineCommand('campaignRequestApprove', { numberOfKeys: 3, lua: APPROVE });
   redis.defineCommand('campaignRequestReplace', { numberOfKeys: 2, lua: REPLACE });
-  redis.defineCommand('campaignRequestSetField', { numberOfKeys: 1, lua: SET_FIELD });
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
   const scripts = redis as unknown as Scripts;
 
@@ -220,22 +209,8 @@ export function createRedisStore(options: {
 
   // Updates of one request from this process go one after the other (a run's chunks record concurrently), so
   // the compare-and-set only ever races another replica, not this one's own writes.
-  const queues = new Map<string, Promise<unknown>>();
-  const update: RequestStore['update'] = (id, step) => {
-    const previous = queues.get(id) ?? Promise.resolve();
-    const next = previous.then(
-      () => replace(id, step),
-      () => replace(id, step),
-    );
-    const tail = next.finally(() => {
-      if (queues.get(id) === tail) queues.delete(id);
-    });
-    queues.set(
-      id,
-      tail.catch(() => undefined),
-    );
-    return next;
-  };
+  const inOrder = keyedSerial();
+  const update: RequestStore['update'] = (id, step) => inOrder(id, () => replace(id, step));
 
   return {
     async create(request) {
@@ -259,10 +234,8 @@ export function createRedisStore(options: {
       return raw === null ? undefined : requestFromJson(raw);
     },
     async setMessageTs(id, ts) {
-      await scripts.campaignRequestSetField(key(id), 'messageTs', JSON.stringify(ts));
-    },
-    async setResult(id, result) {
-      await update(id, (r) => ({ next: { ...r, result }, value: undefined }));
+      // The same compare-and-set as every other update: never writes back a stale 'pending' over a decision.
+      await update(id, (r) => ({ next: { ...r, messageTs: ts }, value: undefined }));
     },
     async decide(id, to, by, at): Promise<DecideResult> {
       const claim = randomUUID();

@@ -66,12 +66,6 @@ export function createSqliteStore(
         if (r) write({ ...r, messageTs: ts });
       });
     },
-    async setResult(id, result) {
-      sqlite.transaction(() => {
-        const r = read(id);
-        if (r) write({ ...r, result });
-      });
-    },
     async decide(id, to, by, at) {
       return sqlite.transaction(() => {
         const current = read(id);

@@ -3,11 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../auth/authorize.ts';
+import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { sendJson } from '../http/reply.ts';
-import type { BufferedRequest } from '../http/routes.ts';
+import type { BufferedRequest, Preauth } from '../http/routes.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { RunbookAuth } from './tokens.ts';
@@ -36,10 +37,7 @@ export const bodySchema = z
     group: z.string().min(1).max(64).optional(),
     reason: z.string().trim().min(1).max(500).optional(),
     channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
-    requested_by: z
-      .string()
-      .regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U…)')
-      .optional(),
+    requested_by: z.string().regex(USER_ID_PATTERN, 'must be a Slack user id (U…)').optional(),
   })
   .refine((b) => (b.campaign_ids === undefined) !== (b.group === undefined), {
     message: 'give exactly one of campaign_ids or group',
@@ -200,7 +198,14 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       }
       sendJson(req, res, answer.status, answer.body);
     };
-  return { proposeAction: guard(create), actionStatus: guard(status) };
+  /** A bearer token judged from the headers alone: an unknown one is refused before its body is read. */
+  const bearer: Preauth = (headers) => {
+    const verdict = deps.auth.checkBearer(headers);
+    if (!verdict || verdict.ok) return { ok: true };
+    audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
+    return { ok: false, ...problem(401, 'unauthorized', verdict.message) };
+  };
+  return { proposeAction: guard(create), actionStatus: guard(status), bearer };
 }
 
 /** The public view of a request (the API's resource). */

@@ -1,3 +1,4 @@
+import { USER_ID_PATTERN } from '../core/ids.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
@@ -27,7 +28,7 @@ const VERB: Record<CampaignAction, { base: string; past: string; icon: string }>
 
 /** A Slack user mention, only for something shaped like a user id; anything else is shown as escaped text. */
 export function mention(userId: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : quoteUserText(userId, 40);
+  return USER_ID_PATTERN.test(userId) ? `<@${userId}>` : quoteUserText(userId, 40);
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

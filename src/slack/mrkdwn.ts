@@ -1,3 +1,5 @@
+import { quote } from '../core/proposal.ts';
+
 /**
  * Escapes text for Slack mrkdwn: `&`, `<` and `>` are the only control characters (Slack's "Formatting text"
  * docs). After this, `<!channel>` or `<@U123>` typed by a user shows as text and pings nobody.
@@ -6,19 +8,9 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/**
- * The inverse, for doors that are not Slack (runbook API, Workflow step errors): the first line of a message
- * written for Slack, unescaped and without code marks. The parser's words serve every door this way.
- */
-export function plainText(mrkdwn: string): string {
-  const first = mrkdwn.split('\n')[0] ?? '';
-  return first.replace(/`/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
-
 /** Escaped, with a length cap so an echoed value can never blow a block's limits. */
 export function quoteUserText(text: string, max = 80): string {
-  const cut = [...text].length > max ? `${[...text].slice(0, max - 1).join('')}…` : text;
-  return escapeMrkdwn(cut);
+  return escapeMrkdwn(quote(text, max));
 }
 
 /** A Slack date token: renders in each reader's own time zone, with a UTC fallback for old clients. */

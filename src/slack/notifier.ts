@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CampaignActionRequest } from '../core/request.ts';
+import { keyedSerial } from '../core/serial.ts';
 import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
 import { NotifyError } from '../lifecycle/notifier.ts';
 import {
@@ -25,7 +26,7 @@ import { SlackCallError, type SlackPort } from './port.ts';
  */
 export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier {
   const log = logger.child({ module: 'slack-notifier' });
-  const queues = new Map<string, Promise<void>>();
+  const inOrder = keyedSerial();
 
   const edit = async (r: CampaignActionRequest, message: SlackMessage) => {
     if (!r.messageTs) return;
@@ -80,15 +81,7 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
       for (const reply of idListReplies(request)) await thread({ ...request, messageTs: ts }, reply);
       return ts;
     },
-    update(request, change) {
-      const previous = queues.get(request.id) ?? Promise.resolve();
-      const next = previous.then(() => show(request, change));
-      const tail = next.finally(() => {
-        if (queues.get(request.id) === tail) queues.delete(request.id);
-      });
-      queues.set(request.id, tail);
-      return next;
-    },
+    update: (request, change) => inOrder(request.id, () => show(request, change)),
   };
 }
 
