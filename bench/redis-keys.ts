@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 
 /** Redis helpers of the benches: fresh key prefixes, and cleanup of exactly those keys. */
 
-/** Keys no other run can share; the limiter's Bottleneck keys are `b_<prefix>moengage:<workspace>_…`. */
+/** Keys no other run can share; the limiter's keys are `<prefix>moengage:<workspace>:…`. */
 export function uniquePrefix(): string {
   return `bench:${process.pid}:${randomUUID().slice(0, 8)}:`;
 }
@@ -30,7 +30,7 @@ export async function checkRedis(url: string): Promise<void> {
 
 const patterns = (prefix: string) => {
   const escaped = prefix.replace(/[*?[\]\\]/g, '\\$&');
-  return [`${escaped}*`, `b_${escaped}*`];
+  return [`${escaped}*`];
 };
 
 async function scanEach(
@@ -61,7 +61,7 @@ export async function countPrefix(url: string, prefix: string): Promise<number> 
   return n;
 }
 
-/** SCAN + DEL of `<prefix>*` and `b_<prefix>*` only (never FLUSHDB: the database is not ours). */
+/** SCAN + DEL of `<prefix>*` only (never FLUSHDB: the database is not ours). */
 export async function deletePrefix(url: string, prefix: string): Promise<number> {
   let n = 0;
   await scanEach(url, prefix, async (redis, keys) => {

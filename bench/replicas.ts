@@ -32,7 +32,7 @@ import { checkRedis, countPrefix, deletePrefix, redisHost, uniquePrefix } from '
  *    MoEngage's real limits. Wall time against the sliding windows' floor for the 100 requests together.
  * 2. Slash-command ack latency of the bot with the Redis store (and Redis dedupe and limiter) against the same
  *    bot with the in-memory store, measured as the ack bench measures it.
- * Every Redis key goes under a fresh prefix, deleted at the end (Bottleneck's `b_<prefix>…` keys too).
+ * Every Redis key goes under a fresh prefix, deleted at the end.
  */
 
 const REQUESTER = USER;

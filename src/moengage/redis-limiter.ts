@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import Bottleneck from 'bottleneck';
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   type CallLimiter,
@@ -8,9 +7,8 @@ import {
   type Priority,
   type SlidingLimiterOptions,
   type Slot,
-  waitOutPause,
 } from './limiter.ts';
-import { limiterScripts } from './redis-limiter-scripts.ts';
+import { type ClaimReply, limiterScripts } from './redis-limiter-scripts.ts';
 import { boundedRetryAt } from './retry-policy.ts';
 
 export interface RedisSlidingLimiterOptions extends SlidingLimiterOptions {
@@ -25,16 +23,18 @@ export interface RedisSlidingLimiterOptions extends SlidingLimiterOptions {
   windowMs?: number;
   /** The longest a request may be in flight (the client's deadline): until answered, its slot counts to then. */
   inFlightMs?: number;
-  /** A replica that has not checked in for this long is taken for dead and what it held is handed back. */
+  /** A queued request whose replica has not vouched for it this long (the replica died) leaves the queue. */
   replicaTimeoutMs?: number;
-  /** How often each replica hands back the slots that are due (and checks in). */
-  refillIntervalMs?: number;
-  /** Errors of the background work (refills, slot returns, the Redis connections). */
+  /** How often a replica vouches for its queued requests, reads the shared pause and claims again. */
+  heartbeatMs?: number;
+  /** How long the shared queue may stay out of reach before the requests waiting in it fail. */
+  unavailableMs?: number;
+  /** Errors of the background work (claims, slot returns, the Redis connections). */
   onError?: (error: unknown) => void;
 }
 
 export interface RedisCallLimiter extends CallLimiter {
-  /** Resolves once the limiter is registered in Redis; `schedule` waits for it on its own. */
+  /** Resolves once the limiter listens to the other replicas; `schedule` waits for it on its own. */
   ready(): Promise<void>;
 }
 
@@ -44,27 +44,31 @@ function isClient(value: RedisSlidingLimiterOptions['redis']): value is Redis {
   return typeof value === 'object' && value !== null && typeof (value as Redis).duplicate === 'function';
 }
 
-/**
- * The sliding-window limiter of `limiter.ts`, shared by every replica through Redis, so the windows hold for
- * the sum of their requests:
- * - Bottleneck with its Redis datastore keeps the shared settings: `minTime` spacing (the 1 s window),
- *   `maxConcurrent` for all replicas together (so at most that many in flight on any one replica's pool), and
- *   a reservoir of `perMinute` slots (the `windowMs` window; the hour follows, as the limits nest). Its queue,
- *   and so the priorities, are per replica;
- * - a used slot does not come back by one process's timer (a dead replica would take its pending returns with
- *   it): its job records it in a Redis sorted set scored by its due time, and every replica pops the due ones
- *   into the reservoir with one atomic script, so each comes back exactly once whoever is still alive;
- * - that script also gives back what a replica that stopped checking in held (see TICK), and the job's claim
- *   of its slot re-checks both windows on the slots themselves (see CLAIM; both in redis-limiter-scripts.ts).
- * Bottleneck's `timeout` stays unset (its keys would expire) and `clearDatastore` is never used (it wipes the
- * other replicas' state). The first replica to use an `id` sets the limits for all, as Bottleneck does. On
- * Redis 7 it needs the Bottleneck patch in patches/ (applied by postinstall) to recover lost settings or a
- * dropped client registration. One Redis node: the scripts touch Bottleneck's keys and ours together.
- */
-/** How long an urgent job's mark lasts unrefreshed (a dead replica's expires), and a yielding job's pause. */
-const URGENT_MARK_MS = 3_000;
-const YIELD_MS = 50;
+interface Job {
+  priority: Priority;
+  key: string;
+  task: (slot: Slot) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
 
+/**
+ * The sliding-window limiter of `limiter.ts` for every replica at once, through Redis: one queue, one set of
+ * slots, one pause (the scripts are in redis-limiter-scripts.ts).
+ * - Every request waits in one Redis queue ordered by priority (PAUSE/STOP before RESUME), then by requester's
+ *   turn (start-time fair queueing), then by arrival: an urgent PAUSE queued on replica A overtakes a bulk
+ *   RESUME queued on B, and one requester cannot hold the queue against another wherever each is served.
+ * - A slot of each window is taken when a request starts and is due back one window after its *answer* (in
+ *   flight, after its deadline), which bounds arrivals at MoEngage whatever the latency; bursts of up to the
+ *   per-second limit start at once.
+ * - Nobody polls: a replica claims when its request is queued, when another replica says something changed
+ *   (a request started, answered or withdrawn: pub/sub), when the earliest slot is due (the claim says when),
+ *   and on a heartbeat that also vouches for its queued requests. A dead replica's queued requests leave the
+ *   queue once nobody vouches for them; its in-flight slots come back after their deadline.
+ * This replaced Bottleneck's Redis datastore here: Bottleneck spaces starts by time (minTime, 110 ms) and keeps
+ * its queue and priorities per replica, and neither could express "a slot comes back after the answer" or one
+ * order across replicas. Its reservoir accounting also needed a patch to survive lost keys on Redis 7.
+ */
 export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): RedisCallLimiter {
   const limits = options.limits ?? MOENGAGE_LIMITS;
   const windowMs = options.windowMs ?? 60_000;
@@ -77,12 +81,14 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
       'rate limits must nest: perSecond per second over windowMs >= perMinute, and perMinute per windowMs over an hour <= perHour',
     );
   }
-  const marginMs = options.slotReturnMarginMs ?? 1_000;
+  const marginMs = options.slotReturnMarginMs ?? 50;
   const inFlightMs = options.inFlightMs ?? 10_000;
-  const replicaTimeoutMs = options.replicaTimeoutMs ?? 15_000;
-  const refillIntervalMs = options.refillIntervalMs ?? 200;
+  const aliveMs = options.replicaTimeoutMs ?? 5_000;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(aliveMs / 3));
+  const unavailableMs = options.unavailableMs ?? 5_000;
+  const maxConcurrent = options.maxConcurrent ?? limits.perSecond;
   const report = options.onError ?? (() => undefined);
-  const { id } = options;
+  const replica = randomUUID();
 
   const ownsClient = !isClient(options.redis);
   const client = isClient(options.redis)
@@ -90,165 +96,218 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     : typeof options.redis === 'string'
       ? new Redis(options.redis)
       : new Redis(options.redis);
-  const connection = new Bottleneck.IORedisConnection({ client, Redis });
-  connection.on('error', report);
-  const bottleneck = new Bottleneck({
-    id,
-    connection,
-    minTime: Math.ceil(1_100 / limits.perSecond),
-    maxConcurrent: options.maxConcurrent ?? 10,
-    reservoir: limits.perMinute,
-  });
-  bottleneck.on('error', report);
+  const scripts = limiterScripts({ client, id: options.id, limits, windowMs, marginMs });
+  const subscriber = client.duplicate();
+  subscriber.on('error', report);
 
-  const channel = bottleneck.channel();
-  const scripts = limiterScripts({ client, id, channel, limits, windowMs, marginMs });
-
-  let clientId = '';
+  const waiting = new Map<string, Job>();
+  const inFlight = new Set<Promise<unknown>>();
+  let running = 0;
   let pausedUntilMs = 0;
-  const deferred = { count: 0 };
   let stopped = false;
-  let initialized = false;
-  let timer: NodeJS.Timeout | undefined;
-  let ticking: Promise<void> | undefined;
-  const jobs = new Set<Promise<unknown>>();
-  let announceStop: () => void = () => undefined;
-  const stopSignal = new Promise<void>((resolve) => {
-    announceStop = resolve;
-  });
+  let claiming: Promise<void> | undefined;
+  let claimAgain = false;
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let failingSince: number | undefined;
 
   // ioredis resubscribes after a reconnect without handling that command's promise (redis/ioredis#2187, merged
-  // after 6.0.0): if the connection closes before Redis answers (stop() during the reconnect handshake, or Redis
-  // gone again) it is an unhandled rejection, which ends a Node process. So Bottleneck's subscriber (a duplicate
-  // of the client, opened by IORedisConnection and missing from its typings) is resubscribed here, handled.
-  const { subscriber } = connection as unknown as { subscriber: Redis };
+  // after 6.0.0): if the connection closes before Redis answers, that is an unhandled rejection, which ends a
+  // Node process. So the subscriber resubscribes itself, handled, and claims at once (it may have missed news).
   subscriber.options.autoResubscribe = false;
+  let subscribed: Promise<unknown> = Promise.resolve();
   subscriber.on('ready', () => {
-    const channels = [channel, (bottleneck as unknown as { channel_client(): string }).channel_client()];
-    subscriber.subscribe(...channels).catch((error: unknown) => {
+    subscribed = subscriber.subscribe(scripts.channel).catch((error: unknown) => {
       if (!stopped) report(error);
     });
+    kick();
   });
+  subscriber.on('message', () => kick());
 
-  const tick = async (leaving = false) => {
-    const reply = await scripts.tick(clientId, leaving, replicaTimeoutMs);
-    // Even a pause stored by another (older) replica is believed for an hour at most.
-    pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(Number(reply[1]), Date.now()).atMs);
+  const wakeIn = (ms: number) => {
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeTimer = setTimeout(
+      () => {
+        wakeTimer = undefined;
+        kick();
+      },
+      Math.max(1, ms),
+    );
+    wakeTimer.unref();
   };
 
+  const start = (member: string, job: Job) => {
+    running += 1;
+    let returned = false;
+    const slot: Slot = {
+      unused() {
+        if (returned) return;
+        returned = true;
+        void scripts.unused(member).catch(report);
+      },
+    };
+    const settle = (ok: boolean, value: unknown) => {
+      running -= 1;
+      // Answered: the slot is due one window from now, for every replica.
+      const answered = returned ? Promise.resolve() : scripts.answered(member).catch(report);
+      returned = true;
+      if (ok) job.resolve(value);
+      else job.reject(value as Error);
+      // After the caller has heard this answer (a 401 or a 429 must stop the next start, not follow it).
+      void answered.then(() => setImmediate(kick));
+    };
+    const done = job.task(slot).then(
+      (value) => settle(true, value),
+      (error: unknown) => settle(false, error),
+    );
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+
+  const failWaiting = (error: Error) => {
+    for (const job of waiting.values()) job.reject(error);
+    waiting.clear();
+  };
+
+  const claimOnce = async (): Promise<boolean> => {
+    if (stopped || waiting.size === 0) return false;
+    const now = Date.now();
+    if (now < pausedUntilMs) {
+      wakeIn(pausedUntilMs - now);
+      return false;
+    }
+    if (running >= maxConcurrent) return false; // a finishing request claims again
+    let reply: ClaimReply;
+    try {
+      reply = await scripts.claim({
+        replica,
+        clientNowMs: now,
+        localPausedUntilMs: pausedUntilMs,
+        inFlightMs,
+        maxGrant: maxConcurrent - running,
+        secondMarginMs: marginMs,
+      });
+      failingSince = undefined;
+    } catch (error) {
+      report(error);
+      failingSince ??= now;
+      if (Date.now() - failingSince >= unavailableMs) {
+        const members = [...waiting.keys()];
+        failWaiting(
+          new Error(`the shared rate limiter in Redis did not answer: ${(error as Error).message}`),
+        );
+        void scripts.leave(members).catch(() => undefined);
+        return false;
+      }
+      wakeIn(Math.min(500, heartbeatMs));
+      return false;
+    }
+    if (reply.kind === 'ok') {
+      for (const member of reply.members) {
+        const job = waiting.get(member);
+        // Withdrawn meanwhile (the limiter stopped): its slot was never used.
+        if (!job) void scripts.unused(member).catch(report);
+        else {
+          waiting.delete(member);
+          start(member, job);
+        }
+      }
+      return true;
+    }
+    if (reply.kind === 'wait') wakeIn(reply.ms);
+    else if (reply.kind === 'paused') {
+      pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(reply.untilMs, Date.now()).atMs);
+      wakeIn(pausedUntilMs - Date.now());
+    }
+    // 'behind': the replicas whose requests come first were woken; their starts wake us (and the heartbeat).
+    return false;
+  };
+
+  function kick() {
+    if (claiming) {
+      claimAgain = true;
+      return;
+    }
+    claiming = (async () => {
+      do {
+        claimAgain = false;
+        while (await claimOnce()) {
+          // Granted some: there may be more free slots for this replica's next requests.
+        }
+      } while (claimAgain);
+    })()
+      .catch(report)
+      .finally(() => {
+        claiming = undefined;
+      });
+  }
+
+  const heartbeat = async () => {
+    const members = [...waiting.keys()];
+    const lost = await scripts.alive(members, aliveMs);
+    // Pruned while this replica was stalled longer than replicaTimeoutMs: queued again, at the back.
+    for (const member of lost) {
+      const job = waiting.get(member);
+      if (!job) continue;
+      waiting.delete(member);
+      waiting.set(await scripts.enqueue(replica, job.key, job.priority, aliveMs), job);
+    }
+    pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(await scripts.readPause(), Date.now()).atMs);
+    if (waiting.size > 0) kick();
+  };
+  let beating: Promise<void> | undefined;
+  const heartbeatTimer = setInterval(() => {
+    if (beating || stopped) return;
+    beating = heartbeat()
+      .catch(report)
+      .finally(() => {
+        beating = undefined;
+      });
+  }, heartbeatMs);
+  heartbeatTimer.unref();
+
   const init = (async () => {
-    await bottleneck.ready();
-    // Bottleneck's id for this replica, as it appears in its client_* keys (the method is not in its typings).
-    clientId = (bottleneck as unknown as { channel_client(): string })
-      .channel_client()
-      .slice(channel.length + 1);
-    await scripts.init();
-    await tick();
-    initialized = true;
-    if (stopped) return;
-    timer = setInterval(() => {
-      if (ticking || stopped) return;
-      ticking = tick()
-        .catch(report)
-        .finally(() => {
-          ticking = undefined;
-        });
-    }, refillIntervalMs);
-    timer.unref();
+    await subscriber.ping();
+    await subscribed;
+    pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(await scripts.readPause(), Date.now()).atMs);
   })();
   init.catch(report);
 
-  const DEFER = Symbol('defer');
-  const runJob = async <T>(
-    member: string,
-    priority: Priority,
-    task: (slot: Slot) => Promise<T>,
-    onStart?: () => void,
-  ): Promise<T | typeof DEFER> => {
-    let verdict: [string, number];
-    try {
-      verdict = await scripts.claim(member, Date.now(), pausedUntilMs, inFlightMs, priority);
-    } catch (error) {
-      // Nothing is sent. Whether the claim went through is unknown: give the unit back in case it did not (if
-      // it did, the slot check and the reservoir's cap at the next refill take the extra unit off again).
-      await scripts.giveBack().catch(report);
-      throw error;
-    }
-    if (verdict[0] === 'paused') pausedUntilMs = Math.max(pausedUntilMs, Number(verdict[1]));
-    if (verdict[0] !== 'ok') return DEFER;
-    onStart?.();
-    let givenBack: Promise<unknown> | undefined;
-    try {
-      return await task({
-        unused() {
-          givenBack ??= scripts.unused(member).catch(report);
-        },
-      });
-    } finally {
-      // Answered (or failed): the slot is due one window from now, which bounds arrivals, not starts.
-      if (givenBack) await givenBack;
-      else await scripts.answered(member).catch(report);
-    }
-  };
-
-  const schedule = async <T>(priority: Priority, task: (slot: Slot) => Promise<T>): Promise<T> => {
-    await Promise.race([init, stopSignal]);
-    // A PAUSE or STOP waiting here makes every replica's RESUMEs yield until it has started (one order across
-    // replicas); the mark is refreshed while it waits, so a replica that dies holds nobody up for long.
-    const urgent = priority < 5 ? `urgent:${randomUUID()}` : undefined;
-    const mark = () => urgent && scripts.urgent(urgent, Date.now() + URGENT_MARK_MS).catch(report);
-    const refresh = urgent ? setInterval(mark, URGENT_MARK_MS / 3) : undefined;
-    refresh?.unref();
-    if (urgent) await mark();
-    let started = false;
-    const onStart = () => {
-      started = true;
-      clearInterval(refresh);
-      if (urgent) void scripts.urgent(urgent, 0).catch(report);
-    };
-    try {
-      for (;;) {
-        if (stopped) throw new Error('the limiter is stopped');
-        if (Date.now() < pausedUntilMs) await waitOutPause(pausedUntilMs, deferred);
-        const member = randomUUID();
-        const job = bottleneck.schedule({ priority, id: member }, () =>
-          runJob(member, priority, task, onStart),
-        );
-        jobs.add(job);
-        try {
-          const result = await job;
-          if (result !== DEFER) return result as T;
-        } finally {
-          jobs.delete(job);
-        }
-        // Deferred (yielded to an urgent job elsewhere, or a window full): not straight back into the queue.
-        if (priority >= 5) await new Promise((r) => setTimeout(r, YIELD_MS));
+  const schedule = async <T>(priority: Priority, task: (slot: Slot) => Promise<T>, key = ''): Promise<T> => {
+    if (stopped) throw new Error('the limiter is stopped');
+    await init;
+    const member = await scripts.enqueue(replica, key, priority, aliveMs);
+    return new Promise<T>((resolve, reject) => {
+      if (stopped) {
+        void scripts.leave([member]).catch(report);
+        reject(new Error('the limiter is stopped'));
+        return;
       }
-    } finally {
-      clearInterval(refresh);
-      if (urgent && !started) await scripts.urgent(urgent, 0).catch(report);
-    }
+      waiting.set(member, {
+        priority,
+        key,
+        task: task as (slot: Slot) => Promise<unknown>,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      kick();
+    });
   };
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     stopped = true;
-    clearInterval(timer);
-    announceStop();
-    if (initialized) {
-      await bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
-      // A job's promise settles after Bottleneck has freed it in Redis: then only the dropped jobs, which
-      // never started, still count as ours, and leaving hands their units back now rather than after
-      // replicaTimeoutMs. Their slots are not ours to return: those come back when due.
-      await Promise.allSettled([...jobs]);
-      await ticking;
-      await tick(true).catch(report);
-      // Clears Bottleneck's heartbeat. Marked terminated first (the connection object is this limiter's own),
-      // Bottleneck skips its unsubscribe calls, whose promises it drops: one failing would be an unhandled
-      // rejection. Closing the subscriber below ends the subscriptions anyway.
-      (connection as unknown as { terminated: boolean }).terminated = true;
-      bottleneck.disconnect();
-    }
+    clearInterval(heartbeatTimer);
+    if (wakeTimer) clearTimeout(wakeTimer);
+    // What never started leaves the shared queue now (not after replicaTimeoutMs) and is refused, so no caller
+    // waits for a slot that will not come. What runs is waited for: its answer dates its slot.
+    const members = [...waiting.keys()];
+    failWaiting(new Error('the limiter is stopped'));
+    await scripts.leave(members).catch(report);
+    await Promise.race([
+      Promise.allSettled([...inFlight]),
+      new Promise((resolve) => setTimeout(resolve, inFlightMs).unref()),
+    ]);
+    await Promise.allSettled([claiming, beating]);
     await closeAll(ownsClient ? [client, subscriber] : [subscriber]);
   };
 
@@ -262,13 +321,12 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
       const untilMs = boundedRetryAt(requestedMs, Date.now()).atMs;
       pausedUntilMs = Math.max(pausedUntilMs, untilMs);
       const ttlMs = Math.max(1, Math.ceil(untilMs - Date.now())) + 1_000;
-      void init.then(() => scripts.pause(Math.ceil(untilMs), ttlMs)).catch(report);
+      void scripts.pause(Math.ceil(untilMs), ttlMs).catch(report);
     },
     stats(): LimiterStats {
-      const counts = bottleneck.counts();
       return {
-        queued: (counts.RECEIVED ?? 0) + (counts.QUEUED ?? 0) + deferred.count,
-        running: (counts.RUNNING ?? 0) + (counts.EXECUTING ?? 0),
+        queued: waiting.size,
+        running,
         pausedUntilMs: pausedUntilMs > Date.now() ? pausedUntilMs : undefined,
       };
     },

@@ -15,20 +15,13 @@ import { earliestStarts, maxInWindow } from '../../src/sandbox/windows.ts';
 import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /*
- * Real time against the real Redis: Bottleneck's Redis datastore does not run under fake timers. Small limits
- * and a 3 s "minute" keep it short: 5/s (starts 220 ms apart), 12 per 3 s; the hour nests (12 × 1200).
- *
- * Without the Bottleneck patch (`npx patch-package --reverse`), exactly two of these fail: after the settings
- * key is deleted every job is rejected with "ERR SETTINGS_KEY_NOT_FOUND", and after the client registration is
- * dropped every job is rejected with "ERR UNKNOWN_CLIENT" (Redis 7 prefixes errors raised by Lua scripts with
- * "ERR ", which 2.19.5 does not expect, so it never re-creates them). Killed connections recover either way:
- * ioredis reconnects and resubscribes, and Bottleneck's registration is untouched.
+ * Real time against the real Redis (its TIME dates the slots). Small limits and a 3 s "minute" keep it short:
+ * 5/s, 12 per 3 s; the hour nests (12 × 1200).
  */
 const LIMITS: RateLimits = { perSecond: 5, perMinute: 12, perHour: 14_400 };
 const WINDOW_MS = 3_000;
 const MARGIN_MS = 100;
-const REFILL_MS = 100;
-const MIN_TIME_MS = Math.ceil(1_100 / LIMITS.perSecond);
+const HEARTBEAT_MS = 100;
 const WINDOWS = [
   { ms: 1_000, limit: LIMITS.perSecond },
   { ms: WINDOW_MS, limit: LIMITS.perMinute },
@@ -39,7 +32,7 @@ const BASE = {
   // A short deadline: an unanswered slot (a dead replica's) counts until then, then comes back when due.
   inFlightMs: 200,
   slotReturnMarginMs: MARGIN_MS,
-  refillIntervalMs: REFILL_MS,
+  heartbeatMs: HEARTBEAT_MS,
   maxConcurrent: 4,
 };
 const LIMITER_MODULE = fileURLToPath(new URL('../../src/moengage/redis-limiter.ts', import.meta.url));
@@ -64,8 +57,7 @@ afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
   await Promise.allSettled(limiters.splice(0).map((l) => l.stop()));
   await Promise.all(connections.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
-  await cleanup(admin, prefix); // the limiter's own keys: <id>:slots, :replicas, ...
-  await cleanup(admin, `b_${prefix}`); // Bottleneck's: b_<id>_settings, ...
+  await cleanup(admin, prefix); // the limiter's keys: <id>:slots, :queue, :alive, ...
 });
 
 afterAll(async () => {
@@ -104,8 +96,11 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000) {
 }
 
 async function sharedState() {
-  const [reservoir, running] = await admin.hmget(`b_${id}_settings`, 'reservoir', 'running');
-  return { reservoir: Number(reservoir), running: Number(running), slots: await admin.zcard(`${id}:slots`) };
+  return {
+    queued: await admin.zcard(`${id}:queue`),
+    vouched: await admin.zcard(`${id}:alive`),
+    slots: await admin.zcard(`${id}:slots`),
+  };
 }
 
 /**
@@ -157,74 +152,66 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(maxInWindow(rel, 1_000)).toBeLessThanOrEqual(LIMITS.perSecond);
     // The whole allowance of the window was used (12), and not one more, by the two together.
     expect(maxInWindow(rel, WINDOW_MS)).toBe(LIMITS.perMinute);
-    // As fast as the design goes: 12 starts minTime apart, the first slot back after window + margin (+ up
-    // to one refill tick), 11 more minTime apart: ~5.5 s. The windows' own floor is ~5.0 s (it spaces starts
-    // 200 ms apart, where minTime keeps 10 % spare for timer jitter).
-    const ideal = WINDOW_MS + MARGIN_MS + 11 * MIN_TIME_MS;
-    expect(Math.max(...rel)).toBeLessThan(ideal + 2 * REFILL_MS + 300);
-    expect(Math.max(...rel)).toBeLessThan((earliestStarts(24, WINDOWS).at(-1) ?? 0) * 1.2);
+    // As fast as the windows go: bursts of 5, each slot back a second (3 s) after its answer. The floor counts
+    // starts only; each of the 5 waits for a slot adds one answer (20 ms) and the margin, plus Redis round trips.
+    const floor = earliestStarts(24, WINDOWS).at(-1) ?? 0;
+    expect(Math.max(...rel)).toBeLessThan(floor + 5 * (20 + MARGIN_MS) + 400);
     expect(errors).toEqual([]);
   });
 
   it('gets back what a replica held when that replica dies mid-flight', async () => {
-    const options = { ...BASE, maxConcurrent: 6, replicaTimeoutMs: 1_000 };
+    const options = { ...BASE, maxConcurrent: 3, replicaTimeoutMs: 1_000 };
     const b = replica(options);
     await b.ready();
-    // A, in another process, runs 8 jobs that never finish: 6 (maxConcurrent) get registered, A is killed
-    // after 3 have started. Then 3 slots are out (due back in a window), 3 reservoir units are held by jobs
-    // that never start, and all 6 concurrency slots are held, so B could not start anything ever again.
+    // A, in another process, queues 8 jobs that never finish; 3 start (its maxConcurrent), 5 wait in the shared
+    // queue, ahead of anything B queues later. A is killed: nobody vouches for its 5 any more, and its 3 slots
+    // count until their deadline (inFlightMs) and then a window.
     const a = otherProcessReplica({ ...options, redis: redisUrl(), id }, 8);
     await waitFor(() => a.starts.length >= 3);
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await a.exited;
     const aStarts = [...a.starts];
-    expect(aStarts.length).toBeGreaterThanOrEqual(3);
+    expect(aStarts).toHaveLength(3);
 
     const starts: number[] = [];
     await Promise.all(Array.from({ length: LIMITS.perMinute }, () => b.schedule(5, recorded(starts))));
-    // A is taken for dead after replicaTimeoutMs: its 6 running and 3 unstarted units come back at once (9
-    // starts), its 3 started slots when due. Had the 3 unstarted units been lost, B's last 3 jobs would have
-    // waited for B's own first slots, a whole window after the reclaim (~4.6 s after the kill, not ~3.5 s).
+    // B's jobs wait behind A's 5 queued ones until they are pruned (replicaTimeoutMs); then 9 start as the
+    // windows allow, the last 3 when A's slots come back. Had A's queued jobs never left the queue, B would
+    // never have started at all.
     expect(starts).toHaveLength(LIMITS.perMinute);
-    expect(Math.max(...starts) - killedAt).toBeLessThan(1_000 + WINDOW_MS);
+    expect(Math.max(...starts) - killedAt).toBeLessThan(1_000 + WINDOW_MS + 1_000);
     const all = [...aStarts, ...starts];
     expect(maxInWindow(all, 1_000)).toBeLessThanOrEqual(LIMITS.perSecond);
     expect(maxInWindow(all, WINDOW_MS)).toBeLessThanOrEqual(LIMITS.perMinute);
-    // Nothing is lost for good: once idle, every unit is either in the reservoir or a slot on its way back.
-    await sleep(2 * REFILL_MS);
+    // Nothing of A's is left in the queue, and the slots are the 12 of B's plus what of A's is not yet due.
     const state = await sharedState();
-    expect(state.reservoir + state.slots).toBe(LIMITS.perMinute);
-    expect(state.running).toBe(0);
+    expect(state.queued).toBe(0);
+    expect(state.vouched).toBe(0);
+    expect(state.slots).toBeLessThanOrEqual(LIMITS.perMinute);
   });
 
-  it('recovers when Bottleneck loses its settings key, and still keeps the windows', async () => {
+  it('queues again what left the shared queue while its replica was stalled, and keeps the windows', async () => {
     const limiter = replica();
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 6 }, () => limiter.schedule(5, recorded(starts))));
-    // Bottleneck recreates the settings with a full reservoir and no spacing history, although 6 slots are
-    // out; the slot checks hold the windows regardless. (Fails without the patch: ERR SETTINGS_KEY_NOT_FOUND.)
-    await admin.del(`b_${id}_settings`);
-    await Promise.all(Array.from({ length: 9 }, () => limiter.schedule(5, recorded(starts))));
-    expect(starts).toHaveLength(15);
+    const first = Array.from({ length: LIMITS.perMinute + 4 }, () => limiter.schedule(5, recorded(starts)));
+    await waitFor(() => starts.length >= LIMITS.perSecond && limiter.stats().queued > 0);
+    // As if the replica had stalled past replicaTimeoutMs and been pruned: the queue forgets its requests.
+    await admin.del(`${id}:queue`, `${id}:alive`);
+    await Promise.all(first);
+    expect(starts).toHaveLength(LIMITS.perMinute + 4);
     expect(maxInWindow(starts, 1_000)).toBeLessThanOrEqual(LIMITS.perSecond);
     expect(maxInWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(LIMITS.perMinute);
+    expect(errors).toEqual([]);
   });
 
-  it('recovers when its client registration is dropped or its connections are killed', async () => {
+  it('recovers when its connections are killed', async () => {
     const name = `limiter-${process.pid}-${randomUUID().slice(0, 8)}`;
     const limiter = replica({
       redis: new Redis(redisUrl(), { connectionName: name, maxRetriesPerRequest: 1 }),
     });
     const starts: number[] = [];
     await limiter.schedule(5, recorded(starts));
-
-    // Bottleneck forgets a client it has not heard from in clientTimeout (a stalled event loop, a network
-    // blip); that client's next call fails with UNKNOWN_CLIENT. (Fails without the patch: ERR UNKNOWN_CLIENT.)
-    await admin.del(`b_${id}_client_last_seen`);
-    await Promise.all([1, 2].map(() => limiter.schedule(5, recorded(starts))));
-    expect(starts).toHaveLength(3);
-
     // Both of its connections (commands and subscriber) killed: ioredis reconnects and resubscribes.
     const list = String(await admin.client('LIST'));
     const ids = list
@@ -234,49 +221,88 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(ids).toHaveLength(2);
     for (const clientId of ids) await admin.client('KILL', 'ID', clientId);
     await Promise.all([1, 2].map(() => limiter.schedule(5, recorded(starts))));
-    expect(starts).toHaveLength(5);
+    expect(starts).toHaveLength(3);
   });
+
+  /*
+   * The order tests below watch the queue's order in the order of starts. Slots that come back together are
+   * claimed together and their starts race (one per replica), so these limiters get 3 slots a 1 s window and
+   * spend them on requests answered 300 ms apart: from then on the slots come back one at a time, each to the
+   * head of the queue.
+   */
+  const ONE_AT_A_TIME = { limits: { perSecond: 3, perMinute: 3, perHour: 10_800 }, windowMs: 1_000 };
+  async function spendSpaced(limiter: RedisCallLimiter) {
+    let started = 0;
+    const spend = (ms: number) => () => {
+      started += 1;
+      return sleep(ms);
+    };
+    void Promise.all([0, 300, 600].map((ms) => limiter.schedule(5, spend(ms))));
+    await waitFor(() => started === 3);
+  }
+  const push = (order: string[], name: string) => async () => {
+    order.push(name);
+  };
 
   it('starts a priority-1 job ahead of queued priority-5 ones', async () => {
-    const limiter = replica({ maxConcurrent: 2 });
+    const limiter = replica(ONE_AT_A_TIME);
+    await spendSpaced(limiter);
     const order: string[] = [];
-    const low = Array.from({ length: 9 }, (_, i) =>
-      limiter.schedule(5, async () => {
-        order.push(`low${i}`);
-      }),
-    );
-    await waitFor(() => order.length >= 1);
-    const high = limiter.schedule(1, async () => {
-      order.push('high');
-    });
+    const low = Array.from({ length: 5 }, (_, i) => limiter.schedule(5, push(order, `low${i}`)));
+    await waitFor(() => limiter.stats().queued === 5);
+    const high = limiter.schedule(1, push(order, 'high'));
     await Promise.all([...low, high]);
-    // Up to maxConcurrent (2) queued jobs were already committed to their start times; the priority-1 job
-    // came right after those, ahead of the other priority-5 ones.
-    expect(order.indexOf('high')).toBeGreaterThan(0);
-    expect(order.indexOf('high')).toBeLessThanOrEqual(3);
-    expect(order.length - 1 - order.indexOf('high')).toBeGreaterThanOrEqual(5);
-  });
+    expect(order).toEqual(['high', 'low0', 'low1', 'low2', 'low3', 'low4']);
+  }, 30_000);
 
   it('lets a PAUSE queued on one replica overtake the RESUMEs queued on another (one order across replicas)', async () => {
-    const a = replica({ maxConcurrent: 4 });
-    const b = replica({ maxConcurrent: 4 });
+    const a = replica(ONE_AT_A_TIME);
+    const b = replica(ONE_AT_A_TIME);
     await Promise.all([a.ready(), b.ready()]);
-    // The long window is spent first: from here every start waits for a slot to come back, and whoever claims
-    // a returned slot first gets it.
-    await Promise.all(Array.from({ length: LIMITS.perMinute }, () => b.schedule(5, async () => undefined)));
+    await spendSpaced(b);
     const order: string[] = [];
-    const resumes = Array.from({ length: 8 }, (_, i) =>
-      b.schedule(5, async () => {
-        order.push(`resume${i}`);
-      }),
-    );
-    // B's RESUMEs are queued (and claiming, in vain) before A's PAUSE arrives.
-    await waitFor(() => b.stats().queued + b.stats().running >= 8);
-    const pause = a.schedule(1, async () => {
-      order.push('pause');
-    });
+    const resumes = Array.from({ length: 6 }, (_, i) => b.schedule(5, push(order, `resume${i}`)));
+    // B's RESUMEs are queued before A's PAUSE arrives.
+    await waitFor(() => b.stats().queued === 6);
+    const pause = a.schedule(1, push(order, 'pause'));
     await Promise.all([...resumes, pause]);
-    expect(order[0]).toBe('pause');
+    expect(order).toEqual(['pause', 'resume0', 'resume1', 'resume2', 'resume3', 'resume4', 'resume5']);
+  }, 30_000);
+
+  it('serves one priority first come first served across replicas', async () => {
+    const a = replica(ONE_AT_A_TIME);
+    const b = replica(ONE_AT_A_TIME);
+    await Promise.all([a.ready(), b.ready()]);
+    await spendSpaced(a);
+    const order: string[] = [];
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 8; i++) {
+      const [name, limiter] = i % 2 === 0 ? (['a', a] as const) : (['b', b] as const);
+      jobs.push(limiter.schedule(5, push(order, `${name}${i}`), 'same-requester'));
+      // Each is queued before the next is asked for.
+      await waitFor(() => a.stats().queued + b.stats().queued + order.length === i + 1);
+    }
+    await Promise.all(jobs);
+    expect(order).toEqual(['a0', 'b1', 'a2', 'b3', 'a4', 'b5', 'a6', 'b7']);
+  }, 30_000);
+
+  it('shares the quota between requesters across replicas (round robin), and gives one alone the full rate', async () => {
+    const a = replica();
+    const b = replica();
+    await Promise.all([a.ready(), b.ready()]);
+    const order: string[] = [];
+    // Runbook token X queues 20 on A; once its first burst is out, Alice queues 4 on B. Without turns she would
+    // wait for X's other 15; with them, X and Alice alternate from her arrival.
+    const xs = Array.from({ length: 20 }, () => a.schedule(5, push(order, 'x'), 'token:x'));
+    await waitFor(() => order.length >= LIMITS.perSecond);
+    const alices = Array.from({ length: 4 }, () => b.schedule(5, push(order, 'alice'), 'U_ALICE'));
+    await waitFor(() => b.stats().queued === 4);
+    await Promise.all([...xs, ...alices]);
+    const afterArrival = order.slice(LIMITS.perSecond);
+    // Her 4 are done within the next two bursts (x and alice alternating), not after X's 15.
+    expect(afterArrival.lastIndexOf('alice')).toBeLessThan(2 * LIMITS.perSecond);
+    // Alone, X started its first burst at once and got the rest of the full rate (the first test's floor).
+    expect(order.slice(0, LIMITS.perSecond)).toEqual(Array(LIMITS.perSecond).fill('x'));
   }, 30_000);
 
   it('pauses every replica when one of them is told to wait (a 429)', async () => {
@@ -339,7 +365,6 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     await Promise.all(Array.from({ length: LIMITS.perMinute }, () => limiter.schedule(5, recorded(starts))));
     // 18 starts 220 ms apart (~3.7 s): the 7th used job did not wait for the first unused slots to come back.
     expect(Math.max(...starts) - t0).toBeLessThan(5_000);
-    await sleep(2 * REFILL_MS);
-    expect(await sharedState()).toMatchObject({ reservoir: 0, slots: LIMITS.perMinute });
+    expect(await sharedState()).toMatchObject({ queued: 0, slots: LIMITS.perMinute });
   });
 });
