@@ -8,7 +8,7 @@ export const CAMPAIGN_TYPES = [
   'LOCATION_TRIGGERED',
 ] as const;
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
-export const CAMPAIGN_STATUSES = ['SCHEDULED', 'ACTIVE', 'PAUSED', 'STOPPED', 'SENT'] as const;
+export const CAMPAIGN_STATUSES = ['SCHEDULED', 'ACTIVE', 'SENDING', 'PAUSED', 'STOPPED', 'SENT'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 export interface SimCampaign {
@@ -17,6 +17,8 @@ export interface SimCampaign {
   type: CampaignType;
   channel: 'EMAIL' | 'PUSH';
   status: CampaignStatus;
+  /** Built in the dashboard: V1's status API refuses it (it changes only API-created campaigns). Default api. */
+  createdVia?: 'api' | 'dashboard';
 }
 
 const RECURRING: readonly CampaignType[] = [
@@ -53,6 +55,43 @@ export function transition(
       if (campaign.status === 'PAUSED') return { ok: true, status: 'ACTIVE' };
       return { ok: false, reason: `only a paused campaign can be resumed, and ${what}` };
   }
+}
+
+/**
+ * The V5 status API's documented transitions: STOP a one-time campaign that is ACTIVE, SCHEDULED, PAUSED or
+ * SENDING; PAUSE a periodic or event-triggered one that is ACTIVE, SCHEDULED or SENDING; RESUME those from PAUSED.
+ * Anything else is MoEngage's 422, with a message in its documented style.
+ */
+export function transitionV5(
+  campaign: SimCampaign,
+  action: CampaignAction,
+): { ok: true; status: CampaignStatus } | { ok: false; reason: string } {
+  const pausable = campaign.type === 'PERIODIC' || campaign.type === 'EVENT_TRIGGERED';
+  const wrongType = {
+    ok: false as const,
+    reason: `Action ${action} is not valid for a ${campaign.type} campaign`,
+  };
+  const notIn = (states: string) => ({ ok: false as const, reason: `Campaign is not in ${states} state` });
+  switch (action) {
+    case 'STOP':
+      if (campaign.type !== 'ONE_TIME') return wrongType;
+      if (['ACTIVE', 'SCHEDULED', 'PAUSED', 'SENDING'].includes(campaign.status))
+        return { ok: true, status: 'STOPPED' };
+      return notIn('ACTIVE, SCHEDULED, PAUSED or SENDING');
+    case 'PAUSE':
+      if (!pausable) return wrongType;
+      if (['ACTIVE', 'SCHEDULED', 'SENDING'].includes(campaign.status)) return { ok: true, status: 'PAUSED' };
+      return notIn('ACTIVE, SCHEDULED or SENDING');
+    case 'RESUME':
+      if (!pausable) return wrongType;
+      if (campaign.status === 'PAUSED') return { ok: true, status: 'ACTIVE' };
+      return notIn('PAUSED');
+  }
+}
+
+/** `Active`, `Scheduled`: how MoEngage's search examples spell a status (its enum is upper case). */
+export function searchStatus(status: CampaignStatus): string {
+  return status.charAt(0) + status.slice(1).toLowerCase();
 }
 
 /** `count` campaigns named `${prefix}${n}` (zero-padded), all of one type and status. */

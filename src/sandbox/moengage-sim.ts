@@ -1,28 +1,43 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STATUS_PATH } from '../moengage/client.ts';
 import { MOENGAGE_LIMITS, type RateLimits } from '../moengage/limiter.ts';
-import { CAMPAIGN_ACTIONS, type CampaignAction, MAX_IDS_PER_REQUEST } from '../moengage/types.ts';
-import { type SimCampaign, transition } from './campaigns.ts';
+import type { SimCampaign } from './campaigns.ts';
+import {
+  type Answer,
+  type AnswerOutcome,
+  answerV1Search,
+  answerV1Status,
+  answerV5Search,
+  answerV5Status,
+  errorBody,
+  routeOf,
+  type SimApi,
+  v5Error,
+} from './moengage-sim-api.ts';
 import { type Window, windowsFor, windowVerdict } from './windows.ts';
 
 /**
- * A MoEngage campaign status API on 127.0.0.1 that follows the documented contract (shared/MOENGAGE-API.md):
- * Basic auth + MOE-APPKEY (401), body validation (400), sliding 10/s, 100/min, 6000/h windows (429 with
- * x-ratelimit-* headers), campaigns whose type and status decide which changes are valid (400, whole request,
- * nothing applied), and scripted faults. Where the docs are silent it picks the stricter behaviour.
+ * MoEngage's campaign status and search APIs, V1 and V5, on 127.0.0.1, following the documented contract
+ * (shared/MOENGAGE-API.md; the endpoints themselves are in moengage-sim-api.ts): Basic auth + MOE-APPKEY (401),
+ * body validation (400), sliding 10/s, 100/min, 6000/h windows per API family (429), x-ratelimit-* headers on
+ * every answer, V5's required Idempotency-Key (the same key replays the same answer; with another body, 400),
+ * campaigns whose type, status and origin decide which changes are valid (V1: 400 for the whole request; V5:
+ * 422), search that an account may not have (403), and scripted faults, including an answer lost after the
+ * request took effect. Where the docs are silent it picks the stricter behaviour.
  */
 
 export type SimOutcome =
-  | 'applied'
-  | 'rejected'
-  | 'invalid'
+  | AnswerOutcome
   | 'unauthorized'
+  | 'forbidden'
   | 'rate_limited'
   | 'fault'
   | 'reset'
   | 'abandoned'
+  | 'dropped'
+  | 'replayed'
   | 'not_found';
 
 export interface RecordedRequest {
@@ -31,8 +46,12 @@ export interface RecordedRequest {
   at: number;
   method: string;
   path: string;
+  /** Which documented endpoint it reached, if any. */
+  api: SimApi | undefined;
   requestId: string | undefined;
+  idempotencyKey: string | undefined;
   action: string | undefined;
+  /** The status change's ids (V1 body, V5 path) or the ids searched for. */
   campaignIds: string[] | undefined;
   /** Which credential was presented (never the key itself). */
   auth: 'valid' | 'invalid' | 'missing';
@@ -42,19 +61,28 @@ export interface RecordedRequest {
   outcome: SimOutcome;
 }
 
-export type Fault =
+/**
+ * Scripted faults, taken in order by the next request of their family (`api`: status, the default, or search)
+ * before anything else happens. `drop` applies the request as usual and then closes the connection without an
+ * answer (MoEngage applied it; the answer was lost on the way).
+ */
+export type Fault = (
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'reset' }
-  | { kind: 'latency'; ms: number };
+  | { kind: 'drop' }
+  | { kind: 'latency'; ms: number }
+) & { api?: 'status' | 'search' };
 
 export interface MoEngageSimOptions {
   workspaceId: string;
   apiKey: string;
   campaigns?: readonly SimCampaign[];
-  /** `false` turns rate limiting off. */
+  /** `false` turns rate limiting off. The search APIs have windows of their own at the same limits. */
   limits?: RateLimits | false;
-  /** Also send `Retry-After` on a 429 (MoEngage documents it only for v5). */
+  /** Also send `Retry-After` on a V1 429 (MoEngage documents it only for v5, where it is always sent). */
   retryAfterHeader?: boolean;
+  /** `false`: the account does not have campaign search (403, "contact your CSM"). */
+  searchEnabled?: boolean;
   port?: number;
   host?: string;
   onRequest?: (request: RecordedRequest) => void;
@@ -65,11 +93,13 @@ export interface MoEngageSim {
   port: number;
   /** Every request that arrived, in order. */
   readonly requests: readonly RecordedRequest[];
-  /** The status requests only. */
+  /** The status requests only (V1 and V5). */
   statusRequests(): RecordedRequest[];
+  /** The search requests only (V1 and V5). */
+  searchRequests(): RecordedRequest[];
   campaign(id: string): SimCampaign | undefined;
   setCampaigns(campaigns: readonly SimCampaign[]): void;
-  /** Queues `count` copies of a fault; each status request takes the next one before anything else happens. */
+  /** Queues `count` copies of a fault for the next requests of its family. */
   inject(fault: Fault, count?: number): void;
   failNext(count: number, status?: number): void;
   resetNext(count: number): void;
@@ -90,17 +120,42 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
   const windows: Window[] = options.limits === false ? [] : windowsFor(options.limits ?? MOENGAGE_LIMITS);
   const expectedAuth = `Basic ${Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64')}`;
   const requests: RecordedRequest[] = [];
-  const accepted: number[] = [];
   const faults: Fault[] = [];
   let seq = 0;
 
-  const handleStatus = async (
+  const familyOf = (api: SimApi) => (api.endsWith('status') ? 'status' : 'search');
+  const windowLog = { status: [] as number[], search: [] as number[] };
+  const idempotent = new Map<string, { fingerprint: string; status: number; body: string }>();
+
+  /** x-ratelimit-* on every answer of a rate-limited endpoint (the rate-limits page), for the minute window. */
+  const rateHeaders = (api: SimApi, now: number, retryAt?: number): Record<string, string> => {
+    const minute = windows.find((w) => w.ms === 60_000);
+    if (!minute) return {};
+    const log = windowLog[familyOf(api)];
+    const inWindow = log.filter((t) => t >= now - minute.ms);
+    const resetAt = retryAt ?? (inWindow[0] ?? now) + minute.ms;
+    // V1's page says epoch seconds, the V5 file seconds until the reset: each answers as its own document says.
+    const reset = api.startsWith('v5')
+      ? Math.max(0, Math.ceil((resetAt - now) / 1000))
+      : Math.ceil(resetAt / 1000);
+    return {
+      'x-ratelimit-limit': String(minute.limit),
+      'x-ratelimit-remaining': String(Math.max(0, minute.limit - inWindow.length)),
+      'x-ratelimit-reset': String(reset),
+    };
+  };
+
+  const handleApi = async (
     req: IncomingMessage,
     res: ServerResponse,
     record: RecordedRequest,
+    route: { api: SimApi; campaignId?: string },
     json: unknown,
   ) => {
-    const fault = faults.shift();
+    const { api } = route;
+    const family = familyOf(api);
+    const index = faults.findIndex((f) => (f.api ?? 'status') === family);
+    const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
     if (fault?.kind === 'reset') {
       record.outcome = 'reset';
       req.socket.destroy();
@@ -124,62 +179,113 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
         return;
       }
     }
-    if (record.auth !== 'valid' || record.appKeyHeader !== options.workspaceId) {
+    const v5 = api.startsWith('v5');
+    const appKeyOk = v5
+      ? record.appKeyHeader === undefined || record.appKeyHeader === options.workspaceId
+      : record.appKeyHeader === options.workspaceId;
+    if (record.auth !== 'valid' || !appKeyOk) {
       record.outcome = 'unauthorized';
       return send(res, record, 401, UNAUTHORIZED_BODY);
     }
+    const responseId = randomUUID();
+    if (family === 'search' && options.searchEnabled === false) {
+      record.outcome = 'forbidden';
+      const message =
+        'Campaign search is not enabled for this account. Please contact your CSM to enable it.';
+      const body = v5
+        ? v5Error(403, 'FORBIDDEN', message, { responseId, requestId: record.requestId ?? '', target: '' })
+            .body
+        : errorBody(403, message, record.requestId ?? '');
+      return send(res, record, 403, body);
+    }
     const now = performance.timeOrigin + performance.now();
-    const verdict = windowVerdict(accepted, now, windows);
+    const log = windowLog[family];
+    const verdict = windowVerdict(log, now, windows);
     if (!verdict.ok) {
       record.outcome = 'rate_limited';
-      const headers: Record<string, string> = {
-        'x-ratelimit-limit': String(verdict.window.limit),
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String(Math.ceil(verdict.retryAt / 1000)),
-      };
-      if (options.retryAfterHeader)
-        headers['retry-after'] = String(Math.ceil((verdict.retryAt - now) / 1000));
-      return send(res, record, 429, RATE_LIMITED_BODY(record.requestId ?? ''), headers);
+      const headers = rateHeaders(api, now, verdict.retryAt);
+      // The window that was breached speaks here.
+      headers['x-ratelimit-limit'] = String(verdict.window.limit);
+      headers['x-ratelimit-remaining'] = '0';
+      if (v5 || options.retryAfterHeader)
+        headers['retry-after'] = String(Math.max(1, Math.ceil((verdict.retryAt - now) / 1000)));
+      const body = v5
+        ? v5Error(429, 'RATE_LIMITED', 'Rate limit exceeded. Retry after the time in Retry-After.', {
+            responseId,
+            requestId: record.requestId ?? '',
+            target: '',
+          }).body
+        : RATE_LIMITED_BODY(record.requestId ?? '');
+      return send(res, record, 429, body, headers);
     }
-    accepted.push(now);
+    log.push(now);
 
-    const invalid = validateBody(json);
-    if (invalid) {
-      record.outcome = 'invalid';
-      return send(res, record, 400, errorBody(400, invalid.message, record.requestId ?? '', invalid.target));
-    }
-    const action = record.action as CampaignAction;
-    const ids = record.campaignIds as string[];
-    const problems: { target: string; message: string }[] = [];
-    const next = new Map<string, SimCampaign['status']>();
-    for (const id of ids) {
-      const campaign = campaigns.get(id);
-      if (!campaign) {
-        problems.push({ target: id, message: `Campaign ${id} not found` });
-        continue;
+    let answer: Answer;
+    const key = record.idempotencyKey;
+    if (v5) {
+      if (key === undefined || !UUID_V4.test(key)) {
+        record.outcome = 'invalid';
+        const a = v5Error(
+          400,
+          'VALIDATION_FAILED',
+          'Idempotency-Key header is required and must be a UUID v4',
+          {
+            responseId,
+            requestId: record.requestId ?? '',
+            target: 'Idempotency-Key',
+          },
+        );
+        return send(res, record, a.status, a.body, rateHeaders(api, now));
       }
-      const t = transition(campaign, action);
-      if (t.ok) next.set(id, t.status);
-      else problems.push({ target: id, message: `Campaign ${id} cannot be ${VERB[action]}: ${t.reason}` });
+      const fingerprint = `${req.method} ${route.campaignId ?? ''} ${JSON.stringify(json)}`;
+      const seen = idempotent.get(key);
+      if (seen) {
+        // Documented: repeating the key returns the same response body; with another body it is a 400.
+        if (seen.fingerprint === fingerprint) {
+          record.outcome = 'replayed';
+          return finish(req, res, record, fault, seen.status, seen.body, rateHeaders(api, now));
+        }
+        record.outcome = 'invalid';
+        const a = v5Error(400, 'BAD_REQUEST', 'Idempotency-Key was already used with a different request', {
+          responseId,
+          requestId: record.requestId ?? '',
+          target: 'Idempotency-Key',
+        });
+        return send(res, record, a.status, a.body, rateHeaders(api, now));
+      }
+      answer =
+        api === 'v5-status'
+          ? answerV5Status(campaigns, route.campaignId as string, json, responseId)
+          : answerV5Search(campaigns, json, responseId);
+      idempotent.set(key, { fingerprint, status: answer.status, body: answer.body });
+    } else {
+      answer =
+        api === 'v1-status'
+          ? answerV1Status(campaigns, json, record.requestId ?? '')
+          : answerV1Search(campaigns, json);
     }
-    if (problems.length > 0) {
-      // A request succeeds or fails as a whole (documented): nothing is applied.
-      record.outcome = 'rejected';
-      const message =
-        problems.length === 1
-          ? (problems[0] as { message: string }).message
-          : `${problems.length} of ${ids.length} campaigns cannot be ${VERB[action]}`;
-      return send(
-        res,
-        record,
-        400,
-        errorBody(400, message, record.requestId ?? '', 'campaign_ids', problems),
-      );
+    for (const [id, status] of answer.changes ?? []) (campaigns.get(id) as SimCampaign).status = status;
+    record.outcome = answer.outcome;
+    return finish(req, res, record, fault, answer.status, answer.body, rateHeaders(api, now));
+  };
+
+  /** Answers, or — under a `drop` fault — closes the connection after the request took effect. */
+  const finish = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    fault: Fault | undefined,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+  ) => {
+    if (fault?.kind === 'drop') {
+      record.status = undefined;
+      record.outcome = 'dropped';
+      req.socket.destroy();
+      return;
     }
-    for (const [id, status] of next) (campaigns.get(id) as SimCampaign).status = status;
-    record.outcome = 'applied';
-    // Documented: 200 with no body.
-    return send(res, record, 200, '');
+    send(res, record, status, body, headers);
   };
 
   const handleControl = async (req: IncomingMessage, res: ServerResponse, path: string, body: string) => {
@@ -211,7 +317,9 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       at: performance.timeOrigin + performance.now(),
       method: req.method ?? '',
       path: req.url ?? '',
+      api: undefined,
       requestId: undefined,
+      idempotencyKey: header(req, 'idempotency-key'),
       action: undefined,
       campaignIds: undefined,
       auth:
@@ -231,14 +339,16 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       if (url.pathname.startsWith(`${SIM_PREFIX}/`)) {
         return await handleControl(req, res, url.pathname.slice(SIM_PREFIX.length), body);
       }
+      const route = routeOf(req.method ?? '', url.pathname);
+      record.api = route?.api;
+      const json = parseJson(body);
+      if (route) describeBody(record, route, json);
       requests.push(record);
       options.onRequest?.(record);
-      if (!url.pathname.endsWith(STATUS_PATH) || req.method !== 'POST') {
+      if (!route) {
         return send(res, record, 404, errorBody(404, `No route for ${req.method} ${url.pathname}`, ''));
       }
-      const json = parseJson(body);
-      describeBody(record, json);
-      await handleStatus(req, res, record, json);
+      await handleApi(req, res, record, route, json);
     } catch (error) {
       if (!res.headersSent) send(res, record, 500, errorBody(500, `simulator error: ${String(error)}`, ''));
     }
@@ -254,7 +364,8 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     url: `http://${address}:${port}`,
     port,
     requests,
-    statusRequests: () => requests.filter((r) => r.path.endsWith(STATUS_PATH)),
+    statusRequests: () => requests.filter((r) => r.api === 'v1-status' || r.api === 'v5-status'),
+    searchRequests: () => requests.filter((r) => r.api === 'v1-search' || r.api === 'v5-search'),
     campaign: (id) => {
       const c = campaigns.get(id);
       return c ? { ...c } : undefined;
@@ -278,8 +389,6 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
   return sim;
 }
 
-const VERB: Record<CampaignAction, string> = { PAUSE: 'paused', RESUME: 'resumed', STOP: 'stopped' };
-
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -302,58 +411,23 @@ function parseJson(body: string): unknown {
   }
 }
 
-function describeBody(record: RecordedRequest, json: unknown): void {
+function describeBody(
+  record: RecordedRequest,
+  route: { api: SimApi; campaignId?: string },
+  json: unknown,
+): void {
   if (typeof json !== 'object' || json === null) return;
   const body = json as Record<string, unknown>;
   if (typeof body.request_id === 'string') record.requestId = body.request_id;
   if (typeof body.action === 'string') record.action = body.action;
-  if (Array.isArray(body.campaign_ids)) record.campaignIds = body.campaign_ids.map(String);
+  if (route.campaignId !== undefined) record.campaignIds = [route.campaignId];
+  else if (Array.isArray(body.campaign_ids)) record.campaignIds = body.campaign_ids.map(String);
+  const fields = body.campaign_fields as Record<string, unknown> | undefined;
+  if (typeof fields?.id === 'string') record.campaignIds = [fields.id];
+  else if (Array.isArray(fields?.ids)) record.campaignIds = fields.ids.map(String);
 }
 
-function validateBody(json: unknown): { target: string; message: string } | undefined {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { target: 'body', message: 'Request body must be a JSON object' };
-  }
-  const raw = json as Record<string, unknown>;
-  if (typeof raw.request_id !== 'string' || raw.request_id === '') {
-    return { target: 'request_id', message: 'request_id key is mandatory field' };
-  }
-  if (!CAMPAIGN_ACTIONS.includes(raw.action as CampaignAction)) {
-    return { target: 'action', message: `action must be one of ${CAMPAIGN_ACTIONS.join(', ')}` };
-  }
-  const ids = raw.campaign_ids;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== 'string' || id === '')) {
-    return {
-      target: 'campaign_ids',
-      message: 'campaign_ids must be a non-empty list of campaign id strings',
-    };
-  }
-  if (ids.length > MAX_IDS_PER_REQUEST) {
-    return { target: 'campaign_ids', message: `campaign_ids can have at most ${MAX_IDS_PER_REQUEST} ids` };
-  }
-  return undefined;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: '400 Bad Request',
-  401: '401 Authentication error',
-  404: '404 Not Found',
-  429: '429 conflict',
-  500: '500 Internal Server Error',
-  502: '502 Bad Gateway',
-  503: '503 Service Unavailable',
-};
-
-function errorBody(
-  status: number,
-  message: string,
-  requestId: string,
-  target = '',
-  details: { target: string; message: string }[] = [{ target, message }],
-): string {
-  const code = STATUS_TEXT[status] ?? `${status} Error`;
-  return JSON.stringify({ error: { code, message, target, details, request_id: requestId } });
-}
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 const UNAUTHORIZED_BODY = JSON.stringify({
   error: {

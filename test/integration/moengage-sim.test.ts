@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
@@ -169,5 +170,189 @@ describe('MoEngage simulator contract', () => {
     );
     const recorded = await request(`${sim.url}/_sim/requests`);
     expect(await recorded.body.json()).toMatchObject([{ status: 502, outcome: 'fault', requestId: 'x' }]);
+  });
+});
+
+async function call(
+  sim: MoEngageSim,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await request(`${sim.url}${path}`, {
+    method: method as 'POST' | 'PATCH',
+    headers: { authorization: AUTH, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
+}
+
+const v5Status = (sim: MoEngageSim, id: string, body: unknown, key: string | null = randomUUID()) =>
+  call(sim, 'PATCH', `/v5/campaigns/${id}/status`, body, key === null ? {} : { 'idempotency-key': key });
+
+describe('MoEngage simulator contract: V5 status and campaign search', () => {
+  let sim: MoEngageSim;
+  beforeEach(async () => {
+    sim = await startSim({
+      campaigns: [
+        ...seedCampaigns({ count: 3 }),
+        ...seedCampaigns({ count: 2, prefix: 'once_', type: 'ONE_TIME', status: 'ACTIVE' }),
+        ...seedCampaigns({ count: 1, prefix: 'paused_', status: 'PAUSED' }),
+        {
+          id: 'dash_001',
+          name: 'Black Friday (dashboard)',
+          type: 'PERIODIC',
+          channel: 'EMAIL',
+          status: 'ACTIVE',
+          createdVia: 'dashboard',
+        },
+      ],
+    });
+  });
+  afterEach(() => sim.close());
+
+  it('applies a V5 PATCH with the documented 200 body and x-ratelimit headers; MOE-APPKEY is optional', async () => {
+    const res = await v5Status(sim, 'camp_001', { action: 'PAUSE', request_id: 'trace-1' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ type: 'campaign', data: { id: 'camp_001', action: 'PAUSE' } });
+    expect(typeof res.json.response_id).toBe('string');
+    expect(sim.campaign('camp_001')?.status).toBe('PAUSED');
+    expect(res.headers['x-ratelimit-limit']).toBe('100');
+    expect(res.headers['x-ratelimit-remaining']).toBe('99');
+    // V5's file: seconds until the window resets (not an epoch).
+    expect(Number(res.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(60);
+  });
+
+  it('replays the same answer for a repeated Idempotency-Key without applying twice, and refuses it with another body', async () => {
+    const key = randomUUID();
+    const first = await v5Status(sim, 'camp_002', { action: 'PAUSE' }, key);
+    const again = await v5Status(sim, 'camp_002', { action: 'PAUSE' }, key);
+    expect(first.status).toBe(200);
+    expect(again).toMatchObject({ status: 200, text: first.text });
+    expect(sim.statusRequests().map((r) => r.outcome)).toEqual(['applied', 'replayed']);
+    const other = await v5Status(sim, 'camp_002', { action: 'RESUME' }, key);
+    expect(other.status).toBe(400);
+    expect(other.json.error.code).toBe('BAD_REQUEST');
+    expect(sim.campaign('camp_002')?.status).toBe('PAUSED');
+  });
+
+  it('requires a UUID v4 Idempotency-Key', async () => {
+    expect((await v5Status(sim, 'camp_003', { action: 'PAUSE' }, null)).json.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect((await v5Status(sim, 'camp_003', { action: 'PAUSE' }, 'not-a-uuid')).status).toBe(400);
+    expect(sim.campaign('camp_003')?.status).toBe('ACTIVE');
+  });
+
+  it('answers the documented 422s: STOP on a periodic campaign, PAUSE of a paused one, RESUME of an active one', async () => {
+    const stop = await v5Status(sim, 'camp_001', { action: 'STOP' });
+    expect(stop.status).toBe(422);
+    expect(stop.json.error).toMatchObject({
+      code: 'UNPROCESSABLE_ENTITY',
+      message: 'Action STOP is not valid for a PERIODIC campaign',
+    });
+    expect((await v5Status(sim, 'paused_001', { action: 'PAUSE' })).json.error.message).toBe(
+      'Campaign is not in ACTIVE, SCHEDULED or SENDING state',
+    );
+    expect((await v5Status(sim, 'camp_001', { action: 'RESUME' })).status).toBe(422);
+    // V5 stops an active one-time campaign (V1 cannot).
+    expect((await v5Status(sim, 'once_001', { action: 'STOP' })).status).toBe(200);
+  });
+
+  it('refuses a dashboard-created campaign on V1 and changes it on V5', async () => {
+    const v1 = await post(sim, { request_id: 'r', action: 'PAUSE', campaign_ids: ['dash_001'] });
+    expect(v1.status).toBe(400);
+    expect(v1.json.error.message).toContain('created in the dashboard');
+    expect(sim.campaign('dash_001')?.status).toBe('ACTIVE');
+    expect((await v5Status(sim, 'dash_001', { action: 'PAUSE' })).status).toBe(200);
+  });
+
+  it('applies a request and then drops its answer when told to', async () => {
+    sim.inject({ kind: 'drop' });
+    await expect(v5Status(sim, 'camp_003', { action: 'PAUSE' })).rejects.toThrow();
+    expect(sim.campaign('camp_003')?.status).toBe('PAUSED');
+    expect(sim.statusRequests()[0]?.outcome).toBe('dropped');
+  });
+
+  it('searches one id per V1 call (a bare array, statuses spelled "Active") and many per V5 call', async () => {
+    const v1 = await call(
+      sim,
+      'POST',
+      '/core-services/v1/campaigns/search',
+      {
+        request_id: 's1',
+        page: 1,
+        limit: 15,
+        campaign_fields: { id: 'camp_001' },
+      },
+      { 'moe-appkey': WORKSPACE_ID },
+    );
+    expect(v1.status).toBe(200);
+    expect(v1.json).toEqual([
+      expect.objectContaining({
+        campaign_id: 'camp_001',
+        status: 'Active',
+        channel: 'PUSH',
+        campaign_delivery_type: 'PERIODIC',
+        basic_details: { name: 'periodic push 001' },
+      }),
+    ]);
+    expect(
+      (
+        await call(
+          sim,
+          'POST',
+          '/core-services/v1/campaigns/search',
+          { request_id: 's2', page: 1, campaign_fields: { id: 'nope' } },
+          { 'moe-appkey': WORKSPACE_ID },
+        )
+      ).json,
+    ).toEqual([]);
+    expect(
+      (
+        await call(
+          sim,
+          'POST',
+          '/core-services/v1/campaigns/search',
+          { request_id: 's3', campaign_fields: { id: 'camp_001' } },
+          { 'moe-appkey': WORKSPACE_ID },
+        )
+      ).status,
+    ).toBe(400);
+    const v5 = await call(
+      sim,
+      'POST',
+      '/v5/campaigns/search',
+      { campaign_fields: { ids: ['camp_001', 'paused_001', 'nope'] }, limit: 10, page: 1 },
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(v5.status).toBe(200);
+    expect(
+      v5.json.data.campaigns.map((c: { campaign_id: string; status: string }) => [c.campaign_id, c.status]),
+    ).toEqual([
+      ['camp_001', 'Active'],
+      ['paused_001', 'Paused'],
+    ]);
+    expect(sim.searchRequests()).toHaveLength(4);
+    expect(sim.statusRequests()).toHaveLength(0);
+  });
+
+  it('answers 403 "contact your CSM" where the account has no campaign search', async () => {
+    const closed = await startSim({ campaigns: seedCampaigns({ count: 1 }), searchEnabled: false });
+    try {
+      const res = await call(
+        closed,
+        'POST',
+        '/v5/campaigns/search',
+        { campaign_fields: { ids: ['camp_001'] } },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(res.status).toBe(403);
+      expect(res.json.error.message).toContain('contact your CSM');
+    } finally {
+      await closed.close();
+    }
   });
 });
