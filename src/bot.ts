@@ -112,6 +112,7 @@ export async function startBot(
           baseUrl: config.moengage.baseUrl,
           workspaceId: config.moengage.workspaceId,
           apiKey: config.moengage.apiKey,
+          apiVersion: config.moengage.apiVersion,
           logger,
           ...(options.limiter ? { limiter: options.limiter } : {}),
           ...options.moengageOptions,
@@ -233,6 +234,10 @@ export async function startBot(
       port: server.port,
       policy: policy.source,
       rules: policy.rules.map((r) => r.name),
+      moengageApi:
+        config.moengage.apiVersion === 'v5'
+          ? 'v5 (PATCH /v5/campaigns/{id}/status, one campaign per request, Idempotency-Key)'
+          : 'v1 (POST /core-services/v1/campaigns/status, 10 per request; API-created campaigns only)',
     },
     'campaign bot ready',
   );

@@ -24,6 +24,8 @@ import type { ChangeFeed } from './changes.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface CampaignExecutor {
+  /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
+  readonly chunkSize?: number;
   changeCampaignStatus(
     action: CampaignAction,
     campaignIds: readonly string[],
@@ -99,7 +101,12 @@ export function createExecution(deps: ExecutionDeps) {
           owner,
           now(),
           leaseMs,
-          () => planChunks(r.campaignIds).map((ids) => ({ ids, requestId: randomUUID() })),
+          // A chunk's request_id is a UUID v4: in V5 it is also the chunk's Idempotency-Key, kept in the journal.
+          () =>
+            planChunks(r.campaignIds, deps.moengage.chunkSize).map((ids) => ({
+              ids,
+              requestId: randomUUID(),
+            })),
           force,
         ),
       );

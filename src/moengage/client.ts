@@ -6,11 +6,17 @@ import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter
 import { abortError, failAll, lost, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
 import { backoffDelay, type RetryPolicy, retryPolicies } from './retry-policy.ts';
-import { type RequestEvent, type SendRun, StatusSender } from './send.ts';
+import {
+  IDS_PER_REQUEST,
+  type RequestEvent,
+  type SendRun,
+  type StatusApiVersion,
+  StatusSender,
+} from './send.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from './types.ts';
 
 // Moved to send.ts with the HTTP send; still exported here, where the rest of the app imports them from.
-export { type RequestEvent, STATUS_PATH } from './send.ts';
+export { type RequestEvent, STATUS_PATH, type StatusApiVersion } from './send.ts';
 
 export interface MoEngageClientOptions {
   baseUrl: string;
@@ -22,6 +28,8 @@ export interface MoEngageClientOptions {
   retryPolicy?: RetryPolicy;
   /** Whole-request deadline (connect, headers and body) for one send. */
   requestTimeoutMs?: number;
+  /** v1 (default): the batch API, API-created campaigns only. v5: one campaign per request, any campaign. */
+  apiVersion?: StatusApiVersion;
   /** Sockets kept alive to MoEngage; the default limiter runs as many requests at once. */
   connections?: number;
   /** When MoEngage rejects a request of several ids, split it so the valid ids still get applied. */
@@ -69,9 +77,11 @@ export class MoEngageClient {
   readonly #newRequestId: () => string;
   readonly #random: () => number;
   readonly #log: Logger;
+  readonly apiVersion: StatusApiVersion;
 
   constructor(options: MoEngageClientOptions) {
     const connections = options.connections ?? 10;
+    this.apiVersion = options.apiVersion ?? 'v1';
     this.#log = options.logger.child({ module: 'moengage' });
     this.#sender = new StatusSender({
       baseUrl: options.baseUrl,
@@ -79,6 +89,7 @@ export class MoEngageClient {
       apiKey: options.apiKey,
       timeoutMs: options.requestTimeoutMs ?? 10_000,
       connections,
+      apiVersion: this.apiVersion,
       logger: this.#log,
       onRequest: options.onRequest,
     });
@@ -92,6 +103,11 @@ export class MoEngageClient {
 
   get limiter(): CallLimiter {
     return this.#limiter;
+  }
+
+  /** Ids per MoEngage request: a durable run plans its chunks this size. */
+  get chunkSize(): number {
+    return IDS_PER_REQUEST[this.apiVersion];
   }
 
   /**
@@ -116,7 +132,7 @@ export class MoEngageClient {
       requester: options.requester,
     };
     const parts = await Promise.all(
-      planChunks(ids).map((chunk, i) =>
+      planChunks(ids, this.chunkSize).map((chunk, i) =>
         // A failure of our own (e.g. the shared limiter's Redis away) fails this chunk's ids, not the whole run.
         this.#runPart(run, chunk, i === 0 ? options.requestId : undefined).catch((error: unknown) => {
           this.#log.error({ err: String(error), ids: chunk.length }, 'request could not be run');

@@ -6,6 +6,16 @@ import type { CampaignAction, SendRecord } from './types.ts';
 
 export const STATUS_PATH = '/core-services/v1/campaigns/status';
 
+/**
+ * MoEngage's two status APIs. v1, the batch API: up to 10 ids a request, but only for campaigns created through
+ * its Create Campaign API. v5: one campaign a request (any campaign, as far as its documentation says), with a
+ * required Idempotency-Key that makes a repeated send return the first answer instead of acting twice.
+ */
+export type StatusApiVersion = 'v1' | 'v5';
+
+/** Ids per status request: the batch API's documented limit, or one for V5. */
+export const IDS_PER_REQUEST: Record<StatusApiVersion, number> = { v1: 10, v5: 1 };
+
 export interface RequestEvent {
   requestId: string;
   action: CampaignAction;
@@ -28,6 +38,7 @@ export interface SenderOptions {
   /** Whole-request deadline (connect, headers and body) for one send. */
   timeoutMs: number;
   connections: number;
+  apiVersion: StatusApiVersion;
   logger: Logger;
   onRequest: ((event: RequestEvent) => void) | undefined;
 }
@@ -45,7 +56,8 @@ export interface SendRun {
  */
 export class StatusSender {
   readonly #pool: Pool;
-  readonly #path: string;
+  readonly #base: string;
+  readonly #version: StatusApiVersion;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #log: Logger;
@@ -62,7 +74,8 @@ export class StatusSender {
       headersTimeout: this.#timeoutMs + 1_000,
       bodyTimeout: this.#timeoutMs + 1_000,
     });
-    this.#path = url.pathname.replace(/\/+$/, '') + STATUS_PATH;
+    this.#base = url.pathname.replace(/\/+$/, '');
+    this.#version = options.apiVersion;
     const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
     this.#headers = {
       authorization: `Basic ${credential}`,
@@ -78,6 +91,28 @@ export class StatusSender {
     await this.#pool.close();
   }
 
+  /**
+   * The HTTP request for one send. In v5 the request_id is a UUID v4 and doubles as the Idempotency-Key: the
+   * client reuses it on every retry and the run journal on every takeover, so MoEngage acts on it once.
+   */
+  #request(action: CampaignAction, ids: string[], requestId: string) {
+    if (this.#version === 'v5') {
+      if (ids.length !== 1) throw new RangeError(`a V5 status request takes one campaign, got ${ids.length}`);
+      return {
+        method: 'PATCH' as const,
+        path: `${this.#base}/v5/campaigns/${encodeURIComponent(ids[0] as string)}/status`,
+        headers: { ...this.#headers, 'idempotency-key': requestId },
+        body: JSON.stringify({ action, request_id: requestId }),
+      };
+    }
+    return {
+      method: 'POST' as const,
+      path: this.#base + STATUS_PATH,
+      headers: this.#headers,
+      body: JSON.stringify({ request_id: requestId, action, campaign_ids: ids }),
+    };
+  }
+
   async send(
     run: SendRun,
     ids: string[],
@@ -90,10 +125,7 @@ export class StatusSender {
     let result: SendResult;
     try {
       const response = await this.#pool.request({
-        method: 'POST',
-        path: this.#path,
-        headers: this.#headers,
-        body: JSON.stringify({ request_id: requestId, action: run.action, campaign_ids: ids }),
+        ...this.#request(run.action, ids, requestId),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       status = response.statusCode;

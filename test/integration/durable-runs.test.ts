@@ -105,6 +105,36 @@ describe('a run outlives the replica running it', () => {
     expect(slack.unexpected).toEqual([]);
   }, 90_000);
 
+  it('on V5, keeps each campaign’s Idempotency-Key through a takeover after a SIGKILL', async () => {
+    const v5 = { MOENGAGE_API_VERSION: 'v5' };
+    const [a] = [await replica(v5), await replica(v5)] as [ChildBot, ChildBot];
+    moengage.delayNext(3, 3_000);
+    const message = await confirmOn(a, IDS(20));
+    await slack.waitFor(() => moengage.statusRequests().length >= 3, 10_000);
+    a.kill('SIGKILL');
+    await a.exited;
+    await finished(message);
+    for (const id of IDS(20)) expect(moengage.campaign(id)?.status).toBe('PAUSED');
+    const sent = moengage.statusRequests();
+    const abandoned = sent.filter((r) => r.outcome === 'abandoned');
+    expect(abandoned.length).toBeGreaterThan(0);
+    for (const lost of abandoned) {
+      // Sent again by the survivor under the key the journal kept, for the same campaign.
+      const again = sent.filter((r) => r.seq > lost.seq && r.idempotencyKey === lost.idempotencyKey);
+      expect(again.length).toBeGreaterThan(0);
+      expect(again.every((r) => r.campaignIds?.[0] === lost.campaignIds?.[0])).toBe(true);
+    }
+    // One key per campaign over the whole run, whoever sent it.
+    const keysOf = new Map<string, Set<string>>();
+    for (const r of sent) {
+      const id = r.campaignIds?.[0] as string;
+      keysOf.set(id, (keysOf.get(id) ?? new Set()).add(r.idempotencyKey as string));
+    }
+    expect([...keysOf.values()].every((keys) => keys.size === 1)).toBe(true);
+    expect(resultReplies(message)).toHaveLength(1);
+    expect(messageText(slack.message(CHANNEL, message.ts) as never)).toContain('20 paused');
+  }, 90_000);
+
   it('continues on the other replica when its runner is stopped (a deploy): nothing is reported as not sent', async () => {
     const [a, b] = [await replica({ SHUTDOWN_GRACE_SECONDS: '0' }), await replica()] as [ChildBot, ChildBot];
     moengage.delayNext(10, 500);

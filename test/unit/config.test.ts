@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       slack: { mode: 'http', apiUrl: 'https://slack.com/api/', appToken: undefined },
       port: 3000,
-      moengage: { workspaceId: 'WS12345', baseUrl: 'https://api-02.moengage.com' },
+      moengage: { workspaceId: 'WS12345', baseUrl: 'https://api-02.moengage.com', apiVersion: 'v1', lookup: true },
       allowedUserIds: [],
       allowedChannelIds: [],
       secondApproverActions: ['STOP'],
@@ -65,6 +65,16 @@ describe('loadConfig', () => {
       port: 0,
       logLevel: 'debug',
     });
+  });
+
+  it('picks the V5 status API and turns the campaign lookup off on request, and names a wrong value', () => {
+    const config = loadConfig({ ...valid, MOENGAGE_API_VERSION: 'v5', CAMPAIGN_LOOKUP: 'off' });
+    expect(config.moengage).toMatchObject({ apiVersion: 'v5', lookup: false });
+    const problems = problemsOf({ ...valid, MOENGAGE_API_VERSION: 'v2', CAMPAIGN_LOOKUP: 'maybe' });
+    expect(problems).toEqual([
+      'MOENGAGE_API_VERSION: must be v1 (the batch API) or v5 (one campaign per call)',
+      'CAMPAIGN_LOOKUP: must be on or off',
+    ]);
   });
 
   it('lets NONE turn the second-approver rule off', () => {
