@@ -25,7 +25,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       slack: { mode: 'http', apiUrl: 'https://slack.com/api/', appToken: undefined },
       port: 3000,
-      moengage: { workspaceId: 'WS12345', baseUrl: 'https://api-02.moengage.com', apiVersion: 'v1', lookup: true },
+      moengage: {
+        workspaceId: 'WS12345',
+        baseUrl: 'https://api-02.moengage.com',
+        apiVersion: 'v1',
+        lookup: true,
+      },
       allowedUserIds: [],
       allowedChannelIds: [],
       secondApproverActions: ['STOP'],
