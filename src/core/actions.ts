@@ -6,9 +6,30 @@ export function isCampaignAction(value: string): value is CampaignAction {
   return (CAMPAIGN_ACTIONS as readonly string[]).includes(value);
 }
 
-/** What happened to one campaign id. Every id handed to the client gets exactly one of these. */
+/**
+ * What happened to one campaign id; every id of a request gets exactly one of these. `applied`: MoEngage took
+ * the change (`confirmed: 'lookup'` when its answer was uncertain and a lookup showed the campaign in the target
+ * state). `already`: it was in the target state already (seen before confirming, or after a refusal), which is
+ * not a failure. `skipped`: flagged before confirming (unknown, not eligible) and never sent.
+ */
 export type CampaignOutcome =
-  | { campaignId: string; status: 'applied'; requestId: string; attempts: number }
+  | { campaignId: string; status: 'applied'; requestId: string; attempts: number; confirmed?: 'lookup' }
+  | {
+      campaignId: string;
+      status: 'already';
+      requestId: string | undefined;
+      attempts: number;
+      /** Seen by the lookup before confirming (never sent), or after MoEngage refused the change. */
+      seen: 'before' | 'after';
+    }
+  | {
+      campaignId: string;
+      status: 'skipped';
+      requestId: undefined;
+      attempts: 0;
+      flag: 'unknown' | 'ineligible';
+      reason: string;
+    }
   | {
       campaignId: string;
       status: 'failed';

@@ -1,4 +1,5 @@
 import type { CampaignAction, CampaignOutcome } from './actions.ts';
+import type { RequestLookup } from './campaign-info.ts';
 
 /**
  * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
@@ -50,13 +51,27 @@ export interface CampaignActionRequest {
   result?: RequestResult;
   /** The durable run of a confirmed request (see run-journal.ts). */
   run?: RunJournal;
+  /** What MoEngage's campaign search showed before anyone confirmed (see campaign-info.ts). */
+  lookup?: RequestLookup;
 }
 
 export interface RequestResult {
   applied: number;
   failed: number;
+  /** In the target state already (not a failure); absent in records from before lookups. */
+  already?: number;
+  /** Flagged before confirming and never sent. */
+  skipped?: number;
   completedAt: number;
-  outcomes: { campaignId: string; status: 'applied' | 'failed'; error?: string }[];
+  outcomes: ResultOutcome[];
+}
+
+/** One id's result as the doors show it: `error` for a failure, `note` for how the others came to be. */
+export interface ResultOutcome {
+  campaignId: string;
+  status: 'applied' | 'already' | 'skipped' | 'failed';
+  error?: string;
+  note?: string;
 }
 
 export type DecideResult =
@@ -132,6 +147,8 @@ export interface RunChunk {
   /** How many runners handed it to MoEngage: above 1, its ids may have been sent twice (a crash mid-send). */
   sends: number;
   outcomes?: CampaignOutcome[];
+  /** Known before the run, never sent: the ids the lookup flagged before confirming, with their outcomes. */
+  preset?: CampaignOutcome[];
 }
 
 export interface RunJournal {

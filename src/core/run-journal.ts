@@ -1,5 +1,5 @@
 import type { CampaignOutcome } from './actions.ts';
-import type { CampaignActionRequest, RequestResult, RunChunk, RunJournal } from './request.ts';
+import type { CampaignActionRequest, RequestResult, ResultOutcome, RunChunk, RunJournal } from './request.ts';
 
 export type { RunChunk, RunJournal } from './request.ts';
 
@@ -26,7 +26,7 @@ export function takeRun(
   owner: string,
   now: number,
   leaseMs: number,
-  plan: () => { ids: string[]; requestId: string }[],
+  plan: () => { ids: string[]; requestId: string; preset?: CampaignOutcome[] }[],
   /** Take it even while another runner's lease lasts: that runner is known to be gone (this process restarted). */
   force = false,
 ): RunStep<'taken' | 'held' | 'finished'> {
@@ -92,7 +92,14 @@ export function recordChunk(
   const run = { ...r.run, chunks, requests: r.run.requests + requests };
   if (chunks.some((c) => c.state !== 'done')) return { next: { ...r, run }, value: 'recorded' };
   return {
-    next: { ...r, run: { ...run, owner: undefined }, result: resultOf(chunks, now) },
+    next: {
+      ...r,
+      run: { ...run, owner: undefined },
+      result: resultOf(
+        chunks.flatMap((c) => c.outcomes ?? []),
+        now,
+      ),
+    },
     value: 'finished',
   };
 }
@@ -125,17 +132,37 @@ export function runOutcomes(run: RunJournal): CampaignOutcome[] {
   return run.chunks.flatMap((c) => c.outcomes ?? []);
 }
 
-function resultOf(chunks: RunChunk[], completedAt: number): RequestResult {
-  const outcomes = chunks.flatMap((c) => c.outcomes ?? []);
-  const applied = outcomes.filter((o) => o.status === 'applied').length;
+export function resultOf(outcomes: readonly CampaignOutcome[], completedAt: number): RequestResult {
+  const count = (status: CampaignOutcome['status']) => outcomes.filter((o) => o.status === status).length;
   return {
-    applied,
-    failed: outcomes.length - applied,
+    applied: count('applied'),
+    failed: count('failed'),
+    already: count('already'),
+    skipped: count('skipped'),
     completedAt,
-    outcomes: outcomes.map((o) =>
-      o.status === 'applied'
-        ? { campaignId: o.campaignId, status: 'applied' }
-        : { campaignId: o.campaignId, status: 'failed', error: o.error.message },
-    ),
+    outcomes: outcomes.map(resultOutcome),
   };
+}
+
+function resultOutcome(o: CampaignOutcome): ResultOutcome {
+  const { campaignId } = o;
+  switch (o.status) {
+    case 'applied':
+      return o.confirmed
+        ? { campaignId, status: 'applied', note: 'confirmed by lookup' }
+        : { campaignId, status: 'applied' };
+    case 'already':
+      return {
+        campaignId,
+        status: 'already',
+        note:
+          o.seen === 'before'
+            ? 'already in that state before confirming; not sent'
+            : 'already in that state (checked by lookup)',
+      };
+    case 'skipped':
+      return { campaignId, status: 'skipped', note: `not sent: ${o.reason}` };
+    case 'failed':
+      return { campaignId, status: 'failed', error: o.error.message };
+  }
 }

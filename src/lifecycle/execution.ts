@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { CampaignOutcome } from '../core/actions.ts';
 import type { AuditSink, RequestFields } from '../core/audit.ts';
+import { flaggedOutcomes, sendableIds } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
   markSent,
@@ -96,19 +98,7 @@ export function createExecution(deps: ExecutionDeps) {
     if (existing) return existing;
     const work = (async () => {
       const taken = await store.update(id, (r) =>
-        takeRun(
-          r,
-          owner,
-          now(),
-          leaseMs,
-          // A chunk's request_id is a UUID v4: in V5 it is also the chunk's Idempotency-Key, kept in the journal.
-          () =>
-            planChunks(r.campaignIds, deps.moengage.chunkSize).map((ids) => ({
-              ids,
-              requestId: randomUUID(),
-            })),
-          force,
-        ),
+        takeRun(r, owner, now(), leaseMs, () => planRun(r, deps.moengage.chunkSize), force),
       );
       if (taken?.value !== 'taken' || !taken.request.run) return;
       const r = taken.request;
@@ -145,7 +135,9 @@ export function createExecution(deps: ExecutionDeps) {
     try {
       await Promise.all(
         unfinishedChunks(run).map(({ chunk, index }) =>
-          runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
+          chunk.preset
+            ? record(request, index, chunk.preset, 0)
+            : runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
         ),
       );
     } finally {
@@ -200,9 +192,17 @@ export function createExecution(deps: ExecutionDeps) {
       await store.update(request.id, (r) => unmarkSent(r, index));
       return;
     }
-    const recorded = await store.update(request.id, (r) =>
-      recordChunk(r, index, report.outcomes, report.requests, now()),
-    );
+    await record(request, index, report.outcomes, report.requests);
+  }
+
+  /** Records a chunk's outcomes; whoever records the last one reports. */
+  async function record(
+    request: CampaignActionRequest,
+    index: number,
+    outcomes: CampaignOutcome[],
+    requests: number,
+  ): Promise<void> {
+    const recorded = await store.update(request.id, (r) => recordChunk(r, index, outcomes, requests, now()));
     if (recorded?.value === 'finished') await finish(recorded.request);
   }
 
@@ -221,12 +221,11 @@ export function createExecution(deps: ExecutionDeps) {
   async function finish(request: CampaignActionRequest): Promise<void> {
     const run = request.run as RunJournal;
     const outcomes = runOutcomes(run);
-    const applied = outcomes.filter((o) => o.status === 'applied').length;
     const report: StatusChangeReport = {
       action: request.action,
       outcomes,
-      applied,
-      failed: outcomes.length - applied,
+      applied: outcomes.filter((o) => o.status === 'applied').length,
+      failed: outcomes.filter((o) => o.status === 'failed').length,
       requests: run.requests,
       sends: [],
       elapsedMs: Math.max(0, (request.result?.completedAt ?? now()) - run.startedAt),
@@ -262,6 +261,21 @@ export function createExecution(deps: ExecutionDeps) {
   }
 
   return { start, resumeDue, drain, inFlight: () => running.size };
+}
+
+/**
+ * A run's chunks: the ids to send, in MoEngage requests (10 for V1, 1 for V5), each with a request_id that is a
+ * UUID v4 (in V5 also its Idempotency-Key, kept here for every retry and takeover); and, when the lookup before
+ * confirming flagged some ids, one chunk of those, known in advance and never sent.
+ */
+function planRun(r: CampaignActionRequest, chunkSize: number | undefined) {
+  const chunks: { ids: string[]; requestId: string; preset?: CampaignOutcome[] }[] = planChunks(
+    sendableIds(r.campaignIds, r.lookup),
+    chunkSize,
+  ).map((ids) => ({ ids, requestId: randomUUID() }));
+  const preset = flaggedOutcomes(r.campaignIds, r.lookup);
+  if (preset.length > 0) chunks.push({ ids: preset.map((o) => o.campaignId), requestId: '', preset });
+  return chunks;
 }
 
 function crashed(action: CampaignAction, ids: readonly string[], message: string): StatusChangeReport {

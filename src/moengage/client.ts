@@ -236,7 +236,7 @@ export class MoEngageClient {
         ids.length > 1
       ) {
         const nested = await this.#isolateRejected(run, ids, error, requestId);
-        return nested.map((o) => ({ ...o, attempts: o.attempts + attempts }));
+        return nested.map((o) => ({ ...o, attempts: o.attempts + attempts }) as CampaignOutcome);
       }
       if (!error.retryable) return failAll(ids, error, requestId, attempts);
 

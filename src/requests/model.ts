@@ -65,6 +65,7 @@ export function requestFromJson(raw: string): CampaignActionRequest {
               ...c,
               ids: list(c.ids),
               ...(c.outcomes ? { outcomes: list(c.outcomes) } : {}),
+              ...(c.preset ? { preset: list(c.preset) } : {}),
             })),
           },
         }

@@ -20,10 +20,10 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
-const VERB: Record<CampaignAction, { base: string; past: string; icon: string }> = {
-  PAUSE: { base: 'Pause', past: 'paused', icon: ':double_vertical_bar:' },
-  RESUME: { base: 'Resume', past: 'resumed', icon: ':arrow_forward:' },
-  STOP: { base: 'Stop', past: 'stopped', icon: ':octagonal_sign:' },
+const VERB: Record<CampaignAction, { base: string; past: string; icon: string; already: string }> = {
+  PAUSE: { base: 'Pause', past: 'paused', icon: ':double_vertical_bar:', already: 'already paused' },
+  RESUME: { base: 'Resume', past: 'resumed', icon: ':arrow_forward:', already: 'already active' },
+  STOP: { base: 'Stop', past: 'stopped', icon: ':octagonal_sign:', already: 'already stopped' },
 };
 
 /** A Slack user mention, only for something shaped like a user id; anything else is shown as escaped text. */
@@ -215,15 +215,25 @@ export function expiredMessage(request: CampaignActionRequest): SlackMessage {
   );
 }
 
+function countsOf(report: StatusChangeReport) {
+  const n = (status: CampaignOutcome['status']) => report.outcomes.filter((o) => o.status === status).length;
+  return { applied: n('applied'), already: n('already'), skipped: n('skipped'), failed: n('failed') };
+}
+
+/** "87 paused, 9 already paused, 4 not sent (flagged), 2 failed": nothing already done counts as a failure. */
 export function summaryText(report: StatusChangeReport): string {
   const v = VERB[report.action];
-  const parts = [`${report.applied} ${v.past}`];
-  if (report.failed > 0) parts.push(`${report.failed} failed`);
+  const c = countsOf(report);
+  const parts = [`${c.applied} ${v.past}`];
+  if (c.already > 0) parts.push(`${c.already} ${v.already}`);
+  if (c.skipped > 0) parts.push(`${c.skipped} not sent (flagged)`);
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
   return parts.join(', ');
 }
 
 export function completedMessage(request: CampaignActionRequest, report: StatusChangeReport): SlackMessage {
-  const icon = report.failed === 0 ? ':white_check_mark:' : report.applied === 0 ? ':x:' : ':warning:';
+  const c = countsOf(report);
+  const icon = c.failed === 0 ? ':white_check_mark:' : c.applied + c.already === 0 ? ':x:' : ':warning:';
   const summary = summaryText(report);
   const by = mention(request.decidedBy ?? '');
   return decided(request, `${icon} *${summary}* · confirmed by ${by} · details in the thread`, summary);
@@ -245,20 +255,34 @@ export function crashedMessage(request: CampaignActionRequest): SlackMessage {
   );
 }
 
-function outcomeLine(action: CampaignAction, o: CampaignOutcome): string {
-  const id = `\`${escapeMrkdwn(o.campaignId)}\``;
-  if (o.status === 'applied') return `:white_check_mark: ${id} ${VERB[action].past}`;
-  return `:x: ${id} failed: ${quoteUserText(o.error.message, 400)}`;
+function outcomeLine(action: CampaignAction, o: CampaignOutcome, names: Names): string {
+  const name = names[o.campaignId]?.name;
+  const id = `\`${escapeMrkdwn(o.campaignId)}\`${name ? ` ${quoteUserText(name, 80)}` : ''}`;
+  const v = VERB[action];
+  switch (o.status) {
+    case 'applied':
+      return `:white_check_mark: ${id} ${v.past}${o.confirmed ? ' (confirmed by lookup)' : ''}`;
+    case 'already':
+      return `:ballot_box_with_check: ${id} ${v.already}${o.seen === 'before' ? ' before confirming: not sent' : ''}`;
+    case 'skipped':
+      return `:heavy_minus_sign: ${id} not sent: ${quoteUserText(o.reason, 300)}`;
+    case 'failed':
+      return `:x: ${id} failed: ${quoteUserText(o.error.message, 400)}`;
+  }
 }
 
+type Names = Readonly<Record<string, { name: string } | undefined>>;
+
 /**
- * The per-campaign results for the thread: failures first (they need attention), then the applied ones,
+ * The per-campaign results for the thread: failures first (they need attention), then the ids not sent, then
+ * the applied and the already-done ones, with their names when the lookup found them,
  * split over as many replies as Slack's size limits need. Every id appears exactly once.
  */
-export function resultReplies(report: StatusChangeReport): SlackMessage[] {
-  const failed = report.outcomes.filter((o) => o.status === 'failed');
-  const applied = report.outcomes.filter((o) => o.status === 'applied');
-  const lines = [...failed, ...applied].map((o) => outcomeLine(report.action, o));
+export function resultReplies(report: StatusChangeReport, names: Names = {}): SlackMessage[] {
+  const order: CampaignOutcome['status'][] = ['failed', 'skipped', 'applied', 'already'];
+  const lines = order.flatMap((status) =>
+    report.outcomes.filter((o) => o.status === status).map((o) => outcomeLine(report.action, o, names)),
+  );
   const sections = packLines(lines);
   const replies: SlackMessage[] = [];
   let blocks: Block[] = [];

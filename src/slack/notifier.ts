@@ -58,7 +58,11 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
       case 'unrecorded':
         return edit(r, unrecordedMessage(r));
       case 'completed':
-        for (const reply of resultReplies(change.report)) await thread(r, reply);
+        for (const reply of resultReplies(
+          change.report,
+          r.lookup?.state === 'done' ? r.lookup.campaigns : {},
+        ))
+          await thread(r, reply);
         if (change.repeated && change.repeated.length > 0) await thread(r, repeatedReply(change.repeated));
         return edit(r, completedMessage(r, change.report));
       case 'crashed':

@@ -68,6 +68,7 @@ function setup(
     ...over.notifier,
   });
   const moengage = strict<CampaignExecutor>('moengage', {
+    chunkSize: 10,
     changeCampaignStatus: async (action, ids) => {
       runs.push([...ids]);
       return report(action as 'PAUSE' | 'STOP', ids);

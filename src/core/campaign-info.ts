@@ -1,0 +1,160 @@
+import type { CampaignAction, CampaignOutcome } from './actions.ts';
+
+/**
+ * What MoEngage's campaign search says about a campaign, and what that means for an action on it: the look
+ * the bot takes before a confirmation (so people confirm names, not opaque ids) and after a run whose answers
+ * were uncertain. Pure.
+ */
+export interface CampaignInfo {
+  id: string;
+  name: string;
+  /** PUSH, EMAIL, … as MoEngage spells it. */
+  channel: string | undefined;
+  /** ONE_TIME, PERIODIC, EVENT_TRIGGERED, … */
+  deliveryType: string | undefined;
+  /** Upper case (MoEngage's examples answer "Active", its enum says ACTIVE). */
+  status: string;
+}
+
+/** unknown: MoEngage has no such campaign; already: it is in the target state; ineligible: the action cannot apply. */
+export type LookupFlag = 'unknown' | 'already' | 'ineligible';
+
+export interface Flagged {
+  flag: LookupFlag;
+  reason: string;
+}
+
+/** A request's look at its campaigns, recorded before anyone confirms (or why there is none). */
+export type RequestLookup =
+  | {
+      state: 'done';
+      at: number;
+      campaigns: Record<string, CampaignInfo>;
+      /** Ids not to send, and why. Confirming applies to the others only. */
+      flagged: Record<string, Flagged>;
+    }
+  | { state: 'unavailable'; at: number; note: string };
+
+export const TARGET_STATUS: Record<CampaignAction, string> = {
+  PAUSE: 'PAUSED',
+  RESUME: 'ACTIVE',
+  STOP: 'STOPPED',
+};
+
+const PAST: Record<CampaignAction, string> = { PAUSE: 'paused', RESUME: 'active', STOP: 'stopped' };
+const RECURRING = [
+  'PERIODIC',
+  'EVENT_TRIGGERED',
+  'BUSINESS_EVENT_TRIGGERED',
+  'DEVICE_TRIGGERED',
+  'LOCATION_TRIGGERED',
+];
+const ENDED = ['STOPPED', 'SENT', 'ARCHIVED', 'RETIRED', 'EXPIRED'];
+
+export interface JudgeRules {
+  /** V5 stops a one-time campaign that is active, scheduled, paused or sending; V1 only a scheduled one. */
+  stopBeyondScheduled: boolean;
+}
+
+/**
+ * Whether `action` can apply to the campaign as MoEngage describes it: undefined when it can (or when the
+ * documented rules do not decide it: MoEngage then says), or the flag and a reason a person reads. The rules
+ * are MoEngage's documented transitions (shared/MOENGAGE-API.md); a delivery type or status they do not name
+ * is left to MoEngage rather than refused here.
+ */
+export function judge(
+  action: CampaignAction,
+  info: CampaignInfo | undefined,
+  rules: JudgeRules,
+): Flagged | undefined {
+  if (!info) return { flag: 'unknown', reason: 'MoEngage has no campaign with this id' };
+  const status = info.status.toUpperCase();
+  const type = info.deliveryType?.toUpperCase();
+  const is = `it is ${status.toLowerCase()}${type ? ` (${type.toLowerCase().replace(/_/g, '-')})` : ''}`;
+  if (status === TARGET_STATUS[action]) return { flag: 'already', reason: `already ${PAST[action]}` };
+  if (ENDED.includes(status)) return { flag: 'ineligible', reason: `${is}: an ended campaign cannot change` };
+  switch (action) {
+    case 'STOP':
+      if (type && type !== 'ONE_TIME') {
+        return { flag: 'ineligible', reason: `STOP applies to one-time campaigns; ${is} (pause it instead)` };
+      }
+      if (!rules.stopBeyondScheduled && status !== 'SCHEDULED') {
+        return { flag: 'ineligible', reason: `the V1 API stops only scheduled one-time campaigns; ${is}` };
+      }
+      return undefined;
+    case 'PAUSE':
+      if (type === 'ONE_TIME') {
+        return { flag: 'ineligible', reason: `only periodic and triggered campaigns can be paused; ${is}` };
+      }
+      return undefined;
+    case 'RESUME':
+      if (type === 'ONE_TIME') {
+        return { flag: 'ineligible', reason: `only periodic and triggered campaigns can be resumed; ${is}` };
+      }
+      if (type && RECURRING.includes(type) && status !== 'PAUSED') {
+        return { flag: 'ineligible', reason: `only a paused campaign can be resumed; ${is}` };
+      }
+      return undefined;
+  }
+}
+
+/** The look recorded for a request: each id's campaign (when found) and the ids flagged not to send. */
+export function lookupOf(
+  action: CampaignAction,
+  ids: readonly string[],
+  found: ReadonlyMap<string, CampaignInfo>,
+  rules: JudgeRules,
+  at: number,
+): RequestLookup {
+  const campaigns: Record<string, CampaignInfo> = {};
+  const flagged: Record<string, Flagged> = {};
+  for (const id of ids) {
+    const info = found.get(id);
+    if (info) campaigns[id] = info;
+    const verdict = judge(action, info, rules);
+    if (verdict) flagged[id] = verdict;
+  }
+  return { state: 'done', at, campaigns, flagged };
+}
+
+/** The ids a confirmation applies to: all of them, less those its lookup flagged. */
+export function sendableIds(ids: readonly string[], lookup: RequestLookup | undefined): string[] {
+  if (lookup?.state !== 'done') return [...ids];
+  return ids.filter((id) => lookup.flagged[id] === undefined);
+}
+
+/** The outcomes of flagged ids, which are never sent: "already" ones count as done, the others as skipped. */
+export function flaggedOutcomes(
+  ids: readonly string[],
+  lookup: RequestLookup | undefined,
+): CampaignOutcome[] {
+  if (lookup?.state !== 'done') return [];
+  return ids.flatMap((campaignId): CampaignOutcome[] => {
+    const f = lookup.flagged[campaignId];
+    if (!f) return [];
+    if (f.flag === 'already')
+      return [{ campaignId, status: 'already', requestId: undefined, attempts: 0, seen: 'before' }];
+    return [
+      { campaignId, status: 'skipped', requestId: undefined, attempts: 0, flag: f.flag, reason: f.reason },
+    ];
+  });
+}
+
+/** "87 active · 9 already paused · 4 unknown": how a long list is summed up on the confirmation. */
+export function lookupCounts(ids: readonly string[], lookup: RequestLookup): { label: string; n: number }[] {
+  if (lookup.state !== 'done') return [];
+  const counts = new Map<string, number>();
+  for (const id of ids) {
+    const f = lookup.flagged[id];
+    const info = lookup.campaigns[id];
+    const label = f
+      ? f.flag === 'ineligible'
+        ? 'not eligible'
+        : f.flag === 'already'
+          ? f.reason
+          : 'unknown'
+      : (info?.status.toLowerCase() ?? 'unknown');
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return [...counts].map(([label, n]) => ({ label, n }));
+}
