@@ -14,9 +14,11 @@ import type { CampaignGroups } from './core/groups.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
+import type { CampaignLookup } from './lifecycle/lookup.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
+import { CampaignSearch } from './moengage/search.ts';
 import { opsHandlers } from './ops.ts';
 import type { AuditTrail } from './requests/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
@@ -38,6 +40,9 @@ export interface BotOptions {
   /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;
+  /** MoEngage's campaign search for the look before confirming: built from the config by default; false: none. */
+  search?: CampaignLookup | false;
+  searchLimiter?: CallLimiter;
   dedupe?: Deduper;
   changes?: ChangeFeed;
   /** Where the audit trail is kept beside the log (SQLite or Redis; see shared-state.ts). */
@@ -120,6 +125,18 @@ export async function startBot(
         })
       : undefined;
   if (ownClient) metrics.watchLimiter(() => ownClient.limiter.stats());
+  const ownSearch =
+    options.search === undefined && config.moengage.lookup
+      ? new CampaignSearch({
+          baseUrl: config.moengage.baseUrl,
+          workspaceId: config.moengage.workspaceId,
+          apiKey: config.moengage.apiKey,
+          apiVersion: config.moengage.apiVersion,
+          logger,
+          ...(options.searchLimiter ? { limiter: options.searchLimiter } : {}),
+        })
+      : undefined;
+  const search = options.search === false ? undefined : (options.search ?? ownSearch);
 
   const proposalRules = {
     maxIds: config.maxCampaignsPerCommand,
@@ -143,6 +160,9 @@ export async function startBot(
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.auditTrail ? { auditTrail: options.auditTrail } : {}),
+    ...(search
+      ? { lookup: search, lookupRules: { stopBeyondScheduled: config.moengage.apiVersion === 'v5' } }
+      : {}),
   });
 
   registerListeners(app, {
@@ -254,6 +274,7 @@ export async function startBot(
       const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       logger.info(drained, 'executions drained');
       await ownClient?.close();
+      await ownSearch?.close();
     },
   };
 }

@@ -20,6 +20,8 @@ import { openSqlite } from './state/sqlite.ts';
 export interface SharedState {
   store?: RequestStore;
   limiter?: CallLimiter;
+  /** The campaign search's own limit (it has its own 10/s, 100/min, 6,000/h), shared by replicas too. */
+  searchLimiter?: CallLimiter;
   dedupe?: Deduper;
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
@@ -53,9 +55,15 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     id: `${prefix}moengage:${config.moengage.workspaceId}`,
     onError: (error) => log.warn({ err: String(error) }, 'shared limiter background error'),
   });
+  const searchLimiter = createRedisSlidingLimiter({
+    redis,
+    id: `${prefix}moengage-search:${config.moengage.workspaceId}`,
+    onError: (error) => log.warn({ err: String(error) }, 'shared search limiter background error'),
+  });
   try {
     await redis.ping();
     await limiter.ready();
+    await searchLimiter.ready();
   } catch (error) {
     redis.disconnect();
     throw new StartupError(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
@@ -68,6 +76,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
+    searchLimiter,
     dedupe: createRedisDeduper(redis, prefix),
     idempotency: createRedisIdempotency(redis, prefix),
     readinessChecks: {
@@ -80,6 +89,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     async close() {
       await changes.close();
       await limiter.stop();
+      await searchLimiter.stop();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -16,7 +16,14 @@ export interface ActionResource {
     applied: number;
     failed: number;
     completed_at: string;
-    outcomes: { campaign_id: string; status: 'applied' | 'failed'; error?: string }[];
+    already?: number;
+    skipped?: number;
+    outcomes: {
+      campaign_id: string;
+      status: 'applied' | 'already' | 'skipped' | 'failed';
+      error?: string;
+      note?: string;
+    }[];
   } | null;
 }
 

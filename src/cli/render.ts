@@ -31,7 +31,7 @@ export function progressLine(r: ActionResource): string {
     case 'running':
       return 'running…';
     case 'completed':
-      return `completed: ${r.result?.applied ?? 0} applied, ${r.result?.failed ?? 0} failed`;
+      return `completed: ${counts(r)}`;
     case 'cancelled':
       return `cancelled${r.decided_by ? ` by ${r.decided_by}` : ''}`;
     case 'expired':
@@ -41,11 +41,21 @@ export function progressLine(r: ActionResource): string {
   }
 }
 
+/** "98 applied, 1 already, 1 failed": already-done ids and ids not sent are counted apart, never as failures. */
+function counts(r: ActionResource): string {
+  const res = r.result;
+  const parts = [`${res?.applied ?? 0} applied`];
+  if (res?.already) parts.push(`${res.already} already`);
+  if (res?.skipped) parts.push(`${res.skipped} not sent`);
+  parts.push(`${res?.failed ?? 0} failed`);
+  return parts.join(', ');
+}
+
 /** `campaign id | outcome | detail`, one row per id. */
 export function resultTable(r: ActionResource): string {
   const notRun = r.status === 'pending' ? 'waiting' : r.status === 'running' ? 'running' : 'not run';
   const rows: string[][] = r.result
-    ? r.result.outcomes.map((o) => [o.campaign_id, o.status, (o.error ?? '').replace(/\s+/g, ' ')])
+    ? r.result.outcomes.map((o) => [o.campaign_id, o.status, (o.error ?? o.note ?? '').replace(/\s+/g, ' ')])
     : r.campaign_ids.map((id) => [id, notRun, '']);
   const header = ['campaign id', 'outcome', 'detail'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
@@ -62,7 +72,7 @@ export function summaryLine(r: ActionResource): string {
   const by = r.decided_by ? ` by ${r.decided_by}` : '';
   switch (r.status) {
     case 'completed':
-      return `${r.action}: ${r.result?.applied ?? 0} applied, ${r.result?.failed ?? 0} failed (confirmed${by})`;
+      return `${r.action}: ${counts(r)} (confirmed${by})`;
     case 'cancelled':
       return `${what(r)}: cancelled${by}; nothing was changed`;
     case 'expired':

@@ -4,6 +4,7 @@ import type { Actor, Authorize, DenialPart, Step } from '../auth/authorize.ts';
 import { tokenRequester } from '../auth/authorize.ts';
 import type { CampaignAction } from '../core/actions.ts';
 import type { AuditEvent, RequestFields } from '../core/audit.ts';
+import type { JudgeRules } from '../core/campaign-info.ts';
 import type { CampaignGroups } from '../core/groups.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { ProposalRules } from '../core/proposal.ts';
@@ -12,6 +13,7 @@ import type { AuditTrail } from '../requests/audit-trail.ts';
 import type { RequestStore } from '../requests/model.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution.ts';
+import type { CampaignLookup } from './lookup.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface LifecycleDeps {
@@ -39,6 +41,10 @@ export interface LifecycleDeps {
   /** A runner's lease (how soon a crashed run is taken over); tests shorten it. */
   leaseMs?: number;
   onRepeated?: (ids: number) => void;
+  /** MoEngage's campaign search: a look at each campaign before anyone confirms (CAMPAIGN_LOOKUP=on). */
+  lookup?: CampaignLookup;
+  /** How the looked-up campaigns are judged (V5 stops more than V1). */
+  lookupRules?: JudgeRules;
 }
 
 /** What every step of the lifecycle shares: its dependencies, the audit trail and the change feed. */

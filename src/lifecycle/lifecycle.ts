@@ -4,6 +4,7 @@ import { approvalProgress, type CampaignActionRequest } from '../core/request.ts
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { createExecution, errorText } from './execution.ts';
+import { createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 
 export type { LifecycleDeps } from './context.ts';
@@ -158,8 +159,19 @@ export function createLifecycle(deps: LifecycleDeps) {
     return expired;
   }
 
+  const lookup = deps.lookup
+    ? createLookup({
+        search: deps.lookup,
+        store: deps.store,
+        notifier: deps.notifier,
+        now,
+        log,
+        rules: deps.lookupRules ?? { stopBeyondScheduled: false },
+      })
+    : undefined;
+
   return {
-    propose: createPropose(ctx, claimAndRun),
+    propose: createPropose(ctx, claimAndRun, lookup),
     approve,
     cancel,
     read,

@@ -7,6 +7,8 @@ import type { StatusChangeReport } from '../moengage/types.ts';
  */
 export type RequestChange =
   | { kind: 'approval_recorded'; by: string; n: number; of: number }
+  /** The lookup before confirming is recorded on the request (`request.lookup`): show it. */
+  | { kind: 'looked_up' }
   | { kind: 'running' }
   | { kind: 'cancelled' }
   | { kind: 'expired' }

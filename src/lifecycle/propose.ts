@@ -5,6 +5,7 @@ import { type CheckedProposal, checkProposal, type InvalidProposal } from '../co
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './execution.ts';
+import type { Lookup } from './lookup.ts';
 import { NotifyError } from './notifier.ts';
 
 /** What a door asks to propose, as the caller gave it: the lifecycle checks every field. */
@@ -27,6 +28,7 @@ export interface ProposeInput {
 export function createPropose(
   ctx: LifecycleContext,
   claimAndRun: (requestId: string, by: string, via: string) => Promise<Outcome>,
+  lookup?: Lookup,
 ) {
   const { deps, emit, fields, log, now } = ctx;
   return async function propose(input: ProposeInput): Promise<Outcome> {
@@ -48,6 +50,8 @@ export function createPropose(
     const verdict = await deps.authorize(input.actor, 'propose', facts);
     if (!verdict.allowed) return ctx.denied('propose', input.actor, verdict.part, facts);
     const createdAt = now();
+    // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.
+    const immediate = verdict.grants.some((g) => g.needed === 0);
     const request: CampaignActionRequest = {
       id: ctx.newId(),
       ...facts,
@@ -61,6 +65,7 @@ export function createPropose(
       state: 'pending',
       decidedBy: undefined,
       decidedAt: undefined,
+      ...(lookup && !immediate ? { lookup: { state: 'pending' as const } } : {}),
     };
     try {
       await deps.store.create(request);
@@ -96,7 +101,11 @@ export function createPropose(
       rules: verdict.grants.map((g) => g.rule),
       ...fields(request),
     });
-    if (!verdict.grants.some((g) => g.needed === 0)) return { kind: 'proposed', request };
+    if (!immediate) {
+      // Never holds up the answer: the confirmation is up, and the look edits it within seconds.
+      if (lookup) void lookup.beforeConfirm(request).catch(() => {});
+      return { kind: 'proposed', request };
+    }
     // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
     return claimAndRun(request.id, requestedBy, verdict.via);
   };

@@ -235,12 +235,15 @@ export function describe(r: CampaignActionRequest) {
     result: r.result
       ? {
           applied: r.result.applied,
+          already: r.result.already ?? 0,
+          skipped: r.result.skipped ?? 0,
           failed: r.result.failed,
           completed_at: new Date(r.result.completedAt).toISOString(),
           outcomes: r.result.outcomes.map((o) => ({
             campaign_id: o.campaignId,
             status: o.status,
             ...(o.error ? { error: o.error } : {}),
+            ...(o.note ? { note: o.note } : {}),
           })),
         }
       : null,

@@ -1,3 +1,4 @@
+import { lookupCounts, type RequestLookup, sendableIds } from '../core/campaign-info.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
@@ -67,6 +68,13 @@ function title(request: CampaignActionRequest): string {
  * blocks) the rest are counted, not shown, and `idListReplies` puts the complete list in the thread.
  */
 function idBlocks(request: CampaignActionRequest): Block[] {
+  const lookup = request.lookup;
+  if (lookup?.state === 'done' && request.campaignIds.length <= TABLE_ON_MESSAGE) {
+    const lines = request.campaignIds.map((id) => campaignLine(request.action, id, lookup));
+    const blocks = packLines(lines).map(section);
+    if (request.reason) blocks.push(section(`*Reason:* ${quoteUserText(request.reason, 500)}`));
+    return blocks;
+  }
   const { shown, hidden } = visibleIds(request.campaignIds);
   const items = shown.map((id) => `\`${escapeMrkdwn(id)}\``);
   if (hidden > 0) items.push(`_…and ${hidden} more: the full list is in the thread_`);
@@ -76,6 +84,62 @@ function idBlocks(request: CampaignActionRequest): Block[] {
 }
 
 const ID_CHARS = 8_000;
+/** Up to this many ids, the confirmation shows each campaign's line; past it, counts (and the thread a table). */
+const TABLE_ON_MESSAGE = 15;
+
+type DoneLookup = Extract<RequestLookup, { state: 'done' }>;
+
+/** "`id` *Black Friday push* · push · periodic · active", and why it will not be sent if it is flagged. */
+function campaignLine(action: CampaignAction, id: string, lookup: DoneLookup): string {
+  const info = lookup.campaigns[id];
+  const flag = lookup.flagged[id];
+  const what = info
+    ? ` *${quoteUserText(info.name || '(no name)', 80)}* · ${[info.channel, info.deliveryType, info.status]
+        .filter((x): x is string => Boolean(x))
+        .map((x) => escapeMrkdwn(x.toLowerCase().replace(/_/g, '-')))
+        .join(' · ')}`
+    : '';
+  const icon = flag ? (flag.flag === 'already' ? ':ballot_box_with_check:' : ':warning:') : VERB[action].icon;
+  const note = flag ? ` — _${escapeMrkdwn(flag.reason)}: not sent_` : '';
+  return `${icon} \`${escapeMrkdwn(id)}\`${what}${note}`;
+}
+
+/** What the look before confirming found, in one line under the ids (or the note that there is none). */
+function lookupLine(request: CampaignActionRequest): string | undefined {
+  const lookup = request.lookup;
+  if (!lookup) return undefined;
+  if (lookup.state === 'pending') return ':mag: Looking these campaigns up in MoEngage…';
+  if (lookup.state === 'unavailable')
+    return `:grey_question: ${quoteUserText(lookup.note, 300)}; Confirm applies to every id listed.`;
+  const flagged = Object.keys(lookup.flagged).length;
+  const counts = lookupCounts(request.campaignIds, lookup)
+    .map(({ label, n }) => `${n} ${escapeMrkdwn(label)}`)
+    .join(', ');
+  const long = request.campaignIds.length > TABLE_ON_MESSAGE;
+  const apart =
+    flagged > 0
+      ? `; ${plural(flagged, 'flagged id')} ${flagged === 1 ? 'is' : 'are'} not sent${long ? ' (listed in the thread)' : ''}`
+      : '';
+  return `:mag: In MoEngage: ${counts}${apart}.`;
+}
+
+/** For a long list: every campaign as the lookup found it, flagged ones first, in the thread. */
+export function lookupReplies(request: CampaignActionRequest): SlackMessage[] {
+  const lookup = request.lookup;
+  if (lookup?.state !== 'done' || request.campaignIds.length <= TABLE_ON_MESSAGE) return [];
+  const flagged = request.campaignIds.filter((id) => lookup.flagged[id]);
+  const rest = request.campaignIds.filter((id) => !lookup.flagged[id]);
+  const lines = [...flagged, ...rest].map((id) => campaignLine(request.action, id, lookup));
+  const sections = packLines(lines);
+  const replies: SlackMessage[] = [];
+  for (let i = 0; i < sections.length; i += 3) {
+    replies.push({
+      text: `The ${request.campaignIds.length} campaigns as MoEngage shows them (${flagged.length} flagged, not sent)`,
+      blocks: sections.slice(i, i + 3).map(section),
+    });
+  }
+  return replies;
+}
 
 export function visibleIds(ids: readonly string[]): { shown: string[]; hidden: number } {
   let chars = 0;
@@ -146,26 +210,43 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
     value: request.id,
     style: request.action === 'STOP' ? 'danger' : 'primary',
   };
-  if (request.action === 'STOP') {
+  // Once the lookup flagged ids, Confirm applies to the others only, and its dialog says so.
+  const sendable = sendableIds(request.campaignIds, request.lookup).length;
+  const left = n - sendable;
+  const apart =
+    left > 0
+      ? `${plural(left, 'flagged campaign')} (already done, unknown or not eligible) ${left === 1 ? 'is' : 'are'} not sent. `
+      : '';
+  if (request.action === 'STOP' || left > 0) {
+    const stop = request.action === 'STOP';
     confirmButton.confirm = {
-      title: { type: 'plain_text', text: `Stop ${plural(n, 'campaign')}?` },
+      title: {
+        type: 'plain_text',
+        text: `${v.base} ${left > 0 ? `${sendable} of ${n}` : plural(n, 'campaign')}?`,
+      },
       // Slack requires plain_text in a confirm dialog's text.
       text: {
         type: 'plain_text',
-        text: 'Stopping cancels a scheduled campaign for good: it cannot be resumed. Stop them now?',
+        text: `${apart}${
+          stop
+            ? 'Stopping ends a campaign for good: it cannot be resumed. Stop them now?'
+            : `${v.base} the other ${plural(sendable, 'campaign')} now?`
+        }`,
       },
-      confirm: { type: 'plain_text', text: 'Stop them' },
+      confirm: { type: 'plain_text', text: stop ? 'Stop them' : `${v.base} ${sendable}` },
       deny: { type: 'plain_text', text: 'Go back' },
-      style: 'danger',
+      ...(stop ? { style: 'danger' } : {}),
     };
   }
   const who = `${requester(request)} · expires ${slackDate(request.expiresAt, '{time}')}`;
   const approvals = approvalLine(request);
+  const found = lookupLine(request);
   return {
     text: `${v.base} ${plural(n, 'MoEngage campaign')}? ${requester(request)}. Confirm or cancel.`,
     blocks: [
       section(`${title(request)}?`),
       ...idBlocks(request),
+      ...(found ? [context(found)] : []),
       context(approvals ? `${who} · ${approvals}` : who),
       {
         type: 'actions',

@@ -11,6 +11,7 @@ import {
   crashReply,
   expiredMessage,
   idListReplies,
+  lookupReplies,
   repeatedReply,
   resultReplies,
   runningMessage,
@@ -27,6 +28,13 @@ import { SlackCallError, type SlackPort } from './port.ts';
 export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier {
   const log = logger.child({ module: 'slack-notifier' });
   const inOrder = keyedSerial();
+  // Requests whose message shows a decision already: an edit of the pending confirmation (an approval counted,
+  // a lookup landing late) must not bring its buttons back. Bounded: the oldest are forgotten first.
+  const decided = new Set<string>();
+  const markDecided = (id: string) => {
+    decided.add(id);
+    if (decided.size > 10_000) decided.delete(decided.values().next().value as string);
+  };
 
   const edit = async (r: CampaignActionRequest, message: SlackMessage) => {
     if (!r.messageTs) return;
@@ -46,8 +54,15 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
   };
 
   async function show(r: CampaignActionRequest, change: RequestChange): Promise<void> {
+    const pendingView = change.kind === 'approval_recorded' || change.kind === 'looked_up';
+    if (pendingView && (decided.has(r.id) || r.state !== 'pending')) return;
+    if (!pendingView) markDecided(r.id);
     switch (change.kind) {
       case 'approval_recorded':
+        return edit(r, confirmationMessage(r));
+      case 'looked_up':
+        // A list too long to show each campaign on the message is tabled in the thread, once.
+        for (const reply of lookupReplies(r)) await thread(r, reply);
         return edit(r, confirmationMessage(r));
       case 'running':
         return edit(r, runningMessage(r));

@@ -66,7 +66,7 @@ describe('the access policy file, end to end', () => {
     expect((await ephemeral('UCAROL')).text).toMatch(/not on the list of people allowed to approve/);
     await h.click('UDAVE', message, 'campaign_confirm');
     expect((await ephemeral('UDAVE')).text).toMatch(/not on the list of people allowed to approve/);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
 
     await h.click('ULEAD1', message, 'campaign_confirm');
     await h.slack.waitFor(() => h.moengage.campaign('once_001')?.status === 'STOPPED');
@@ -129,7 +129,7 @@ describe('the access policy file, end to end', () => {
       return m && messageText(m).includes('1 of 2 approvals') && m;
     });
     expect(hasButtons(edited)).toBe(true);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
 
     await h.click('UCAROL', message, 'campaign_confirm');
     await h.slack.waitFor(() => h.moengage.campaign('once_002')?.status === 'STOPPED');
@@ -152,7 +152,7 @@ describe('the access policy file, end to end', () => {
     await h.slack.waitFor(() => h.log.lines().some((l) => String(l.msg).includes('user group changed')));
     await h.click('UDAVE', message, 'campaign_confirm');
     expect((await ephemeral('UDAVE')).text).toMatch(/not on the list of people allowed/);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
     await h.click('UCAROL', message, 'campaign_confirm');
     await h.slack.waitFor(() => h.moengage.campaign('camp_001')?.status === 'PAUSED');
   });
@@ -228,7 +228,7 @@ describe('2-of-2 approvals on two replicas sharing Redis', () => {
         30_000,
       );
       expect(sims.moengage.campaign(id)?.status).toBe('PAUSED');
-      expect(sims.moengage.requests.filter((r) => r.campaignIds?.includes(id))).toHaveLength(1);
+      expect(sims.moengage.statusRequests().filter((r) => r.campaignIds?.includes(id))).toHaveLength(1);
     }
     expect(sims.slack.unexpected).toEqual([]);
   }, 60_000);

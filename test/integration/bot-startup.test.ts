@@ -58,7 +58,7 @@ describe('bot start-up and failure handling', () => {
     expect(JSON.stringify(response.body)).toContain(
       "I could not record the request (the bot's storage did not answer), so nothing was requested",
     );
-    expect(harness.moengage.requests).toHaveLength(0);
+    expect(harness.moengage.statusRequests()).toHaveLength(0);
     expect(harness.log.lines().some((l) => l.msg === 'could not store the request')).toBe(true);
   });
 });

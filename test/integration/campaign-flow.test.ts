@@ -46,14 +46,17 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
         return t.length > 0 && t;
       });
       expect(messageText(reply as never)).toContain('2 paused');
-      expect(messageText(reply as never)).toMatch(/camp_001`? paused/);
+      expect(messageText(reply as never)).toMatch(/camp_001`?( \S.*)? paused/);
 
       const final = await h.slack.waitFor(() => {
         const m = h.slack.message(CHANNEL, message.ts);
-        return m && m.versions.length >= 3 && m;
+        return m && messageText(m).includes('details in the thread') && m;
       });
       expect(hasButtons(final)).toBe(false);
-      expect(messageText(final.versions[1] as never)).toContain('confirmed by <@UBOB>, running');
+      // Posted, looked up (names shown), running, done.
+      expect(final.versions).toHaveLength(4);
+      expect(messageText(final.versions[1] as never)).toContain('In MoEngage: 2 active.');
+      expect(messageText(final.versions[2] as never)).toContain('confirmed by <@UBOB>, running');
       expect(messageText(final)).toContain('2 paused');
       expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
       expect(h.moengage.statusRequests()).toHaveLength(1);
@@ -72,7 +75,7 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       const bad = await h.command('UALICE', 'pause not/an/id');
       expect(ackText(bad)).toMatch(/^This is not a campaign id: "not\/an\/id"/);
       expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-      expect(h.moengage.requests).toHaveLength(0);
+      expect(h.moengage.statusRequests()).toHaveLength(0);
     });
 
     it('refuses a user outside the allowlist, saying which check failed', async () => {
@@ -103,7 +106,7 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       await h.click('UEVE', message, 'campaign_confirm');
       const eph = await h.slack.waitFor(() => h.slack.ephemerals('UEVE')[0]);
       expect(eph.text).toContain('not on the list of people allowed');
-      expect(h.moengage.requests).toHaveLength(0);
+      expect(h.moengage.statusRequests()).toHaveLength(0);
 
       await h.click('UBOB', message, 'campaign_confirm');
       await h.slack.waitFor(() => h.moengage.campaign('camp_003')?.status === 'PAUSED');
@@ -127,7 +130,7 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       await h.click('UALICE', message, 'campaign_confirm');
       const eph = await h.slack.waitFor(() => h.slack.ephemerals('UALICE')[0]);
       expect(eph.text).toContain('A STOP needs a second person');
-      expect(h.moengage.requests).toHaveLength(0);
+      expect(h.moengage.statusRequests()).toHaveLength(0);
 
       await h.click('UBOB', message, 'campaign_confirm');
       await h.slack.waitFor(() => h.moengage.campaign('once_001')?.status === 'STOPPED');
@@ -197,14 +200,14 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       await h.click('UBOB', message, 'campaign_cancel');
       const updated = await h.slack.waitFor(() => {
         const m = h.slack.message(CHANNEL, message.ts);
-        return m && m.versions.length >= 2 && m;
+        return m && messageText(m).includes('cancelled by') && m;
       });
       expect(hasButtons(updated)).toBe(false);
       expect(messageText(updated)).toContain('cancelled by <@UBOB>');
       await h.click('UCAROL', message, 'campaign_confirm');
       const eph = await h.slack.waitFor(() => h.slack.ephemerals('UCAROL')[0]);
       expect(eph.text).toMatch(/already cancelled by <@UBOB>/);
-      expect(h.moengage.requests).toHaveLength(0);
+      expect(h.moengage.statusRequests()).toHaveLength(0);
     });
 
     it('splits 25 ids into MoEngage requests of 10, 10 and 5', async () => {
@@ -232,18 +235,27 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
       expect(h.moengage.statusRequests().map((r) => r.status)).toEqual([500, 200]);
     });
 
-    it('shows a 400 per id in the thread and applies the valid ids', async () => {
+    it('flags an id MoEngage cannot pause before anyone confirms, and sends only the others', async () => {
       await h.command('UALICE', 'pause camp_023 once_002 camp_024');
       const message = await h.latestMessage();
+      // The look before confirming: names on the message, the one-time campaign flagged, the button says so.
+      const shown = messageText(message);
+      expect(shown).toMatch(/camp_023`? \*periodic push 023\* · push · periodic · active/);
+      expect(shown).toMatch(/once_002`?.*only periodic and triggered campaigns can be paused.*not sent/);
+      expect(shown).toContain('1 flagged id is not sent');
+      const confirm = JSON.stringify(message.blocks);
+      expect(confirm).toContain('Pause 2 of 3?');
       await h.click('UBOB', message, 'campaign_confirm');
       const final = await h.slack.waitFor(() => {
         const m = h.slack.message(CHANNEL, message.ts);
-        return m && m.versions.length >= 3 && m;
+        return m && messageText(m).includes('details in the thread') && m;
       });
-      expect(messageText(final)).toContain('2 paused, 1 failed');
+      expect(messageText(final)).toContain('2 paused, 1 not sent (flagged)');
       const thread = messageText(h.slack.thread(CHANNEL, message.ts)[0] as never);
-      expect(thread).toMatch(/once_002`? failed: MoEngage 400: Campaign once_002 cannot be paused/);
+      expect(thread).toMatch(/once_002`?.* not sent: only periodic and triggered campaigns can be paused/);
       expect(h.moengage.campaign('camp_023')?.status).toBe('PAUSED');
+      // once_002 never reached MoEngage's status API.
+      expect(h.moengage.statusRequests().flatMap((r) => r.campaignIds)).toEqual(['camp_023', 'camp_024']);
     });
 
     it('never lets user input ping anyone', async () => {
@@ -290,14 +302,14 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
     const message = await h.latestMessage();
     const expired = await h.slack.waitFor(() => {
       const m = h.slack.message(CHANNEL, message.ts);
-      return m && m.versions.length >= 2 && m;
+      return m && messageText(m).includes('expired at') && m;
     }, 4_000);
     expect(messageText(expired)).toContain('expired at');
     expect(hasButtons(expired)).toBe(false);
     await h.click('UBOB', message, 'campaign_confirm');
     const eph = await h.slack.waitFor(() => h.slack.ephemerals('UBOB')[0]);
     expect(eph.text).toMatch(/already expired|expired at/);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
     expect(h.auditEvents().filter((e) => e.event === 'expired')).toHaveLength(1);
   });
 });
@@ -333,6 +345,26 @@ describe('when Slack misbehaves during a run', () => {
     expect(hasButtons(final)).toBe(false);
     expect(h.moengage.campaign('camp_027')?.status).toBe('PAUSED');
     expect(h.slack.thread(CHANNEL, message.ts)).toHaveLength(1);
-    expect(h.slack.callsTo('chat.update').map((c) => c.ok)).toEqual([false, true]);
+    // The lookup's edit (before the click), the failed "running" edit, the summary.
+    expect(h.slack.callsTo('chat.update').map((c) => c.ok)).toEqual([true, false, true]);
+  });
+});
+
+describe('MoEngage refusing an id (CAMPAIGN_LOOKUP=off)', () => {
+  it('shows a 400 per id in the thread and applies the valid ids', async () => {
+    h = await startHarness({ CAMPAIGN_LOOKUP: 'off' });
+    await h.command('UALICE', 'pause camp_023 once_002 camp_024');
+    const message = await h.latestMessage();
+    expect(messageText(message)).not.toContain('In MoEngage');
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await h.slack.waitFor(() => {
+      const m = h.slack.message(CHANNEL, message.ts);
+      return m && messageText(m).includes('details in the thread') && m;
+    });
+    expect(messageText(final)).toContain('2 paused, 1 failed');
+    const thread = messageText(h.slack.thread(CHANNEL, message.ts)[0] as never);
+    expect(thread).toMatch(/once_002`? failed: MoEngage 400: Campaign once_002 cannot be paused/);
+    expect(h.moengage.campaign('camp_023')?.status).toBe('PAUSED');
+    expect(h.moengage.searchRequests()).toHaveLength(0);
   });
 });

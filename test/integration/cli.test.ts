@@ -73,15 +73,18 @@ describe('campaign-bot CLI', () => {
     expect(h.moengage.campaign('camp_002')?.status).toBe('PAUSED');
   });
 
-  it('exits 1 when MoEngage refuses an id, naming why', async () => {
+  it('exits 1 when an id is not applied, naming why', async () => {
     h = await startHarness({ RUNBOOK_TOKENS: TOKENS });
     const run = cli([...pause('camp_001', 'once_001'), '--requested-by', 'UALICE']);
     await h.click('UBOB', await h.latestMessage(), 'campaign_confirm');
     const { code, stdout } = await run.exited;
     expect(code).toBe(1);
     expect(stdout).toMatch(/camp_001 +\| applied/);
-    expect(stdout).toMatch(/once_001 +\| failed +\| .*can be paused/);
-    expect(stdout).toContain('1 applied, 1 failed');
+    // The look before confirming flagged it (a one-time campaign cannot be paused): never sent, and said why.
+    expect(stdout).toMatch(
+      /once_001 +\| skipped +\| not sent: only periodic and triggered campaigns can be paused/,
+    );
+    expect(stdout).toContain('1 applied, 1 not sent, 0 failed');
   });
 
   it('exits 3 with the API message and field when the token is not granted the action', async () => {

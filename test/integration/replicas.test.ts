@@ -112,8 +112,11 @@ describe('two replicas sharing Redis', () => {
       8_000,
     );
     await new Promise((r) => setTimeout(r, 1_500));
+    // The lookup's edit, then exactly one expiry edit, whichever replica swept.
     const updates = slack.callsTo('chat.update').filter((c) => c.args.ts === message.ts);
-    expect(updates).toHaveLength(1);
+    const expiries = updates.filter((c) => /expired at/.test(messageText(c.args as never)));
+    expect(expiries).toHaveLength(1);
+    expect(updates.length - expiries.length).toBeLessThanOrEqual(1);
   }, 30_000);
 
   it('keeps the two replicas together inside MoEngage windows, with no 429', async () => {

@@ -78,7 +78,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
       ]),
     );
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 
   it('fails with who cancelled it when the confirmation is cancelled, and runs once for a repeated event', async () => {
@@ -102,7 +102,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
       error: 'the request was cancelled by UBOB; nothing changed',
     });
     expect(h.slack.messages(CHANNEL)).toHaveLength(1);
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 
   it('fails the step cleanly, instead of hanging, when the bot’s storage breaks while it waits', async () => {
@@ -123,6 +123,6 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
     // The click reads the store too: it fails, and the person hears so; the step fails with the reason.
     const done = await h.slack.waitFor(() => h.slack.completions[0], 20_000);
     expect(done).toMatchObject({ kind: 'error', error: expect.stringMatching(/failed on its side/) });
-    expect(h.moengage.requests).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 });

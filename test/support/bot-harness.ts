@@ -7,7 +7,7 @@ import type { RequestStore } from '../../src/requests/model.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bot-env.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
-import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import type { MoEngageSim, MoEngageSimOptions } from '../../src/sandbox/moengage-sim.ts';
 import { type SimMessage, type SlackSim, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import { connectSharedState } from '../../src/shared-state.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
@@ -71,9 +71,14 @@ export function startChildBotOn(
  */
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { store?: RequestStore; groups?: CampaignGroups; policy?: AccessPolicy } = {},
+  options: {
+    store?: RequestStore;
+    groups?: CampaignGroups;
+    policy?: AccessPolicy;
+    moengage?: Partial<MoEngageSimOptions>;
+  } = {},
 ) {
-  const moengage = await startSim({ campaigns: testFleet() });
+  const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
   const socketMode = env.SLACK_APP_TOKEN !== undefined;
   const slack = await startSlackSim({
     ...(socketMode ? { appToken: env.SLACK_APP_TOKEN } : {}),
@@ -121,8 +126,15 @@ export async function startHarness(
       value,
     });
   };
-  /** The newest top-level message the bot posted in a channel, once there is one. */
-  const latestMessage = (channel = CHANNEL) => slack.waitFor(() => slack.messages(channel).at(-1));
+  /**
+   * The newest top-level message the bot posted in a channel, once there is one and the look at its campaigns
+   * (CAMPAIGN_LOOKUP, on by default) has landed on it: a person confirms what the message shows.
+   */
+  const latestMessage = (channel = CHANNEL) =>
+    slack.waitFor(() => {
+      const m = slack.messages(channel).at(-1);
+      return m && !messageText(m).includes(LOOKING_UP) && m;
+    });
   const auditEvents = () => log.lines().filter((l) => l.module === 'audit');
 
   return {
@@ -148,6 +160,9 @@ export async function startHarness(
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /** The button's value as first posted (the live message loses its buttons once decided). */
+/** What a confirmation says while the lookup before confirming is under way. */
+export const LOOKING_UP = 'Looking these campaigns up in MoEngage';
+
 export function buttonValue(message: SimMessage, actionId: string): string {
   for (const block of message.versions[0]?.blocks ?? message.blocks ?? []) {
     for (const el of (block.elements as { action_id?: string; value?: string }[] | undefined) ?? []) {

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import { z } from 'zod';
+import type { CampaignInfo } from '../core/campaign-info.ts';
+import { parseErrorBody } from './errors.ts';
+import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
+import { boundedRetryAt, retryAtFromHeaders } from './retry-policy.ts';
+import type { StatusApiVersion } from './send.ts';
+
+export const V1_SEARCH_PATH = '/core-services/v1/campaigns/search';
+export const V5_SEARCH_PATH = '/v5/campaigns/search';
+
+export interface CampaignSearchOptions {
+  baseUrl: string;
+  workspaceId: string;
+  apiKey: string;
+  apiVersion: StatusApiVersion;
+  logger: Logger;
+  /** The search API has limits of its own (10/s, 100/min, 6,000/h): never the status API's limiter. */
+  limiter?: CallLimiter;
+  timeoutMs?: number;
+  /** Sends per call, retries included; a lookup is advice, so it gives up early. */
+  maxAttempts?: number;
+}
+
+/** Found campaigns by id, and the ids MoEngage does not know; or why no lookup could be made. */
+export type LookupResult =
+  | { ok: true; found: Map<string, CampaignInfo> }
+  | { ok: false; reason: 'unavailable' | 'failed'; message: string };
+
+const v1Rows = z.array(z.looseObject({ campaign_id: z.string() }));
+const v5Body = z.looseObject({
+  data: z.looseObject({ campaigns: z.array(z.looseObject({ campaign_id: z.string() })) }),
+});
+
+/** How many ids one V5 search asks for: no maximum is documented, so a small page that any limit allows. */
+const V5_IDS_PER_SEARCH = 10;
+
+/**
+ * MoEngage's campaign search, to show what a confirmation is about and to check outcomes that were uncertain.
+ * V1 (`POST /core-services/v1/campaigns/search`) takes one id per call (`campaign_fields.id` is a string); V5
+ * (`POST /v5/campaigns/search`) takes a list, with an Idempotency-Key. The same workspace credentials; its own
+ * limiter. A 401/403 means the account has no search (MoEngage enables it per account): `unavailable`.
+ */
+export class CampaignSearch {
+  readonly #pool: Pool;
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #version: StatusApiVersion;
+  readonly #limiter: CallLimiter;
+  readonly #ownsLimiter: boolean;
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
+  readonly #log: Logger;
+
+  constructor(options: CampaignSearchOptions) {
+    const url = new URL(options.baseUrl);
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#pool = new Pool(url.origin, { connections: 4, keepAliveTimeout: 30_000 });
+    this.#base = url.pathname.replace(/\/+$/, '');
+    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
+    this.#headers = {
+      authorization: `Basic ${credential}`,
+      'moe-appkey': options.workspaceId,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    this.#version = options.apiVersion;
+    this.#ownsLimiter = options.limiter === undefined;
+    this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: 4 });
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#log = options.logger.child({ module: 'moengage-search' });
+  }
+
+  get limiter(): CallLimiter {
+    return this.#limiter;
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsLimiter) await this.#limiter.stop();
+    await this.#pool.close();
+  }
+
+  /** Looks every id up; ids MoEngage does not know are absent from `found`. */
+  async lookup(ids: readonly string[], priority: Priority = 3, requester?: string): Promise<LookupResult> {
+    const unique = [...new Set(ids)];
+    const batches =
+      this.#version === 'v5'
+        ? Array.from({ length: Math.ceil(unique.length / V5_IDS_PER_SEARCH) }, (_, i) =>
+            unique.slice(i * V5_IDS_PER_SEARCH, (i + 1) * V5_IDS_PER_SEARCH),
+          )
+        : unique.map((id) => [id]);
+    const found = new Map<string, CampaignInfo>();
+    let problem: { reason: 'unavailable' | 'failed'; message: string } | undefined;
+    await Promise.all(
+      batches.map(async (batch) => {
+        if (problem?.reason === 'unavailable') return;
+        const answer = await this.#search(batch, priority, requester);
+        if (!answer.ok) {
+          if (!problem || answer.reason === 'unavailable') problem = answer;
+          return;
+        }
+        for (const info of answer.campaigns) if (batch.includes(info.id)) found.set(info.id, info);
+      }),
+    );
+    if (problem) return { ok: false, ...problem };
+    return { ok: true, found };
+  }
+
+  async #search(
+    batch: string[],
+    priority: Priority,
+    requester: string | undefined,
+  ): Promise<
+    { ok: true; campaigns: CampaignInfo[] } | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  > {
+    const requestId = randomUUID();
+    let last = 'no answer';
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const sent = await this.#limiter.schedule(priority, () => this.#send(batch, requestId), requester);
+      if (sent.kind === 'ok') return { ok: true, campaigns: sent.campaigns };
+      last = sent.message;
+      if (sent.kind === 'unavailable') return { ok: false, reason: 'unavailable', message: sent.message };
+      if (sent.kind === 'final') break;
+      const wait = Math.max(200 * 2 ** (attempt - 1), (sent.retryAtMs ?? 0) - Date.now());
+      if (attempt < this.#maxAttempts && wait <= 10_000) await sleep(wait);
+      else break;
+    }
+    return { ok: false, reason: 'failed', message: last };
+  }
+
+  async #send(
+    batch: string[],
+    requestId: string,
+  ): Promise<
+    | { kind: 'ok'; campaigns: CampaignInfo[] }
+    | { kind: 'unavailable' | 'final' | 'retry'; message: string; retryAtMs?: number }
+  > {
+    const v5 = this.#version === 'v5';
+    const body = v5
+      ? { request_id: requestId, campaign_fields: { ids: batch }, limit: 100, page: 1 }
+      : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: 15, page: 1 };
+    const started = performance.now();
+    try {
+      const response = await this.#pool.request({
+        method: 'POST',
+        path: this.#base + (v5 ? V5_SEARCH_PATH : V1_SEARCH_PATH),
+        // One key per logical search: a retry of it is the same request.
+        headers: v5 ? { ...this.#headers, 'idempotency-key': requestId } : this.#headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const text = await response.body.text();
+      const status = response.statusCode;
+      this.#log.debug(
+        { requestId, status, ids: batch.length, ms: Math.round(performance.now() - started) },
+        'search',
+      );
+      if (status === 200) {
+        const campaigns = v5 ? parseV5(text) : parseV1(text);
+        if (campaigns) return { kind: 'ok', campaigns };
+        return { kind: 'final', message: 'MoEngage answered the campaign search with an unexpected body' };
+      }
+      const message = `MoEngage ${status}: ${parseErrorBody(status, text).message}`;
+      if (status === 401 || status === 403) return { kind: 'unavailable', message };
+      if (status === 429 || status >= 500) {
+        const said = retryAtFromHeaders(response.headers, Date.now());
+        const retryAtMs = said === undefined ? undefined : boundedRetryAt(said, Date.now()).atMs;
+        return { kind: 'retry', message, ...(retryAtMs === undefined ? {} : { retryAtMs }) };
+      }
+      return { kind: 'final', message };
+    } catch (error) {
+      const e = error as { name?: string; message?: string };
+      const message =
+        e?.name === 'TimeoutError'
+          ? `MoEngage's campaign search did not answer within ${this.#timeoutMs} ms`
+          : `Could not reach MoEngage's campaign search (${e?.message ?? String(error)})`;
+      return { kind: 'retry', message };
+    }
+  }
+}
+
+function info(row: Record<string, unknown> & { campaign_id: string }): CampaignInfo {
+  const details = row.basic_details as { name?: unknown } | undefined;
+  const name =
+    typeof details?.name === 'string'
+      ? details.name
+      : typeof row.campaign_name === 'string'
+        ? row.campaign_name
+        : '';
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    id: row.campaign_id,
+    name,
+    channel: str(row.channel)?.toUpperCase(),
+    deliveryType: str(row.campaign_delivery_type)?.toUpperCase(),
+    // The enum is upper case, the examples answer "Active": compare in one case.
+    status: (str(row.status) ?? str(row.campaign_status) ?? 'UNKNOWN').toUpperCase(),
+  };
+}
+
+function parseV1(text: string): CampaignInfo[] | undefined {
+  const parsed = v1Rows.safeParse(safeJson(text));
+  return parsed.success ? parsed.data.map(info) : undefined;
+}
+
+function parseV5(text: string): CampaignInfo[] | undefined {
+  const parsed = v5Body.safeParse(safeJson(text));
+  return parsed.success ? parsed.data.data.campaigns.map(info) : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
