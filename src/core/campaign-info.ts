@@ -160,3 +160,59 @@ export function lookupCounts(ids: readonly string[], lookup: RequestLookup): { l
   }
   return [...counts].map(([label, n]) => ({ label, n }));
 }
+
+/** Failures that say nothing of the campaign itself: nothing was sent, or the credentials were refused. */
+const UNSENT_KINDS = ['cancelled', 'unauthorized', 'internal', 'moengage_error'];
+
+/**
+ * Which failed outcomes a lookup can settle: every id that reached MoEngage and was not plainly applied. A
+ * refusal may only mean the campaign was in that state already; an answer that never came (a timeout, a reset,
+ * a 5xx, a give-up) may hide a change MoEngage made.
+ */
+export function needsCheck(o: CampaignOutcome): boolean {
+  if (o.status !== 'failed' || o.requestId === undefined || UNSENT_KINDS.includes(o.error.kind)) return false;
+  // A 429 refuses the request; only an earlier attempt of it (a timeout, say) may have applied it.
+  return o.error.kind !== 'rate_limited' || o.attempts > 1;
+}
+
+/** Whether the id's sends may have applied though no answer said so (a lost answer, a retry, a takeover). */
+function uncertain(o: Extract<CampaignOutcome, { status: 'failed' }>, sentTwice: boolean): boolean {
+  return sentTwice || o.attempts > 1 || o.error.kind !== 'rejected';
+}
+
+/**
+ * A failed outcome, checked against what MoEngage's search shows now: in the target state, it was applied
+ * (when an answer was uncertain: "confirmed by lookup") or was so already (a plain refusal); otherwise it stays a
+ * failure, saying what MoEngage shows, or that it could not be checked.
+ */
+export function checkedOutcome(
+  action: CampaignAction,
+  o: CampaignOutcome,
+  seen: { ok: true; info: CampaignInfo | undefined } | { ok: false; why: string },
+  sentTwice = false,
+): CampaignOutcome {
+  if (o.status !== 'failed' || !needsCheck(o)) return o;
+  if (!seen.ok)
+    return { ...o, error: { ...o.error, message: `${o.error.message} (not checked: ${seen.why})` } };
+  const status = seen.info?.status.toUpperCase();
+  if (status === TARGET_STATUS[action]) {
+    if (uncertain(o, sentTwice) && o.requestId) {
+      return {
+        campaignId: o.campaignId,
+        status: 'applied',
+        requestId: o.requestId,
+        attempts: o.attempts,
+        confirmed: 'lookup',
+      };
+    }
+    return {
+      campaignId: o.campaignId,
+      status: 'already',
+      requestId: o.requestId,
+      attempts: o.attempts,
+      seen: 'after',
+    };
+  }
+  const shows = status ? `MoEngage shows it ${status.toLowerCase()}` : 'MoEngage does not find it';
+  return { ...o, error: { ...o.error, message: `${o.error.message} (${shows})` } };
+}

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CampaignOutcome } from '../core/actions.ts';
 import type { AuditSink, RequestFields } from '../core/audit.ts';
-import { flaggedOutcomes, sendableIds } from '../core/campaign-info.ts';
+import {
+  type CampaignInfo,
+  checkedOutcome,
+  flaggedOutcomes,
+  needsCheck,
+  sendableIds,
+} from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
   markSent,
@@ -55,6 +61,10 @@ export interface ExecutionDeps {
   leaseMs?: number;
   /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
   onRepeated?: (ids: number) => void;
+  /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
+  check?: (
+    ids: readonly string[],
+  ) => Promise<{ ok: true; found: Map<string, CampaignInfo> } | { ok: false; message: string }>;
 }
 
 /**
@@ -160,7 +170,8 @@ export function createExecution(deps: ExecutionDeps) {
     signal: AbortSignal,
   ): Promise<void> {
     // Marked before it is handed over, so a crash while it is sent counts it as maybe sent twice (not never).
-    await store.update(request.id, (r) => markSent(r, index));
+    const marked = await store.update(request.id, (r) => markSent(r, index));
+    const sentTwice = (marked?.request.run?.chunks[index]?.sends ?? 0) > 1;
     let report: StatusChangeReport;
     try {
       report = await deps.moengage.changeCampaignStatus(request.action, ids, {
@@ -192,7 +203,30 @@ export function createExecution(deps: ExecutionDeps) {
       await store.update(request.id, (r) => unmarkSent(r, index));
       return;
     }
-    await record(request, index, report.outcomes, report.requests);
+    await record(request, index, await checked(request, report.outcomes, sentTwice), report.requests);
+  }
+
+  /** Failures a lookup can settle (a refusal, an answer that never came) are checked against MoEngage now. */
+  async function checked(
+    request: CampaignActionRequest,
+    outcomes: CampaignOutcome[],
+    sentTwice: boolean,
+  ): Promise<CampaignOutcome[]> {
+    const ids = outcomes.filter(needsCheck).map((o) => o.campaignId);
+    if (ids.length === 0 || !deps.check) return outcomes;
+    const seen = await deps
+      .check(ids)
+      .catch((error: unknown) => ({ ok: false as const, message: errorText(error) }));
+    if (!seen.ok)
+      deps.log.warn({ requestId: request.id, ids: ids.length, err: seen.message }, 'outcomes not checked');
+    return outcomes.map((o) =>
+      checkedOutcome(
+        request.action,
+        o,
+        seen.ok ? { ok: true, info: seen.found.get(o.campaignId) } : { ok: false, why: seen.message },
+        sentTwice,
+      ),
+    );
   }
 
   /** Records a chunk's outcomes; whoever records the last one reports. */

@@ -4,7 +4,7 @@ import { approvalProgress, type CampaignActionRequest } from '../core/request.ts
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { createExecution, errorText } from './execution.ts';
-import { createLookup } from './lookup.ts';
+import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 
 export type { LifecycleDeps } from './context.ts';
@@ -32,6 +32,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     resumeWindowMs: deps.resumeWindowMs ?? 60 * 60_000,
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
     ...(deps.onRepeated ? { onRepeated: deps.onRepeated } : {}),
+    ...(deps.lookup ? { check: checkWith(deps.lookup) } : {}),
   });
 
   /** A refused decision; an expired one has its message edited now rather than at the next sweep. */
@@ -188,3 +189,11 @@ export function createLifecycle(deps: LifecycleDeps) {
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+/** The search as the runner's check after a run: a lookup at the front of the queue (priority 1). */
+function checkWith(search: CampaignLookup) {
+  return async (ids: readonly string[]) => {
+    const result = await search.lookup(ids, 1);
+    return result.ok ? result : { ok: false as const, message: result.message };
+  };
+}

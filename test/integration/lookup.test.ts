@@ -139,3 +139,69 @@ describe('the look at each campaign before confirming', () => {
     expect(h.moengage.searchRequests()).toHaveLength(0);
   });
 });
+
+describe('outcomes checked against MoEngage after the run', () => {
+  const confirmAndFinish = async (text: string) => {
+    await h.command('UALICE', text);
+    const message = await h.latestMessage();
+    return message;
+  };
+  const finished = (ts: string) =>
+    h.slack.waitFor(() => {
+      const m = h.slack.message(CHANNEL, ts);
+      return m && messageText(m).includes('details in the thread') && m;
+    });
+
+  it('reports a request MoEngage applied but whose answer was lost as applied, confirmed by lookup (V1)', async () => {
+    h = await startHarness();
+    const message = await confirmAndFinish('pause camp_006');
+    // Applied, then the connection drops: the retry (same request_id) is refused, as the campaign is paused now.
+    h.moengage.inject({ kind: 'drop' });
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await finished(message.ts);
+    expect(h.moengage.statusRequests().map((r) => r.outcome)).toEqual(['dropped', 'rejected']);
+    expect(messageText(final)).toContain('1 paused');
+    expect(messageText(final)).not.toContain('failed');
+    const thread = h.slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    expect(thread).toMatch(/camp_006`?.* paused \(confirmed by lookup\)/);
+    // The lookup before confirming and the check after.
+    expect(h.moengage.searchRequests()).toHaveLength(2);
+  });
+
+  it('never reports a campaign already in the state asked for as a failure (paused elsewhere meanwhile)', async () => {
+    h = await startHarness();
+    const message = await confirmAndFinish('pause camp_007 camp_008');
+    // Someone pauses camp_007 in the dashboard after the lookup: MoEngage refuses it as not active.
+    const paused = h.moengage.campaign('camp_007');
+    h.moengage.setCampaigns([
+      ...testFleet().filter((c) => c.id !== 'camp_007'),
+      { ...(paused as NonNullable<typeof paused>), status: 'PAUSED' },
+    ]);
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await finished(message.ts);
+    expect(messageText(final)).toContain('1 paused, 1 already paused');
+    expect(messageText(final)).not.toContain('failed');
+    const thread = h.slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    expect(thread).toMatch(/camp_007`?.* already paused/);
+  });
+
+  it('keeps a real failure a failure, and says what MoEngage shows', async () => {
+    h = await startHarness();
+    const message = await confirmAndFinish('pause camp_009');
+    h.moengage.inject({ kind: 'status', status: 500 }, 10);
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await finished(message.ts);
+    expect(messageText(final)).toContain('1 failed');
+    const thread = h.slack
+      .thread(CHANNEL, message.ts)
+      .map((m) => messageText(m))
+      .join('\n');
+    expect(thread).toMatch(/camp_009`?.* failed: .*MoEngage shows it active/);
+  });
+});
