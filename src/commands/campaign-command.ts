@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { ProposalRules } from '../core/proposal.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
-import { groupsList } from '../slack/messages.ts';
+import { campaignStatusText, groupsList } from '../slack/messages.ts';
+import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
 import { guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
-  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups'>;
+  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status'>;
   rules: ProposalRules;
   logger: Logger;
   /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
@@ -48,6 +49,20 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       tell,
       'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.',
       async () => {
+        if (parsed.kind === 'status') {
+          const answer = await deps.lifecycle.status({
+            actor,
+            ids: parsed.tokens,
+            channelId: command.channel_id,
+          });
+          deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+          if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
+          if (answer.kind === 'lookup_off')
+            return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
+          if (answer.kind === 'lookup_unavailable')
+            return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
+          return outcomeText(answer);
+        }
         if (parsed.kind === 'groups') {
           const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
           deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');

@@ -7,12 +7,15 @@ export const USAGE = [
   '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
   '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
   '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
+  '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
   '• `/campaign groups` lists the named groups you may use here.',
 ].join('\n');
 
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'groups' }
+  /** Ids and `group:NAME` tokens as typed, to look up without proposing anything. */
+  | { kind: 'status'; tokens: string[] }
   | {
       kind: 'request';
       action: string;
@@ -36,6 +39,15 @@ export function parseCampaignCommand(text: string, rules: ProposalRules): Parsed
   if (first === undefined && reason === undefined) return { kind: 'help' };
   if (first !== undefined && /^(help|-h|--help|\?)$/i.test(first)) return { kind: 'help' };
   if (first !== undefined && /^groups$/i.test(first) && rest.length === 0) return { kind: 'groups' };
+  if (first !== undefined && /^status$/i.test(first)) {
+    if (rest.length === 0) {
+      return {
+        kind: 'error',
+        message: `Name the campaigns: \`/campaign status <ids or group:NAME>\`\n${USAGE}`,
+      };
+    }
+    return { kind: 'status', tokens: rest };
+  }
   const checked = checkProposal({ action: first ?? '', ids: rest, reason }, rules);
   if (!checked.ok) {
     const hint = checked.field === 'reason' ? ' Add `reason: <why>` at the end.' : '';

@@ -6,6 +6,7 @@ import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { createExecution, errorText } from './execution.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
+import { createStatus } from './status.ts';
 
 export type { LifecycleDeps } from './context.ts';
 export type { CampaignExecutor } from './execution.ts';
@@ -173,6 +174,7 @@ export function createLifecycle(deps: LifecycleDeps) {
 
   return {
     propose: createPropose(ctx, claimAndRun, lookup),
+    status: createStatus(ctx, lookup),
     approve,
     cancel,
     read,

@@ -1,4 +1,4 @@
-import { lookupCounts, type RequestLookup, sendableIds } from '../core/campaign-info.ts';
+import { type CampaignInfo, lookupCounts, type RequestLookup, sendableIds } from '../core/campaign-info.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
@@ -166,6 +166,30 @@ export function idListReplies(request: CampaignActionRequest): SlackMessage[] {
     replies.push({ text: `All ${request.campaignIds.length} campaign ids in this request`, blocks });
   }
   return replies;
+}
+
+/** `/campaign status`: each campaign as MoEngage has it, counted by status, within one ephemeral message. */
+export function campaignStatusText(ids: readonly string[], found: ReadonlyMap<string, CampaignInfo>): string {
+  const counts = new Map<string, number>();
+  for (const id of ids) {
+    const status = found.get(id)?.status.toLowerCase() ?? 'unknown';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  const head = `*${plural(ids.length, 'campaign')} in MoEngage:* ${[...counts]
+    .map(([status, n]) => `${n} ${escapeMrkdwn(status)}`)
+    .join(', ')}`;
+  const lines = ids.map((id) => {
+    const info = found.get(id);
+    if (!info) return `• \`${escapeMrkdwn(id)}\` — _MoEngage has no campaign with this id_`;
+    const facts = [info.channel, info.deliveryType]
+      .filter((x): x is string => Boolean(x))
+      .map((x) => escapeMrkdwn(x.toLowerCase().replace(/_/g, '-')));
+    return `• \`${escapeMrkdwn(id)}\` *${quoteUserText(info.name || '(no name)', 80)}* · ${[...facts, `*${escapeMrkdwn(info.status.toLowerCase())}*`].join(' · ')}`;
+  });
+  const [shown = ''] = packLines(lines, 2_700);
+  const count = shown.split('\n').length;
+  const more = ids.length > count ? `\n_…and ${ids.length - count} more_` : '';
+  return `${head}\n${shown}${more}`;
 }
 
 /** The groups the policy lets this person use in this channel. */

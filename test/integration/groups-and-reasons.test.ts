@@ -80,3 +80,36 @@ describe('campaign groups and reasons in /campaign', () => {
     await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 2);
   });
 });
+
+describe('/campaign status', () => {
+  it('shows each campaign as MoEngage has it, groups expanded, proposing nothing', async () => {
+    h = await startHarness({}, { groups });
+    await h.command('UALICE', 'status group:black-friday-push once_001 nope_1');
+    const body = (await h.slack.waitFor(() => h.slack.responses[0])).body as { text: string };
+    expect(body.text).toMatch(/^\*5 campaigns in MoEngage:\* 3 active, 1 scheduled, 1 unknown/);
+    expect(body.text).toContain('• `camp_001` *periodic push 001* · push · periodic · *active*');
+    expect(body.text).toContain('• `once_001` *one_time email 001* · email · one-time · *scheduled*');
+    expect(body.text).toContain('• `nope_1` — _MoEngage has no campaign with this id_');
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.moengage.statusRequests()).toHaveLength(0);
+    expect(h.auditEvents().filter((e) => e.event === 'requested')).toHaveLength(0);
+  });
+
+  it('is refused, under the same policy, to someone outside it or in another channel, and looks nothing up', async () => {
+    h = await startHarness({}, { groups });
+    await h.command('UEVE', 'status camp_001');
+    await h.command('UALICE', 'status camp_001', 'CRANDOM');
+    const harness = h;
+    await harness.slack.waitFor(() => harness.slack.responses.length === 2);
+    const texts = h.slack.responses.map((r) => JSON.stringify(r.body));
+    expect(texts.some((t) => t.includes('not on the list of people allowed'))).toBe(true);
+    expect(texts.some((t) => t.includes('not allowed in this channel'))).toBe(true);
+    expect(h.moengage.searchRequests()).toHaveLength(0);
+  });
+
+  it('asks for ids when none are given', async () => {
+    h = await startHarness();
+    const res = await h.command('UALICE', 'status');
+    expect(ackText(res)).toMatch(/^Name the campaigns: `\/campaign status <ids or group:NAME>`/);
+  });
+});
