@@ -53,6 +53,8 @@ export interface BotOptions {
   exclusiveStore?: boolean;
   /** A runner's lease on a run (how soon a crashed run is taken over); tests shorten it. */
   leaseMs?: number;
+  /** How often a long run's message shows its progress (default 5 s); tests shorten it. */
+  progressMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
   groups?: CampaignGroups;
   /** The rules from ACCESS_POLICY_FILE; without it, the short form read from the config. */
@@ -158,6 +160,7 @@ export async function startBot(
     handBack: options.handBack ?? false,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
+    ...(options.progressMs ? { progressMs: options.progressMs } : {}),
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.auditTrail ? { auditTrail: options.auditTrail } : {}),
     ...(search

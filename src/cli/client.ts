@@ -12,6 +12,15 @@ export interface ActionResource {
   decided_by: string | null;
   created_at: string;
   expires_at: string;
+  progress?: {
+    total: number;
+    done: number;
+    applied: number;
+    already: number;
+    skipped: number;
+    failed: number;
+    eta_seconds: number | null;
+  } | null;
   result: {
     applied: number;
     failed: number;

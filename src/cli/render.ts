@@ -28,8 +28,16 @@ export function progressLine(r: ActionResource): string {
   switch (r.status) {
     case 'pending':
       return `pending… (expires ${utcTime(r.expires_at)})`;
-    case 'running':
-      return 'running…';
+    case 'running': {
+      const p = r.progress;
+      if (!p || (p.done === 0 && p.eta_seconds === null)) return 'running…';
+      const left =
+        p.eta_seconds === null
+          ? ''
+          : `, about ${p.eta_seconds >= 90 ? `${Math.round(p.eta_seconds / 60)} min` : `${p.eta_seconds} s`} left`;
+      const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
+      return `running… ${p.done} / ${p.total} done (${p.applied} applied${failed})${left}`;
+    }
     case 'completed':
       return `completed: ${counts(r)}`;
     case 'cancelled':

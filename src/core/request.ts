@@ -158,4 +158,6 @@ export interface RunJournal {
   startedAt: number;
   /** MoEngage requests sent over the whole run, retries and splits included. */
   requests: number;
+  /** The runner's latest estimate of the time left, from the limiter's schedule (for progress lines). */
+  eta?: { at: number; ms: number };
 }

@@ -166,3 +166,36 @@ function resultOutcome(o: CampaignOutcome): ResultOutcome {
       return { campaignId, status: 'failed', error: o.error.message };
   }
 }
+
+export interface RunProgress {
+  total: number;
+  /** Ids with an outcome so far. */
+  done: number;
+  applied: number;
+  already: number;
+  skipped: number;
+  failed: number;
+  /** Time left as the runner last estimated it, counted down from then; undefined before its first estimate. */
+  etaMs: number | undefined;
+}
+
+/** How far a run has got, from its journal: what a progress line and the API's resource show. */
+export function runProgress(run: RunJournal, now: number): RunProgress {
+  const outcomes = runOutcomes(run);
+  const count = (status: CampaignOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+  return {
+    total: run.chunks.reduce((n, c) => n + c.ids.length, 0),
+    done: outcomes.length,
+    applied: count('applied'),
+    already: count('already'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    etaMs: run.eta ? Math.max(0, run.eta.ms - (now - run.eta.at)) : undefined,
+  };
+}
+
+/** The runner's estimate of the time left, kept for whoever shows progress (another replica, the API). */
+export function estimateRun(r: Req, owner: string, eta: { at: number; ms: number }): RunStep<boolean> {
+  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
+  return { next: { ...r, run: { ...r.run, eta } }, value: true };
+}

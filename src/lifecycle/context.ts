@@ -43,6 +43,8 @@ export interface LifecycleDeps {
   onRepeated?: (ids: number) => void;
   /** MoEngage's campaign search: a look at each campaign before anyone confirms (CAMPAIGN_LOOKUP=on). */
   lookup?: CampaignLookup;
+  /** How often a running request shows its progress; tests shorten it. */
+  progressMs?: number;
   /** How the looked-up campaigns are judged (V5 stops more than V1). */
   lookupRules?: JudgeRules;
 }

@@ -11,6 +11,7 @@ import {
 } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
+  estimateRun,
   markSent,
   maybeSentTwice,
   type RunJournal,
@@ -34,6 +35,8 @@ import type { Notifier } from './notifier.ts';
 export interface CampaignExecutor {
   /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
   readonly chunkSize?: number;
+  /** About how long `requests` more take, from the limiter's schedule (for the progress line). */
+  estimateMs?(requests: number): number;
   changeCampaignStatus(
     action: CampaignAction,
     campaignIds: readonly string[],
@@ -61,6 +64,8 @@ export interface ExecutionDeps {
   leaseMs?: number;
   /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
   onRepeated?: (ids: number) => void;
+  /** How often a running request's message shows its progress (default 5 s). */
+  progressMs?: number;
   /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
   check?: (
     ids: readonly string[],
@@ -142,6 +147,20 @@ export function createExecution(deps: ExecutionDeps) {
       Math.max(50, Math.floor(leaseMs / 3)),
     );
     renew.unref();
+    // Progress for people watching a long run: the counts so far and the time left, every few seconds.
+    let showing = false;
+    const ticker = setInterval(() => {
+      if (showing) return;
+      showing = true;
+      void showProgress(request.id)
+        .catch((error: unknown) =>
+          deps.log.warn({ requestId: request.id, err: errorText(error) }, 'progress not shown'),
+        )
+        .finally(() => {
+          showing = false;
+        });
+    }, deps.progressMs ?? 5_000);
+    ticker.unref();
     try {
       await Promise.all(
         unfinishedChunks(run).map(({ chunk, index }) =>
@@ -152,6 +171,7 @@ export function createExecution(deps: ExecutionDeps) {
       );
     } finally {
       clearInterval(renew);
+      clearInterval(ticker);
       shutdown.signal.removeEventListener('abort', stop);
       if (local.signal.aborted && deps.handBack) {
         // Handed back at once: another replica (or this bot after its restart) continues without waiting out the lease.
@@ -227,6 +247,18 @@ export function createExecution(deps: ExecutionDeps) {
         sentTwice,
       ),
     );
+  }
+
+  /** Records the time left as this runner sees it, and shows the progress. */
+  async function showProgress(id: string): Promise<void> {
+    const current = await store.get(id);
+    if (!current?.run || current.result || current.run.owner !== owner) return;
+    const left = unfinishedChunks(current.run).filter(({ chunk }) => !chunk.preset).length;
+    const ms = deps.moengage.estimateMs?.(left);
+    const updated =
+      ms === undefined ? undefined : await store.update(id, (r) => estimateRun(r, owner, { at: now(), ms }));
+    const shown = updated?.request ?? current;
+    if (!shown.result) await notifier.update(shown, { kind: 'progress' });
   }
 
   /** Records a chunk's outcomes; whoever records the last one reports. */

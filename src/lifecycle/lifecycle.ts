@@ -34,6 +34,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
     ...(deps.onRepeated ? { onRepeated: deps.onRepeated } : {}),
     ...(deps.lookup ? { check: checkWith(deps.lookup) } : {}),
+    ...(deps.progressMs ? { progressMs: deps.progressMs } : {}),
   });
 
   /** A refused decision; an expired one has its message edited now rather than at the next sweep. */

@@ -10,6 +10,8 @@ export type RequestChange =
   /** The lookup before confirming is recorded on the request (`request.lookup`): show it. */
   | { kind: 'looked_up' }
   | { kind: 'running' }
+  /** A long run's counts so far and time left (`request.run`): best-effort, superseded by the next. */
+  | { kind: 'progress' }
   | { kind: 'cancelled' }
   | { kind: 'expired' }
   /** Posted, but the store could not tie the message to the request: the buttons must come down. */

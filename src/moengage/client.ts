@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { MoEngageError, MoEngageHttpError, MoEngageRateLimitSpentError } from './errors.ts';
-import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
+import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
 import { abortError, failAll, lost, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
 import { backoffDelay, type RetryPolicy, retryPolicies } from './retry-policy.ts';
@@ -103,6 +103,16 @@ export class MoEngageClient {
 
   get limiter(): CallLimiter {
     return this.#limiter;
+  }
+
+  /**
+   * About how long `requests` more of a run take, with what the limiter already holds ahead of them (queued
+   * requests, a rate-limit pause).
+   */
+  estimateMs(requests: number): number {
+    const stats = this.#limiter.stats();
+    const pause = Math.max(0, (stats.pausedUntilMs ?? 0) - Date.now());
+    return pause + estimateMs(Math.max(requests, stats.queued + stats.running), this.#limiter.limits);
   }
 
   /** Ids per MoEngage request: a durable run plans its chunks this size. */

@@ -23,6 +23,8 @@ export interface LimiterStats {
  * implements the same contract.
  */
 export interface CallLimiter {
+  /** The limits it keeps (for estimates of the time a run takes). */
+  readonly limits?: RateLimits;
   /**
    * Runs `task` once the windows allow one more request. Lower priority numbers jump the queue; within a
    * priority, requesters (`key`) take turns. A task that decides not to send after all calls `slot.unused()`,
@@ -194,6 +196,7 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
     });
 
   return {
+    limits,
     schedule,
     pauseUntil(requestedMs) {
       // Never longer than MoEngage's longest window, whoever asks (a stored pause cannot outlive the cap).
@@ -241,4 +244,20 @@ export async function waitOutPause(untilMs: number, waiting: { count: number }):
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/**
+ * About how long `requests` more take at these limits from now, the windows assumed empty and nothing else
+ * queued (the caller counts what is ahead): bursts of perSecond a second within the minute's allowance, then
+ * a minute for each further perMinute. For a progress line, not a promise: 1,000 requests ≈ 9 min 9 s.
+ */
+export function estimateMs(requests: number, limits: RateLimits = MOENGAGE_LIMITS): number {
+  if (requests <= 0) return 0;
+  const minutes = Math.floor((requests - 1) / limits.perMinute);
+  const inLastMinute = ((requests - 1) % limits.perMinute) + 1;
+  const seconds = Math.ceil(inLastMinute / limits.perSecond) - 1;
+  const hours = Math.floor((requests - 1) / limits.perHour);
+  return (
+    hours * 3_600_000 + (minutes - hours * 60 > 0 ? (minutes - hours * 60) * 60_000 : 0) + seconds * 1_000
+  );
 }

@@ -312,6 +312,7 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
   };
 
   return {
+    limits,
     schedule,
     ready: async () => {
       await init;

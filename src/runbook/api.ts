@@ -6,7 +6,8 @@ import type { Actor } from '../auth/authorize.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import type { CampaignActionRequest } from '../core/request.ts';
+import type { CampaignActionRequest, RunJournal } from '../core/request.ts';
+import { runProgress } from '../core/run-journal.ts';
 import { sendJson } from '../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../http/routes.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
@@ -232,6 +233,7 @@ export function describe(r: CampaignActionRequest) {
     created_at: new Date(r.createdAt).toISOString(),
     expires_at: new Date(r.expiresAt).toISOString(),
     message_ts: r.messageTs ?? null,
+    progress: r.run && !r.result ? progressOf(r.run) : null,
     result: r.result
       ? {
           applied: r.result.applied,
@@ -247,6 +249,20 @@ export function describe(r: CampaignActionRequest) {
           })),
         }
       : null,
+  };
+}
+
+/** A running request's counts so far and the time left, as the Slack message shows them. */
+function progressOf(run: RunJournal) {
+  const p = runProgress(run, Date.now());
+  return {
+    total: p.total,
+    done: p.done,
+    applied: p.applied,
+    already: p.already,
+    skipped: p.skipped,
+    failed: p.failed,
+    eta_seconds: p.etaMs === undefined ? null : Math.round(p.etaMs / 1000),
   };
 }
 

@@ -1,6 +1,7 @@
 import { type CampaignInfo, lookupCounts, type RequestLookup, sendableIds } from '../core/campaign-info.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
+import { type RunProgress, runProgress } from '../core/run-journal.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from '../moengage/types.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 
@@ -299,11 +300,30 @@ function decided(request: CampaignActionRequest, status: string, fallback: strin
 
 export function runningMessage(request: CampaignActionRequest): SlackMessage {
   const by = mention(request.decidedBy ?? '');
+  const line = request.run ? progressText(request.action, runProgress(request.run, Date.now())) : '';
   return decided(
     request,
-    `:hourglass_flowing_sand: confirmed by ${by}, running…`,
-    `confirmed by ${by}, running`,
+    `:hourglass_flowing_sand: confirmed by ${by}, running…${line ? ` ${line}` : ''}`,
+    `confirmed by ${by}, running${line ? `: ${line.replace(/\*/g, '')}` : ''}`,
   );
+}
+
+/** "*340 / 1,000* paused · 2 failed · about 6 min left": a long run's progress, from its journal. */
+export function progressText(action: CampaignAction, p: RunProgress): string {
+  if (p.done === 0 && p.etaMs === undefined) return '';
+  const v = VERB[action];
+  const parts = [`*${p.applied.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}* ${v.past}`];
+  if (p.already > 0) parts.push(`${p.already} ${v.already}`);
+  if (p.skipped > 0) parts.push(`${p.skipped} not sent`);
+  if (p.failed > 0) parts.push(`${p.failed} failed`);
+  if (p.etaMs !== undefined) parts.push(aboutLeft(p.etaMs));
+  return parts.join(' · ');
+}
+
+function aboutLeft(ms: number): string {
+  if (ms < 10_000) return 'a few seconds left';
+  if (ms < 90_000) return `about ${Math.round(ms / 10_000) * 10} s left`;
+  return `about ${Math.round(ms / 60_000)} min left`;
 }
 
 export function cancelledMessage(request: CampaignActionRequest): SlackMessage {

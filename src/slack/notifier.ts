@@ -1,3 +1,4 @@
+import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { keyedSerial } from '../core/serial.ts';
@@ -20,6 +21,9 @@ import {
 } from './messages.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
 
+/** Progress edits a minute for the whole workspace, of chat.update's ~50 (Tier 3). */
+const PROGRESS_EDITS_PER_MINUTE = 30;
+
 /**
  * The lifecycle's notifier in Slack: the confirmation with its buttons, edits as the request moves on, and the
  * per-campaign results in its thread. Changes to one request are shown in the order they happened (the
@@ -28,12 +32,37 @@ import { SlackCallError, type SlackPort } from './port.ts';
 export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier {
   const log = logger.child({ module: 'slack-notifier' });
   const inOrder = keyedSerial();
-  // Requests whose message shows a decision already: an edit of the pending confirmation (an approval counted,
-  // a lookup landing late) must not bring its buttons back. Bounded: the oldest are forgotten first.
-  const decided = new Set<string>();
-  const markDecided = (id: string) => {
-    decided.add(id);
-    if (decided.size > 10_000) decided.delete(decided.values().next().value as string);
+  // What each request's message shows: a pending view (an approval counted, a lookup landing late) must not
+  // bring the buttons back once it shows a decision, nor a progress line come after the summary. Bounded: the
+  // oldest are forgotten first.
+  const shown = new Map<string, 'decided' | 'final'>();
+  const mark = (id: string, view: 'decided' | 'final') => {
+    shown.delete(id);
+    shown.set(id, view);
+    if (shown.size > 10_000) shown.delete(shown.keys().next().value as string);
+  };
+  // Progress edits are extra: within a budget of Slack's chat.update limit (Tier 3, about 50 a minute for the
+  // workspace) that leaves room for the edits that must happen, and coalesced per request (only the latest
+  // counts go out). Bottleneck keeps the budget; the edits themselves still go through the request's own order.
+  const progressBudget = new Bottleneck({
+    reservoir: PROGRESS_EDITS_PER_MINUTE,
+    reservoirRefreshAmount: PROGRESS_EDITS_PER_MINUTE,
+    reservoirRefreshInterval: 60_000,
+    maxConcurrent: 1,
+  });
+  const latestProgress = new Map<string, CampaignActionRequest>();
+  const lastProgress = new Map<string, string>();
+  const progress = (r: CampaignActionRequest) => {
+    const queued = latestProgress.has(r.id);
+    latestProgress.set(r.id, r);
+    if (queued) return Promise.resolve();
+    return progressBudget
+      .schedule(() => {
+        const latest = latestProgress.get(r.id) ?? r;
+        latestProgress.delete(r.id);
+        return inOrder(r.id, () => show(latest, { kind: 'progress' }));
+      })
+      .catch((error: unknown) => log.warn({ requestId: r.id, err: String(error) }, 'progress edit dropped'));
   };
 
   const edit = async (r: CampaignActionRequest, message: SlackMessage) => {
@@ -55,8 +84,17 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
 
   async function show(r: CampaignActionRequest, change: RequestChange): Promise<void> {
     const pendingView = change.kind === 'approval_recorded' || change.kind === 'looked_up';
-    if (pendingView && (decided.has(r.id) || r.state !== 'pending')) return;
-    if (!pendingView) markDecided(r.id);
+    if (pendingView && (shown.has(r.id) || r.state !== 'pending')) return;
+    if (change.kind === 'progress') {
+      if (shown.get(r.id) === 'final' || r.result) return;
+      const message = runningMessage(r);
+      // Nothing new since the last one (the counts move in bursts): no edit.
+      if (lastProgress.get(r.id) === message.text) return;
+      lastProgress.set(r.id, message.text);
+      if (lastProgress.size > 1_000) lastProgress.delete(lastProgress.keys().next().value as string);
+      return edit(r, message);
+    }
+    if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     switch (change.kind) {
       case 'approval_recorded':
         return edit(r, confirmationMessage(r));
@@ -100,7 +138,8 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
       for (const reply of idListReplies(request)) await thread({ ...request, messageTs: ts }, reply);
       return ts;
     },
-    update: (request, change) => inOrder(request.id, () => show(request, change)),
+    update: (request, change) =>
+      change.kind === 'progress' ? progress(request) : inOrder(request.id, () => show(request, change)),
   };
 }
 

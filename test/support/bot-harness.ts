@@ -2,6 +2,7 @@ import type { AccessPolicy } from '../../src/auth/rules.ts';
 import { startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { CampaignGroups } from '../../src/core/groups.ts';
+import type { CallLimiter } from '../../src/moengage/limiter.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bot-env.ts';
@@ -76,6 +77,8 @@ export async function startHarness(
     groups?: CampaignGroups;
     policy?: AccessPolicy;
     moengage?: Partial<MoEngageSimOptions>;
+    limiter?: CallLimiter;
+    progressMs?: number;
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -110,6 +113,8 @@ export async function startHarness(
     ...(options.store ? { store: options.store } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+    ...(options.progressMs ? { progressMs: options.progressMs } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;

@@ -57,6 +57,18 @@ describe('CLI rendering', () => {
   it('describes each state in the progress line and the summary', () => {
     expect(progressLine(resource())).toBe('pending… (expires 10:15 UTC)');
     expect(progressLine(resource({ status: 'running' }))).toBe('running…');
+    const progress = {
+      total: 1_000,
+      done: 342,
+      applied: 340,
+      already: 0,
+      skipped: 0,
+      failed: 2,
+      eta_seconds: 372,
+    };
+    expect(progressLine(resource({ status: 'running', progress }))).toBe(
+      'running… 342 / 1000 done (340 applied, 2 failed), about 6 min left',
+    );
     expect(progressLine(done(1))).toBe('completed: 1 applied, 1 failed');
     expect(progressLine(resource({ status: 'cancelled', decided_by: 'UBOB' }))).toBe('cancelled by UBOB');
     expect(progressLine(resource({ status: 'expired' }))).toBe('expired at 10:15 UTC: nobody confirmed');

@@ -198,3 +198,15 @@ describe('sliding-window limiter under fake timers', () => {
     );
   });
 });
+
+describe('estimateMs', () => {
+  it('counts bursts of ten a second within the minute, then a minute per hundred', async () => {
+    const { estimateMs } = await import('../../src/moengage/limiter.ts');
+    expect(estimateMs(0)).toBe(0);
+    expect(estimateMs(10)).toBe(0);
+    expect(estimateMs(11)).toBe(1_000);
+    expect(estimateMs(100)).toBe(9_000);
+    expect(estimateMs(101)).toBe(60_000);
+    expect(estimateMs(1_000)).toBe(9 * 60_000 + 9_000);
+  });
+});
