@@ -114,9 +114,18 @@ async function type(userId: string, text: string) {
     indent(renderBlocks(undefined, outcome.refused?.text ?? ''));
     return undefined;
   }
-  say('   the bot posts in #incident:');
-  indent(renderBlocks(outcome.posted.blocks, outcome.posted.text));
-  return outcome.posted;
+  say('   the bot posts in #incident (at once), then looks every campaign up in MoEngage and edits it:');
+  const looked = await lookedUp(outcome.posted);
+  indent(renderBlocks(looked.blocks, looked.text));
+  return looked;
+}
+
+/** The confirmation once the look before confirming has landed on it. */
+function lookedUp(posted: SimMessage): Promise<SimMessage> {
+  return slack.waitFor(() => {
+    const m = slack.message(CHANNEL, posted.ts);
+    return m && !JSON.stringify(m.blocks ?? []).includes('Looking these campaigns up') && m;
+  }, 30_000);
 }
 
 async function click(userId: string, message: SimMessage, button: 'Confirm' | 'Cancel') {
@@ -196,8 +205,8 @@ try {
     await click('UDAVE', stop, 'Confirm');
     await finish(stop);
     moengageLog(seen);
-    say('\n   (sent_001 is a one-time campaign already running: MoEngage refuses to stop it, and the');
-    say('    bot split it out so the other two still stopped.)');
+    say('\n   (sent_001 is a one-time campaign already running: the look before confirming flagged it, as');
+    say("    MoEngage's V1 API stops only scheduled ones, so Confirm sent the other two alone.)");
   }
 
   heading('4. A late double click changes nothing');
@@ -223,7 +232,7 @@ try {
   });
   const resource = (await accepted.body.json()) as { id: string; status: string };
   say(`   → ${accepted.statusCode} ${JSON.stringify({ id: resource.id, status: resource.status })}`);
-  const proposed = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+  const proposed = await lookedUp(await slack.waitFor(() => slack.messages(CHANNEL).at(-1)));
   say('   the bot posts in #incident:');
   indent(renderBlocks(proposed.blocks, proposed.text));
   const seen = moengage.statusRequests().length;

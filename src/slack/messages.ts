@@ -124,13 +124,28 @@ function lookupLine(request: CampaignActionRequest): string | undefined {
   return `:mag: In MoEngage: ${counts}${apart}.`;
 }
 
-/** For a long list: every campaign as the lookup found it, flagged ones first, in the thread. */
+/**
+ * For a long list, in the thread: every flagged campaign (what will not be sent, and why), then the others as
+ * the lookup found them, up to a hundred (the rest counted by status), so a 1,000-id request does not bury the
+ * channel under ten replies.
+ */
 export function lookupReplies(request: CampaignActionRequest): SlackMessage[] {
   const lookup = request.lookup;
   if (lookup?.state !== 'done' || request.campaignIds.length <= TABLE_ON_MESSAGE) return [];
   const flagged = request.campaignIds.filter((id) => lookup.flagged[id]);
   const rest = request.campaignIds.filter((id) => !lookup.flagged[id]);
-  const lines = [...flagged, ...rest].map((id) => campaignLine(request.action, id, lookup));
+  const shownRest = rest.slice(0, OTHERS_IN_THREAD);
+  const lines = [...flagged, ...shownRest].map((id) => campaignLine(request.action, id, lookup));
+  const more = rest.length - shownRest.length;
+  if (more > 0) {
+    const counts = new Map<string, number>();
+    for (const id of rest.slice(OTHERS_IN_THREAD)) {
+      const status = lookup.campaigns[id]?.status.toLowerCase() ?? 'unknown';
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    const byStatus = [...counts].map(([status, n]) => `${n} ${escapeMrkdwn(status)}`).join(', ');
+    lines.push(`_…and ${more} more to send (${byStatus})_`);
+  }
   const sections = packLines(lines);
   const replies: SlackMessage[] = [];
   for (let i = 0; i < sections.length; i += 3) {
@@ -141,6 +156,9 @@ export function lookupReplies(request: CampaignActionRequest): SlackMessage[] {
   }
   return replies;
 }
+
+/** Unflagged campaigns listed in the thread of a long request; past it they are counted. */
+const OTHERS_IN_THREAD = 100;
 
 export function visibleIds(ids: readonly string[]): { shown: string[]; hidden: number } {
   let chars = 0;
