@@ -58,7 +58,8 @@ export class CampaignSearch {
   constructor(options: CampaignSearchOptions) {
     const url = new URL(options.baseUrl);
     this.#timeoutMs = options.timeoutMs ?? 5_000;
-    this.#pool = new Pool(url.origin, { connections: 4, keepAliveTimeout: 30_000 });
+    // As many at once as the search allows in a second: a 10-id lookup is one round trip.
+    this.#pool = new Pool(url.origin, { connections: 10, keepAliveTimeout: 30_000 });
     this.#base = url.pathname.replace(/\/+$/, '');
     const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
     this.#headers = {
@@ -69,7 +70,7 @@ export class CampaignSearch {
     };
     this.#version = options.apiVersion;
     this.#ownsLimiter = options.limiter === undefined;
-    this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: 4 });
+    this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: 10 });
     this.#maxAttempts = options.maxAttempts ?? 3;
     this.#log = options.logger.child({ module: 'moengage-search' });
   }
