@@ -68,12 +68,16 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       } else {
         const r = final.result;
         log.info({ requestId: final.id, applied: r.applied, failed: r.failed }, 'workflow step completed');
+        const apart = [
+          r.already ? `${r.already} already so` : '',
+          r.skipped ? `${r.skipped} not sent (flagged)` : '',
+        ].filter(Boolean);
         const outputs: Record<(typeof WORKFLOW_OUTPUTS)[number], string | number> = {
-          summary: `${r.applied} applied, ${r.failed} failed`,
+          summary: [`${r.applied} applied`, ...apart, `${r.failed} failed`].join(', '),
           applied_count: r.applied,
           failed_count: r.failed,
           results: r.outcomes
-            .map((o) => `${o.campaignId}: ${o.status}${o.error ? ` — ${o.error}` : ''}`)
+            .map((o) => `${o.campaignId}: ${o.status}${o.error || o.note ? ` — ${o.error ?? o.note}` : ''}`)
             .join('\n'),
           request_id: final.id,
         };
