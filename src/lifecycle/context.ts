@@ -12,7 +12,7 @@ import type { CampaignActionRequest, DecideResult } from '../core/request.ts';
 import type { AuditTrail } from '../requests/audit-trail.ts';
 import type { RequestStore } from '../requests/model.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
-import type { CampaignExecutor } from './execution.ts';
+import type { CampaignExecutor } from './execution-deps.ts';
 import type { CampaignLookup } from './lookup.ts';
 import type { Notifier } from './notifier.ts';
 

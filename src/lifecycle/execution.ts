@@ -1,76 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { CampaignOutcome } from '../core/actions.ts';
-import type { AuditSink, RequestFields } from '../core/audit.ts';
-import {
-  type CampaignInfo,
-  checkedOutcome,
-  flaggedOutcomes,
-  needsCheck,
-  sendableIds,
-} from '../core/campaign-info.ts';
+import { flaggedOutcomes, sendableIds } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
   estimateRun,
   markSent,
-  maybeSentTwice,
   type RunJournal,
-  recordChunk,
   releaseRun,
   renewRun,
-  runOutcomes,
   takeRun,
   unfinishedChunks,
   unmarkSent,
 } from '../core/run-journal.ts';
-import type { StatusChangeOptions } from '../moengage/client.ts';
-import { MoEngageError } from '../moengage/errors.ts';
-import { failAll } from '../moengage/outcomes.ts';
 import { planChunks } from '../moengage/plan.ts';
-import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
-import type { RequestStore } from '../requests/model.ts';
-import type { ChangeFeed } from './changes.ts';
-import type { Notifier } from './notifier.ts';
-
-export interface CampaignExecutor {
-  /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
-  readonly chunkSize?: number;
-  /** About how long `requests` more take, from the limiter's schedule (for the progress line). */
-  estimateMs?(requests: number): number;
-  changeCampaignStatus(
-    action: CampaignAction,
-    campaignIds: readonly string[],
-    options?: StatusChangeOptions,
-  ): Promise<StatusChangeReport>;
-}
-
-export interface ExecutionDeps {
-  moengage: CampaignExecutor;
-  notifier: Notifier;
-  store: RequestStore;
-  changes: ChangeFeed;
-  emit: AuditSink;
-  fields: (r: CampaignActionRequest) => RequestFields;
-  now: () => number;
-  log: Logger;
-  /**
-   * Whether what this runner gives back can be continued by another (a replica on Redis, or this bot after a
-   * restart on a SQLite file). When not (memory, `:memory:`), a run cut short reports its unsent ids instead.
-   */
-  handBack: boolean;
-  /** A run confirmed longer ago than this is not resumed: its unsent ids are reported as not sent. */
-  resumeWindowMs: number;
-  /** How long a runner's claim lasts without renewal: how soon another takes over after a crash. */
-  leaseMs?: number;
-  /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
-  onRepeated?: (ids: number) => void;
-  /** How often a running request's message shows its progress (default 5 s). */
-  progressMs?: number;
-  /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
-  check?: (
-    ids: readonly string[],
-  ) => Promise<{ ok: true; found: Map<string, CampaignInfo> } | { ok: false; message: string }>;
-}
+import type { StatusChangeReport } from '../moengage/types.ts';
+import { errorText } from './error-text.ts';
+import type { ExecutionDeps } from './execution-deps.ts';
+import { checkOutcomes } from './run-check.ts';
+import { crashed, createRunReport } from './run-report.ts';
 
 /**
  * Runs confirmed requests as durable work (core/run-journal.ts): the run is planned in chunks, each chunk's
@@ -82,6 +29,7 @@ export interface ExecutionDeps {
 export function createExecution(deps: ExecutionDeps) {
   const { notifier, emit, fields, now, store } = deps;
   const owner = randomUUID();
+  const { record, abandon } = createRunReport(deps);
   const leaseMs = deps.leaseMs ?? 10_000;
   const running = new Map<string, Promise<void>>();
   const shutdown = new AbortController();
@@ -223,30 +171,8 @@ export function createExecution(deps: ExecutionDeps) {
       await store.update(request.id, (r) => unmarkSent(r, index));
       return;
     }
-    await record(request, index, await checked(request, report.outcomes, sentTwice), report.requests);
-  }
-
-  /** Failures a lookup can settle (a refusal, an answer that never came) are checked against MoEngage now. */
-  async function checked(
-    request: CampaignActionRequest,
-    outcomes: CampaignOutcome[],
-    sentTwice: boolean,
-  ): Promise<CampaignOutcome[]> {
-    const ids = outcomes.filter(needsCheck).map((o) => o.campaignId);
-    if (ids.length === 0 || !deps.check) return outcomes;
-    const seen = await deps
-      .check(ids)
-      .catch((error: unknown) => ({ ok: false as const, message: errorText(error) }));
-    if (!seen.ok)
-      deps.log.warn({ requestId: request.id, ids: ids.length, err: seen.message }, 'outcomes not checked');
-    return outcomes.map((o) =>
-      checkedOutcome(
-        request.action,
-        o,
-        seen.ok ? { ok: true, info: seen.found.get(o.campaignId) } : { ok: false, why: seen.message },
-        sentTwice,
-      ),
-    );
+    const outcomes = await checkOutcomes(deps, request, report.outcomes, sentTwice);
+    await record(request, index, outcomes, report.requests);
   }
 
   /** Records the time left as this runner sees it, and shows the progress. */
@@ -259,58 +185,6 @@ export function createExecution(deps: ExecutionDeps) {
       ms === undefined ? undefined : await store.update(id, (r) => estimateRun(r, owner, { at: now(), ms }));
     const shown = updated?.request ?? current;
     if (!shown.result) await notifier.update(shown, { kind: 'progress' });
-  }
-
-  /** Records a chunk's outcomes; whoever records the last one reports. */
-  async function record(
-    request: CampaignActionRequest,
-    index: number,
-    outcomes: CampaignOutcome[],
-    requests: number,
-  ): Promise<void> {
-    const recorded = await store.update(request.id, (r) => recordChunk(r, index, outcomes, requests, now()));
-    if (recorded?.value === 'finished') await finish(recorded.request);
-  }
-
-  /** Too old to resume: every id not yet done is reported as not sent, and the run is finished that way. */
-  async function abandon(request: CampaignActionRequest, run: RunJournal): Promise<void> {
-    const minutes = Math.round(deps.resumeWindowMs / 60_000);
-    const message = `Not sent to MoEngage: the run was interrupted and is older than the resume window (${minutes} min); check these campaigns and run the command again if still needed`;
-    let last: Awaited<ReturnType<RequestStore['update']>> | undefined;
-    for (const { chunk, index } of unfinishedChunks(run)) {
-      const report = crashed(request.action, chunk.ids, message);
-      last = await store.update(request.id, (r) => recordChunk(r, index, report.outcomes, 0, now()));
-    }
-    if (last?.value === 'finished') await finish(last.request);
-  }
-
-  async function finish(request: CampaignActionRequest): Promise<void> {
-    const run = request.run as RunJournal;
-    const outcomes = runOutcomes(run);
-    const report: StatusChangeReport = {
-      action: request.action,
-      outcomes,
-      applied: outcomes.filter((o) => o.status === 'applied').length,
-      failed: outcomes.filter((o) => o.status === 'failed').length,
-      requests: run.requests,
-      sends: [],
-      elapsedMs: Math.max(0, (request.result?.completedAt ?? now()) - run.startedAt),
-    };
-    const repeated = maybeSentTwice(run);
-    if (repeated.length > 0) deps.onRepeated?.(repeated.length);
-    // Audited and stored before people are told, so the trail never depends on Slack answering.
-    emit({
-      event: 'completed',
-      ...fields(request),
-      user: request.decidedBy,
-      outcome: 'done',
-      applied: report.applied,
-      failed: report.failed,
-      moengageRequests: report.requests,
-      elapsedMs: report.elapsedMs,
-    });
-    deps.changes.publish(request.id);
-    await notifier.update(request, { kind: 'completed', report, repeated });
   }
 
   /**
@@ -342,15 +216,6 @@ function planRun(r: CampaignActionRequest, chunkSize: number | undefined) {
   const preset = flaggedOutcomes(r.campaignIds, r.lookup);
   if (preset.length > 0) chunks.push({ ids: preset.map((o) => o.campaignId), requestId: '', preset });
   return chunks;
-}
-
-function crashed(action: CampaignAction, ids: readonly string[], message: string): StatusChangeReport {
-  const outcomes = failAll([...ids], new MoEngageError(message, undefined), undefined, 0);
-  return { action, outcomes, applied: 0, failed: ids.length, requests: 0, sends: [], elapsedMs: 0 };
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,13 +3,14 @@ import type { Outcome } from '../core/outcomes.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
-import { createExecution, errorText } from './execution.ts';
+import { errorText } from './error-text.ts';
+import { createExecution } from './execution.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createStatus } from './status.ts';
 
 export type { LifecycleDeps } from './context.ts';
-export type { CampaignExecutor } from './execution.ts';
+export type { CampaignExecutor } from './execution-deps.ts';
 export type { ProposeInput } from './propose.ts';
 
 /**

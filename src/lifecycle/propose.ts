@@ -4,7 +4,7 @@ import type { Outcome } from '../core/outcomes.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
-import { errorText } from './execution.ts';
+import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
 import { NotifyError } from './notifier.ts';
 

@@ -4,22 +4,20 @@ import type { CampaignActionRequest } from '../core/request.ts';
 import { keyedSerial } from '../core/serial.ts';
 import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
 import { NotifyError } from '../lifecycle/notifier.ts';
+import type { SlackMessage } from './blocks.ts';
+import { lookupReplies } from './campaign-view.ts';
 import {
   cancelledMessage,
   completedMessage,
   confirmationMessage,
   crashedMessage,
-  crashReply,
   expiredMessage,
   idListReplies,
-  lookupReplies,
-  repeatedReply,
-  resultReplies,
   runningMessage,
-  type SlackMessage,
   unrecordedMessage,
 } from './messages.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
+import { crashReply, repeatedReply, resultReplies } from './results.ts';
 
 /** Progress edits a minute for the whole workspace, of chat.update's ~50 (Tier 3). */
 const PROGRESS_EDITS_PER_MINUTE = 30;

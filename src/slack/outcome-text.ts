@@ -1,6 +1,6 @@
 import { outcomeWords, type WordFormat } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { mention } from './messages.ts';
+import { mention } from './blocks.ts';
 import { escapeMrkdwn, slackDate } from './mrkdwn.ts';
 
 const SLACK: WordFormat = {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../src/auth/authorize.ts';
 import { parseAccessPolicy } from '../../src/auth/policy-file.ts';
 import type { AuditEvent } from '../../src/core/audit.ts';
-import type { CampaignExecutor } from '../../src/lifecycle/execution.ts';
+import type { CampaignExecutor } from '../../src/lifecycle/execution-deps.ts';
 import { createLifecycle } from '../../src/lifecycle/lifecycle.ts';
 import { type Notifier, NotifyError, type RequestChange } from '../../src/lifecycle/notifier.ts';
 import type { StatusChangeReport } from '../../src/moengage/types.ts';

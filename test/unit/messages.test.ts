@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignOutcome, StatusChangeReport } from '../../src/moengage/types.ts';
 import type { CampaignActionRequest } from '../../src/requests/model.ts';
+import { mention } from '../../src/slack/blocks.ts';
 import {
   CANCEL_ACTION_ID,
   CONFIRM_ACTION_ID,
@@ -9,11 +10,10 @@ import {
   confirmationMessage,
   expiredMessage,
   idListReplies,
-  mention,
-  resultReplies,
   runningMessage,
 } from '../../src/slack/messages.ts';
 import { escapeMrkdwn } from '../../src/slack/mrkdwn.ts';
+import { resultReplies } from '../../src/slack/results.ts';
 
 const request = (over: Partial<CampaignActionRequest> = {}): CampaignActionRequest => ({
   id: '2b1c6c3e-0000-4000-8000-000000000001',

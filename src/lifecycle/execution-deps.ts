@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { AuditSink, RequestFields } from '../core/audit.ts';
+import type { CampaignInfo } from '../core/campaign-info.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { StatusChangeOptions } from '../moengage/client.ts';
+import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
+import type { RequestStore } from '../requests/model.ts';
+import type { ChangeFeed } from './changes.ts';
+import type { Notifier } from './notifier.ts';
+
+/** What durable execution (execution.ts and its parts) needs, and what it asks of the MoEngage client. */
+
+export interface CampaignExecutor {
+  /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
+  readonly chunkSize?: number;
+  /** About how long `requests` more take, from the limiter's schedule (for the progress line). */
+  estimateMs?(requests: number): number;
+  changeCampaignStatus(
+    action: CampaignAction,
+    campaignIds: readonly string[],
+    options?: StatusChangeOptions,
+  ): Promise<StatusChangeReport>;
+}
+
+export interface ExecutionDeps {
+  moengage: CampaignExecutor;
+  notifier: Notifier;
+  store: RequestStore;
+  changes: ChangeFeed;
+  emit: AuditSink;
+  fields: (r: CampaignActionRequest) => RequestFields;
+  now: () => number;
+  log: Logger;
+  /**
+   * Whether what this runner gives back can be continued by another (a replica on Redis, or this bot after a
+   * restart on a SQLite file). When not (memory, `:memory:`), a run cut short reports its unsent ids instead.
+   */
+  handBack: boolean;
+  /** A run confirmed longer ago than this is not resumed: its unsent ids are reported as not sent. */
+  resumeWindowMs: number;
+  /** How long a runner's claim lasts without renewal: how soon another takes over after a crash. */
+  leaseMs?: number;
+  /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
+  onRepeated?: (ids: number) => void;
+  /** How often a running request's message shows its progress (default 5 s). */
+  progressMs?: number;
+  /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
+  check?: (
+    ids: readonly string[],
+  ) => Promise<{ ok: true; found: Map<string, CampaignInfo> } | { ok: false; message: string }>;
+}
