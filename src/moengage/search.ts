@@ -7,7 +7,7 @@ import type { CampaignInfo } from '../core/campaign-info.ts';
 import { parseErrorBody } from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
 import { boundedRetryAt, retryAtFromHeaders } from './retry-policy.ts';
-import type { StatusApiVersion } from './send.ts';
+import { moengageHeaders, type StatusApiVersion } from './send.ts';
 
 export const V1_SEARCH_PATH = '/core-services/v1/campaigns/search';
 export const V5_SEARCH_PATH = '/v5/campaigns/search';
@@ -61,13 +61,7 @@ export class CampaignSearch {
     // As many at once as the search allows in a second: a 10-id lookup is one round trip.
     this.#pool = new Pool(url.origin, { connections: 10, keepAliveTimeout: 30_000 });
     this.#base = url.pathname.replace(/\/+$/, '');
-    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
-    this.#headers = {
-      authorization: `Basic ${credential}`,
-      'moe-appkey': options.workspaceId,
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
+    this.#headers = moengageHeaders(options.workspaceId, options.apiKey);
     this.#version = options.apiVersion;
     this.#ownsLimiter = options.limiter === undefined;
     this.#limiter = options.limiter ?? createSlidingLimiter({ maxConcurrent: 10 });

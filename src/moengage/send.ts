@@ -49,6 +49,17 @@ export interface SendRun {
   sends: SendRecord[];
 }
 
+/** MoEngage's authentication for every API the bot calls: Basic workspace id and key, and MOE-APPKEY. */
+export function moengageHeaders(workspaceId: string, apiKey: string): Record<string, string> {
+  const credential = Buffer.from(`${workspaceId}:${apiKey}`).toString('base64');
+  return {
+    authorization: `Basic ${credential}`,
+    'moe-appkey': workspaceId,
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
+}
+
 /**
  * One HTTP send of a status-change request and what it came to: the client decides about retries, splits
  * and the limiter, this only sends once, turns MoEngage's answer (or the network's failure) into a result
@@ -76,13 +87,7 @@ export class StatusSender {
     });
     this.#base = url.pathname.replace(/\/+$/, '');
     this.#version = options.apiVersion;
-    const credential = Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64');
-    this.#headers = {
-      authorization: `Basic ${credential}`,
-      'moe-appkey': options.workspaceId,
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
+    this.#headers = moengageHeaders(options.workspaceId, options.apiKey);
     this.#log = options.logger;
     this.#onRequest = options.onRequest;
   }
