@@ -2,7 +2,7 @@
 // The `campaign-bot` command. The CLI is TypeScript run as is, which needs a Node that strips types (>= 22.18);
 // on an older one (e.g. a system Node 20) this re-runs itself with the project's own Node 24 when installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -30,4 +30,6 @@ const { cli } = await import('../src/cli/main.ts');
 await cli({
   url: process.env.CAMPAIGN_BOT_URL || undefined,
   token: process.env.CAMPAIGN_BOT_TOKEN || undefined,
+  tokenFile: process.env.CAMPAIGN_BOT_TOKEN_FILE || undefined,
+  readFile: (path) => readFileSync(path, 'utf8'),
 });

@@ -65,6 +65,36 @@ export interface ClientOptions {
 
 export const API_PATH = '/api/v1/campaign-actions';
 
+/**
+ * The server's text without the characters a terminal acts on: C0 and C1 controls (escape sequences that could
+ * rewrite the table, move the cursor or set the clipboard), DEL, and the bidirectional overrides that reorder what
+ * is shown. JSON escapes them as \u001b and the like, so they are taken out after parsing, from every string.
+ */
+export function printable(text: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return strip(text);
+  }
+  return JSON.stringify(deepStrip(json));
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters being removed.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+function strip(s: string): string {
+  return s.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? ' ' : '?'));
+}
+
+function deepStrip(value: unknown): unknown {
+  if (typeof value === 'string') return strip(value);
+  if (Array.isArray(value)) return value.map(deepStrip);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [strip(k), deepStrip(v)]));
+  return value;
+}
+
 export function createClient(options: ClientOptions) {
   const delays = options.retryDelaysMs ?? [500, 1000, 2000];
   const timeout = options.timeoutMs ?? 15_000;
@@ -91,6 +121,8 @@ export function createClient(options: ClientOptions) {
     } catch (error) {
       return { retry: `no answer from ${options.url}: ${networkError(error)}` };
     }
+    // Everything the server says is printed to a terminal: its control characters go first (see printable).
+    text = printable(text);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

@@ -21,7 +21,10 @@ export const USAGE = `usage: campaign-bot <pause|resume|stop> <campaign id>... -
   --json                 print the final request as JSON instead of a table
   --idempotency-key KEY  reuse a key when a script retries (default: a new UUID per run)
   --url URL              the bot's base URL (default: $CAMPAIGN_BOT_URL)
-  --token TOKEN          a runbook token (default: $CAMPAIGN_BOT_TOKEN)
+  --token-file PATH      read the runbook token from a file (default: $CAMPAIGN_BOT_TOKEN_FILE, or the token
+                         itself in $CAMPAIGN_BOT_TOKEN)
+  --token TOKEN          refused: a token on the command line shows in \`ps\` to every user of the machine;
+                         add --insecure-token-arg to allow it anyway
   -h, --help             show this help
 
 exit codes: 0 all applied or already so (status: also pending or running)  1 some ids failed or not sent  2 usage error
@@ -42,6 +45,9 @@ const ACTIONS = { pause: 'PAUSE', resume: 'RESUME', stop: 'STOP' } as const;
 export interface Env {
   url?: string | undefined;
   token?: string | undefined;
+  tokenFile?: string | undefined;
+  /** Reads a token file (the composition root passes the file system in). */
+  readFile?: (path: string) => string;
 }
 export interface Io {
   out(text: string): void;
@@ -72,6 +78,8 @@ const options = {
   'idempotency-key': { type: 'string' },
   url: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
+  'insecure-token-arg': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -94,12 +102,28 @@ export function parseCommand(argv: string[], env: Env): Command {
     return usage(`--timeout must be a number of seconds above 0, got "${v.timeout}"`);
   }
   const url = v.url ?? env.url;
-  const token = v.token ?? env.token;
+  if (v.token !== undefined && !v['insecure-token-arg']) {
+    return usage(
+      '--token shows the token to anyone who lists processes: use CAMPAIGN_BOT_TOKEN or --token-file (or add --insecure-token-arg)',
+    );
+  }
+  const tokenFile = v['token-file'] ?? (v.token === undefined && !env.token ? env.tokenFile : undefined);
+  let token = v.token ?? env.token;
+  if (tokenFile !== undefined) {
+    try {
+      token = (env.readFile ?? unreadable)(tokenFile).trim();
+    } catch (error) {
+      return usage(
+        `cannot read the token file ${tokenFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+  }
   if (!url) return usage('no bot URL: set CAMPAIGN_BOT_URL or pass --url');
   if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
     return usage(`the bot URL must be http(s)://host[:port], got "${url}"`);
   }
-  if (!token) return usage('no token: set CAMPAIGN_BOT_TOKEN or pass --token');
+  if (!token)
+    return usage('no token: set CAMPAIGN_BOT_TOKEN or CAMPAIGN_BOT_TOKEN_FILE, or pass --token-file');
   const common = { url, token, timeoutS, json: v.json ?? false };
 
   if (name === 'status') {
@@ -125,6 +149,10 @@ export function parseCommand(argv: string[], env: Env): Command {
     ...common,
     wait: !v['no-wait'],
   };
+}
+
+function unreadable(): string {
+  throw Object.assign(new Error('no file system'), { code: 'ENOSYS' });
 }
 
 /** 0 all applied, 1 some failed, 4 never ran; still pending or running is 0 (only `status` prints those). */

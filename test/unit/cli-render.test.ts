@@ -195,3 +195,55 @@ describe('CLI arguments and exit codes', () => {
     expect(exitCodeFor(resource({ status: 'running' }))).toBe(0);
   });
 });
+
+describe('the CLI and its token', () => {
+  const base = ['pause', 'camp_1', '--channel', 'C0INC', '--url', 'http://127.0.0.1:3000'];
+  const files: Record<string, string> = { '/run/secrets/bot': '  tok-from-file\n' };
+  const readFile = (path: string) => {
+    const text = files[path];
+    if (text === undefined) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+    return text;
+  };
+
+  it('refuses --token on the command line (it shows in ps) unless --insecure-token-arg', () => {
+    expect(parseCommand([...base, '--token', 'secret'], {})).toMatchObject({
+      kind: 'usage',
+      message: expect.stringContaining('--token shows the token to anyone who lists processes'),
+    });
+    expect(parseCommand([...base, '--token', 'secret', '--insecure-token-arg'], {})).toMatchObject({
+      kind: 'action',
+      token: 'secret',
+    });
+  });
+
+  it('reads the token from --token-file or CAMPAIGN_BOT_TOKEN_FILE, and says which file it cannot read', () => {
+    expect(parseCommand([...base, '--token-file', '/run/secrets/bot'], { readFile })).toMatchObject({
+      token: 'tok-from-file',
+    });
+    expect(parseCommand(base, { tokenFile: '/run/secrets/bot', readFile })).toMatchObject({
+      token: 'tok-from-file',
+    });
+    // The token itself in the environment wins over a file named there.
+    expect(parseCommand(base, { token: 'env-tok', tokenFile: '/run/secrets/bot', readFile })).toMatchObject({
+      token: 'env-tok',
+    });
+    expect(parseCommand([...base, '--token-file', '/nope'], { readFile })).toEqual({
+      kind: 'usage',
+      message: 'cannot read the token file /nope: ENOENT',
+    });
+  });
+});
+
+describe('what the CLI prints of the server', () => {
+  it('takes out the characters a terminal acts on, in raw text and inside JSON strings', async () => {
+    const { printable } = await import('../../src/cli/client.ts');
+    expect(printable('ok\u001b[2Jgone\u0007')).toBe('ok?[2Jgone?');
+    const json = JSON.stringify({
+      error: { message: 'MoEngage 400: \u001b]52;c;ZXZpbA==\u0007 bad\u202eevil' },
+    });
+    expect(JSON.parse(printable(json))).toEqual({
+      error: { message: 'MoEngage 400: ?]52;c;ZXZpbA==? bad?evil' },
+    });
+    expect(printable('line one\nline two\tend')).toBe('line one line two end');
+  });
+});
