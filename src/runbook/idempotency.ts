@@ -12,14 +12,16 @@ export type Begin =
 
 export interface IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<Begin>;
+  /** Records held (tests and metrics; the memory store only). */
+  size?: () => number;
   finish(key: string, fingerprint: string, status: number, body: unknown): Promise<void>;
   /** Forgets a key whose call failed on our side, so a retry may try again. */
   abandon(key: string): Promise<void>;
 }
 
-const TTL_MS = 24 * 3_600_000;
+export const TTL_MS = 24 * 3_600_000;
 /** A call still marked pending after this long died with its process: let a retry with the key try again. */
-const PENDING_TTL_MS = 2 * 60_000;
+export const PENDING_TTL_MS = 2 * 60_000;
 
 interface Entry {
   fingerprint: string;
@@ -35,8 +37,17 @@ const toBegin = (e: Entry): Begin =>
 
 export function createMemoryIdempotency(now: () => number = Date.now): IdempotencyStore {
   const entries = new Map<string, Entry & { until: number }>();
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  // Expired answers leave at most a minute after their time (about 1 KB each, one per call otherwise forever).
+  const prune = (t: number) => {
+    if (t - prunedAt < 60_000) return;
+    prunedAt = t;
+    for (const [key, e] of entries) if (e.until <= t) entries.delete(key);
+  };
   return {
+    size: () => entries.size,
     async begin(key, fingerprint) {
+      prune(now());
       const e = entries.get(key);
       if (e && e.until > now()) return toBegin(e);
       entries.set(key, { fingerprint, state: 'pending', until: now() + PENDING_TTL_MS });
@@ -56,7 +67,8 @@ export function createRedisIdempotency(redis: Redis, keyPrefix: string): Idempot
   return {
     async begin(key, fingerprint) {
       const entry: Entry = { fingerprint, state: 'pending' };
-      if ((await redis.set(k(key), JSON.stringify(entry), 'PX', TTL_MS, 'NX')) === 'OK')
+      // Pending for 2 min at most, as in every store: a call that died with its replica does not block its key.
+      if ((await redis.set(k(key), JSON.stringify(entry), 'PX', PENDING_TTL_MS, 'NX')) === 'OK')
         return { state: 'new' };
       const raw = await redis.get(k(key));
       // Expired between the two calls: treat as new (the SET NX above will have been the last word).
