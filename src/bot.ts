@@ -74,8 +74,10 @@ export interface BotOptions {
 }
 
 export interface RunningBot {
-  /** The HTTP port: Slack's endpoint (HTTP mode), /healthz, /readyz, /metrics and the runbook API. */
+  /** The HTTP port: Slack's endpoint (HTTP mode), /healthz, the runbook API, and /readyz and /metrics unless… */
   port: number;
+  /** …METRICS_PORT gives them (and /healthz) a port of their own. */
+  opsPort?: number;
   app: App;
   /** Stops taking work, lets running executions finish (bounded), reports every id, then closes. */
   stop(): Promise<void>;
@@ -267,6 +269,7 @@ export async function startBot(
 
   return {
     port: server.port,
+    ...(server.opsPort === undefined ? {} : { opsPort: server.opsPort }),
     app,
     async stop() {
       if (!state.alive) return;

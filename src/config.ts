@@ -78,6 +78,7 @@ const schema = z.object({
   SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-')),
   SLACK_API_URL: optional(httpUrl).transform((v) => withTrailingSlash(v ?? 'https://slack.com/api/')),
   PORT: optional(z.coerce.number().int().min(0).max(65535)).transform((v) => v ?? 3000),
+  METRICS_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   MOENGAGE_WORKSPACE_ID: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'must be the workspace (app) id'),
   MOENGAGE_API_KEY: z.string().min(8, 'must be the API key from the MoEngage dashboard'),
   MOENGAGE_DATA_CENTER: optional(z.enum(DATA_CENTERS)),
@@ -189,6 +190,11 @@ const configSchema = schema.transform((e) =>
       mode: (e.SLACK_APP_TOKEN ? 'socket' : 'http') as 'http' | 'socket',
     },
     port: e.PORT,
+    // /metrics and /readyz on a port of their own (not the one Slack and runbooks reach), when it differs.
+    metricsPort:
+      e.METRICS_PORT !== undefined && (e.METRICS_PORT === 0 || e.METRICS_PORT !== e.PORT)
+        ? e.METRICS_PORT
+        : undefined,
     moengage: {
       workspaceId: e.MOENGAGE_WORKSPACE_ID,
       apiKey: e.MOENGAGE_API_KEY,

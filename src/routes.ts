@@ -8,8 +8,8 @@ import type { BufferedRequest, HttpRoute, Preauth } from './http/routes.ts';
 export const HTTP_ROUTES = [
   { method: 'POST', path: '/slack/events', handler: 'slackEvents', body: 'slack' },
   { method: 'GET', path: '/healthz', handler: 'healthz', body: 'none' },
-  { method: 'GET', path: '/readyz', handler: 'readyz', body: 'none' },
-  { method: 'GET', path: '/metrics', handler: 'metrics', body: 'none' },
+  { method: 'GET', path: '/readyz', handler: 'readyz', body: 'none', ops: true },
+  { method: 'GET', path: '/metrics', handler: 'metrics', body: 'none', ops: true },
   { method: 'POST', path: '/api/v1/campaign-actions', handler: 'proposeAction', body: 'api', bearer: true },
   {
     method: 'GET',
@@ -37,10 +37,15 @@ export function buildRoutes(
   handlers: Partial<Record<HandlerName, Handler>>,
   limits: BodyLimits,
   bearer: Preauth,
+  /** `main`: all but the ops routes (they are on METRICS_PORT); `ops`: those and /healthz; `all`: everything. */
+  serve: 'all' | 'main' | 'ops' = 'all',
 ): HttpRoute[] {
   return HTTP_ROUTES.flatMap((r): HttpRoute[] => {
     const handler = handlers[r.handler];
     if (!handler) return [];
+    const ops = 'ops' in r && r.ops;
+    if (serve === 'main' && ops) return [];
+    if (serve === 'ops' && !ops && r.path !== '/healthz') return [];
     return [
       {
         method: r.method,

@@ -79,7 +79,9 @@ export interface ServerParts {
  * Checks Slack's credentials (auth.test), then serves every HTTP route and, in Socket Mode, connects to Slack.
  * `stop` stops taking work: the Socket Mode connection, then the HTTP server (in-flight answers finish).
  */
-export async function startServer(parts: ServerParts): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startServer(
+  parts: ServerParts,
+): Promise<{ port: number; opsPort?: number; stop(): Promise<void> }> {
   const { config, logger, app, receiver } = parts;
   try {
     await app.init();
@@ -89,21 +91,32 @@ export async function startServer(parts: ServerParts): Promise<{ port: number; s
     throw new StartupError(`Slack auth.test failed (${why}): check SLACK_BOT_TOKEN and SLACK_API_URL`);
   }
   let http: RunningHttpServer | undefined;
+  let ops: RunningHttpServer | undefined;
+  const handlers = {
+    ...parts.handlers,
+    ...(receiver instanceof HTTPReceiver ? { slackEvents: slackEventsHandler(receiver) } : {}),
+  };
+  // The API's sized for the most ids a request may carry (64 characters each, quoted), never below 16 KiB.
+  const bodyLimits = {
+    slack: SLACK_BODY_LIMIT,
+    api: Math.max(API_BODY_LIMIT, config.maxCampaignsPerCommand * 70 + 4096),
+  };
+  const split = config.metricsPort !== undefined;
   try {
+    if (split) {
+      ops = await startHttpServer({
+        port: config.metricsPort as number,
+        host: parts.host,
+        logger,
+        routes: buildRoutes(handlers, bodyLimits, parts.bearer, 'ops'),
+      });
+    }
     http = await startHttpServer({
       port: config.port,
       host: parts.host,
       logger,
       ...(parts.limits ? { limits: parts.limits } : {}),
-      routes: buildRoutes(
-        {
-          ...parts.handlers,
-          ...(receiver instanceof HTTPReceiver ? { slackEvents: slackEventsHandler(receiver) } : {}),
-        },
-        // The API's sized for the most ids a request may carry (64 characters each, quoted), never below 16 KiB.
-        { slack: SLACK_BODY_LIMIT, api: Math.max(API_BODY_LIMIT, config.maxCampaignsPerCommand * 70 + 4096) },
-        parts.bearer,
-      ),
+      routes: buildRoutes(handlers, bodyLimits, parts.bearer, split ? 'main' : 'all'),
       // What Slack sees as the acknowledgement: how long /slack/events took to answer.
       onResponse: (path, seconds) => {
         if (path === SLACK_EVENTS_PATH) parts.onAck(seconds);
@@ -112,12 +125,18 @@ export async function startServer(parts: ServerParts): Promise<{ port: number; s
     if (config.slack.mode === 'socket') await app.start();
   } catch (error) {
     await http?.close();
+    await ops?.close();
     const e = error as { code?: string; message?: string };
-    throw new StartupError(`could not start listening on port ${config.port} (${e.code ?? e.message})`);
+    const ports = split
+      ? `ports ${config.port} and METRICS_PORT ${config.metricsPort}`
+      : `port ${config.port}`;
+    throw new StartupError(`could not start listening on ${ports} (${e.code ?? e.message})`);
   }
   const server = http;
+  const opsServer = ops;
   return {
     port: server.port,
+    ...(opsServer ? { opsPort: opsServer.port } : {}),
     async stop() {
       if (config.slack.mode === 'socket') {
         await app
@@ -127,6 +146,9 @@ export async function startServer(parts: ServerParts): Promise<{ port: number; s
       await server
         .close()
         .catch((error: unknown) => logger.warn({ err: String(error) }, 'HTTP close failed'));
+      await opsServer
+        ?.close()
+        .catch((error: unknown) => logger.warn({ err: String(error) }, 'ops close failed'));
     },
   };
 }

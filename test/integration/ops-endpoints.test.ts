@@ -52,3 +52,22 @@ describe('operational endpoints', () => {
     expect(h.slack.messages(CHANNEL)).toHaveLength(0);
   });
 });
+
+describe('METRICS_PORT', () => {
+  it('serves /metrics and /readyz on their own port and not on the one Slack and runbooks reach', async () => {
+    h = await startHarness({ METRICS_PORT: '0' });
+    const opsPort = h.bot.opsPort;
+    expect(opsPort).toBeDefined();
+    expect(opsPort).not.toBe(h.bot.port);
+    const at = async (port: number | undefined, path: string) =>
+      (await request(`http://127.0.0.1:${port}${path}`)).statusCode;
+    expect(await at(h.bot.port, '/metrics')).toBe(404);
+    expect(await at(h.bot.port, '/readyz')).toBe(404);
+    expect(await at(h.bot.port, '/healthz')).toBe(200);
+    expect(await at(opsPort, '/metrics')).toBe(200);
+    expect(await at(opsPort, '/readyz')).toBe(200);
+    expect(await at(opsPort, '/healthz')).toBe(200);
+    // Nothing else answers on the ops port.
+    expect(await at(opsPort, '/api/v1/campaign-actions/x')).toBe(404);
+  });
+});
