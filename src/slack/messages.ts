@@ -47,7 +47,7 @@ function idBlocks(request: CampaignActionRequest): Block[] {
   return blocks;
 }
 
-const ID_CHARS = 8_000;
+const ID_CHARS = 7_000;
 
 export function visibleIds(ids: readonly string[]): { shown: string[]; hidden: number } {
   let chars = 0;

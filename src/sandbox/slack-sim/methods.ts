@@ -1,3 +1,4 @@
+import { blockKitError } from './block-kit.ts';
 import type { MessageStore } from './messages.ts';
 import type { FunctionCompletion, SlackBlock } from './types.ts';
 import { isRecord, now, parseJson, str } from './util.ts';
@@ -63,6 +64,8 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
       if (channel === undefined || channelErr) return fail(channelErr ?? 'channel_not_found');
       const blocks = blocksArg(args.blocks);
       if (blocks === 'invalid') return fail('invalid_blocks');
+      const limit = blocks && blockKitError(blocks);
+      if (limit) return fail(limit);
       const text = str(args.text) ?? '';
       if (text === '' && (blocks === undefined || blocks.length === 0) && args.attachments === undefined) {
         return fail('no_text');
@@ -98,6 +101,8 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
       if (message.botId !== botId) return fail('cant_update_message');
       const blocks = blocksArg(args.blocks);
       if (blocks === 'invalid') return fail('invalid_blocks');
+      const limit = blocks && blockKitError(blocks);
+      if (limit) return fail(limit);
       // Documented: an omitted `blocks` keeps the previous blocks (an empty array removes them); same for text.
       const text = str(args.text) ?? message.text;
       const nextBlocks = blocks ?? message.blocks;
@@ -118,6 +123,8 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
       if (!user) return fail('user_not_found');
       const blocks = blocksArg(args.blocks);
       if (blocks === 'invalid') return fail('invalid_blocks');
+      const limit = blocks && blockKitError(blocks);
+      if (limit) return fail(limit);
       const text = str(args.text) ?? '';
       if (text === '' && (blocks === undefined || blocks.length === 0) && args.attachments === undefined) {
         return fail('no_text');
