@@ -173,6 +173,7 @@ export async function startBot(
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
       lifecycle,
+      slack,
       // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
       rules: proposalRules,
       logger,

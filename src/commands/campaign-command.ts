@@ -7,11 +7,14 @@ import { campaignStatusText } from '../slack/campaign-view.ts';
 import { groupsList } from '../slack/messages.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
+import type { SlackPort } from '../slack/port.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
 import { guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
   lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status'>;
+  /** Where the answer goes when the command's response_url no longer takes it (expired, or used 5 times). */
+  slack: Pick<SlackPort, 'postEphemeral'>;
   rules: ProposalRules;
   logger: Logger;
   /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
@@ -44,7 +47,18 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       log.info({ user: command.user_id, triggerId: command.trigger_id }, 'repeated command delivery ignored');
       return;
     }
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    // The response_url expires after 30 min and takes 5 posts; past that, an ephemeral message says the same.
+    const tell = async (text: string) => {
+      try {
+        await respond({ response_type: 'ephemeral', replace_original: false, text });
+      } catch (error) {
+        log.info(
+          { err: error instanceof Error ? error.message : String(error) },
+          'response_url refused; posting ephemeral',
+        );
+        await deps.slack.postEphemeral(command.channel_id, command.user_id, text);
+      }
+    };
     const ok = await guarded(
       log,
       tell,

@@ -113,3 +113,23 @@ describe('/campaign status', () => {
     expect(ackText(res)).toMatch(/^Name the campaigns: `\/campaign status <ids or group:NAME>`/);
   });
 });
+
+describe('a response_url Slack no longer takes', () => {
+  it('tells the person by an ephemeral message instead (the url expired, as after 30 min)', async () => {
+    h = await startHarness({}, { slack: { responseUrlTtlMs: 0 } });
+    await h.command('UEVE', 'pause camp_001');
+    const eph = await h.slack.waitFor(() => h.slack.ephemerals('UEVE')[0]);
+    expect(eph.text).toContain('not on the list of people allowed');
+    expect(h.slack.responses.map((r) => r.refused)).toEqual(['expired_url']);
+  });
+
+  it('takes five posts to one response_url and refuses the sixth', async () => {
+    h = await startHarness();
+    const url = h.slack.responseUrl('r-five');
+    const post = async () => (await fetch(url, { method: 'POST', body: '{"text":"x"}' })).status;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push(await post());
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 404]);
+    expect(h.slack.responses.at(-1)?.refused).toBe('used_url');
+  });
+});

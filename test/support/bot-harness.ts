@@ -9,7 +9,13 @@ import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bo
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim, MoEngageSimOptions } from '../../src/sandbox/moengage-sim.ts';
-import { type SimMessage, type SlackSim, SOCKET_MODE, startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import {
+  type SimMessage,
+  type SlackSim,
+  type SlackSimOptions,
+  SOCKET_MODE,
+  startSlackSim,
+} from '../../src/sandbox/slack-sim.ts';
 import { connectSharedState } from '../../src/shared-state.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
 import { cleanup, connectRedis } from './redis.ts';
@@ -77,6 +83,7 @@ export async function startHarness(
     groups?: CampaignGroups;
     policy?: AccessPolicy;
     moengage?: Partial<MoEngageSimOptions>;
+    slack?: Partial<SlackSimOptions>;
     limiter?: CallLimiter;
     progressMs?: number;
   } = {},
@@ -89,6 +96,7 @@ export async function startHarness(
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
     userGroups: { SONCALL: ['UCAROL', 'UDAVE'], SLEADS: ['ULEAD1', 'ULEAD2'] },
+    ...options.slack,
   });
   const config = loadConfig({
     ...simulatorBotEnv({

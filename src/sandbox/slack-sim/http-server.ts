@@ -10,6 +10,8 @@ export async function startHttpServer(deps: {
   host: string | undefined;
   handleApi: (req: IncomingMessage, url: URL, raw: Buffer) => Promise<Answer>;
   responses: SimResponse[];
+  /** Why Slack would refuse a post to this response_url now, if it would (and counts the use otherwise). */
+  checkResponseUrl: (id: string) => SimResponse['refused'];
   unexpected: UnexpectedRequest[];
 }): Promise<{ server: Server; port: number; base: string }> {
   const { handleApi, responses, unexpected } = deps;
@@ -29,11 +31,14 @@ export async function startHttpServer(deps: {
       const responseMatch = /^\/response\/([^/]+)$/.exec(url.pathname);
       if (responseMatch?.[1] !== undefined && req.method === 'POST') {
         const text = raw.toString('utf8');
-        responses.push({
-          id: decodeURIComponent(responseMatch[1]),
-          body: parseJson(text) ?? text,
-          at: now(),
-        });
+        const id = decodeURIComponent(responseMatch[1]);
+        const refused = deps.checkResponseUrl(id);
+        responses.push({ id, body: parseJson(text) ?? text, at: now(), ...(refused ? { refused } : {}) });
+        if (refused) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: false, error: refused }));
+          return;
+        }
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('ok');
         return;

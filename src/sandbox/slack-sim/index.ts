@@ -56,15 +56,30 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     messages,
     socketUrl: () => `${http.base.replace(/^http/, 'ws')}/socket?ticket=${nextId('ticket')}`,
   });
+  let responseUrlCheck: (id: string) => SimResponse['refused'] = () => 'no_such_url';
   const http = await startHttpServer({
     port: options.port,
     host: options.host,
     handleApi: api.handle,
     responses,
+    checkResponseUrl: (id) => responseUrlCheck(id),
     unexpected: api.unexpected,
   });
   const { server, port, base } = http;
-  const responseUrl = (id: string) => `${base}/response/${encodeURIComponent(id)}`;
+  // Each response_url, from when it was handed out: Slack takes 5 posts to one within 30 minutes.
+  const issued = new Map<string, { at: number; uses: number }>();
+  const responseUrl = (id: string) => {
+    if (!issued.has(id)) issued.set(id, { at: Date.now(), uses: 0 });
+    return `${base}/response/${encodeURIComponent(id)}`;
+  };
+  responseUrlCheck = (id: string) => {
+    const url = issued.get(id);
+    if (!url) return 'no_such_url';
+    if (Date.now() - url.at > (options.responseUrlTtlMs ?? 30 * 60_000)) return 'expired_url';
+    if (url.uses >= 5) return 'used_url';
+    url.uses += 1;
+    return undefined;
+  };
   const socketMode = attachSocketMode(server, nextId);
   const deliveries = createDeliveries({
     signingSecret: options.signingSecret,

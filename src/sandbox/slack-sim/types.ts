@@ -13,6 +13,8 @@ export interface SlackSimOptions {
   memberChannels?: string[];
   /** Usergroup id -> member user ids. */
   userGroups?: Record<string, string[]>;
+  /** How long a `response_url` takes posts (Slack: 30 min; at most 5 uses). Tests shorten it. */
+  responseUrlTtlMs?: number;
   /** Per-channel chat.postMessage limit (HTTP 429, `Retry-After: 1`). Default: off. */
   postMessageRateLimit?: { perChannelPerSecond: number };
   /** An app-level token (`xapp-…`): enables Socket Mode (`apps.connections.open` and a WebSocket at /socket). */
@@ -91,6 +93,8 @@ export interface FunctionCompletion {
 
 export interface SimResponse {
   id: string;
+  /** Set when Slack would refuse the post: the url was never issued, has expired (30 min) or was used 5 times. */
+  refused?: 'no_such_url' | 'expired_url' | 'used_url';
   /** The JSON body, parsed (the raw text if it was not JSON). */
   body: unknown;
   at: number;
