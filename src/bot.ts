@@ -114,7 +114,7 @@ export async function startBot(
   const groups = options.groups ?? new Map();
 
   const { app, receiver } = createSlackApp(config, logger, options);
-  const slack = webClientPort(app.client);
+  const slack = webClientPort(app.client, { teamId: config.slack.teamId });
   const ownClient =
     options.moengage === undefined
       ? new MoEngageClient({

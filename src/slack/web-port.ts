@@ -4,7 +4,7 @@ import { SlackCallError, type SlackPort } from './port.ts';
 type WebClient = webApi.WebClient;
 
 /** SlackPort over @slack/web-api. Slack's error codes come back as SlackCallError; nothing else leaks out. */
-export function webClientPort(client: WebClient): SlackPort {
+export function webClientPort(client: WebClient, options: { teamId?: string | undefined } = {}): SlackPort {
   return {
     async postMessage(channel, message, threadTs) {
       const res = await call('chat.postMessage', () =>
@@ -30,7 +30,11 @@ export function webClientPort(client: WebClient): SlackPort {
     },
     async groupMembers(groupId) {
       const res = await call('usergroups.users.list', () =>
-        client.usergroups.users.list({ usergroup: groupId }),
+        // An org-wide install on Enterprise Grid must name the workspace whose user group this is.
+        client.usergroups.users.list({
+          usergroup: groupId,
+          ...(options.teamId ? { team_id: options.teamId } : {}),
+        }),
       );
       return res.users ?? [];
     },

@@ -233,3 +233,21 @@ describe('2-of-2 approvals on two replicas sharing Redis', () => {
     expect(sims.slack.unexpected).toEqual([]);
   }, 60_000);
 });
+
+describe('user groups on an Enterprise Grid org-wide install', () => {
+  it('names the workspace (SLACK_TEAM_ID) when it reads a group', async () => {
+    h = await startHarness({ SLACK_TEAM_ID: 'TSIM' }, { slack: { enterpriseInstall: true } });
+    await h.command('UCAROL', 'pause camp_011');
+    const message = await h.latestMessage();
+    expect(messageText(message)).toContain('camp_011');
+    expect(h.slack.callsTo('usergroups.users.list')[0]?.args).toMatchObject({ team_id: 'TSIM' });
+  });
+
+  it('fails closed without it: the group cannot be read, so its member is refused, saying why', async () => {
+    h = await startHarness({}, { slack: { enterpriseInstall: true } });
+    await h.command('UCAROL', 'pause camp_012');
+    const refusal = JSON.stringify((await h.slack.waitFor(() => h.slack.responses[0])).body);
+    expect(refusal).toContain('I could not check your user-group membership with Slack just now');
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+});

@@ -11,6 +11,7 @@ const ok = (body: Record<string, unknown>): Answer => ({ status: 200, body: { ok
 
 export interface MethodContext {
   appToken: string | undefined;
+  enterpriseInstall: boolean;
   /** Called only once the server listens, and only when Socket Mode is enabled (it spends a ticket id). */
   socketUrl: () => string;
   teamId: string;
@@ -54,7 +55,7 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
         team_id: teamId,
         user_id: botUserId,
         bot_id: botId,
-        is_enterprise_install: false,
+        is_enterprise_install: ctx.enterpriseInstall,
       },
     }),
 
@@ -135,6 +136,8 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
     },
 
     'usergroups.users.list': (args) => {
+      // An org-level token must say which workspace's group (Slack: team_id "required if org token is used").
+      if (ctx.enterpriseInstall && str(args.team_id) !== teamId) return fail('missing_argument');
       const users = ctx.userGroups.get(str(args.usergroup) ?? '');
       return users ? { status: 200, body: { ok: true, users: [...users] } } : fail('no_such_subteam');
     },

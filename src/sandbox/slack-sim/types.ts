@@ -13,6 +13,8 @@ export interface SlackSimOptions {
   memberChannels?: string[];
   /** Usergroup id -> member user ids. */
   userGroups?: Record<string, string[]>;
+  /** An org-wide install on Enterprise Grid: usergroups.users.list then needs `team_id` (else missing_argument). */
+  enterpriseInstall?: boolean;
   /** How long a `response_url` takes posts (Slack: 30 min; at most 5 uses). Tests shorten it. */
   responseUrlTtlMs?: number;
   /** Per-channel chat.postMessage limit (HTTP 429, `Retry-After: 1`). Default: off. */

@@ -35,6 +35,7 @@ export function createWebApi({
   const methods = createMethods({
     ...context,
     appToken: options.appToken,
+    enterpriseInstall: options.enterpriseInstall ?? false,
     members,
     userGroups,
     completions,
