@@ -29,6 +29,7 @@ import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempo
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
+import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
 import { webClientPort } from './slack/web-port.ts';
 
 export { StartupError } from './server.ts';
@@ -53,6 +54,8 @@ export interface BotOptions {
   exclusiveStore?: boolean;
   /** A runner's lease on a run (how soon a crashed run is taken over); tests shorten it. */
   leaseMs?: number;
+  /** The per-channel pacing of Slack posts (see paced-port.ts); tests change the rate with the simulator's. */
+  slackPace?: Partial<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
   /** How often a long run's message shows its progress (default 5 s); tests shorten it. */
   progressMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
@@ -114,7 +117,11 @@ export async function startBot(
   const groups = options.groups ?? new Map();
 
   const { app, receiver } = createSlackApp(config, logger, options);
-  const slack = webClientPort(app.client, { teamId: config.slack.teamId });
+  const slack = pacedPort(webClientPort(app.client, { teamId: config.slack.teamId }), {
+    log: logger.child({ module: 'slack-pacer' }),
+    onGivenUp: metrics.slackGivenUp,
+    ...options.slackPace,
+  });
   const ownClient =
     options.moengage === undefined
       ? new MoEngageClient({

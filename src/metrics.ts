@@ -35,6 +35,12 @@ export function createMetrics() {
     help: 'Campaign ids whose chunk two runners sent (a replica died while MoEngage was answering)',
     registers: r,
   });
+  const slackGivenUp = new Counter({
+    name: 'campaign_bot_slack_calls_given_up_total',
+    help: 'Slack Web API calls given up after their retries (rate limits, errors), by method and error',
+    labelNames: ['method', 'error'],
+    registers: r,
+  });
   const campaigns = new Counter({
     name: 'campaign_bot_campaigns_total',
     help: 'Campaign ids by action and outcome once a run completes',
@@ -119,6 +125,9 @@ export function createMetrics() {
     },
     repeated(ids: number) {
       repeated.inc(ids);
+    },
+    slackGivenUp(method: string, error: string) {
+      slackGivenUp.inc({ method, error });
     },
     ack(seconds: number) {
       ackSeconds.observe(seconds);

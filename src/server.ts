@@ -36,6 +36,9 @@ export function createSlackApp(config: Config, logger: Logger, options: { slackR
       randomize: true,
     },
     timeout: 10_000,
+    // A 429 comes back to the caller (src/slack/paced-port.ts waits it out for that channel) instead of pausing
+    // every Slack call of the process.
+    rejectRateLimitedCalls: true,
   };
   const receiver: Receiver =
     config.slack.mode === 'socket'

@@ -205,12 +205,25 @@ export function expiredMessage(request: CampaignActionRequest): SlackMessage {
   );
 }
 
-export function completedMessage(request: CampaignActionRequest, report: StatusChangeReport): SlackMessage {
+export function completedMessage(
+  request: CampaignActionRequest,
+  report: StatusChangeReport,
+  /** Result replies Slack would not take: the summary says so, and where every outcome can still be read. */
+  undelivered = 0,
+): SlackMessage {
   const c = countsOf(report);
   const icon = c.failed === 0 ? ':white_check_mark:' : c.applied + c.already === 0 ? ':x:' : ':warning:';
   const summary = summaryText(report);
   const by = mention(request.decidedBy ?? '');
-  return decided(request, `${icon} *${summary}* · confirmed by ${by} · details in the thread`, summary);
+  const missing =
+    undelivered > 0
+      ? ` · :warning: ${undelivered === 1 ? '1 reply' : `${undelivered} replies`} of the results could not be posted (Slack refused them); every outcome is in the audit trail and the runbook API (request ${escapeMrkdwn(request.id)})`
+      : '';
+  return decided(
+    request,
+    `${icon} *${summary}* · confirmed by ${by} · details in the thread${missing}`,
+    summary,
+  );
 }
 
 export function unrecordedMessage(request: CampaignActionRequest): SlackMessage {

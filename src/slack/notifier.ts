@@ -71,12 +71,15 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
       log.warn({ requestId: r.id, code: codeOf(error) }, 'could not update the confirmation message');
     }
   };
-  const thread = async (r: CampaignActionRequest, message: SlackMessage) => {
+  /** Posts in the request's thread; false (logged) when Slack would not take it even after the pacer's retries. */
+  const thread = async (r: CampaignActionRequest, message: SlackMessage): Promise<boolean> => {
     try {
       await slack.postMessage(r.channelId, message, r.messageTs);
+      return true;
     } catch (error) {
-      // The outcome is still in the audit log, the store and the parent message's summary.
+      // The outcome is still in the audit log, the store and the parent message's summary, which says so.
       log.error({ requestId: r.id, code: codeOf(error) }, 'could not post in the thread');
+      return false;
     }
   };
 
@@ -108,14 +111,14 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
         return edit(r, expiredMessage(r));
       case 'unrecorded':
         return edit(r, unrecordedMessage(r));
-      case 'completed':
-        for (const reply of resultReplies(
-          change.report,
-          r.lookup?.state === 'done' ? r.lookup.campaigns : {},
-        ))
-          await thread(r, reply);
-        if (change.repeated && change.repeated.length > 0) await thread(r, repeatedReply(change.repeated));
-        return edit(r, completedMessage(r, change.report));
+      case 'completed': {
+        const replies = resultReplies(change.report, r.lookup?.state === 'done' ? r.lookup.campaigns : {});
+        if (change.repeated && change.repeated.length > 0) replies.push(repeatedReply(change.repeated));
+        let undelivered = 0;
+        for (const reply of replies) if (!(await thread(r, reply))) undelivered += 1;
+        // Never dropped silently: the summary on the parent says what the thread is missing.
+        return edit(r, completedMessage(r, change.report, undelivered));
+      }
       case 'crashed':
         await thread(r, crashReply(change.error));
         return edit(r, crashedMessage(r));

@@ -28,10 +28,13 @@ export const SCOPES_BY_METHOD: Record<string, string | undefined> = {
 export class SlackCallError extends Error {
   readonly code: string;
   readonly method: string;
-  constructor(method: string, code: string, options?: { cause?: unknown }) {
+  /** For `ratelimited`: how long Slack asked to wait (its Retry-After). */
+  readonly retryAfterMs: number | undefined;
+  constructor(method: string, code: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(`Slack ${method} failed: ${code}`, options);
     this.name = 'SlackCallError';
     this.method = method;
     this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }

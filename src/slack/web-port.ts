@@ -45,7 +45,12 @@ async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    const e = error as { code?: string; data?: { error?: string } };
+    const e = error as { code?: string; data?: { error?: string }; retryAfter?: number };
+    // A 429 handed back by the client (rejectRateLimitedCalls): the paced port waits it out for this channel.
+    if (e.code === 'slack_webapi_rate_limited_error') {
+      const retryAfterMs = typeof e.retryAfter === 'number' ? e.retryAfter * 1000 : 1_000;
+      throw new SlackCallError(method, 'ratelimited', { retryAfterMs });
+    }
     // Only Slack's error string travels on: the raw error holds request options we never want logged.
     throw new SlackCallError(method, e.data?.error ?? e.code ?? 'request_failed');
   }

@@ -120,7 +120,10 @@ describe('runbook HTTP API', () => {
     expect(done).toMatchObject({ decided_by: 'runbook:emergency', result: { applied: 1 } });
     const message = await h.latestMessage();
     await h.slack.waitFor(() => h.slack.thread(CHANNEL, message.ts).length > 0);
-    expect(messageText(h.slack.message(CHANNEL, message.ts) as never)).toContain('1 paused');
+    // The summary edit follows the thread reply (in the channel's queue): wait for it rather than race it.
+    await h.slack.waitFor(() =>
+      messageText(h.slack.message(CHANNEL, message.ts) as never).includes('1 paused'),
+    );
     expect(h.moengage.campaign('camp_005')?.status).toBe('PAUSED');
   });
 

@@ -233,24 +233,33 @@ describe('Slack simulator: Web API', () => {
     expect(sim.messages(CHANNEL).map((m) => m.text)).toEqual(['y']);
   });
 
-  it('rate limits chat.postMessage per channel when asked', async () => {
+  it('rate limits chat.postMessage per channel (bursts of 3, then about 1/s) and chat.update per minute, by default', async () => {
     const limited = await startSlackSim({
       botToken: BOT_TOKEN,
       signingSecret: SIGNING_SECRET,
       memberChannels: [CHANNEL, 'C0OTHER'],
-      postMessageRateLimit: { perChannelPerSecond: 2 },
     });
     try {
-      const post = (channel: string) =>
-        rawCall(limited, 'chat.postMessage', new URLSearchParams({ channel, text: 't' }).toString(), {
+      const call = (method: string, args: Record<string, string>) =>
+        rawCall(limited, method, new URLSearchParams(args).toString(), {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Bearer ${BOT_TOKEN}`,
         });
-      const results = [await post(CHANNEL), await post(CHANNEL), await post(CHANNEL), await post('C0OTHER')];
-      expect(results.map((r) => r.status)).toEqual([200, 200, 429, 200]);
-      expect(results[2]?.headers['retry-after']).toBe('1');
-      expect(results[2]?.json).toEqual({ ok: false, error: 'ratelimited' });
-      expect(limited.messages(CHANNEL)).toHaveLength(2);
+      const post = (channel: string) => call('chat.postMessage', { channel, text: 't' });
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await post(CHANNEL));
+      results.push(await post('C0OTHER'));
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 429, 200]);
+      expect(results[3]?.headers['retry-after']).toBe('1');
+      expect(results[3]?.json).toEqual({ ok: false, error: 'ratelimited' });
+      expect(limited.messages(CHANNEL)).toHaveLength(3);
+      // chat.update is Tier 3: 50 a minute for the workspace, the 51st waits.
+      const ts = limited.messages(CHANNEL)[0]?.ts as string;
+      const updates = [];
+      for (let i = 0; i < 51; i++)
+        updates.push((await call('chat.update', { channel: CHANNEL, ts, text: `v${i}` })).status);
+      expect(updates.filter((s) => s === 200)).toHaveLength(50);
+      expect(updates.at(-1)).toBe(429);
     } finally {
       await limited.close();
     }

@@ -1,5 +1,5 @@
 import type { AccessPolicy } from '../../src/auth/rules.ts';
-import { startBot } from '../../src/bot.ts';
+import { type BotOptions, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { CampaignGroups } from '../../src/core/groups.ts';
 import type { CallLimiter } from '../../src/moengage/limiter.ts';
@@ -86,6 +86,7 @@ export async function startHarness(
     slack?: Partial<SlackSimOptions>;
     limiter?: CallLimiter;
     progressMs?: number;
+    slackPace?: BotOptions['slackPace'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -123,6 +124,7 @@ export async function startHarness(
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
+    ...(options.slackPace ? { slackPace: options.slackPace } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;

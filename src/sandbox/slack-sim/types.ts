@@ -1,3 +1,4 @@
+import type { SlackRateLimits } from './rate-limits.ts';
 export type SlackBlock = { type: string; block_id?: string; [key: string]: unknown };
 
 export interface SlackSimOptions {
@@ -17,8 +18,8 @@ export interface SlackSimOptions {
   enterpriseInstall?: boolean;
   /** How long a `response_url` takes posts (Slack: 30 min; at most 5 uses). Tests shorten it. */
   responseUrlTtlMs?: number;
-  /** Per-channel chat.postMessage limit (HTTP 429, `Retry-After: 1`). Default: off. */
-  postMessageRateLimit?: { perChannelPerSecond: number };
+  /** Slack's rate limits (see rate-limits.ts): on by default at Slack's published rates; `false` turns them off. */
+  rateLimits?: SlackRateLimits | false;
   /** An app-level token (`xapp-…`): enables Socket Mode (`apps.connections.open` and a WebSocket at /socket). */
   appToken?: string;
   port?: number;

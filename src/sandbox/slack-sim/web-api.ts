@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type Answer, createMethods, fail, type MethodContext } from './methods.ts';
+import { createRateLimiter, SLACK_RATE_LIMITS } from './rate-limits.ts';
 import type { FunctionCompletion, SlackCall, SlackSimOptions, UnexpectedRequest } from './types.ts';
 import { isRecord, now, parseJson, str } from './util.ts';
 
@@ -27,7 +28,6 @@ export function createWebApi({
   const calls: SlackCall[] = [];
   const unexpected: UnexpectedRequest[] = [];
   const scripted = new Map<string, string[]>();
-  const posted = new Map<string, number[]>();
   // Workflow Builder custom steps: each execution gets a short-lived token that may only complete it.
   const functionTokens = new Set<string>();
   const completions: FunctionCompletion[] = [];
@@ -41,19 +41,9 @@ export function createWebApi({
     completions,
   });
 
-  const rateLimited = (channel: string): boolean => {
-    const limit = options.postMessageRateLimit?.perChannelPerSecond;
-    if (limit === undefined) return false;
-    const t = now();
-    const recent = (posted.get(channel) ?? []).filter((at) => at > t - 1000);
-    if (recent.length >= limit) {
-      posted.set(channel, recent);
-      return true;
-    }
-    recent.push(t);
-    posted.set(channel, recent);
-    return false;
-  };
+  const limited = createRateLimiter(
+    options.rateLimits === undefined ? SLACK_RATE_LIMITS : options.rateLimits,
+  );
 
   const handle = async (req: IncomingMessage, url: URL, raw: Buffer): Promise<Answer> => {
     const method = decodeURIComponent(url.pathname.slice('/api/'.length));
@@ -122,8 +112,13 @@ export function createWebApi({
         ? { status: 429, body: { ok: false, error }, headers: { 'retry-after': '1' } }
         : fail(error);
     }
-    if (method === 'chat.postMessage' && rateLimited(str(args.channel) ?? '')) {
-      return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } };
+    const retryAfter = limited(method, str(args.channel));
+    if (retryAfter !== undefined) {
+      return {
+        status: 429,
+        body: { ok: false, error: 'ratelimited' },
+        headers: { 'retry-after': String(retryAfter) },
+      };
     }
     return handler(args);
   };
