@@ -37,4 +37,6 @@ export type CampaignOutcome =
       requestId: string | undefined;
       attempts: number;
       error: { kind: string; httpStatus: number | undefined; code: string | undefined; message: string };
+      /** A send of it got no answer it could trust (timeout, reset, 5xx): MoEngage may have applied it. */
+      uncertain?: true;
     };

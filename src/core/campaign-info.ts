@@ -171,13 +171,17 @@ const UNSENT_KINDS = ['cancelled', 'unauthorized', 'internal', 'moengage_error']
  */
 export function needsCheck(o: CampaignOutcome): boolean {
   if (o.status !== 'failed' || o.requestId === undefined || UNSENT_KINDS.includes(o.error.kind)) return false;
-  // A 429 refuses the request; only an earlier attempt of it (a timeout, say) may have applied it.
-  return o.error.kind !== 'rate_limited' || o.attempts > 1;
+  // A 429 refuses the request; only an earlier send of it without an answer (a timeout, say) may have applied it.
+  return o.error.kind !== 'rate_limited' || o.uncertain === true;
 }
 
-/** Whether the id's sends may have applied though no answer said so (a lost answer, a retry, a takeover). */
+/**
+ * Whether the id's sends may have applied though no answer said so: a send without a trustworthy answer (the
+ * client marks it), a final error that is itself such a send, or a chunk sent again after a takeover. Retries
+ * after a 429 and the splits of a refusal are not: each of those had a clear answer.
+ */
 function uncertain(o: Extract<CampaignOutcome, { status: 'failed' }>, sentTwice: boolean): boolean {
-  return sentTwice || o.attempts > 1 || o.error.kind !== 'rejected';
+  return sentTwice || o.uncertain === true || ['timeout', 'network', 'server_error'].includes(o.error.kind);
 }
 
 /**

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { MoEngageError, MoEngageHttpError, MoEngageRateLimitSpentError } from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
-import { abortError, failAll, lost, whileQueued } from './outcomes.ts';
+import { abortError, failAll, failAll as failAllIds, lost, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
 import { backoffDelay, type RetryPolicy, retryPolicies } from './retry-policy.ts';
 import {
@@ -180,13 +180,26 @@ export class MoEngageClient {
     ids: string[],
     error: MoEngageHttpError,
     requestId: string,
+    uncertain: boolean,
   ): Promise<CampaignOutcome[]> {
     const { failed, retry } = splitRejected(ids, error.detailText);
-    const parts = await Promise.all(retry.map((part) => this.#runPart(run, part)));
-    return [...failAll(failed, error, requestId, 0), ...parts.flat()];
+    const parts = await Promise.all(retry.map((part) => this.#runPart(run, part, undefined, uncertain)));
+    return [...mark(failAll(failed, error, requestId, 0), uncertain), ...parts.flat()];
   }
 
-  async #runPart(run: Run, ids: string[], givenRequestId?: string): Promise<CampaignOutcome[]> {
+  /**
+   * `uncertain`: an earlier send of these ids got no answer it could trust (a timeout, a reset, a 5xx), so
+   * MoEngage may have applied them though this part's answer says otherwise; the outcome says so (see
+   * campaign-info.ts's check after a run).
+   */
+  async #runPart(
+    run: Run,
+    ids: string[],
+    givenRequestId?: string,
+    uncertainBefore = false,
+  ): Promise<CampaignOutcome[]> {
+    let uncertain = uncertainBefore;
+    const failAll = (...args: Parameters<typeof failAllIds>) => mark(failAllIds(...args), uncertain);
     const requestId = givenRequestId ?? this.#newRequestId();
     // The retry budget runs from the first send, not from queueing: the 200th request may wait minutes in line.
     let firstSend: number | undefined;
@@ -234,6 +247,7 @@ export class MoEngageClient {
       if (result.ok) return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts }));
 
       const error = result.error;
+      if (result.sent && UNCERTAIN_KINDS.includes(error.kind)) uncertain = true;
       if (!result.sent) return failAll(ids, error, attempts > 0 ? requestId : undefined, attempts);
       if (error.kind === 'unauthorized') {
         run.fatal = error;
@@ -245,7 +259,7 @@ export class MoEngageClient {
         error instanceof MoEngageHttpError &&
         ids.length > 1
       ) {
-        const nested = await this.#isolateRejected(run, ids, error, requestId);
+        const nested = await this.#isolateRejected(run, ids, error, requestId, uncertain);
         return nested.map((o) => ({ ...o, attempts: o.attempts + attempts }) as CampaignOutcome);
       }
       if (!error.retryable) return failAll(ids, error, requestId, attempts);
@@ -283,6 +297,14 @@ export class MoEngageClient {
       requestId,
     );
   }
+}
+
+/** Send results that leave open whether MoEngage applied the request: no answer, or a server error. */
+const UNCERTAIN_KINDS = ['timeout', 'network', 'server_error'];
+
+/** Failed outcomes that an earlier, unanswered send may have applied after all. */
+function mark(outcomes: CampaignOutcome[], uncertain: boolean): CampaignOutcome[] {
+  return uncertain ? outcomes.map((o) => (o.status === 'failed' ? { ...o, uncertain: true } : o)) : outcomes;
 }
 
 /** `2026-12-01 10:28`: a date and time a person can act on, in UTC. */

@@ -238,6 +238,8 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
       .catch(report)
       .finally(() => {
         claiming = undefined;
+        // A wake-up that came while the loop was ending is not lost.
+        if (claimAgain) kick();
       });
   }
 
@@ -247,9 +249,16 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     // Pruned while this replica was stalled longer than replicaTimeoutMs: queued again, at the back.
     for (const member of lost) {
       const job = waiting.get(member);
-      if (!job) continue;
+      if (!job || stopped) continue;
+      // The old entry goes only once the new one is queued: if queueing fails, the job is still here, and the
+      // next heartbeat (or the failing claims) deal with it; nothing is left neither queued nor settled.
+      const queued = await scripts.enqueue(replica, job.key, job.priority, aliveMs);
+      if (stopped || waiting.get(member) !== job) {
+        void scripts.leave([queued]).catch(report);
+        continue;
+      }
       waiting.delete(member);
-      waiting.set(await scripts.enqueue(replica, job.key, job.priority, aliveMs), job);
+      waiting.set(queued, job);
     }
     pausedUntilMs = Math.max(pausedUntilMs, boundedRetryAt(await scripts.readPause(), Date.now()).atMs);
     if (waiting.size > 0) kick();

@@ -349,3 +349,21 @@ describe('MoEngage client when things around it fail', () => {
     );
   });
 });
+
+describe('what the client says of an answer it could not trust', () => {
+  it('marks a refusal that followed an unanswered send as uncertain, and one after clear answers not', async () => {
+    sim = await startSim({
+      campaigns: [...periodic(1), ...seedCampaigns({ count: 1, prefix: 'paused_', status: 'PAUSED' })],
+    });
+    client = clientFor(sim, memoryLogger().logger);
+    // Reset (no answer), then MoEngage refuses the paused one: it may have been the first send that paused it.
+    sim.resetNext(1);
+    const afterReset = await client.changeCampaignStatus('PAUSE', ['paused_001']);
+    expect(afterReset.outcomes[0]).toMatchObject({ status: 'failed', uncertain: true });
+    // A 429 and then the refusal: both answered, nothing uncertain.
+    sim.inject({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
+    const after429 = await client.changeCampaignStatus('PAUSE', ['paused_001']);
+    expect(after429.outcomes[0]?.status).toBe('failed');
+    expect(after429.outcomes[0]).not.toHaveProperty('uncertain');
+  });
+});

@@ -59,11 +59,17 @@ describe('judging a looked-up campaign against the action (MoEngage’s document
 });
 
 describe('checking a failed outcome against MoEngage after the run', () => {
-  const failed = (kind: string, attempts = 1, requestId: string | null = 'r1'): CampaignOutcome => ({
+  const failed = (
+    kind: string,
+    attempts = 1,
+    requestId: string | null = 'r1',
+    uncertain = false,
+  ): CampaignOutcome => ({
     campaignId: 'c1',
     status: 'failed',
     requestId: requestId ?? undefined,
     attempts,
+    ...(uncertain ? { uncertain: true as const } : {}),
     error: {
       kind,
       httpStatus: kind === 'rejected' ? 400 : undefined,
@@ -77,7 +83,9 @@ describe('checking a failed outcome against MoEngage after the run', () => {
     expect(needsCheck(failed('timeout'))).toBe(true);
     expect(needsCheck(failed('server_error', 3))).toBe(true);
     expect(needsCheck(failed('rate_limited', 1))).toBe(false);
-    expect(needsCheck(failed('rate_limited', 2))).toBe(true);
+    // 429, 429: refused twice, nothing applied; after a timeout, the first send may have been.
+    expect(needsCheck(failed('rate_limited', 2))).toBe(false);
+    expect(needsCheck(failed('rate_limited', 2, 'r1', true))).toBe(true);
     expect(needsCheck(failed('cancelled'))).toBe(false);
     expect(needsCheck(failed('unauthorized'))).toBe(false);
     expect(needsCheck(failed('rejected', 1, null))).toBe(false);
@@ -89,10 +97,12 @@ describe('checking a failed outcome against MoEngage after the run', () => {
       status: 'applied',
       confirmed: 'lookup',
     });
-    expect(checkedOutcome('PAUSE', failed('rejected', 2), paused)).toMatchObject({
+    expect(checkedOutcome('PAUSE', failed('rejected', 2, 'r1', true), paused)).toMatchObject({
       status: 'applied',
       confirmed: 'lookup',
     });
+    // Refused after a split (more attempts, each answered): it was paused already, not by us.
+    expect(checkedOutcome('PAUSE', failed('rejected', 4), paused)).toMatchObject({ status: 'already' });
     expect(checkedOutcome('PAUSE', failed('rejected', 1), paused, true)).toMatchObject({ status: 'applied' });
     expect(checkedOutcome('PAUSE', failed('rejected', 1), paused)).toMatchObject({
       status: 'already',
