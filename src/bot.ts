@@ -153,12 +153,13 @@ export async function startBot(
     maxIds: config.maxCampaignsPerCommand,
     requireReasonFor: config.requireReasonActions,
   };
+  const store = options.store ?? createMemoryStore();
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
   const policy = options.policy ?? shortFormOf(config);
   const lifecycle = createLifecycle({
-    store: options.store ?? createMemoryStore(),
+    store,
     moengage: options.moengage ?? (ownClient as MoEngageClient),
-    notifier: createSlackNotifier(slack, logger),
+    notifier: createSlackNotifier(slack, logger, (id) => store.get(id)),
     authorize: createAuthorizer(policy, userGroups),
     groups,
     proposalRules,

@@ -35,6 +35,9 @@ const v5Body = z.looseObject({
   data: z.looseObject({ campaigns: z.array(z.looseObject({ campaign_id: z.string() })) }),
 });
 
+/** How long a 401/403 from the search is believed before it is asked again (an account may get it enabled). */
+const UNAVAILABLE_FOR_MS = 10 * 60_000;
+
 /** How many ids one V5 search asks for: no maximum is documented, so a small page that any limit allows. */
 const V5_IDS_PER_SEARCH = 10;
 
@@ -54,6 +57,8 @@ export class CampaignSearch {
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #log: Logger;
+  /** MoEngage refused the search to these credentials (401/403): believed for a while, not asked again. */
+  #unavailable: { message: string; until: number } | undefined;
 
   constructor(options: CampaignSearchOptions) {
     const url = new URL(options.baseUrl);
@@ -89,9 +94,11 @@ export class CampaignSearch {
         : unique.map((id) => [id]);
     const found = new Map<string, CampaignInfo>();
     let problem: { reason: 'unavailable' | 'failed'; message: string } | undefined;
+    if (this.#unavailable && this.#unavailable.until > Date.now()) {
+      return { ok: false, reason: 'unavailable', message: this.#unavailable.message };
+    }
     await Promise.all(
       batches.map(async (batch) => {
-        if (problem?.reason === 'unavailable') return;
         const answer = await this.#search(batch, priority, requester);
         if (!answer.ok) {
           if (!problem || answer.reason === 'unavailable') problem = answer;
@@ -114,10 +121,25 @@ export class CampaignSearch {
     const requestId = randomUUID();
     let last = 'no answer';
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const sent = await this.#limiter.schedule(priority, () => this.#send(batch, requestId), requester);
+      const sent = await this.#limiter.schedule(
+        priority,
+        async (slot) => {
+          // Refused to this account a moment ago: the queued searches are not sent (their slots come back).
+          const known = this.#unavailable;
+          if (known && known.until > Date.now()) {
+            slot.unused();
+            return { kind: 'unavailable' as const, message: known.message };
+          }
+          return this.#send(batch, requestId);
+        },
+        requester,
+      );
       if (sent.kind === 'ok') return { ok: true, campaigns: sent.campaigns };
       last = sent.message;
-      if (sent.kind === 'unavailable') return { ok: false, reason: 'unavailable', message: sent.message };
+      if (sent.kind === 'unavailable') {
+        this.#unavailable = { message: sent.message, until: Date.now() + UNAVAILABLE_FOR_MS };
+        return { ok: false, reason: 'unavailable', message: sent.message };
+      }
       if (sent.kind === 'final') break;
       const wait = Math.max(200 * 2 ** (attempt - 1), (sent.retryAtMs ?? 0) - Date.now());
       if (attempt < this.#maxAttempts && wait <= 10_000) await sleep(wait);

@@ -27,7 +27,16 @@ const PROGRESS_EDITS_PER_MINUTE = 30;
  * per-campaign results in its thread. Changes to one request are shown in the order they happened (the
  * "running" edit never lands after the summary). Slack's error codes stop here.
  */
-export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier {
+export function createSlackNotifier(
+  slack: SlackPort,
+  logger: Logger,
+  /**
+   * The request as stored now. A view that may be stale (the pending confirmation, a progress line) is drawn from
+   * it just before it is sent, so an edit from this replica never undoes what another has shown since (a
+   * decision, the summary).
+   */
+  current?: (requestId: string) => Promise<CampaignActionRequest | undefined>,
+): Notifier {
   const log = logger.child({ module: 'slack-notifier' });
   const inOrder = keyedSerial();
   // What each request's message shows: a pending view (an approval counted, a lookup landing late) must not
@@ -83,11 +92,14 @@ export function createSlackNotifier(slack: SlackPort, logger: Logger): Notifier 
     }
   };
 
-  async function show(r: CampaignActionRequest, change: RequestChange): Promise<void> {
+  async function show(given: CampaignActionRequest, change: RequestChange): Promise<void> {
     const pendingView = change.kind === 'approval_recorded' || change.kind === 'looked_up';
+    const mayBeStale = pendingView || change.kind === 'progress';
+    const r = mayBeStale && current ? await current(given.id).catch(() => given) : given;
+    if (!r) return;
     if (pendingView && (shown.has(r.id) || r.state !== 'pending')) return;
     if (change.kind === 'progress') {
-      if (shown.get(r.id) === 'final' || r.result) return;
+      if (shown.get(r.id) === 'final' || r.result || r.state !== 'confirmed') return;
       const message = runningMessage(r);
       // Nothing new since the last one (the counts move in bursts): no edit.
       if (lastProgress.get(r.id) === message.text) return;

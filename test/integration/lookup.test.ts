@@ -3,6 +3,7 @@ import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import {
   CHANNEL,
   type Harness,
+  hasButtons,
   LOOKING_UP,
   messageText,
   startHarness,
@@ -113,6 +114,15 @@ describe('the look at each campaign before confirming', () => {
     );
     await h.click('UBOB', message, 'campaign_confirm');
     await h.slack.waitFor(() => h.moengage.campaign('camp_003')?.status === 'PAUSED');
+    // Refused once, believed: a second request's look asks MoEngage nothing.
+    const asked = h.moengage.searchRequests().length;
+    await h.command('UALICE', 'pause camp_010 camp_011 camp_012');
+    const second = await h.slack.waitFor(() => {
+      const m = h.slack.messages(CHANNEL)[1];
+      return m && messageText(m).includes('not available to this account') && m;
+    });
+    expect(hasButtons(second)).toBe(true);
+    expect(h.moengage.searchRequests()).toHaveLength(asked);
   });
 
   it('posts the confirmation before MoEngage’s search answers, and a search that keeps failing leaves a note', async () => {
