@@ -56,6 +56,8 @@ export interface BotOptions {
   leaseMs?: number;
   /** The per-channel pacing of Slack posts (see paced-port.ts); tests change the rate with the simulator's. */
   slackPace?: Partial<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
+  /** A lookup older than this when a run starts has its flagged ids looked at again (default 30 s). */
+  staleLookupMs?: number;
   /** How often a long run's message shows its progress (default 5 s); tests shorten it. */
   progressMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
@@ -171,6 +173,7 @@ export async function startBot(
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
+    ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.auditTrail ? { auditTrail: options.auditTrail } : {}),
     ...(search

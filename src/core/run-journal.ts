@@ -199,3 +199,26 @@ export function estimateRun(r: Req, owner: string, eta: { at: number; ms: number
   if (!r.run || r.run.owner !== owner || r.result) return { value: false };
   return { next: { ...r, run: { ...r.run, eta } }, value: true };
 }
+
+/**
+ * Moves ids out of the run's chunk of flagged ids (known in advance, never sent) into new chunks to send: the
+ * lookup before confirming was old, and MoEngage now shows them eligible. False when that chunk is done already.
+ */
+export function replanFlagged(
+  r: Req,
+  index: number,
+  sendNow: readonly string[],
+  planned: readonly { ids: string[]; requestId: string }[],
+): RunStep<boolean> {
+  const chunk = r.run?.chunks[index];
+  if (!r.run || !chunk?.preset || chunk.state === 'done' || r.result) return { value: false };
+  const moved = new Set(sendNow);
+  const kept = {
+    ...chunk,
+    ids: chunk.ids.filter((id) => !moved.has(id)),
+    preset: chunk.preset.filter((o) => !moved.has(o.campaignId)),
+  };
+  const chunks = r.run.chunks.map((c, i) => (i === index ? kept : c));
+  for (const p of planned) chunks.push({ ...p, state: 'planned', sends: 0 });
+  return { next: { ...r, run: { ...r.run, chunks } }, value: true };
+}

@@ -45,6 +45,8 @@ export interface LifecycleDeps {
   lookup?: CampaignLookup;
   /** How often a running request shows its progress; tests shorten it. */
   progressMs?: number;
+  /** A lookup older than this when a run starts is looked at again for its flagged ids; tests shorten it. */
+  staleLookupMs?: number;
   /** How the looked-up campaigns are judged (V5 stops more than V1). */
   lookupRules?: JudgeRules;
 }

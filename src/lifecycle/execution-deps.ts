@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditSink, RequestFields } from '../core/audit.ts';
-import type { CampaignInfo } from '../core/campaign-info.ts';
+import type { CampaignInfo, JudgeRules } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { StatusChangeOptions } from '../moengage/client.ts';
 import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
@@ -44,6 +44,10 @@ export interface ExecutionDeps {
   onRepeated?: (ids: number) => void;
   /** How often a running request's message shows its progress (default 5 s). */
   progressMs?: number;
+  /** How looked-up campaigns are judged (V5 stops more than V1): for the re-check of an old lookup's flags. */
+  lookupRules?: JudgeRules;
+  /** A lookup older than this when a run starts is looked at again for the ids it flagged (default 30 s). */
+  staleLookupMs?: number;
   /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
   check?: (
     ids: readonly string[],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CampaignOutcome } from '../core/actions.ts';
-import { flaggedOutcomes, sendableIds } from '../core/campaign-info.ts';
+import { flaggedOutcomes, lookupOf, sendableIds } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
   estimateRun,
@@ -8,6 +8,7 @@ import {
   type RunJournal,
   releaseRun,
   renewRun,
+  replanFlagged,
   takeRun,
   unfinishedChunks,
   unmarkSent,
@@ -113,7 +114,7 @@ export function createExecution(deps: ExecutionDeps) {
       await Promise.all(
         unfinishedChunks(run).map(({ chunk, index }) =>
           chunk.preset
-            ? record(request, index, chunk.preset, 0)
+            ? settleFlagged(request, index, chunk.ids, local.signal)
             : runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
         ),
       );
@@ -128,6 +129,56 @@ export function createExecution(deps: ExecutionDeps) {
           deps.log.info({ requestId: request.id }, 'run handed back for another runner to continue');
       }
     }
+  }
+
+  /**
+   * The chunk of ids the lookup flagged before confirming. When that lookup is older than STALE_LOOKUP_MS (a
+   * confirmation can come many minutes later), they are looked up again first: one now eligible (a campaign
+   * resumed meanwhile, before a PAUSE) is sent after all, in chunks of its own, recorded in the journal before
+   * the flagged rest is; the rest keep their flags.
+   */
+  async function settleFlagged(
+    request: CampaignActionRequest,
+    index: number,
+    ids: string[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const lookup = request.lookup;
+    const stale = lookup?.state === 'done' && now() - lookup.at > (deps.staleLookupMs ?? STALE_LOOKUP_MS);
+    if (stale && deps.check && deps.lookupRules && ids.length > 0) {
+      const seen = await deps.check(ids).catch(() => undefined);
+      if (seen?.ok) {
+        const fresh = lookupOf(request.action, ids, seen.found, deps.lookupRules, now());
+        const sendNow = ids.filter((id) => fresh.state === 'done' && !fresh.flagged[id]);
+        if (sendNow.length > 0) {
+          const planned = planChunks(sendNow, deps.moengage.chunkSize).map((c) => ({
+            ids: c,
+            requestId: randomUUID(),
+          }));
+          const replanned = await store.update(request.id, (r) => replanFlagged(r, index, sendNow, planned));
+          const run = replanned?.value ? replanned.request.run : undefined;
+          if (replanned && run) {
+            deps.log.info(
+              { requestId: request.id, ids: sendNow.length },
+              'flagged ids eligible now: sending them',
+            );
+            const kept = run.chunks[index]?.preset ?? [];
+            const fresh = unfinishedChunks(run).filter(({ chunk }) =>
+              planned.some((p) => p.requestId === chunk.requestId),
+            );
+            await Promise.all([
+              record(replanned.request, index, kept, 0),
+              ...fresh.map(({ chunk, index: i }) =>
+                runChunk(replanned.request, i, chunk.ids, chunk.requestId, signal),
+              ),
+            ]);
+            return;
+          }
+        }
+      }
+    }
+    const current = (await store.get(request.id))?.run?.chunks[index]?.preset;
+    await record(request, index, current ?? [], 0);
   }
 
   async function runChunk(
@@ -202,6 +253,9 @@ export function createExecution(deps: ExecutionDeps) {
 
   return { start, resumeDue, drain, inFlight: () => running.size };
 }
+
+/** A lookup older than this when the run starts is looked at again for the ids it flagged. */
+const STALE_LOOKUP_MS = 30_000;
 
 /**
  * A run's chunks: the ids to send, in MoEngage requests (10 for V1, 1 for V5), each with a request_id that is a

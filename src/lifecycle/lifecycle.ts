@@ -35,6 +35,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
     ...(deps.onRepeated ? { onRepeated: deps.onRepeated } : {}),
     ...(deps.lookup ? { check: checkWith(deps.lookup) } : {}),
+    ...(deps.lookupRules ? { lookupRules: deps.lookupRules } : {}),
+    ...(deps.staleLookupMs !== undefined ? { staleLookupMs: deps.staleLookupMs } : {}),
     ...(deps.progressMs ? { progressMs: deps.progressMs } : {}),
   });
 

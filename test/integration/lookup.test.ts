@@ -215,3 +215,36 @@ describe('outcomes checked against MoEngage after the run', () => {
     expect(thread).toMatch(/camp_009`?.* failed: .*MoEngage shows it active/);
   });
 });
+
+describe('flags that went stale before the confirmation', () => {
+  it('looks the flagged ids up again when the look is old, and sends one that became eligible', async () => {
+    // Every look counts as old: the confirmation below comes "later" than the staleness limit.
+    h = await startHarness({}, { staleLookupMs: 0 });
+    h.moengage.setCampaigns([
+      ...testFleet().filter((c) => c.id !== 'camp_013'),
+      { id: 'camp_013', name: 'resumed meanwhile', type: 'PERIODIC', channel: 'PUSH', status: 'PAUSED' },
+    ]);
+    await h.command('UALICE', 'pause camp_013 camp_014 nope_9');
+    const message = await h.latestMessage();
+    expect(messageText(message)).toMatch(/camp_013`?.*already paused: not sent/);
+    // Someone resumes camp_013 in the dashboard before Bob confirms: pausing it is needed again.
+    const c = h.moengage.campaign('camp_013');
+    h.moengage.setCampaigns([
+      ...testFleet().filter((x) => x.id !== 'camp_013'),
+      { ...(c as NonNullable<typeof c>), status: 'ACTIVE' },
+    ]);
+    await h.click('UBOB', message, 'campaign_confirm');
+    const final = await h.slack.waitFor(() => {
+      const m = h.slack.message(CHANNEL, message.ts);
+      return m && messageText(m).includes('details in the thread') && m;
+    });
+    expect(h.moengage.campaign('camp_013')?.status).toBe('PAUSED');
+    expect(messageText(final)).toContain('2 paused, 1 not sent (flagged)');
+    expect(
+      h.moengage
+        .statusRequests()
+        .flatMap((r) => r.campaignIds)
+        .sort(),
+    ).toEqual(['camp_013', 'camp_014']);
+  });
+});

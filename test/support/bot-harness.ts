@@ -87,6 +87,7 @@ export async function startHarness(
     limiter?: CallLimiter;
     progressMs?: number;
     slackPace?: BotOptions['slackPace'];
+    staleLookupMs?: number;
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -125,6 +126,7 @@ export async function startHarness(
     ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
     ...(options.slackPace ? { slackPace: options.slackPace } : {}),
+    ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
