@@ -2,7 +2,7 @@ import type { CampaignAction } from '../core/actions.ts';
 import { type CampaignInfo, lookupCounts, type RequestLookup } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { packLines, plural, type SlackMessage, section, VERB } from './blocks.ts';
-import { escapeMrkdwn, quoteUserText } from './mrkdwn.ts';
+import { escapeMrkdwn, nameText, quoteUserText } from './mrkdwn.ts';
 
 /**
  * Campaigns as MoEngage's search shows them: the lines of a looked-up confirmation, its summary line, the table
@@ -19,7 +19,7 @@ export function campaignLine(action: CampaignAction, id: string, lookup: DoneLoo
   const info = lookup.campaigns[id];
   const flag = lookup.flagged[id];
   const what = info
-    ? ` *${quoteUserText(info.name || '(no name)', 80)}* · ${[info.channel, info.deliveryType, info.status]
+    ? ` *${nameText(info.name)}* · ${[info.channel, info.deliveryType, info.status]
         .filter((x): x is string => Boolean(x))
         .map((x) => escapeMrkdwn(x.toLowerCase().replace(/_/g, '-')))
         .join(' · ')}`
@@ -100,7 +100,7 @@ export function campaignStatusText(ids: readonly string[], found: ReadonlyMap<st
     const facts = [info.channel, info.deliveryType]
       .filter((x): x is string => Boolean(x))
       .map((x) => escapeMrkdwn(x.toLowerCase().replace(/_/g, '-')));
-    return `• \`${escapeMrkdwn(id)}\` *${quoteUserText(info.name || '(no name)', 80)}* · ${[...facts, `*${escapeMrkdwn(info.status.toLowerCase())}*`].join(' · ')}`;
+    return `• \`${escapeMrkdwn(id)}\` *${nameText(info.name)}* · ${[...facts, `*${escapeMrkdwn(info.status.toLowerCase())}*`].join(' · ')}`;
   });
   const [shown = ''] = packLines(lines, 2_700);
   const count = shown.split('\n').length;

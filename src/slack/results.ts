@@ -12,7 +12,7 @@ import {
   section,
   VERB,
 } from './blocks.ts';
-import { escapeMrkdwn, quoteUserText } from './mrkdwn.ts';
+import { escapeMrkdwn, nameText, quoteUserText } from './mrkdwn.ts';
 
 /** What a run reports: its progress line, its summary, the per-campaign results in the thread. Pure. */
 
@@ -52,7 +52,7 @@ export function summaryText(report: StatusChangeReport): string {
 
 function outcomeLine(action: CampaignAction, o: CampaignOutcome, names: Names): string {
   const name = names[o.campaignId]?.name;
-  const id = `\`${escapeMrkdwn(o.campaignId)}\`${name ? ` ${quoteUserText(name, 80)}` : ''}`;
+  const id = `\`${escapeMrkdwn(o.campaignId)}\`${name ? ` ${nameText(name)}` : ''}`;
   const v = VERB[action];
   switch (o.status) {
     case 'applied':

@@ -212,3 +212,13 @@ describe('long id lists', () => {
     for (const r of replies) expect(JSON.stringify(r.blocks).length).toBeLessThan(13_200);
   });
 });
+
+describe('campaign names from MoEngage', () => {
+  it('stay on their line: no line breaks, no backticks posing as ids, no mentions', async () => {
+    const { nameText } = await import('../../src/slack/mrkdwn.ts');
+    expect(nameText('Spring\n:white_check_mark: `c9` paused <!channel>')).toBe(
+      "Spring :white_check_mark: 'c9' paused &lt;!channel&gt;",
+    );
+    expect(nameText('   ')).toBe('(no name)');
+  });
+});
