@@ -143,7 +143,8 @@ export function approvalProgress(request: Pick<CampaignActionRequest, 'approvals
 export interface RunChunk {
   ids: string[];
   requestId: string;
-  state: 'planned' | 'sent' | 'done';
+  /** answered: MoEngage's answers are in (`outcomes`), their check by lookup is not: never sent again. */
+  state: 'planned' | 'sent' | 'answered' | 'done';
   /** How many runners handed it to MoEngage: above 1, its ids may have been sent twice (a crash mid-send). */
   sends: number;
   outcomes?: CampaignOutcome[];

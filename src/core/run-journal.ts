@@ -222,3 +222,22 @@ export function replanFlagged(
   for (const p of planned) chunks.push({ ...p, state: 'planned', sends: 0 });
   return { next: { ...r, run: { ...r.run, chunks } }, value: true };
 }
+
+/**
+ * MoEngage answered a chunk whose outcomes are still to be checked by lookup: the answers are kept, and the chunk
+ * is never sent again, whoever continues (a takeover only redoes the check).
+ */
+export function answerChunk(
+  r: Req,
+  index: number,
+  outcomes: CampaignOutcome[],
+  requests: number,
+): RunStep<boolean> {
+  const chunk = r.run?.chunks[index];
+  if (!r.run || !chunk || chunk.state === 'done' || chunk.state === 'answered' || r.result)
+    return { value: false };
+  const chunks = r.run.chunks.map((c, i) =>
+    i === index ? { ...c, state: 'answered' as const, outcomes } : c,
+  );
+  return { next: { ...r, run: { ...r.run, chunks, requests: r.run.requests + requests } }, value: true };
+}

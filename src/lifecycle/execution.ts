@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CampaignOutcome } from '../core/actions.ts';
-import { flaggedOutcomes, lookupOf, sendableIds } from '../core/campaign-info.ts';
+import { flaggedOutcomes, lookupOf, needsCheck, sendableIds } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import {
+  answerChunk,
   estimateRun,
   markSent,
   type RunJournal,
@@ -115,7 +116,11 @@ export function createExecution(deps: ExecutionDeps) {
         unfinishedChunks(run).map(({ chunk, index }) =>
           chunk.preset
             ? settleFlagged(request, index, chunk.ids, local.signal)
-            : runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
+            : chunk.state === 'answered'
+              ? checkOutcomes(deps, request, chunk.outcomes ?? [], chunk.sends > 1).then((o) =>
+                  record(request, index, o, 0),
+                )
+              : runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
         ),
       );
     } finally {
@@ -222,8 +227,13 @@ export function createExecution(deps: ExecutionDeps) {
       await store.update(request.id, (r) => unmarkSent(r, index));
       return;
     }
-    const outcomes = await checkOutcomes(deps, request, report.outcomes, sentTwice);
-    await record(request, index, outcomes, report.requests);
+    if (!deps.check || !report.outcomes.some(needsCheck)) {
+      await record(request, index, report.outcomes, report.requests);
+      return;
+    }
+    // The answers are kept before the check (a search that may wait): a crash meanwhile never sends them again.
+    await store.update(request.id, (r) => answerChunk(r, index, report.outcomes, report.requests));
+    await record(request, index, await checkOutcomes(deps, request, report.outcomes, sentTwice), 0);
   }
 
   /** Records the time left as this runner sees it, and shows the progress. */
