@@ -29,14 +29,26 @@ local function now_ms()
 end
 local function int(n) return string.format('%d', n) end
 local function wake() redis.call('PUBLISH', ARGV[5], '1') end
+-- A member leaves the queue (started, withdrawn or pruned): once its requester has nothing queued at that
+-- priority, the requester's turn is forgotten, so requests withdrawn or lost with a dead replica do not push
+-- its next ones behind everyone else's.
+local function forget(member)
+  redis.call('ZREM', KEYS[4], member)
+  redis.call('ZREM', KEYS[5], member)
+  local who = redis.call('HGET', KEYS[6] .. ':who', member)
+  if not who then return end
+  redis.call('HDEL', KEYS[6] .. ':who', member)
+  if redis.call('HINCRBY', KEYS[6] .. ':queued', who, -1) <= 0 then
+    redis.call('HDEL', KEYS[6] .. ':queued', who)
+    local bar = string.find(who, '|', 1, true)
+    redis.call('ZREM', KEYS[6] .. ':fin:' .. string.sub(who, 1, bar - 1), string.sub(who, bar + 1))
+  end
+end
 -- A waiter whose replica stopped vouching for it (that replica died) leaves the queue.
 local function prune(now)
   local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', int(now))
   if #dead == 0 then return 0 end
-  for i = 1, #dead do
-    redis.call('ZREM', KEYS[4], dead[i])
-    redis.call('ZREM', KEYS[5], dead[i])
-  end
+  for i = 1, #dead do forget(dead[i]) end
   return #dead
 end
 `;
@@ -59,6 +71,8 @@ redis.call('ZADD', fin, int(start + 1), ARGV[7])
 local member = string.format('%016d', seq) .. '|' .. ARGV[6] .. '|' .. ARGV[9]
 redis.call('ZADD', KEYS[4], int(tonumber(p) * 1e13 + start), member)
 redis.call('ZADD', KEYS[5], int(now + tonumber(ARGV[10])), member)
+redis.call('HSET', KEYS[6] .. ':who', member, p .. '|' .. ARGV[7])
+redis.call('HINCRBY', KEYS[6] .. ':queued', p .. '|' .. ARGV[7], 1)
 return member`;
 
 /*
@@ -110,8 +124,7 @@ local others = false
 for i = 1, #top, 2 do
   local member, score = top[i], tonumber(top[i + 1])
   if string.find(member, me, 17, true) == 17 and #granted - 1 < max_grant then
-    redis.call('ZREM', KEYS[4], member)
-    redis.call('ZREM', KEYS[5], member)
+    forget(member)
     redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[9]) + hold), member)
     local p = math.floor(score / 1e13)
     local tag = score - p * 1e13
@@ -154,10 +167,7 @@ return lost`;
 
 // Requests withdrawn before they started (the replica stops). ARGV[6..] members
 const LEAVE = `
-for i = 6, #ARGV do
-  redis.call('ZREM', KEYS[4], ARGV[i])
-  redis.call('ZREM', KEYS[5], ARGV[i])
-end
+for i = 6, #ARGV do forget(ARGV[i]) end
 wake()
 return 1`;
 

@@ -286,6 +286,27 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(order).toEqual(['a0', 'b1', 'a2', 'b3', 'a4', 'b5', 'a6', 'b7']);
   }, 30_000);
 
+  it('forgets the turns of requests withdrawn from the queue (a replica stopped or died)', async () => {
+    const a = replica(ONE_AT_A_TIME);
+    const b = replica(ONE_AT_A_TIME);
+    await Promise.all([a.ready(), b.ready()]);
+    await spendSpaced(b);
+    // X queues 10 on A, which then stops: they leave the queue unsent.
+    const lost = Array.from({ length: 10 }, () =>
+      a.schedule(5, async () => undefined, 'token:x').catch(() => 'withdrawn'),
+    );
+    await waitFor(() => a.stats().queued === 10);
+    await a.stop();
+    expect(await Promise.all(lost)).toEqual(Array(10).fill('withdrawn'));
+    // Y queues 3 on B, then X one: X takes its turn after Y's first, not behind ten turns it never used.
+    const order: string[] = [];
+    const ys = [1, 2, 3].map((i) => b.schedule(5, push(order, `y${i}`), 'U_Y'));
+    await waitFor(() => b.stats().queued === 3);
+    const x = b.schedule(5, push(order, 'x'), 'token:x');
+    await Promise.all([...ys, x]);
+    expect(order.indexOf('x')).toBeLessThanOrEqual(1);
+  }, 30_000);
+
   it('shares the quota between requesters across replicas (round robin), and gives one alone the full rate', async () => {
     const a = replica();
     const b = replica();
