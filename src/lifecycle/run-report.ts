@@ -37,8 +37,10 @@ export function createRunReport(deps: ExecutionDeps) {
     const message = `Not sent to MoEngage: the run was interrupted and is older than the resume window (${minutes} min); check these campaigns and run the command again if still needed`;
     let last: Awaited<ReturnType<RequestStore['update']>> | undefined;
     for (const { chunk, index } of unfinishedChunks(run)) {
-      const report = crashed(request.action, chunk.ids, message);
-      last = await store.update(request.id, (r) => recordChunk(r, index, report.outcomes, 0, now()));
+      // Flagged ids were never to be sent, and answered ones were: each keeps what it had.
+      const outcomes = chunk.preset ?? (chunk.state === 'answered' ? chunk.outcomes : undefined);
+      const settled = outcomes ?? crashed(request.action, chunk.ids, message).outcomes;
+      last = await store.update(request.id, (r) => recordChunk(r, index, settled, 0, now()));
     }
     if (last?.value === 'finished') await finish(last.request);
   }
