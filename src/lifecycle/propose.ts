@@ -73,12 +73,21 @@ export function createPropose(
       log.error({ requestId: request.id, err: errorText(error) }, 'could not store the request');
       return { kind: 'unavailable', what: 'store' };
     }
+    // Audited before the confirmation is up: a click on it can come at once, and the trail keeps the order.
+    emit({
+      event: 'requested',
+      user: requestedBy,
+      via: verdict.via,
+      rules: verdict.grants.map((g) => g.rule),
+      ...fields(request),
+    });
     let ts: string;
     try {
       ts = await deps.notifier.post(request);
     } catch (error) {
       // Without a message nobody can approve it: retire the request at once.
       await deps.store.decide(request.id, 'cancelled', 'system', now()).catch(() => {});
+      emit({ event: 'cancelled', user: 'system', ...fields(request) });
       if (error instanceof NotifyError && error.code === 'not_in_channel') return { kind: 'not_in_channel' };
       const code = error instanceof NotifyError ? error.detail : 'unknown';
       log.warn({ requestId: request.id, code }, 'could not post the confirmation');
@@ -94,13 +103,6 @@ export function createPropose(
       await deps.notifier.update(request, { kind: 'unrecorded' });
       return { kind: 'unavailable', what: 'store' };
     }
-    emit({
-      event: 'requested',
-      user: requestedBy,
-      via: verdict.via,
-      rules: verdict.grants.map((g) => g.rule),
-      ...fields(request),
-    });
     if (!immediate) {
       // Never holds up the answer: the confirmation is up, and the look edits it within seconds.
       if (lookup) void lookup.beforeConfirm(request).catch(() => {});

@@ -457,15 +457,16 @@ describe('Slack simulator: signed requests to the bot', () => {
     expect(stale.json).toBeUndefined();
   });
 
-  it('sends the retry headers when asked', async () => {
-    await sim.slashCommand(
-      bot.url,
-      { userId: 'U0ALICE', channelId: CHANNEL, text: 'status' },
-      { retryNum: 1, retryReason: 'http_timeout' },
-    );
+  it('sends the retry headers with a redelivered event, and never retries a command or a click', async () => {
+    await sim.changeGroupMembers(bot.url, 'S0ONCALL', ['U0ALICE'], {
+      retryNum: 1,
+      retryReason: 'http_timeout',
+    });
     const [got] = bot.received;
-    expect(got?.verdict).toBe('ok');
     expect(got?.headers['x-slack-retry-num']).toBe('1');
     expect(got?.headers['x-slack-retry-reason']).toBe('http_timeout');
+    await expect(
+      sim.slashCommand(bot.url, { userId: 'U0ALICE', channelId: CHANNEL, text: 'status' }, { retryNum: 1 }),
+    ).rejects.toThrow('Slack never retries a slash command');
   });
 });

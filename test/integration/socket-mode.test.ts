@@ -56,3 +56,62 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     }
   });
 });
+
+describe('Socket Mode as Slack behaves', () => {
+  const socketEnv = { SLACK_APP_TOKEN: 'xapp-1-ASIM-test-app-token', SLACK_SIGNING_SECRET: '' };
+
+  it('reconnects on Slack’s routine disconnect and keeps serving: one confirmation per command, nothing lost', async () => {
+    h = await startHarness(socketEnv);
+    const opened = h.slack.callsTo('apps.connections.open').length;
+    h.slack.socketMode.disconnect('refresh_requested');
+    // A command sent while the old connection is going: Slack holds it for the new one.
+    await h.command('UALICE', 'pause camp_003');
+    const message = await h.latestMessage();
+    expect(h.slack.callsTo('apps.connections.open').length).toBeGreaterThan(opened);
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() =>
+      messageText(h.slack.message(CHANNEL, message.ts) as never).includes('1 paused'),
+    );
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+    expect(h.moengage.statusRequests()).toHaveLength(1);
+  });
+
+  it('reconnects after the connection drops without a word, and a click after it still runs once', async () => {
+    h = await startHarness(socketEnv);
+    await h.command('UALICE', 'pause camp_004');
+    const message = await h.latestMessage();
+    h.slack.socketMode.drop();
+    await h.slack.waitFor(() => h.slack.socketMode.connections() > 0, 15_000);
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() =>
+      messageText(h.slack.message(CHANNEL, message.ts) as never).includes('1 paused'),
+    );
+    expect(h.moengage.statusRequests()).toHaveLength(1);
+  });
+
+  it('takes a Workflow step’s function_executed over the socket, and runs it once when Slack redelivers it', async () => {
+    h = await startHarness(socketEnv);
+    const inputs = {
+      action: 'PAUSE',
+      campaign_ids: 'camp_005',
+      reason: 'INC-9',
+      channel_id: CHANNEL,
+      requested_by: { id: 'UALICE', secret: 'dXNlcl9jb250ZXh0' },
+    };
+    const first = await h.slack.runFunction('socket-mode', {
+      callbackId: 'change_campaign_status',
+      inputs,
+      eventId: 'Ev-redelivered',
+    });
+    // Slack did not see the ack in time and sends the same event again (retry_attempt 1).
+    await h.slack.runFunction(
+      'socket-mode',
+      { callbackId: 'change_campaign_status', inputs, eventId: 'Ev-redelivered' },
+      { retryNum: 1, retryReason: 'timeout' },
+    );
+    expect(first.status).toBe(200);
+    await h.slack.waitFor(() => h.slack.messages(CHANNEL).length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+  });
+});

@@ -48,8 +48,27 @@ export function createDeliveries(deps: {
     return { ...res, responseUrlId, triggerId };
   };
 
+  /** Slack retries Events API deliveries only: a command or a click it never sends twice (the fake says so). */
+  const noRetries = (what: string, sign: SignOptions | undefined): Error | undefined =>
+    sign?.retryNum !== undefined || sign?.retryReason !== undefined
+      ? new Error(`slack-sim: Slack never retries ${what}; send an event to test redelivery`)
+      : undefined;
+
+  /** An Events API event, over HTTP or over the Socket Mode connection (`events_api` envelope). */
+  const sendEvent = async (botUrl: string, body: string, sign: SignOptions | undefined) => {
+    if (botUrl !== SOCKET_MODE)
+      return sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
+    const retry =
+      sign?.retryNum !== undefined
+        ? { attempt: sign.retryNum, reason: sign.retryReason ?? 'timeout' }
+        : undefined;
+    return deps.socketMode.deliver('events_api', JSON.parse(body) as Record<string, unknown>, '', '', retry);
+  };
+
   return {
     slashCommand(botUrl, args, sign) {
+      const refused = noRetries('a slash command', sign);
+      if (refused) return Promise.reject(refused);
       const responseUrlId = nextId('command');
       const triggerId = args.triggerId ?? newTriggerId();
       const body = new URLSearchParams({
@@ -98,7 +117,7 @@ export function createDeliveries(deps: {
           bot_access_token: token,
         },
       });
-      const res = await sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
+      const res = await sendEvent(botUrl, body, sign);
       return { ...res, functionExecutionId, eventId };
     },
 
@@ -126,10 +145,12 @@ export function createDeliveries(deps: {
           event_ts: microsToTs(Math.floor(Date.now() * 1000)),
         },
       });
-      return sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
+      return sendEvent(botUrl, body, sign);
     },
 
     clickButton(botUrl, args, sign) {
+      const refused = noRetries('a button click', sign);
+      if (refused) return Promise.reject(refused);
       const responseUrlId = nextId('action');
       const triggerId = args.triggerId ?? newTriggerId();
       const team = args.teamId ?? teamId;

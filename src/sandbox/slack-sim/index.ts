@@ -111,6 +111,11 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     thread: messages.thread,
     ephemerals: (user) => messages.ephemerals.filter((e) => user === undefined || e.user === user),
     responseUrl,
+    socketMode: {
+      disconnect: socketMode.disconnect,
+      drop: socketMode.drop,
+      connections: socketMode.connections,
+    },
     waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
     slashCommand: deliveries.slashCommand,
     changeGroupMembers: deliveries.changeGroupMembers,

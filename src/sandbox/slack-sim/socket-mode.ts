@@ -38,14 +38,29 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     });
   });
 
+  // A connection Slack asked to go (disconnect) takes no new envelopes; Slack sends to the app's others.
+  const leaving = new WeakSet<WebSocket>();
+  const open = () => [...sockets.clients].find((c) => c.readyState === WebSocket.OPEN && !leaving.has(c));
+
+  /** Waits (as Slack holds an envelope while the app reconnects) up to 10 s for a connection to send on. */
+  const connection = async (): Promise<WebSocket> => {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const ws = open();
+      if (ws) return ws;
+      if (Date.now() > until) throw new Error('slack-sim: no Socket Mode connection is open');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
   const deliver = async (
-    type: 'slash_commands' | 'interactive',
+    type: 'slash_commands' | 'interactive' | 'events_api',
     payload: Record<string, unknown>,
     responseUrlId: string,
     triggerId: string,
+    retry: { attempt: number; reason: string } | undefined = undefined,
   ): Promise<SlackSimResponse> => {
-    const ws = [...sockets.clients].find((c) => c.readyState === WebSocket.OPEN);
-    if (!ws) throw new Error('slack-sim: no Socket Mode connection is open');
+    const ws = await connection();
     const envelopeId = nextId('envelope');
     const started = performance.now();
     const acked = new Promise<unknown>((resolve, reject) => {
@@ -64,6 +79,10 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
         payload,
         type,
         accepts_response_payload: type === 'slash_commands',
+        // Events are redelivered by Slack (an ack it did not get); commands and clicks never are.
+        ...(type === 'events_api'
+          ? { retry_attempt: retry?.attempt ?? 0, retry_reason: retry?.reason ?? '' }
+          : {}),
       }),
     );
     const ack = await acked;
@@ -80,10 +99,34 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     };
   };
 
+  /**
+   * Slack's routine `disconnect` (refresh_requested, link_disabled, …): the app is to open a new connection;
+   * Slack closes this one a little later (here after `graceMs`) and sends nothing more on it meanwhile.
+   */
+  const disconnect = (reason = 'refresh_requested', graceMs = 1_000) => {
+    for (const ws of sockets.clients) {
+      leaving.add(ws);
+      ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'sim' } }));
+      setTimeout(() => ws.close(), graceMs).unref();
+    }
+  };
+
+  /** Every connection dropped without a word (a network blip, a Slack host going away). */
+  const drop = () => {
+    for (const ws of sockets.clients) ws.terminate();
+  };
+
   const close = () => {
     for (const ws of sockets.clients) ws.terminate();
     sockets.close();
   };
 
-  return { deliver, close };
+  return {
+    deliver,
+    disconnect,
+    drop,
+    connections: () =>
+      [...sockets.clients].filter((c) => c.readyState === WebSocket.OPEN && !leaving.has(c)).length,
+    close,
+  };
 }

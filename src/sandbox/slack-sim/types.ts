@@ -159,6 +159,12 @@ export interface ButtonClickArgs {
 }
 
 export interface SlackSim {
+  /** Slack's behaviour on the Socket Mode connections: a routine `disconnect`, a drop, how many are open. */
+  socketMode: {
+    disconnect(reason?: string, graceMs?: number): void;
+    drop(): void;
+    connections(): number;
+  };
   url: string;
   port: number;
   readonly calls: readonly SlackCall[];
