@@ -56,6 +56,8 @@ export interface BotOptions {
   leaseMs?: number;
   /** The per-channel pacing of Slack posts (see paced-port.ts); tests change the rate with the simulator's. */
   slackPace?: Partial<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
+  /** Slack's life of a Workflow step's token (15 min); tests shorten it with the simulator's. */
+  stepTokenLifeMs?: number;
   /** A lookup older than this when a run starts has its flagged ids looked at again (default 30 s). */
   staleLookupMs?: number;
   /** How often a long run's message shows its progress (default 5 s); tests shorten it. */
@@ -198,6 +200,7 @@ export async function startBot(
       dedupe,
       logger,
       waitMs: config.confirmationTtlSeconds * 1000 + 10 * 60_000,
+      ...(options.stepTokenLifeMs ? { tokenLifeMs: options.stepTokenLifeMs } : {}),
     }),
     groupChanged: createGroupChanged({ invalidate: userGroups.invalidate, logger }),
   });

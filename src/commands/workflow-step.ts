@@ -22,7 +22,12 @@ export interface WorkflowStepDeps {
   logger: Logger;
   /** Give up waiting after this long (the confirmation's TTL plus the time a run may take). */
   waitMs: number;
+  /** How long the step's token works from its function_executed (Slack: 15 min); tests shorten it. */
+  tokenLifeMs?: number;
 }
+
+/** Slack's life of a Workflow step's token: 15 minutes from function_executed, or until the step completes. */
+export const STEP_TOKEN_LIFE_MS = 15 * 60_000;
 
 /**
  * Workflow Builder step "Change MoEngage campaign status": the same request a person's command makes, through
@@ -59,9 +64,27 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
         await failWith(plainWords(proposed));
         return;
       }
-      const final = await deps.lifecycle.settled(proposed.request.id, deps.waitMs);
+      // The step can be finished only while its token works: wait no longer than that, less a margin, and then
+      // fail it with the reason, rather than leave it "In progress" with a token that no longer works.
+      const life = deps.tokenLifeMs ?? STEP_TOKEN_LIFE_MS;
+      const issuedAt = eventTimeMs(body) ?? Date.now();
+      const budget = issuedAt + life - Math.min(60_000, life / 5) - Date.now();
+      const final = await deps.lifecycle.settled(
+        proposed.request.id,
+        Math.max(0, Math.min(deps.waitMs, budget)),
+      );
+      const where = `<#${proposed.request.channelId}>`;
       if (!final || final.state === 'pending') {
-        await failWith('the request was not confirmed in time');
+        const until = new Date(proposed.request.expiresAt).toISOString().slice(11, 16);
+        await failWith(
+          budget < deps.waitMs
+            ? `nobody confirmed within the ${Math.round(life / 60_000)} minutes Slack gives this step; the confirmation in ${where} stays open until ${until} UTC and still runs the request if someone confirms it, but this step has ended`
+            : 'the request was not confirmed in time',
+        );
+      } else if (final.state === 'confirmed' && !final.result) {
+        await failWith(
+          `the run is still going after the ${Math.round(life / 60_000)} minutes Slack gives this step; every campaign's result will be in the thread of the confirmation in ${where}`,
+        );
       } else if (final.state !== 'confirmed' || !final.result) {
         const by = final.decidedBy && final.decidedBy !== 'system' ? ` by ${final.decidedBy}` : '';
         await failWith(`the request was ${final.state}${by}; nothing changed`);
@@ -94,6 +117,12 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       );
     }
   };
+}
+
+/** When Slack sent the function_executed (its token's life runs from then), as epoch ms. */
+function eventTimeMs(body: unknown): number | undefined {
+  const t = (body as { event_time?: unknown }).event_time;
+  return typeof t === 'number' && Number.isFinite(t) ? t * 1000 : undefined;
 }
 
 /**

@@ -126,3 +126,37 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
     expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 });
+
+describe('a Workflow step and its token’s life (Slack: 15 minutes; here 3 s on both sides)', () => {
+  it('fails the step with the reason before its token expires when nobody confirms, and the confirmation still works', async () => {
+    h = await startHarness({}, { slack: { functionTokenTtlMs: 3_000 }, stepTokenLifeMs: 3_000 });
+    const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    const message = await h.latestMessage();
+    const failed = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
+    expect(failed).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'error' });
+    expect(failed.error).toMatch(
+      /^nobody confirmed within the 0 minutes Slack gives this step; the confirmation in <#C[A-Z0-9]+> stays open until \d\d:\d\d UTC and still runs the request/,
+    );
+    // Slack took it: the token still worked.
+    expect(h.slack.callsTo('functions.completeError').at(-1)).toMatchObject({ ok: true });
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.slack.waitFor(() => h.moengage.campaign('camp_003')?.status === 'PAUSED');
+    // The step was finished once; nothing tries to finish it again with a dead token.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.completions).toHaveLength(1);
+  });
+
+  it('refuses a token past its life, as Slack does', async () => {
+    h = await startHarness({}, { slack: { functionTokenTtlMs: 300 } });
+    const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    await h.latestMessage();
+    const complete = (token: string) =>
+      fetch(`${h.slack.url}/api/functions.completeSuccess`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ function_execution_id: run.functionExecutionId, outputs: {} }),
+      }).then((r) => r.json());
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await complete(run.token)).toEqual({ ok: false, error: 'token_expired' });
+  });
+});

@@ -88,6 +88,7 @@ export async function startHarness(
     progressMs?: number;
     slackPace?: BotOptions['slackPace'];
     staleLookupMs?: number;
+    stepTokenLifeMs?: number;
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -127,6 +128,7 @@ export async function startHarness(
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
     ...(options.slackPace ? { slackPace: options.slackPace } : {}),
     ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
+    ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;

@@ -14,7 +14,7 @@ export function createDeliveries(deps: {
   nextId: (prefix: string) => string;
   responseUrl: (id: string) => string;
   messages: MessageStore;
-  allowFunctionToken: (token: string) => void;
+  allowFunctionToken: (token: string, executionId?: string) => void;
   setGroupMembers: (groupId: string, users: readonly string[]) => { added: string[]; removed: string[] };
   socketMode: SocketMode;
 }): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers'> {
@@ -93,7 +93,7 @@ export function createDeliveries(deps: {
       const functionExecutionId = nextId('Fx');
       const eventId = args.eventId ?? nextId('Ev');
       const token = `xwfp-${nextId('sim')}`;
-      deps.allowFunctionToken(token);
+      deps.allowFunctionToken(token, functionExecutionId);
       const body = JSON.stringify({
         token: VERIFICATION_TOKEN,
         team_id: teamId,
@@ -118,7 +118,7 @@ export function createDeliveries(deps: {
         },
       });
       const res = await sendEvent(botUrl, body, sign);
-      return { ...res, functionExecutionId, eventId };
+      return { ...res, functionExecutionId, eventId, token };
     },
 
     async changeGroupMembers(botUrl, groupId, users, sign) {

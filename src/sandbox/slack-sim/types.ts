@@ -16,6 +16,8 @@ export interface SlackSimOptions {
   userGroups?: Record<string, string[]>;
   /** An org-wide install on Enterprise Grid: usergroups.users.list then needs `team_id` (else missing_argument). */
   enterpriseInstall?: boolean;
+  /** How long a Workflow step's token works (Slack: 15 min from function_executed, or until completed). */
+  functionTokenTtlMs?: number;
   /** How long a `response_url` takes posts (Slack: 30 min; at most 5 uses). Tests shorten it. */
   responseUrlTtlMs?: number;
   /** Slack's rate limits (see rate-limits.ts): on by default at Slack's published rates; `false` turns them off. */
@@ -71,7 +73,8 @@ export interface SlackCall {
   /** Arrival, epoch ms. */
   at: number;
   /** Which credential was presented (never the token itself). */
-  auth: 'valid' | 'invalid' | 'missing';
+  /** expired: a Workflow step's token past its 15 minutes, or used after its step completed. */
+  auth: 'valid' | 'invalid' | 'missing' | 'expired';
   /** HTTP status answered. */
   status: number;
   ok: boolean;
@@ -178,7 +181,7 @@ export interface SlackSim {
     botUrl: string,
     args: { callbackId: string; inputs: Record<string, unknown>; eventId?: string },
     sign?: SignOptions,
-  ): Promise<SignedResponse & { functionExecutionId: string; eventId: string }>;
+  ): Promise<SignedResponse & { functionExecutionId: string; eventId: string; token: string }>;
   /**
    * Replaces a user group's members (what usergroups.users.list answers from now on) and sends the bot the
    * signed `subteam_members_changed` event Slack sends.

@@ -29,7 +29,15 @@ export function createWebApi({
   const unexpected: UnexpectedRequest[] = [];
   const scripted = new Map<string, string[]>();
   // Workflow Builder custom steps: each execution gets a short-lived token that may only complete it.
-  const functionTokens = new Set<string>();
+  // A function's token, valid 15 minutes from the function_executed that carried it, or until its step is
+  // completed (Slack's documented life), then refused with token_expired.
+  const functionTokens = new Map<string, { until: number; executionId: string | undefined }>();
+  const functionTokenValid = (token: string) => {
+    const t = functionTokens.get(token);
+    return (
+      t !== undefined && now() < t.until && !completions.some((c) => c.functionExecutionId === t.executionId)
+    );
+  };
   const completions: FunctionCompletion[] = [];
   const userGroups = new Map(Object.entries(options.userGroups ?? {}));
   const methods = createMethods({
@@ -82,9 +90,11 @@ export function createWebApi({
         authorization === undefined && token === undefined
           ? 'missing'
           : token === (method === 'apps.connections.open' ? options.appToken : options.botToken) ||
-              (method.startsWith('functions.') && token !== undefined && functionTokens.has(token))
+              (method.startsWith('functions.') && token !== undefined && functionTokenValid(token))
             ? 'valid'
-            : 'invalid',
+            : method.startsWith('functions.') && token !== undefined && functionTokens.has(token)
+              ? 'expired'
+              : 'invalid',
       status: 0,
       ok: false,
       error: undefined,
@@ -105,6 +115,7 @@ export function createWebApi({
     }
     if (call.auth === 'missing') return fail('not_authed');
     if (call.auth === 'invalid') return fail('invalid_auth');
+    if (call.auth === 'expired') return fail('token_expired');
     const script = scripted.get(method);
     const error = script?.shift();
     if (error !== undefined) {
@@ -128,7 +139,11 @@ export function createWebApi({
     unexpected,
     completions,
     handle,
-    allowFunctionToken: (token: string) => void functionTokens.add(token),
+    allowFunctionToken: (token: string, executionId?: string) =>
+      void functionTokens.set(token, {
+        until: now() + (options.functionTokenTtlMs ?? 15 * 60_000),
+        executionId,
+      }),
     failNext(method: string, error: string, count = 1) {
       const list = scripted.get(method) ?? [];
       for (let i = 0; i < count; i++) list.push(error);
