@@ -167,11 +167,17 @@ export async function startHarness(
     click,
     latestMessage,
     auditEvents,
+    /** Stops everything, then fails the test if either simulator got a call it did not expect. */
     async stop() {
       await bot.stop();
       await shared.close();
       await slack.close();
       await moengage.close();
+      const unexpected = [
+        ...slack.unexpected.map((u) => `Slack: ${u.method}`),
+        ...moengage.requests.filter((r) => r.api === undefined).map((r) => `MoEngage: ${r.method} ${r.path}`),
+      ];
+      if (unexpected.length > 0) throw new Error(`calls the simulators did not expect: ${unexpected.join(', ')}`);
     },
   };
 }
