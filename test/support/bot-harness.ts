@@ -177,7 +177,8 @@ export async function startHarness(
         ...slack.unexpected.map((u) => `Slack: ${u.method}`),
         ...moengage.requests.filter((r) => r.api === undefined).map((r) => `MoEngage: ${r.method} ${r.path}`),
       ];
-      if (unexpected.length > 0) throw new Error(`calls the simulators did not expect: ${unexpected.join(', ')}`);
+      if (unexpected.length > 0)
+        throw new Error(`calls the simulators did not expect: ${unexpected.join(', ')}`);
     },
   };
 }
