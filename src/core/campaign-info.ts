@@ -27,7 +27,7 @@ export interface Flagged {
 /** A request's look at its campaigns, recorded before anyone confirms (or why there is none). */
 export type RequestLookup =
   /** Asked for when the request was proposed; the confirmation says so until it is recorded. */
-  | { state: 'pending' }
+  | { state: 'pending'; etaMs?: number }
   | {
       state: 'done';
       at: number;

@@ -7,6 +7,8 @@ import type { Notifier } from './notifier.ts';
 
 /** What the lifecycle needs of MoEngage's campaign search (src/moengage/search.ts). */
 export interface CampaignLookup {
+  /** About how long a lookup of this many ids takes at the search's limits. */
+  estimateMs?(ids: number): number;
   lookup(
     ids: readonly string[],
     priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9,
@@ -71,7 +73,13 @@ export function createLookup(deps: LookupDeps) {
     if (recorded?.value) await notifier.update(recorded.request, { kind: 'looked_up' });
   }
 
-  return { beforeConfirm, find };
+  /** The look as it starts, with about how long it takes (V1's search takes one id a call). */
+  const pending = (ids: number): RequestLookup => {
+    const etaMs = deps.search.estimateMs?.(ids);
+    return etaMs !== undefined && etaMs >= 20_000 ? { state: 'pending', etaMs } : { state: 'pending' };
+  };
+
+  return { beforeConfirm, find, pending };
 }
 
 export type Lookup = ReturnType<typeof createLookup>;

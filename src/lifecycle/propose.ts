@@ -65,7 +65,7 @@ export function createPropose(
       state: 'pending',
       decidedBy: undefined,
       decidedAt: undefined,
-      ...(lookup && !immediate ? { lookup: { state: 'pending' as const } } : {}),
+      ...(lookup && !immediate ? { lookup: lookup.pending(checked.campaignIds.length) } : {}),
     };
     try {
       await deps.store.create(request);

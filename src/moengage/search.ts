@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import { z } from 'zod';
 import type { CampaignInfo } from '../core/campaign-info.ts';
 import { parseErrorBody } from './errors.ts';
-import { type CallLimiter, createSlidingLimiter, type Priority } from './limiter.ts';
+import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
 import { boundedRetryAt, retryAtFromHeaders } from './retry-policy.ts';
 import { moengageHeaders, type StatusApiVersion } from './send.ts';
 
@@ -76,6 +76,12 @@ export class CampaignSearch {
 
   get limiter(): CallLimiter {
     return this.#limiter;
+  }
+
+  /** About how long a lookup of `ids` takes at the search's limits (V1: a call an id; V5: ten ids a call). */
+  estimateMs(ids: number): number {
+    const calls = this.#version === 'v5' ? Math.ceil(ids / V5_IDS_PER_SEARCH) : ids;
+    return estimateMs(calls, this.#limiter.limits);
   }
 
   async close(): Promise<void> {

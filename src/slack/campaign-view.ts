@@ -33,7 +33,13 @@ export function campaignLine(action: CampaignAction, id: string, lookup: DoneLoo
 export function lookupLine(request: CampaignActionRequest): string | undefined {
   const lookup = request.lookup;
   if (!lookup) return undefined;
-  if (lookup.state === 'pending') return ':mag: Looking these campaigns up in MoEngage…';
+  if (lookup.state === 'pending') {
+    const eta =
+      lookup.etaMs === undefined
+        ? ''
+        : ` (about ${lookup.etaMs >= 90_000 ? `${Math.round(lookup.etaMs / 60_000)} min` : `${Math.round(lookup.etaMs / 1000)} s`} at MoEngage's search limits; Confirm need not wait for it)`;
+    return `:mag: Looking these campaigns up in MoEngage…${eta}`;
+  }
   if (lookup.state === 'unavailable')
     return `:grey_question: ${quoteUserText(lookup.note, 300)}; Confirm applies to every id listed.`;
   const flagged = Object.keys(lookup.flagged).length;

@@ -105,3 +105,15 @@ describe('the strict simulator’s Block Kit check', () => {
     expect(blockKitError([button(dialog('plain_text'))] as SlackBlock[])).toBeUndefined();
   });
 });
+
+describe('a long look before confirming', () => {
+  it('says about how long it takes, and that Confirm need not wait for it', () => {
+    const r = request({ campaignIds: longIds.slice(0, 20), lookup: { state: 'pending', etaMs: 549_000 } });
+    expect(JSON.stringify(confirmationMessage(r).blocks)).toContain(
+      'Looking these campaigns up in MoEngage… (about 9 min at MoEngage’s search limits; Confirm need not wait for it)'.replace(
+        '’',
+        "'",
+      ),
+    );
+  });
+});
