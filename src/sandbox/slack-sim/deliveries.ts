@@ -15,6 +15,7 @@ export function createDeliveries(deps: {
   responseUrl: (id: string) => string;
   messages: MessageStore;
   allowFunctionToken: (token: string, executionId?: string) => void;
+  issueFunctionToken: (executionId: string) => string;
   setGroupMembers: (groupId: string, users: readonly string[]) => { added: string[]; removed: string[] };
   socketMode: SocketMode;
 }): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers'> {
@@ -47,6 +48,8 @@ export function createDeliveries(deps: {
     );
     return { ...res, responseUrlId, triggerId };
   };
+
+  const executions = new Map<string, { callbackId: string; inputs: unknown }>();
 
   /** Slack retries Events API deliveries only: a command or a click it never sends twice (the fake says so). */
   const noRetries = (what: string, sign: SignOptions | undefined): Error | undefined =>
@@ -94,6 +97,7 @@ export function createDeliveries(deps: {
       const eventId = args.eventId ?? nextId('Ev');
       const token = `xwfp-${nextId('sim')}`;
       deps.allowFunctionToken(token, functionExecutionId);
+      executions.set(functionExecutionId, { callbackId: args.callbackId, inputs: args.inputs });
       const body = JSON.stringify({
         token: VERIFICATION_TOKEN,
         team_id: teamId,
@@ -178,6 +182,20 @@ export function createDeliveries(deps: {
           : { type: 'message', ts: args.messageTs, text: '', user: botUserId, bot_id: botId, blocks: [] },
         state: { values: {} },
         response_url: responseUrl(responseUrlId),
+        // On a Workflow step's message: the step, and a fresh token for it (Slack's function-scoped interactivity).
+        ...(() => {
+          const fx = stored?.functionExecutionId;
+          const step = fx ? executions.get(fx) : undefined;
+          if (!fx || !step) return {};
+          return {
+            function_data: {
+              execution_id: fx,
+              inputs: step.inputs,
+              function: { callback_id: step.callbackId },
+            },
+            bot_access_token: deps.issueFunctionToken(fx),
+          };
+        })(),
         actions: [
           {
             type: 'button',

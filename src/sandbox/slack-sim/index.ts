@@ -90,6 +90,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     responseUrl,
     messages,
     allowFunctionToken: api.allowFunctionToken,
+    issueFunctionToken: api.issueFunctionToken,
     setGroupMembers: api.setGroupMembers,
     socketMode,
   });

@@ -88,6 +88,9 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
         versions: [{ text, blocks, at }],
         replies: [],
         postedAt: at,
+        ...(str(args.__function_execution_id)
+          ? { functionExecutionId: str(args.__function_execution_id) }
+          : {}),
       });
       return {
         status: 200,

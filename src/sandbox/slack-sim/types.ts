@@ -53,6 +53,8 @@ export interface SimMessage {
   replies: SimMessage[];
   /** Epoch ms. */
   postedAt: number;
+  /** Posted with a Workflow step's token: clicks on it carry that step (function_data) and a fresh token. */
+  functionExecutionId?: string;
 }
 
 export interface SimEphemeral {

@@ -90,9 +90,9 @@ export function createWebApi({
         authorization === undefined && token === undefined
           ? 'missing'
           : token === (method === 'apps.connections.open' ? options.appToken : options.botToken) ||
-              (method.startsWith('functions.') && token !== undefined && functionTokenValid(token))
+              (token !== undefined && functionTokenValid(token))
             ? 'valid'
-            : method.startsWith('functions.') && token !== undefined && functionTokens.has(token)
+            : token !== undefined && functionTokens.has(token)
               ? 'expired'
               : 'invalid',
       status: 0,
@@ -100,7 +100,10 @@ export function createWebApi({
       error: undefined,
     };
     calls.push(call);
-    const answer = answerApi(method, args, call);
+    // A message posted with a step's token is the step's: interactions on it carry the step (function_data).
+    const viaStep =
+      token !== undefined && call.auth === 'valid' ? functionTokens.get(token)?.executionId : undefined;
+    const answer = answerApi(method, viaStep ? { ...args, __function_execution_id: viaStep } : args, call);
     call.status = answer.status;
     call.ok = answer.body.ok === true;
     call.error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
@@ -139,6 +142,12 @@ export function createWebApi({
     unexpected,
     completions,
     handle,
+    /** A fresh step token, as Slack sends one with each interaction on the step's messages. */
+    issueFunctionToken(executionId: string): string {
+      const token = `xwfp-${executionId}-${functionTokens.size + 1}`;
+      functionTokens.set(token, { until: now() + (options.functionTokenTtlMs ?? 15 * 60_000), executionId });
+      return token;
+    },
     allowFunctionToken: (token: string, executionId?: string) =>
       void functionTokens.set(token, {
         until: now() + (options.functionTokenTtlMs ?? 15 * 60_000),
