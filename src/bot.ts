@@ -8,6 +8,7 @@ import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
 import { createGroupChanged } from './commands/group-events.ts';
 import { registerListeners } from './commands/index.ts';
+import { createStepClose } from './commands/step-close.ts';
 import { createWorkflowStep } from './commands/workflow-step.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
@@ -183,6 +184,7 @@ export async function startBot(
       : {}),
   });
 
+  const stepLife = options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {};
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
       lifecycle,
@@ -193,13 +195,13 @@ export async function startBot(
       onOutcome: metrics.command,
       dedupe,
     }),
-    confirm: createDecisionAction({ decide: lifecycle.approve, slack, logger, dedupe }),
-    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe }),
+    confirm: createDecisionAction({ decide: lifecycle.approve, slack, logger, dedupe, ...stepLife }),
+    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe, ...stepLife }),
+    stepClose: createStepClose({ slack, logger }),
     workflowStep: createWorkflowStep({
       lifecycle,
       dedupe,
       logger,
-      waitMs: config.confirmationTtlSeconds * 1000 + 10 * 60_000,
       ...(options.stepTokenLifeMs ? { tokenLifeMs: options.stepTokenLifeMs } : {}),
     }),
     groupChanged: createGroupChanged({ invalidate: userGroups.invalidate, logger }),

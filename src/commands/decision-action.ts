@@ -2,14 +2,18 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import type { Logger } from 'pino';
 import type { Actor } from '../auth/authorize.ts';
 import type { Outcome } from '../core/outcomes.ts';
+import type { StepToken } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
 import type { SlackPort } from '../slack/port.ts';
 import { guarded } from './respond.ts';
+import { STEP_TOKEN_LIFE_MS } from './workflow-step.ts';
 
 export interface DecisionActionDeps {
   /** `lifecycle.approve` or `lifecycle.cancel`. */
-  decide: (requestId: string, actor: Actor, seenTs?: string) => Promise<Outcome>;
+  decide: (requestId: string, actor: Actor, seenTs?: string, step?: StepToken) => Promise<Outcome>;
+  /** How long the fresh step token a click brings works (Slack: 15 min); tests shorten it. */
+  stepTokenLifeMs?: number;
   slack: Pick<SlackPort, 'postEphemeral'>;
   logger: Logger;
   /** Drops a repeated delivery of the same click (same trigger_id), across replicas. */
@@ -17,6 +21,15 @@ export interface DecisionActionDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/** Slack's function-scoped interactivity: a click on a Workflow step's message names the step, with a fresh token. */
+function stepOf(body: unknown, lifeMs = STEP_TOKEN_LIFE_MS): StepToken | undefined {
+  const b = body as { function_data?: { execution_id?: unknown }; bot_access_token?: unknown };
+  const executionId = b.function_data?.execution_id;
+  const token = b.bot_access_token;
+  if (typeof executionId !== 'string' || typeof token !== 'string') return undefined;
+  return { executionId, token, tokenUntil: Date.now() + lifeMs };
+}
 
 /**
  * A Confirm or Cancel click. Acknowledged at once; the lifecycle decides (single-use, whoever is first) and
@@ -39,7 +52,8 @@ export function createDecisionAction(deps: DecisionActionDeps) {
       async () => {
         if (!REQUEST_ID.test(requestId)) return 'This button does not carry a request I know.';
         const seenTs = body.container?.message_ts ?? body.message?.ts;
-        return outcomeText(await deps.decide(requestId, { kind: 'user', id: body.user.id }, seenTs));
+        const step = stepOf(body, deps.stepTokenLifeMs);
+        return outcomeText(await deps.decide(requestId, { kind: 'user', id: body.user.id }, seenTs, step));
       },
     );
   };

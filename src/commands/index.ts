@@ -1,8 +1,9 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
+import { CANCEL_ACTION_ID, CLOSE_STEP_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
 import type { createGroupChanged } from './group-events.ts';
+import type { createStepClose } from './step-close.ts';
 import { type createWorkflowStep, WORKFLOW_STEP_ID } from './workflow-step.ts';
 
 export interface Listeners {
@@ -11,6 +12,7 @@ export interface Listeners {
   cancel: ReturnType<typeof createDecisionAction>;
   workflowStep: ReturnType<typeof createWorkflowStep>;
   groupChanged: ReturnType<typeof createGroupChanged>;
+  stepClose: ReturnType<typeof createStepClose>;
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -18,6 +20,7 @@ export const COMMANDS = { '/campaign': 'campaignCommand' } as const satisfies Re
 export const BUTTON_ACTIONS = {
   [CONFIRM_ACTION_ID]: 'confirm',
   [CANCEL_ACTION_ID]: 'cancel',
+  [CLOSE_STEP_ACTION_ID]: 'stepClose',
 } as const satisfies Record<string, keyof Listeners>;
 
 /** Workflow Builder custom steps (manifest `functions`). */

@@ -53,6 +53,19 @@ export interface CampaignActionRequest {
   run?: RunJournal;
   /** What MoEngage's campaign search showed before anyone confirmed (see campaign-info.ts). */
   lookup?: RequestLookup;
+  /** Proposed by a Workflow Builder step: the step to finish, and its freshest token (each click brings one). */
+  workflow?: WorkflowStep;
+}
+
+/**
+ * A Workflow step waiting on a request. Slack's token for it works 15 minutes from when it was issued (the step
+ * starting, or a click on the step's confirmation) or until the step is finished; the freshest is kept here so
+ * whichever replica settles the request can finish the step, and nothing waits in memory.
+ */
+export interface WorkflowStep {
+  executionId: string;
+  token: string;
+  tokenUntil: number;
 }
 
 export interface RequestResult {

@@ -72,10 +72,25 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { ...request, messageTs: seenTs };
   }
 
-  async function approve(requestId: string, actor: Actor, seenTs?: string): Promise<Outcome> {
+  /** A click on a Workflow step's confirmation brings a fresh token for the step: kept for whoever finishes it. */
+  async function withStepToken(request: CampaignActionRequest, step: StepToken | undefined) {
+    if (!step || !request.workflow || request.workflow.executionId !== step.executionId) return request;
+    const workflow = { ...request.workflow, token: step.token, tokenUntil: step.tokenUntil };
+    const updated = await deps.store.update(request.id, (r) =>
+      r.workflow ? { next: { ...r, workflow }, value: true } : { value: false },
+    );
+    return updated?.request ?? request;
+  }
+
+  async function approve(
+    requestId: string,
+    actor: Actor,
+    seenTs?: string,
+    step?: StepToken,
+  ): Promise<Outcome> {
     const stored = await deps.store.get(requestId);
     if (!stored) return { kind: 'not_found' };
-    const request = await withMessage(stored, seenTs);
+    const request = await withMessage(await withStepToken(stored, step), seenTs);
     const verdict = await deps.authorize(actor, 'approve', request);
     if (!verdict.allowed) return ctx.denied('approve', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
@@ -104,10 +119,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { kind: 'approval_recorded', request: result.request, ...progress };
   }
 
-  async function cancel(requestId: string, actor: Actor, seenTs?: string): Promise<Outcome> {
+  async function cancel(
+    requestId: string,
+    actor: Actor,
+    seenTs?: string,
+    step?: StepToken,
+  ): Promise<Outcome> {
     const stored = await deps.store.get(requestId);
     if (!stored) return { kind: 'not_found' };
-    const request = await withMessage(stored, seenTs);
+    const request = await withMessage(await withStepToken(stored, step), seenTs);
     const verdict = await deps.authorize(actor, 'cancel', request);
     if (!verdict.allowed) return ctx.denied('cancel', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
@@ -195,6 +215,13 @@ export function createLifecycle(deps: LifecycleDeps) {
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+/** The step a click belongs to (Slack's `function_data`) and the fresh token it brought. */
+export interface StepToken {
+  executionId: string;
+  token: string;
+  tokenUntil: number;
+}
 
 /** The search as the runner's check after a run: a lookup at the front of the queue (priority 1). */
 function checkWith(search: CampaignLookup) {

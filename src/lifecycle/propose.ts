@@ -2,7 +2,7 @@ import type { Actor } from '../auth/authorize.ts';
 import { isCampaignAction } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
-import type { CampaignActionRequest } from '../core/request.ts';
+import type { CampaignActionRequest, WorkflowStep } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
@@ -19,6 +19,8 @@ export interface ProposeInput {
   source: string;
   /** A Slack user a runbook caller says it acts for (unverified). */
   onBehalfOf?: string | undefined;
+  /** The Workflow step that asks (its confirmation is posted with the step's token, so its clicks carry it). */
+  workflow?: WorkflowStep;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createPropose(
       decidedBy: undefined,
       decidedAt: undefined,
       ...(lookup && !immediate ? { lookup: lookup.pending(checked.campaignIds.length) } : {}),
+      ...(input.workflow ? { workflow: input.workflow } : {}),
     };
     try {
       await deps.store.create(request);

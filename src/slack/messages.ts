@@ -21,6 +21,7 @@ import { countsOf, progressText, summaryText } from './results.ts';
 
 export const CONFIRM_ACTION_ID = 'campaign_confirm';
 export const CANCEL_ACTION_ID = 'campaign_cancel';
+export const CLOSE_STEP_ACTION_ID = 'campaign_step_close';
 
 function title(request: CampaignActionRequest): string {
   const v = VERB[request.action];
@@ -196,13 +197,29 @@ export function cancelledMessage(request: CampaignActionRequest): SlackMessage {
   return decided(request, `:no_entry_sign: cancelled by ${by}; nothing was changed`, `cancelled by ${by}`);
 }
 
-export function expiredMessage(request: CampaignActionRequest): SlackMessage {
+export function expiredMessage(request: CampaignActionRequest, closeStep = false): SlackMessage {
   const at = slackDate(request.expiresAt, '{time}');
-  return decided(
+  const message = decided(
     request,
     `:hourglass: expired at ${at} without confirmation; nothing was changed`,
     'expired',
   );
+  if (!closeStep) return message;
+  // The Workflow step that asked cannot be finished by the bot any more (Slack's token for it has expired); a
+  // click here brings a fresh one, and ends the step with the reason.
+  message.blocks.push({
+    type: 'actions',
+    block_id: `campaign_step:${request.id}`,
+    elements: [
+      {
+        type: 'button',
+        action_id: CLOSE_STEP_ACTION_ID,
+        text: { type: 'plain_text', text: 'End the workflow step' },
+        value: request.id,
+      },
+    ],
+  });
+  return message;
 }
 
 export function completedMessage(

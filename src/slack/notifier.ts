@@ -18,6 +18,10 @@ import {
 } from './messages.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
 import { crashReply, repeatedReply, resultReplies } from './results.ts';
+import { stepEnd } from './step-outputs.ts';
+
+/** The changes that settle a request: the Workflow step that asked for it is finished then. */
+const FINAL: RequestChange['kind'][] = ['completed', 'cancelled', 'expired', 'crashed', 'unrecorded'];
 
 /** Progress edits a minute for the whole workspace, of chat.update's ~50 (Tier 3). */
 const PROGRESS_EDITS_PER_MINUTE = 30;
@@ -108,6 +112,34 @@ export function createSlackNotifier(
       return edit(r, message);
     }
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
+    await showChange(r, change);
+    if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);
+  }
+
+  /**
+   * Finishes the Workflow step that asked for a settled request, with the freshest token stored for it (a click
+   * on the confirmation brings one): from whichever replica settled it, never by a wait in memory. A token past
+   * its life cannot finish it: said in the log, and the expired message offers a button whose click can.
+   */
+  async function finishStep(given: CampaignActionRequest): Promise<void> {
+    const r = (current ? await current(given.id).catch(() => given) : given) ?? given;
+    const step = r.workflow;
+    if (!step) return;
+    if (step.tokenUntil <= Date.now()) {
+      log.warn(
+        { requestId: r.id, executionId: step.executionId },
+        'workflow step not finished: its token has expired',
+      );
+      return;
+    }
+    try {
+      await slack.finishStep(step.executionId, step.token, stepEnd(r));
+    } catch (error) {
+      log.error({ requestId: r.id, code: codeOf(error) }, 'could not finish the workflow step');
+    }
+  }
+
+  async function showChange(r: CampaignActionRequest, change: RequestChange): Promise<void> {
     switch (change.kind) {
       case 'approval_recorded':
         return edit(r, confirmationMessage(r));
@@ -120,7 +152,7 @@ export function createSlackNotifier(
       case 'cancelled':
         return edit(r, cancelledMessage(r));
       case 'expired':
-        return edit(r, expiredMessage(r));
+        return edit(r, expiredMessage(r, r.workflow !== undefined && r.workflow.tokenUntil <= Date.now()));
       case 'unrecorded':
         return edit(r, unrecordedMessage(r));
       case 'completed': {
@@ -141,7 +173,13 @@ export function createSlackNotifier(
     async post(request) {
       let ts: string;
       try {
-        ts = await slack.postMessage(request.channelId, confirmationMessage(request));
+        // A Workflow step's confirmation is posted with the step's token: its clicks then carry the step.
+        ts = await slack.postMessage(
+          request.channelId,
+          confirmationMessage(request),
+          undefined,
+          request.workflow?.token,
+        );
       } catch (error) {
         const code = codeOf(error);
         const notIn = code === 'not_in_channel' || code === 'channel_not_found';

@@ -68,8 +68,12 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
     channels.key(channel).schedule({ weight }, () => withRetries(method, channel, call));
 
   return {
-    postMessage: (channel, message, threadTs) =>
-      inChannel(channel, 1, 'chat.postMessage', () => port.postMessage(channel, message, threadTs)),
+    postMessage: (channel, message, threadTs, stepToken) =>
+      inChannel(channel, 1, 'chat.postMessage', () =>
+        port.postMessage(channel, message, threadTs, stepToken),
+      ),
+    finishStep: (executionId, token, end) =>
+      withRetries('functions.complete', '', () => port.finishStep(executionId, token, end)),
     updateMessage(channel, ts, message) {
       const key = `${channel}:${ts}`;
       const queued = pendingEdits.get(key);

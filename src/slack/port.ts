@@ -5,8 +5,17 @@ import type { SlackMessage } from './blocks.ts';
  * implementation over @slack/web-api is in ./web-port.ts.
  */
 export interface SlackPort {
-  /** Posts into a channel (or a thread) and returns the new message's ts. Throws SlackCallError. */
-  postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
+  /**
+   * Posts into a channel (or a thread) and returns the new message's ts. Throws SlackCallError. `stepToken`: a
+   * Workflow step's token, so the message is the step's (its clicks carry the step and a fresh token).
+   */
+  postMessage(channel: string, message: SlackMessage, threadTs?: string, stepToken?: string): Promise<string>;
+  /** Finishes a Workflow step (functions.completeSuccess / completeError) with a token of that step. */
+  finishStep(
+    executionId: string,
+    token: string,
+    end: { outputs: Record<string, string | number> } | { error: string },
+  ): Promise<void>;
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   postEphemeral(channel: string, user: string, text: string): Promise<void>;
   groupMembers(groupId: string): Promise<readonly string[]>;
@@ -22,6 +31,9 @@ export const SCOPES_BY_METHOD: Record<string, string | undefined> = {
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'usergroups.users.list': 'usergroups:read',
+  // A step's own token, not a bot scope.
+  'functions.completeSuccess': undefined,
+  'functions.completeError': undefined,
 };
 
 /** A Slack Web API call that failed; `code` is Slack's error string (e.g. `not_in_channel`). */

@@ -6,9 +6,10 @@ type WebClient = webApi.WebClient;
 /** SlackPort over @slack/web-api. Slack's error codes come back as SlackCallError; nothing else leaks out. */
 export function webClientPort(client: WebClient, options: { teamId?: string | undefined } = {}): SlackPort {
   return {
-    async postMessage(channel, message, threadTs) {
+    async postMessage(channel, message, threadTs, stepToken) {
       const res = await call('chat.postMessage', () =>
         client.chat.postMessage({
+          ...(stepToken ? { token: stepToken } : {}),
           channel,
           text: message.text,
           blocks: message.blocks as never,
@@ -27,6 +28,21 @@ export function webClientPort(client: WebClient, options: { teamId?: string | un
     },
     async postEphemeral(channel, user, text) {
       await call('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text }));
+    },
+    async finishStep(executionId, token, end) {
+      if ('outputs' in end) {
+        await call('functions.completeSuccess', () =>
+          client.functions.completeSuccess({
+            token,
+            function_execution_id: executionId,
+            outputs: end.outputs,
+          }),
+        );
+      } else {
+        await call('functions.completeError', () =>
+          client.functions.completeError({ token, function_execution_id: executionId, error: end.error }),
+        );
+      }
     },
     async groupMembers(groupId) {
       const res = await call('usergroups.users.list', () =>

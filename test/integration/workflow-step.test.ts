@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
-import { CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
+import { buttonValue, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;
 afterEach(async () => {
@@ -105,7 +105,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
     expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 
-  it('fails the step cleanly, instead of hanging, when the bot’s storage breaks while it waits', async () => {
+  it('ends the step, instead of leaving it in progress, when the bot’s storage breaks while it waits', async () => {
     const memory = createMemoryStore();
     let broken = false;
     const store: RequestStore = {
@@ -115,35 +115,72 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
         return memory.get(id);
       },
     };
-    h = await startHarness({}, { store });
-    const run = h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
-    await h.latestMessage();
+    h = await startHarness({ CONFIRMATION_TTL_SECONDS: '2' }, { store });
+    await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    const message = await h.latestMessage();
     broken = true;
-    await run;
-    // The click reads the store too: it fails, and the person hears so; the step fails with the reason.
+    // The click reads the store: it fails, and the person hears so. The expiry still ends the step.
+    await h.click('UBOB', message, 'campaign_confirm');
     const done = await h.slack.waitFor(() => h.slack.completions[0], 20_000);
-    expect(done).toMatchObject({ kind: 'error', error: expect.stringMatching(/failed on its side/) });
+    expect(done).toMatchObject({ kind: 'error', error: 'the request was expired; nothing changed' });
     expect(h.moengage.statusRequests()).toHaveLength(0);
   });
 });
 
-describe('a Workflow step and its token’s life (Slack: 15 minutes; here 3 s on both sides)', () => {
-  it('fails the step with the reason before its token expires when nobody confirms, and the confirmation still works', async () => {
-    h = await startHarness({}, { slack: { functionTokenTtlMs: 3_000 }, stepTokenLifeMs: 3_000 });
+describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds on both sides)', () => {
+  it('completes a step confirmed after its first token expired: the click brings a fresh one, and nothing waited', async () => {
+    h = await startHarness({}, { slack: { functionTokenTtlMs: 1_000 }, stepTokenLifeMs: 1_000 });
     const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
     const message = await h.latestMessage();
-    const failed = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
-    expect(failed).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'error' });
-    expect(failed.error).toMatch(
-      /^nobody confirmed within the 0 minutes Slack gives this step; the confirmation in <#C[A-Z0-9]+> stays open until \d\d:\d\d UTC and still runs the request/,
-    );
-    // Slack took it: the token still worked.
-    expect(h.slack.callsTo('functions.completeError').at(-1)).toMatchObject({ ok: true });
+    // The confirmation is the step's: posted with its token.
+    expect(h.slack.message(CHANNEL, message.ts)?.functionExecutionId).toBe(run.functionExecutionId);
+    await new Promise((r) => setTimeout(r, 1_300));
     await h.click('UBOB', message, 'campaign_confirm');
-    await h.slack.waitFor(() => h.moengage.campaign('camp_003')?.status === 'PAUSED');
-    // The step was finished once; nothing tries to finish it again with a dead token.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.completions).toHaveLength(1);
+    const done = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
+    expect(done).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'success' });
+    // Finished with the click's token, not the first (which Slack would refuse now).
+    const finish = h.slack.callsTo('functions.completeSuccess').at(-1);
+    expect(finish?.ok).toBe(true);
+  });
+
+  it('fails a step whose confirmation expires while its token still works, with the reason', async () => {
+    h = await startHarness(
+      { CONFIRMATION_TTL_SECONDS: '1' },
+      { slack: { functionTokenTtlMs: 5_000 }, stepTokenLifeMs: 5_000 },
+    );
+    const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    const done = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
+    expect(done).toMatchObject({
+      functionExecutionId: run.functionExecutionId,
+      kind: 'error',
+      error: 'the request was expired; nothing changed',
+    });
+  });
+
+  it('offers “End the workflow step” when the confirmation expires after the token, and its click ends it', async () => {
+    h = await startHarness(
+      { CONFIRMATION_TTL_SECONDS: '1' },
+      { slack: { functionTokenTtlMs: 300 }, stepTokenLifeMs: 300 },
+    );
+    const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
+    const message = await h.latestMessage();
+    const expired = await h.slack.waitFor(() => {
+      const m = h.slack.message(CHANNEL, message.ts);
+      return m && messageText(m).includes('End the workflow step') && m;
+    }, 10_000);
+    expect(h.slack.completions).toHaveLength(0);
+    await h.slack.clickButton(h.url, {
+      userId: 'UBOB',
+      channelId: CHANNEL,
+      messageTs: expired.ts,
+      actionId: 'campaign_step_close',
+      value: buttonValue(expired, 'campaign_confirm'),
+    });
+    const done = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
+    expect(done).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'error' });
+    await h.slack.waitFor(
+      () => !messageText(h.slack.message(CHANNEL, message.ts) as never).includes('End the workflow step'),
+    );
   });
 
   it('refuses a token past its life, as Slack does', async () => {

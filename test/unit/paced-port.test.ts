@@ -32,6 +32,9 @@ function fakeSlack(limited: (method: string, channel: string, n: number) => numb
     async groupMembers() {
       throw new Error('not expected');
     },
+    async finishStep() {
+      throw new Error('not expected');
+    },
   };
   return { port, calls };
 }
