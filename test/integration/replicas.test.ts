@@ -63,6 +63,26 @@ const completed = (message: SimMessage) =>
   );
 
 describe('two replicas sharing Redis', () => {
+  it('finishes a Workflow step on B, from the click there, that A received and posted; A is gone by then', async () => {
+    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const run = await slack.runFunction(a.url, {
+      callbackId: 'change_campaign_status',
+      inputs: {
+        action: 'PAUSE',
+        campaign_ids: 'camp_014',
+        channel_id: CHANNEL,
+        requested_by: { id: 'UALICE', secret: 'dXNlcl9jb250ZXh0' },
+      },
+    });
+    const message = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+    a.kill('SIGKILL');
+    await a.exited;
+    await click(b, message);
+    const done = await slack.waitFor(() => slack.completions[0], 30_000);
+    expect(done).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'success' });
+    expect(moengage.campaign('camp_014')?.status).toBe('PAUSED');
+  }, 60_000);
+
   it('confirms on B a request made on A, and 20 clicks spread over both run it once', async () => {
     const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
     const first = await request(a, 'pause camp_001');
