@@ -66,6 +66,8 @@ export interface WorkflowStep {
   executionId: string;
   token: string;
   tokenUntil: number;
+  /** Already finished (a run that outlasts the token ends the step early, with the reason). */
+  ended?: boolean;
 }
 
 export interface RequestResult {

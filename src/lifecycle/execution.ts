@@ -246,6 +246,25 @@ export function createExecution(deps: ExecutionDeps) {
       ms === undefined ? undefined : await store.update(id, (r) => estimateRun(r, owner, { at: now(), ms }));
     const shown = updated?.request ?? current;
     if (!shown.result) await notifier.update(shown, { kind: 'progress' });
+    await endStepIfOutlasted(shown, ms);
+  }
+
+  /**
+   * A run that will not be done before the Workflow step's token stops working (the next progress tick may be
+   * too late) ends the step now, with the reason, rather than leave it "In progress" with no token to finish it.
+   */
+  async function endStepIfOutlasted(r: CampaignActionRequest, etaMs: number | undefined): Promise<void> {
+    const step = r.workflow;
+    if (!step || step.ended || r.result) return;
+    const left = step.tokenUntil - now();
+    const tick = deps.progressMs ?? 5_000;
+    if (left > 2 * tick && (etaMs === undefined || etaMs < left - 2 * tick)) return;
+    const ended = await store.update(r.id, (x) =>
+      x.workflow && !x.workflow.ended && !x.result
+        ? { next: { ...x, workflow: { ...x.workflow, ended: true } }, value: true }
+        : { value: false },
+    );
+    if (ended?.value) await notifier.update(ended.request, { kind: 'step_outlasted', etaMs });
   }
 
   /**

@@ -12,6 +12,8 @@ export type RequestChange =
   | { kind: 'running' }
   /** A long run's counts so far and time left (`request.run`): best-effort, superseded by the next. */
   | { kind: 'progress' }
+  /** The run outlasts the Workflow step's token: the step is ended now, with the reason (`request.workflow`). */
+  | { kind: 'step_outlasted'; etaMs: number | undefined }
   | { kind: 'cancelled' }
   | { kind: 'expired' }
   /** Posted, but the store could not tie the message to the request: the buttons must come down. */

@@ -111,6 +111,7 @@ export function createSlackNotifier(
       if (lastProgress.size > 1_000) lastProgress.delete(lastProgress.keys().next().value as string);
       return edit(r, message);
     }
+    if (change.kind === 'step_outlasted') return endStep(r, change.etaMs);
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     await showChange(r, change);
     if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);
@@ -124,7 +125,7 @@ export function createSlackNotifier(
   async function finishStep(given: CampaignActionRequest): Promise<void> {
     const r = (current ? await current(given.id).catch(() => given) : given) ?? given;
     const step = r.workflow;
-    if (!step) return;
+    if (!step || step.ended) return;
     if (step.tokenUntil <= Date.now()) {
       log.warn(
         { requestId: r.id, executionId: step.executionId },
@@ -137,6 +138,19 @@ export function createSlackNotifier(
     } catch (error) {
       log.error({ requestId: r.id, code: codeOf(error) }, 'could not finish the workflow step');
     }
+  }
+
+  /** Ends the step of a run that outlasts its token: the run goes on, and its results go in the thread. */
+  async function endStep(r: CampaignActionRequest, etaMs: number | undefined): Promise<void> {
+    const step = r.workflow;
+    if (!step || step.tokenUntil <= Date.now()) return;
+    const left = etaMs === undefined ? '' : ` (about ${Math.max(1, Math.round(etaMs / 60_000))} min left)`;
+    const error = `the run takes longer than Slack lets this step wait${left}; it goes on, and every campaign's result will be in the thread of the confirmation in <#${r.channelId}>`;
+    await slack
+      .finishStep(step.executionId, step.token, { error })
+      .catch((e: unknown) =>
+        log.error({ requestId: r.id, code: codeOf(e) }, 'could not end the workflow step'),
+      );
   }
 
   async function showChange(r: CampaignActionRequest, change: RequestChange): Promise<void> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
+import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { buttonValue, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;
@@ -182,6 +183,33 @@ describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds o
       () => !messageText(h.slack.message(CHANNEL, message.ts) as never).includes('End the workflow step'),
     );
   });
+
+  it('ends the step early, with the reason, when the run will outlast the token; the run goes on to the end', async () => {
+    h = await startHarness(
+      { MOENGAGE_API_VERSION: 'v5', MAX_CAMPAIGNS_PER_COMMAND: '60' },
+      { slack: { functionTokenTtlMs: 2_500 }, stepTokenLifeMs: 2_500, progressMs: 200 },
+    );
+    h.moengage.setCampaigns(seedCampaigns({ count: 60 }));
+    const ids = seedCampaigns({ count: 60 }).map((c) => c.id);
+    const run = await h.slack.runFunction(h.url, {
+      callbackId: 'change_campaign_status',
+      inputs: inputs({ campaign_ids: ids.join(' ') }),
+    });
+    const message = await h.latestMessage();
+    await h.click('UBOB', message, 'campaign_confirm');
+    // 60 V5 requests at 10 a second: about 6 s, longer than the click's 2.5-s token.
+    const ended = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
+    expect(ended).toMatchObject({ functionExecutionId: run.functionExecutionId, kind: 'error' });
+    expect(ended.error).toMatch(/^the run takes longer than Slack lets this step wait/);
+    await h.slack.waitFor(
+      () => messageText(h.slack.message(CHANNEL, message.ts) as never).includes('details in the thread'),
+      30_000,
+    );
+    expect(messageText(h.slack.message(CHANNEL, message.ts) as never)).toContain('60 paused');
+    // Finished once: the run's end does not try again.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.completions).toHaveLength(1);
+  }, 60_000);
 
   it('refuses a token past its life, as Slack does', async () => {
     h = await startHarness({}, { slack: { functionTokenTtlMs: 300 } });
