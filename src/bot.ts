@@ -6,6 +6,7 @@ import { shortFormPolicy } from './auth/short-form.ts';
 import { cachedUserGroupResolver } from './auth/usergroups.ts';
 import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
+import { createFollowUpAction } from './commands/follow-up-action.ts';
 import { createGroupChanged } from './commands/group-events.ts';
 import { registerListeners } from './commands/index.ts';
 import { createStepClose } from './commands/step-close.ts';
@@ -174,6 +175,7 @@ export async function startBot(
     onRepeated: metrics.repeated,
     handBack: options.handBack ?? false,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
+    undoWindowHours: config.undoWindowHours,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
     ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
@@ -198,6 +200,8 @@ export async function startBot(
     confirm: createDecisionAction({ decide: lifecycle.approve, slack, logger, dedupe, ...stepLife }),
     cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe, ...stepLife }),
     stepClose: createStepClose({ slack, logger }),
+    retryFailed: createFollowUpAction({ lifecycle, kind: 'retry', slack, logger, dedupe }),
+    undo: createFollowUpAction({ lifecycle, kind: 'undo', slack, logger, dedupe }),
     workflowStep: createWorkflowStep({
       lifecycle,
       dedupe,

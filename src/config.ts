@@ -111,6 +111,7 @@ const schema = z.object({
     })
     .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: actionList(''),
+  UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
   SQLITE_PATH: optional(z.string().min(1)).transform((v) => v ?? 'data/campaign-bot.sqlite'),
   REDIS_KEY_PREFIX: optional(
@@ -213,6 +214,7 @@ const configSchema = schema.transform((e) =>
     accessPolicyFile: e.ACCESS_POLICY_FILE,
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
+    undoWindowHours: e.UNDO_WINDOW_HOURS,
     redisUrl: e.REDIS_URL,
     sqlitePath: e.SQLITE_PATH,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

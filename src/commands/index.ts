@@ -1,7 +1,14 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { CANCEL_ACTION_ID, CLOSE_STEP_ACTION_ID, CONFIRM_ACTION_ID } from '../slack/messages.ts';
+import {
+  CANCEL_ACTION_ID,
+  CLOSE_STEP_ACTION_ID,
+  CONFIRM_ACTION_ID,
+  RETRY_ACTION_ID,
+  UNDO_ACTION_ID,
+} from '../slack/messages.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
+import type { createFollowUpAction } from './follow-up-action.ts';
 import type { createGroupChanged } from './group-events.ts';
 import type { createStepClose } from './step-close.ts';
 import { type createWorkflowStep, WORKFLOW_STEP_ID } from './workflow-step.ts';
@@ -13,6 +20,8 @@ export interface Listeners {
   workflowStep: ReturnType<typeof createWorkflowStep>;
   groupChanged: ReturnType<typeof createGroupChanged>;
   stepClose: ReturnType<typeof createStepClose>;
+  retryFailed: ReturnType<typeof createFollowUpAction>;
+  undo: ReturnType<typeof createFollowUpAction>;
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -21,6 +30,8 @@ export const BUTTON_ACTIONS = {
   [CONFIRM_ACTION_ID]: 'confirm',
   [CANCEL_ACTION_ID]: 'cancel',
   [CLOSE_STEP_ACTION_ID]: 'stepClose',
+  [RETRY_ACTION_ID]: 'retryFailed',
+  [UNDO_ACTION_ID]: 'undo',
 } as const satisfies Record<string, keyof Listeners>;
 
 /** Workflow Builder custom steps (manifest `functions`). */

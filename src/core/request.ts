@@ -55,6 +55,8 @@ export interface CampaignActionRequest {
   lookup?: RequestLookup;
   /** Proposed by a Workflow Builder step: the step to finish, and its freshest token (each click brings one). */
   workflow?: WorkflowStep;
+  /** The follow-ups proposed from this request's result (its "Retry failed" and "Undo" buttons), once each. */
+  followUps?: Partial<Record<FollowUpKind, string>>;
 }
 
 /**
@@ -69,6 +71,9 @@ export interface WorkflowStep {
   /** Already finished (a run that outlasts the token ends the step early, with the reason). */
   ended?: boolean;
 }
+
+/** retry: the ids that failed, again; undo: the inverse of what was applied (RESUME a PAUSE, PAUSE a RESUME). */
+export type FollowUpKind = 'retry' | 'undo';
 
 export interface RequestResult {
   applied: number;

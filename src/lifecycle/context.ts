@@ -43,6 +43,8 @@ export interface LifecycleDeps {
   onRepeated?: (ids: number) => void;
   /** MoEngage's campaign search: a look at each campaign before anyone confirms (CAMPAIGN_LOOKUP=on). */
   lookup?: CampaignLookup;
+  /** UNDO_WINDOW_HOURS: how long a result's "Undo" may still be pressed. */
+  undoWindowHours?: number;
   /** How often a running request shows its progress; tests shorten it. */
   progressMs?: number;
   /** A lookup older than this when a run starts is looked at again for its flagged ids; tests shorten it. */

@@ -5,6 +5,7 @@ import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
 import { createExecution } from './execution.ts';
+import { createFollowUp } from './follow-up.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createStatus } from './status.ts';
@@ -196,8 +197,10 @@ export function createLifecycle(deps: LifecycleDeps) {
       })
     : undefined;
 
+  const propose = createPropose(ctx, claimAndRun, lookup);
   return {
-    propose: createPropose(ctx, claimAndRun, lookup),
+    propose,
+    followUp: createFollowUp(ctx, propose),
     status: createStatus(ctx, lookup),
     approve,
     cancel,

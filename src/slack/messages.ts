@@ -1,4 +1,5 @@
 import { sendableIds } from '../core/campaign-info.ts';
+import { INVERSE } from '../core/follow-up.ts';
 import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
 import { runProgress } from '../core/run-journal.ts';
 import type { StatusChangeReport } from '../moengage/types.ts';
@@ -22,6 +23,8 @@ import { countsOf, progressText, summaryText } from './results.ts';
 export const CONFIRM_ACTION_ID = 'campaign_confirm';
 export const CANCEL_ACTION_ID = 'campaign_cancel';
 export const CLOSE_STEP_ACTION_ID = 'campaign_step_close';
+export const RETRY_ACTION_ID = 'campaign_retry_failed';
+export const UNDO_ACTION_ID = 'campaign_undo';
 
 function title(request: CampaignActionRequest): string {
   const v = VERB[request.action];
@@ -236,11 +239,30 @@ export function completedMessage(
     undelivered > 0
       ? ` · :warning: ${undelivered === 1 ? '1 reply' : `${undelivered} replies`} of the results could not be posted (Slack refused them); every outcome is in the audit trail and the runbook API (request ${escapeMrkdwn(request.id)})`
       : '';
-  return decided(
+  const message = decided(
     request,
     `${icon} *${summary}* · confirmed by ${by} · details in the thread${missing}`,
     summary,
   );
+  // What comes next in an incident: the failed ids again, or the inverse of what was applied.
+  const buttons: Block[] = [];
+  if (c.failed > 0) buttons.push(followUpButton(RETRY_ACTION_ID, `Retry failed (${c.failed})`, request.id));
+  const inverse = INVERSE[request.action];
+  if (inverse && c.applied > 0) {
+    buttons.push(
+      followUpButton(UNDO_ACTION_ID, `Undo: ${VERB[inverse].base.toLowerCase()} ${c.applied}`, request.id),
+    );
+  }
+  if (buttons.length > 0) {
+    message.blocks.push({ type: 'actions', block_id: `campaign_result:${request.id}`, elements: buttons });
+  } else if (!inverse && c.applied > 0) {
+    message.blocks.push(context('A STOP has no undo: a stopped campaign cannot be resumed.'));
+  }
+  return message;
+}
+
+function followUpButton(actionId: string, text: string, requestId: string): Block {
+  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text }, value: requestId };
 }
 
 export function unrecordedMessage(request: CampaignActionRequest): SlackMessage {

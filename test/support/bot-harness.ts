@@ -198,8 +198,15 @@ export function buttonValue(message: SimMessage, actionId: string): string {
   throw new Error(`message ${message.ts} has no ${actionId} button`);
 }
 
+/** Whether the message still offers its decision (Confirm / Cancel); a result's follow-up buttons do not count. */
 export function hasButtons(message: SimMessage): boolean {
-  return (message.blocks ?? []).some((b) => b.type === 'actions');
+  return (message.blocks ?? []).some(
+    (b) =>
+      b.type === 'actions' &&
+      ((b.elements as { action_id?: string }[] | undefined) ?? []).some(
+        (e) => e.action_id === 'campaign_confirm' || e.action_id === 'campaign_cancel',
+      ),
+  );
 }
 
 export function messageText(message: Pick<SimMessage, 'text' | 'blocks'>): string {

@@ -1,0 +1,52 @@
+import type { Actor } from '../auth/authorize.ts';
+import { planFollowUp } from '../core/follow-up.ts';
+import type { Outcome } from '../core/outcomes.ts';
+import type { FollowUpKind } from '../core/request.ts';
+import type { LifecycleContext } from './context.ts';
+import type { ProposeInput } from './propose.ts';
+
+/**
+ * A result's "Retry failed" or "Undo": a new request, proposed as if the person had typed it (the same policy
+ * decides, the same confirmation asks), of exactly the ids the result names. Each is proposed once per request,
+ * whoever clicks and on whichever replica: the claim is a compare-and-set on the original request.
+ */
+export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeInput) => Promise<Outcome>) {
+  const { deps, now } = ctx;
+  const undoWindowMs = (deps.undoWindowHours ?? 24) * 3_600_000;
+  return async function followUp(requestId: string, kind: FollowUpKind, actor: Actor): Promise<Outcome> {
+    const original = await deps.store.get(requestId);
+    if (!original) return { kind: 'not_found' };
+    const plan = planFollowUp(original, kind, now(), undoWindowMs);
+    if (!plan.ok) return { kind: 'invalid_input', field: 'campaign_ids', message: plan.why };
+    const claimed = await deps.store.update(requestId, (r) =>
+      r.followUps?.[kind]
+        ? { value: false }
+        : { next: { ...r, followUps: { ...r.followUps, [kind]: 'proposing' } }, value: true },
+    );
+    if (!claimed?.value) {
+      return {
+        kind: 'invalid_input',
+        field: 'campaign_ids',
+        message: `${kind === 'undo' ? 'An undo' : 'A retry'} of this request was proposed already.`,
+      };
+    }
+    const outcome = await propose({
+      actor,
+      action: plan.action,
+      ids: plan.ids,
+      reason: plan.reason,
+      channelId: original.channelId,
+      source: `${kind}_button`,
+    });
+    const proposedId =
+      outcome.kind === 'proposed' || outcome.kind === 'running' ? outcome.request.id : undefined;
+    // Recorded, or given back when the policy (or anything else) said no: another person may press it then.
+    await deps.store.update(requestId, (r) => {
+      const followUps = { ...r.followUps };
+      if (proposedId) followUps[kind] = proposedId;
+      else delete followUps[kind];
+      return { next: { ...r, followUps }, value: true };
+    });
+    return outcome;
+  };
+}
