@@ -4,6 +4,7 @@ import type { ProposalRules } from '../core/proposal.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
 import { campaignStatusText } from '../slack/campaign-view.ts';
+import { historyText } from '../slack/history-view.ts';
 import { groupsList } from '../slack/messages.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
@@ -12,7 +13,7 @@ import { parseCampaignCommand, USAGE } from './parse.ts';
 import { guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
-  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status'>;
+  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history'>;
   /** Where the answer goes when the command's response_url no longer takes it (expired, or used 5 times). */
   slack: Pick<SlackPort, 'postEphemeral'>;
   rules: ProposalRules;
@@ -64,6 +65,19 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       tell,
       'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.',
       async () => {
+        if (parsed.kind === 'history') {
+          const answer = await deps.lifecycle.history({
+            actor,
+            ids: parsed.tokens,
+            channelId: command.channel_id,
+            sinceMs: parsed.sinceMs,
+          });
+          deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+          if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
+          if (answer.kind === 'history_unavailable')
+            return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
+          return outcomeText(answer);
+        }
         if (parsed.kind === 'status') {
           const answer = await deps.lifecycle.status({
             actor,

@@ -1,3 +1,4 @@
+import { parseSince } from '../core/history.ts';
 import { checkProposal, type ProposalRules } from '../core/proposal.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 
@@ -16,6 +17,8 @@ export type ParsedCommand =
   | { kind: 'groups' }
   /** Ids and `group:NAME` tokens as typed, to look up without proposing anything. */
   | { kind: 'status'; tokens: string[] }
+  /** The requests about these campaigns (or the caller's own), within `sinceMs`. */
+  | { kind: 'history'; tokens: string[] | 'me'; sinceMs: number }
   | {
       kind: 'request';
       action: string;
@@ -39,6 +42,7 @@ export function parseCampaignCommand(text: string, rules: ProposalRules): Parsed
   if (first === undefined && reason === undefined) return { kind: 'help' };
   if (first !== undefined && /^(help|-h|--help|\?)$/i.test(first)) return { kind: 'help' };
   if (first !== undefined && /^groups$/i.test(first) && rest.length === 0) return { kind: 'groups' };
+  if (first !== undefined && /^history$/i.test(first)) return parseHistory(rest);
   if (first !== undefined && /^status$/i.test(first)) {
     if (rest.length === 0) {
       return {
@@ -61,6 +65,25 @@ export function parseCampaignCommand(text: string, rules: ProposalRules): Parsed
     reason: checked.reason,
     duplicatesDropped: checked.duplicatesDropped,
   };
+}
+
+/** `history <ids | group:NAME | me> [since 7d]`; seven days when no window is given, ninety at most. */
+function parseHistory(tokens: string[]): ParsedCommand {
+  const usage = `\`/campaign history <ids, group:NAME or me> [since 7d]\`\n${USAGE}`;
+  const at = tokens.findIndex((t) => /^since$/i.test(t));
+  const targets = at >= 0 ? tokens.slice(0, at) : tokens;
+  const window = at >= 0 ? tokens[at + 1] : undefined;
+  const sinceMs = at < 0 ? 7 * 86_400_000 : window === undefined ? undefined : parseSince(window);
+  if (sinceMs === undefined || sinceMs > 90 * 86_400_000 || (at >= 0 && tokens.length > at + 2)) {
+    return {
+      kind: 'error',
+      message: `Say how far back as \`since 7d\`, \`since 12h\` or \`since 30m\` (90 days at most): ${usage}`,
+    };
+  }
+  if (targets.length === 0) return { kind: 'error', message: `Name the campaigns, or \`me\`: ${usage}` };
+  if (targets.length === 1 && /^me$/i.test(targets[0] as string))
+    return { kind: 'history', tokens: 'me', sinceMs };
+  return { kind: 'history', tokens: targets, sinceMs };
 }
 
 /** `… reason: text` or `… --reason text` (to the end of the command) → the reason, trimmed; empty means none. */

@@ -6,6 +6,7 @@ import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
 import { createExecution } from './execution.ts';
 import { createFollowUp } from './follow-up.ts';
+import { createHistory } from './history.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createStatus } from './status.ts';
@@ -201,6 +202,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   return {
     propose,
     followUp: createFollowUp(ctx, propose),
+    history: createHistory(ctx),
     status: createStatus(ctx, lookup),
     approve,
     cancel,

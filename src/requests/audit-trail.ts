@@ -11,6 +11,8 @@ export interface AuditTrail {
   append(event: AuditEvent, at: number): Promise<void>;
   /** The newest `limit` events, oldest first (for tests and, later, the history command). */
   recent(limit: number): Promise<(AuditEvent & { at: number })[]>;
+  /** Events at or after `sinceMs`, oldest first, at most `limit`. */
+  since(sinceMs: number, limit: number): Promise<(AuditEvent & { at: number })[]>;
 }
 
 /** The embedded database's trail: one row per event, kept `retainDays` (default 90). */
@@ -21,6 +23,7 @@ export function createSqliteAuditTrail(sqlite: Sqlite, options: { retainDays?: n
   const recent = sqlite.db.prepare(
     'SELECT at, json FROM (SELECT id, at, json FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
+  const since = sqlite.db.prepare('SELECT at, json FROM audit WHERE at >= ? ORDER BY id LIMIT ?');
   let prunedAt = Number.NEGATIVE_INFINITY;
   return {
     async append(event, at) {
@@ -37,7 +40,18 @@ export function createSqliteAuditTrail(sqlite: Sqlite, options: { retainDays?: n
         at: r.at,
       }));
     },
+    async since(sinceMs, limit) {
+      return (since.all(sinceMs, limit) as { at: number; json: string }[]).map((r) => ({
+        ...JSON.parse(r.json),
+        at: r.at,
+      }));
+    },
   };
+}
+
+function parse([, fields]: [string, string[]]): AuditEvent & { at: number } {
+  const get = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+  return { ...(JSON.parse(get('json')) as AuditEvent), at: Number(get('at')) };
 }
 
 /** Redis's trail: a stream every replica appends to, capped near `maxLength` events (default 100,000). */
@@ -64,10 +78,12 @@ export function createRedisAuditTrail(
     },
     async recent(limit) {
       const entries = await redis.xrevrange(key, '+', '-', 'COUNT', limit);
-      return entries.reverse().map(([, fields]) => {
-        const get = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-        return { ...(JSON.parse(get('json')) as AuditEvent), at: Number(get('at')) };
-      });
+      return entries.reverse().map(parse);
+    },
+    async since(sinceMs, limit) {
+      // Stream ids are the append time in ms: the range starts at the window.
+      const entries = await redis.xrange(key, `${Math.max(0, Math.floor(sinceMs))}-0`, '+', 'COUNT', limit);
+      return entries.map(parse).filter((e) => e.at >= sinceMs);
     },
   };
 }
