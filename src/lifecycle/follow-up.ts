@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/authorize.ts';
 import { planFollowUp } from '../core/follow-up.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import type { FollowUpKind } from '../core/request.ts';
+import type { CampaignActionRequest, FollowUpKind } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import type { ProposeInput } from './propose.ts';
 
@@ -10,18 +10,30 @@ import type { ProposeInput } from './propose.ts';
  * decides, the same confirmation asks), of exactly the ids the result names. Each is proposed once per request,
  * whoever clicks and on whichever replica: the claim is a compare-and-set on the original request.
  */
+const PROPOSING = 'proposing:';
+const CLAIM_MS = 60_000;
+
+function withoutStaleClaim(r: CampaignActionRequest, kind: FollowUpKind, t: number): CampaignActionRequest {
+  const claim = r.followUps?.[kind];
+  if (!claim?.startsWith(PROPOSING) || t - Number(claim.slice(PROPOSING.length)) < CLAIM_MS) return r;
+  const followUps = { ...r.followUps };
+  delete followUps[kind];
+  return { ...r, followUps };
+}
+
 export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeInput) => Promise<Outcome>) {
   const { deps, now } = ctx;
   const undoWindowMs = (deps.undoWindowHours ?? 24) * 3_600_000;
   return async function followUp(requestId: string, kind: FollowUpKind, actor: Actor): Promise<Outcome> {
     const original = await deps.store.get(requestId);
     if (!original) return { kind: 'not_found' };
-    const plan = planFollowUp(original, kind, now(), undoWindowMs);
+    const plan = planFollowUp(withoutStaleClaim(original, kind, now()), kind, now(), undoWindowMs);
     if (!plan.ok) return { kind: 'invalid_input', field: 'campaign_ids', message: plan.why };
+    // A claim a crashed replica left (still "proposing" a minute later) does not block the button for good.
     const claimed = await deps.store.update(requestId, (r) =>
-      r.followUps?.[kind]
+      withoutStaleClaim(r, kind, now()).followUps?.[kind]
         ? { value: false }
-        : { next: { ...r, followUps: { ...r.followUps, [kind]: 'proposing' } }, value: true },
+        : { next: { ...r, followUps: { ...r.followUps, [kind]: `${PROPOSING}${now()}` } }, value: true },
     );
     if (!claimed?.value) {
       return {
