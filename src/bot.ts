@@ -58,6 +58,8 @@ export interface BotOptions {
   leaseMs?: number;
   /** The per-channel pacing of Slack posts (see paced-port.ts); tests change the rate with the simulator's. */
   slackPace?: Partial<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
+  /** ESCALATE_AFTER_MINUTES in ms; tests shorten it. */
+  escalateAfterMs?: number;
   /** Slack's life of a Workflow step's token (15 min); tests shorten it with the simulator's. */
   stepTokenLifeMs?: number;
   /** A lookup older than this when a run starts has its flagged ids looked at again (default 30 s). */
@@ -176,6 +178,8 @@ export async function startBot(
     handBack: options.handBack ?? false,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     undoWindowHours: config.undoWindowHours,
+    ...(config.escalateTo ? { escalateTo: config.escalateTo } : {}),
+    escalateAfterMs: options.escalateAfterMs ?? config.escalateAfterMinutes * 60_000,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
     ...(options.progressMs ? { progressMs: options.progressMs } : {}),
     ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
@@ -263,6 +267,9 @@ export async function startBot(
     lifecycle
       .resumeDue()
       .catch((error: unknown) => logger.error({ err: String(error) }, 'resume sweep failed'));
+    lifecycle
+      .remindDue()
+      .catch((error: unknown) => logger.error({ err: String(error) }, 'reminder sweep failed'));
   }, sweepMs);
   // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
   void lifecycle

@@ -112,6 +112,8 @@ const schema = z.object({
     .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: actionList(''),
   UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
+  ESCALATE_TO: optional(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group id (S…)')),
+  ESCALATE_AFTER_MINUTES: positiveInt(10, 1_440),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
   SQLITE_PATH: optional(z.string().min(1)).transform((v) => v ?? 'data/campaign-bot.sqlite'),
   REDIS_KEY_PREFIX: optional(
@@ -215,6 +217,8 @@ const configSchema = schema.transform((e) =>
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,
+    escalateTo: e.ESCALATE_TO,
+    escalateAfterMinutes: e.ESCALATE_AFTER_MINUTES,
     redisUrl: e.REDIS_URL,
     sqlitePath: e.SQLITE_PATH,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

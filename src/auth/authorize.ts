@@ -92,6 +92,7 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
           rule: rule.name,
           needed: rule.autoExecute ? 0 : rule.approvals + extra,
           requesterMayApprove: requesterMayApprove(rule, request.action),
+          approvers: [...rule.approvers.users, ...rule.approvers.groups],
         });
         via ||= `rule:${rule.name} ${who}`;
       }

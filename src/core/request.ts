@@ -15,6 +15,8 @@ export interface RuleGrant {
   needed: number;
   /** Whether the requester (or whoever a runbook named) may be one of the approvers under this rule. */
   requesterMayApprove: boolean;
+  /** Who may approve under this rule (user and user-group ids), for reminders; absent in older records. */
+  approvers?: string[];
 }
 
 export interface Approval {
@@ -55,6 +57,9 @@ export interface CampaignActionRequest {
   lookup?: RequestLookup;
   /** Proposed by a Workflow Builder step: the step to finish, and its freshest token (each click brings one). */
   workflow?: WorkflowStep;
+  /** When its approvers were reminded (once, at half its time), and when a waiting STOP was escalated. */
+  nudgedAt?: number;
+  escalatedAt?: number;
   /** The follow-ups proposed from this request's result (its "Retry failed" and "Undo" buttons), once each. */
   followUps?: Partial<Record<FollowUpKind, string>>;
 }

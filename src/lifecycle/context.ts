@@ -43,6 +43,9 @@ export interface LifecycleDeps {
   onRepeated?: (ids: number) => void;
   /** MoEngage's campaign search: a look at each campaign before anyone confirms (CAMPAIGN_LOOKUP=on). */
   lookup?: CampaignLookup;
+  /** ESCALATE_TO: the user group a STOP waiting longer than `escalateAfterMs` is escalated to. */
+  escalateTo?: string;
+  escalateAfterMs?: number;
   /** UNDO_WINDOW_HOURS: how long a result's "Undo" may still be pressed. */
   undoWindowHours?: number;
   /** How often a running request shows its progress; tests shorten it. */

@@ -9,6 +9,7 @@ import { createFollowUp } from './follow-up.ts';
 import { createHistory } from './history.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
+import { createReminders } from './reminders.ts';
 import { createStatus } from './status.ts';
 
 export type { LifecycleDeps } from './context.ts';
@@ -203,6 +204,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     propose,
     followUp: createFollowUp(ctx, propose),
     history: createHistory(ctx),
+    /** Reminds the approvers of confirmations nobody approved, and escalates waiting STOPs (the sweep runs it). */
+    remindDue: createReminders(ctx),
     status: createStatus(ctx, lookup),
     approve,
     cancel,

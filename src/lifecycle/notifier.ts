@@ -10,6 +10,10 @@ export type RequestChange =
   /** The lookup before confirming is recorded on the request (`request.lookup`): show it. */
   | { kind: 'looked_up' }
   | { kind: 'running' }
+  /** Nobody has approved at half the confirmation's time: its approvers are reminded. */
+  | { kind: 'nudge' }
+  /** A STOP waits longer than ESCALATE_AFTER_MINUTES: the ESCALATE_TO group is told. */
+  | { kind: 'escalate'; to: string }
   /** A long run's counts so far and time left (`request.run`): best-effort, superseded by the next. */
   | { kind: 'progress' }
   /** The run outlasts the Workflow step's token: the step is ended now, with the reason (`request.workflow`). */

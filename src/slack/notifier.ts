@@ -11,8 +11,10 @@ import {
   completedMessage,
   confirmationMessage,
   crashedMessage,
+  escalationReply,
   expiredMessage,
   idListReplies,
+  nudgeReply,
   runningMessage,
   unrecordedMessage,
 } from './messages.ts';
@@ -112,6 +114,11 @@ export function createSlackNotifier(
       return edit(r, message);
     }
     if (change.kind === 'step_outlasted') return endStep(r, change.etaMs);
+    if (change.kind === 'nudge' || change.kind === 'escalate') {
+      if (shown.has(r.id) || r.state !== 'pending') return;
+      await thread(r, change.kind === 'nudge' ? nudgeReply(r) : escalationReply(r, change.to));
+      return;
+    }
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     await showChange(r, change);
     if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);

@@ -89,6 +89,7 @@ export async function startHarness(
     slackPace?: BotOptions['slackPace'];
     staleLookupMs?: number;
     stepTokenLifeMs?: number;
+    escalateAfterMs?: number;
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -129,6 +130,7 @@ export async function startHarness(
     ...(options.slackPace ? { slackPace: options.slackPace } : {}),
     ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
     ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
+    ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
   });
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
   const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
