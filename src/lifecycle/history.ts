@@ -1,8 +1,7 @@
 import type { Actor } from '../auth/authorize.ts';
-import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 import { type HistoryEntry, historyOf } from '../core/history.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { checkProposal } from '../core/proposal.ts';
+import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
 
 export type HistoryAnswer =
@@ -29,38 +28,9 @@ export function createHistory(ctx: LifecycleContext) {
     sinceMs: number;
   }): Promise<HistoryAnswer> {
     const requestedBy = ctx.actorId(input.actor);
-    const facts = { action: 'PAUSE' as const, channelId: input.channelId, campaignIds: [], requestedBy };
-    const first = await deps.authorize(input.actor, 'list_groups', facts);
-    if (!first.allowed)
-      return ctx.denied('list_groups', input.actor, first.part, { channelId: input.channelId });
-    let campaignIds: Set<string> | undefined;
-    if (input.ids !== 'me') {
-      const visible = first.groups ?? [];
-      const groups =
-        visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
-      const checked = checkProposal(
-        { action: 'PAUSE', ids: input.ids, reason: undefined },
-        { ...deps.proposalRules, requireReasonFor: [], maxIds: 10_000, groups },
-      );
-      if (!checked.ok) return { kind: 'invalid_input', field: checked.field, message: checked.message };
-      let allowed = false;
-      let part: Extract<Outcome, { kind: 'denied' }>['part'] = 'action';
-      for (const action of CAMPAIGN_ACTIONS) {
-        const verdict = await deps.authorize(input.actor, 'propose', {
-          action,
-          channelId: input.channelId,
-          requestedBy,
-          campaignIds: checked.campaignIds,
-        });
-        if (verdict.allowed) {
-          allowed = true;
-          break;
-        }
-        part = verdict.part;
-      }
-      if (!allowed) return ctx.denied('propose', input.actor, part, { channelId: input.channelId });
-      campaignIds = new Set(checked.campaignIds);
-    }
+    const readable = await campaignsReadable(ctx, { ...input, maxIds: 10_000 });
+    if (!readable.ok) return readable.outcome;
+    const campaignIds = readable.campaignIds ? new Set(readable.campaignIds) : undefined;
     if (!deps.auditTrail) return { kind: 'history_unavailable' };
     const events = await deps.auditTrail.since(now() - input.sinceMs, EVENTS_READ);
     const all = historyOf(events, campaignIds ? { campaignIds } : { person: requestedBy });

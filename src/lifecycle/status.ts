@@ -1,8 +1,7 @@
 import type { Actor } from '../auth/authorize.ts';
-import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 import type { CampaignInfo } from '../core/campaign-info.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { checkProposal } from '../core/proposal.ts';
+import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
 import type { Lookup } from './lookup.ts';
 
@@ -22,42 +21,17 @@ export type StatusAnswer =
  * are expanded as far as the caller's rules name them.
  */
 export function createStatus(ctx: LifecycleContext, lookup: Lookup | undefined) {
-  const { deps } = ctx;
   return async function status(input: {
     actor: Actor;
     ids: readonly string[];
     channelId: string;
   }): Promise<StatusAnswer> {
-    const requestedBy = ctx.actorId(input.actor);
-    const facts = { action: 'PAUSE' as const, channelId: input.channelId, campaignIds: [], requestedBy };
-    const first = await deps.authorize(input.actor, 'list_groups', facts);
-    if (!first.allowed)
-      return ctx.denied('list_groups', input.actor, first.part, { channelId: input.channelId });
-    const visible = first.groups ?? [];
-    const groups =
-      visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
-    const checked = checkProposal(
-      { action: 'PAUSE', ids: input.ids, reason: undefined },
-      { ...deps.proposalRules, requireReasonFor: [], groups },
-    );
-    if (!checked.ok) return { kind: 'invalid_input', field: checked.field, message: checked.message };
-    let lastPart: Extract<Outcome, { kind: 'denied' }>['part'] = 'action';
-    for (const action of CAMPAIGN_ACTIONS) {
-      const verdict = await deps.authorize(input.actor, 'propose', {
-        action,
-        channelId: input.channelId,
-        requestedBy,
-        campaignIds: checked.campaignIds,
-      });
-      if (!verdict.allowed) {
-        lastPart = verdict.part;
-        continue;
-      }
-      if (!lookup) return { kind: 'lookup_off' };
-      const result = await lookup.find(checked.campaignIds, requestedBy);
-      if (!result.ok) return { kind: 'lookup_unavailable', message: result.message };
-      return { kind: 'campaign_status', ids: checked.campaignIds, found: result.found };
-    }
-    return ctx.denied('propose', input.actor, lastPart, { channelId: input.channelId });
+    const readable = await campaignsReadable(ctx, { ...input, ids: input.ids });
+    if (!readable.ok) return readable.outcome;
+    const ids = readable.campaignIds ?? [];
+    if (!lookup) return { kind: 'lookup_off' };
+    const result = await lookup.find(ids, ctx.actorId(input.actor));
+    if (!result.ok) return { kind: 'lookup_unavailable', message: result.message };
+    return { kind: 'campaign_status', ids, found: result.found };
   };
 }
