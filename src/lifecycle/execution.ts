@@ -115,7 +115,7 @@ export function createExecution(deps: ExecutionDeps) {
       await Promise.all(
         unfinishedChunks(run).map(({ chunk, index }) =>
           chunk.preset
-            ? settleFlagged(request, index, chunk.ids, local.signal)
+            ? settleFlagged(request, index, chunk.ids, chunk.preset, local.signal)
             : chunk.state === 'answered'
               ? checkOutcomes(deps, request, chunk.outcomes ?? [], chunk.sends > 1).then((o) =>
                   record(request, index, o, 0),
@@ -146,6 +146,7 @@ export function createExecution(deps: ExecutionDeps) {
     request: CampaignActionRequest,
     index: number,
     ids: string[],
+    preset: CampaignOutcome[],
     signal: AbortSignal,
   ): Promise<void> {
     const lookup = request.lookup;
@@ -182,8 +183,7 @@ export function createExecution(deps: ExecutionDeps) {
         }
       }
     }
-    const current = (await store.get(request.id))?.run?.chunks[index]?.preset;
-    await record(request, index, current ?? [], 0);
+    await record(request, index, preset, 0);
   }
 
   async function runChunk(

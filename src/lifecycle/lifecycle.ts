@@ -64,36 +64,40 @@ export function createLifecycle(deps: LifecycleDeps) {
     return { kind: 'running', request };
   }
 
-  /** An approval (a Confirm click): counted per rule; the one that completes a rule's count runs it. */
   /**
-   * A click names the message it was on. When the store never learnt it (the bot died between posting the
-   * confirmation and recording it), it is recorded now, so the edits and the thread still find the message.
+   * The request a click (Confirm, Cancel) is about, with what the click brings recorded in one write: the
+   * message it was on, when the store never learnt it (the bot died between posting the confirmation and
+   * recording it), so edits and the thread still find it; and, on a Workflow step's confirmation, the step's
+   * fresh token, for whoever finishes the step.
    */
-  async function withMessage(request: CampaignActionRequest, seenTs: string | undefined) {
-    if (request.messageTs || !seenTs) return request;
-    await deps.store.setMessageTs(request.id, seenTs);
-    return { ...request, messageTs: seenTs };
+  async function clicked(requestId: string, seenTs: string | undefined, step: StepToken | undefined) {
+    const stored = await deps.store.get(requestId);
+    if (!stored) return undefined;
+    const learnTs = !stored.messageTs && seenTs !== undefined;
+    const learnToken = step !== undefined && stored.workflow?.executionId === step.executionId;
+    if (!learnTs && !learnToken) return stored;
+    const updated = await deps.store.update(requestId, (r) => ({
+      next: {
+        ...r,
+        ...(learnTs && !r.messageTs ? { messageTs: seenTs } : {}),
+        ...(learnToken && r.workflow && step
+          ? { workflow: { ...r.workflow, token: step.token, tokenUntil: step.tokenUntil } }
+          : {}),
+      },
+      value: true,
+    }));
+    return updated?.request ?? stored;
   }
 
-  /** A click on a Workflow step's confirmation brings a fresh token for the step: kept for whoever finishes it. */
-  async function withStepToken(request: CampaignActionRequest, step: StepToken | undefined) {
-    if (!step || !request.workflow || request.workflow.executionId !== step.executionId) return request;
-    const workflow = { ...request.workflow, token: step.token, tokenUntil: step.tokenUntil };
-    const updated = await deps.store.update(request.id, (r) =>
-      r.workflow ? { next: { ...r, workflow }, value: true } : { value: false },
-    );
-    return updated?.request ?? request;
-  }
-
+  /** An approval (a Confirm click): counted per rule; the one that completes a rule's count runs it. */
   async function approve(
     requestId: string,
     actor: Actor,
     seenTs?: string,
     step?: StepToken,
   ): Promise<Outcome> {
-    const stored = await deps.store.get(requestId);
-    if (!stored) return { kind: 'not_found' };
-    const request = await withMessage(await withStepToken(stored, step), seenTs);
+    const request = await clicked(requestId, seenTs, step);
+    if (!request) return { kind: 'not_found' };
     const verdict = await deps.authorize(actor, 'approve', request);
     if (!verdict.allowed) return ctx.denied('approve', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
@@ -128,9 +132,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     seenTs?: string,
     step?: StepToken,
   ): Promise<Outcome> {
-    const stored = await deps.store.get(requestId);
-    if (!stored) return { kind: 'not_found' };
-    const request = await withMessage(await withStepToken(stored, step), seenTs);
+    const request = await clicked(requestId, seenTs, step);
+    if (!request) return { kind: 'not_found' };
     const verdict = await deps.authorize(actor, 'cancel', request);
     if (!verdict.allowed) return ctx.denied('cancel', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);

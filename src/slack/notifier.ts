@@ -11,14 +11,13 @@ import {
   completedMessage,
   confirmationMessage,
   crashedMessage,
-  escalationReply,
   expiredMessage,
   idListReplies,
-  nudgeReply,
   runningMessage,
   unrecordedMessage,
 } from './messages.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
+import { escalationReply, nudgeReply } from './reminder-view.ts';
 import { crashReply, repeatedReply, resultReplies } from './results.ts';
 import { stepEnd } from './step-outputs.ts';
 
