@@ -12,7 +12,10 @@ import { registerListeners } from './commands/index.ts';
 import { createStepClose } from './commands/step-close.ts';
 import { createWorkflowStep } from './commands/workflow-step.ts';
 import type { Config } from './config.ts';
+import type { Actor } from './core/access.ts';
 import type { CampaignGroups } from './core/groups.ts';
+import type { Outcome } from './core/outcomes.ts';
+import type { FollowUpKind } from './core/request.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
@@ -32,9 +35,15 @@ import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
+import { reminderAnswered } from './slack/schedule-view.ts';
 import { webClientPort } from './slack/web-port.ts';
 
 export { StartupError } from './server.ts';
+
+/** A reminder's buttons, once one did something: what was chosen, in their place. */
+function reminderAnswer(outcome: Outcome, by: string) {
+  return outcome.kind === 'schedule_changed' ? reminderAnswered(outcome.change, by) : undefined;
+}
 
 export interface BotOptions {
   /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
@@ -82,6 +91,8 @@ export interface BotOptions {
   shutdownGraceMs?: number;
   host?: string;
   httpLimits?: Partial<HttpLimits>;
+  /** The lifecycle's clock; tests move it forward (a PAUSE for two hours, in a moment). */
+  now?: () => number;
 }
 
 export interface RunningBot {
@@ -178,6 +189,7 @@ export async function startBot(
     handBack: options.handBack ?? false,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     undoWindowHours: config.undoWindowHours,
+    ...(options.now ? { now: options.now } : {}),
     ...(config.escalateTo ? { escalateTo: config.escalateTo } : {}),
     escalateAfterMs: options.escalateAfterMs ?? config.escalateAfterMinutes * 60_000,
     leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
@@ -190,6 +202,9 @@ export async function startBot(
       : {}),
   });
 
+  const followUp = (kind: FollowUpKind) => (id: string, actor: Actor) => lifecycle.followUp(id, kind, actor);
+  const schedule = (what: 'now' | 'keep') => (id: string, actor: Actor) =>
+    lifecycle.changeSchedule(id, what, actor);
   const stepLife = options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {};
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
@@ -200,12 +215,28 @@ export async function startBot(
       logger,
       onOutcome: metrics.command,
       dedupe,
+      timeZone: config.timeZone,
+      ...(options.now ? { now: options.now } : {}),
     }),
     confirm: createDecisionAction({ decide: lifecycle.approve, slack, logger, dedupe, ...stepLife }),
     cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe, ...stepLife }),
     stepClose: createStepClose({ slack, logger }),
-    retryFailed: createFollowUpAction({ lifecycle, kind: 'retry', slack, logger, dedupe }),
-    undo: createFollowUpAction({ lifecycle, kind: 'undo', slack, logger, dedupe }),
+    retryFailed: createFollowUpAction({ press: followUp('retry'), slack, logger, dedupe }),
+    undo: createFollowUpAction({ press: followUp('undo'), slack, logger, dedupe }),
+    resumeNow: createFollowUpAction({
+      press: schedule('now'),
+      answered: reminderAnswer,
+      slack,
+      logger,
+      dedupe,
+    }),
+    keepPaused: createFollowUpAction({
+      press: schedule('keep'),
+      answered: reminderAnswer,
+      slack,
+      logger,
+      dedupe,
+    }),
     workflowStep: createWorkflowStep({
       lifecycle,
       dedupe,
@@ -240,6 +271,7 @@ export async function startBot(
         lifecycle,
         idempotency: options.idempotency ?? createMemoryIdempotency(),
         logger,
+        ...(options.now ? { now: options.now } : {}),
       })
     : undefined;
   const server = await startServer({

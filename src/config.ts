@@ -112,6 +112,17 @@ const schema = z.object({
     .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: actionList(''),
   UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
+  /** The wall clock of `pause … until 18:00` (an IANA name); Slack shows every time in each reader's own zone. */
+  TIME_ZONE: optional(
+    z.string().refine((v) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin or UTC'),
+  ).transform((v) => v ?? 'UTC'),
   ESCALATE_TO: optional(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group id (S…)')),
   ESCALATE_AFTER_MINUTES: positiveInt(10, 1_440),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
@@ -217,6 +228,7 @@ const configSchema = schema.transform((e) =>
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,
+    timeZone: e.TIME_ZONE,
     escalateTo: e.ESCALATE_TO,
     escalateAfterMinutes: e.ESCALATE_AFTER_MINUTES,
     redisUrl: e.REDIS_URL,

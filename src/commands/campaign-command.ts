@@ -20,6 +20,9 @@ export interface CampaignCommandDeps {
   logger: Logger;
   /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
   dedupe?: Deduper;
+  /** TIME_ZONE: the wall clock of `until 18:00`. */
+  timeZone?: string;
+  now?: () => number;
   onOutcome?: (outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') => void;
 }
 
@@ -30,7 +33,10 @@ export interface CampaignCommandDeps {
 export function createCampaignCommand(deps: CampaignCommandDeps) {
   const log = deps.logger.child({ module: 'command' });
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const parsed = parseCampaignCommand(command.text ?? '', deps.rules);
+    const parsed = parseCampaignCommand(command.text ?? '', deps.rules, {
+      now: deps.now?.() ?? Date.now(),
+      timeZone: deps.timeZone ?? 'UTC',
+    });
     const actor = { kind: 'user', id: command.user_id } as const;
     if (parsed.kind === 'help') {
       deps.onOutcome?.('help');
@@ -104,6 +110,7 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
           reason: parsed.reason,
           channelId: command.channel_id,
           source: 'slash_command',
+          ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
         });
         const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
         deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');

@@ -1,25 +1,29 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { FollowUpKind } from '../core/request.ts';
-import type { Lifecycle } from '../lifecycle/lifecycle.ts';
+import type { Actor } from '../core/access.ts';
+import type { Outcome } from '../core/outcomes.ts';
 import type { Deduper } from '../requests/dedupe.ts';
+import type { SlackMessage } from '../slack/blocks.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
 import type { SlackPort } from '../slack/port.ts';
 import { guarded } from './respond.ts';
 
 export interface FollowUpActionDeps {
-  lifecycle: Pick<Lifecycle, 'followUp'>;
-  kind: FollowUpKind;
-  slack: Pick<SlackPort, 'postEphemeral'>;
+  /** What the button does with the request it carries, as the person who pressed it. */
+  press: (requestId: string, actor: Actor) => Promise<Outcome>;
+  slack: Pick<SlackPort, 'postEphemeral' | 'updateMessage'>;
   logger: Logger;
   dedupe?: Deduper;
+  /** What the pressed message becomes once the press did something (its buttons gone); unchanged when absent. */
+  answered?: (outcome: Outcome, by: string) => SlackMessage | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
 
 /**
- * "Retry failed" / "Undo" on a result: proposes the follow-up as if the person had typed it. The new
- * confirmation says the rest; a refusal (the policy, a lapsed undo, one proposed already) is told to them alone.
+ * A button on a result or in a thread that acts on the request it carries: "Retry failed" / "Undo" (proposes
+ * the follow-up as if the person had typed it), "Resume now" / "Keep paused" (moves a PAUSE's schedule). What
+ * it did shows in the channel; a refusal (the policy, a lapsed undo, done already) is told to them alone.
  */
 export function createFollowUpAction(deps: FollowUpActionDeps) {
   const log = deps.logger.child({ module: 'follow-up' });
@@ -30,17 +34,18 @@ export function createFollowUpAction(deps: FollowUpActionDeps) {
     const tell = async (text: string) => {
       if (channelId) await deps.slack.postEphemeral(channelId, body.user.id, text);
     };
-    await guarded(
-      log,
-      tell,
-      'Something went wrong on my side; nothing was proposed. Try again.',
-      async () => {
-        const requestId = action.value ?? '';
-        if (!REQUEST_ID.test(requestId)) return 'This button does not carry a request I know.';
-        return outcomeText(
-          await deps.lifecycle.followUp(requestId, deps.kind, { kind: 'user', id: body.user.id }),
-        );
-      },
-    );
+    await guarded(log, tell, 'Something went wrong on my side; nothing was changed. Try again.', async () => {
+      const requestId = action.value ?? '';
+      if (!REQUEST_ID.test(requestId)) return 'This button does not carry a request I know.';
+      const outcome = await deps.press(requestId, { kind: 'user', id: body.user.id });
+      const next = deps.answered?.(outcome, body.user.id);
+      const ts = body.message?.ts ?? body.container?.message_ts;
+      if (next && channelId && ts) {
+        await deps.slack
+          .updateMessage(channelId, ts, next)
+          .catch((error: unknown) => log.warn({ err: String(error) }, 'could not take the buttons down'));
+      }
+      return outcomeText(outcome);
+    });
   };
 }

@@ -6,6 +6,7 @@ import {
   RETRY_ACTION_ID,
   UNDO_ACTION_ID,
 } from '../slack/messages.ts';
+import { KEEP_PAUSED_ACTION_ID, RESUME_NOW_ACTION_ID } from '../slack/schedule-view.ts';
 import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
 import type { createFollowUpAction } from './follow-up-action.ts';
@@ -22,6 +23,8 @@ export interface Listeners {
   stepClose: ReturnType<typeof createStepClose>;
   retryFailed: ReturnType<typeof createFollowUpAction>;
   undo: ReturnType<typeof createFollowUpAction>;
+  resumeNow: ReturnType<typeof createFollowUpAction>;
+  keepPaused: ReturnType<typeof createFollowUpAction>;
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -32,6 +35,8 @@ export const BUTTON_ACTIONS = {
   [CLOSE_STEP_ACTION_ID]: 'stepClose',
   [RETRY_ACTION_ID]: 'retryFailed',
   [UNDO_ACTION_ID]: 'undo',
+  [RESUME_NOW_ACTION_ID]: 'resumeNow',
+  [KEEP_PAUSED_ACTION_ID]: 'keepPaused',
 } as const satisfies Record<string, keyof Listeners>;
 
 /** Workflow Builder custom steps (manifest `functions`). */

@@ -1,4 +1,5 @@
 import { parseSince } from '../core/history.ts';
+import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import { checkProposal, type ProposalRules } from '../core/proposal.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 
@@ -8,6 +9,8 @@ export const USAGE = [
   '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
   '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
   '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
+  '• `/campaign pause <ids> for 2h` (or `30m`, `1d`, `until 18:00`) resumes exactly what it paused by itself, with a reminder 10 min before.',
+  '• `/campaign history <ids, group:NAME or me> [since 7d]` lists who asked for, approved and ran what.',
   '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
   '• `/campaign groups` lists the named groups you may use here.',
 ].join('\n');
@@ -27,6 +30,8 @@ export type ParsedCommand =
       campaignIds: string[];
       reason: string | undefined;
       duplicatesDropped: number;
+      /** `pause … for 2h` / `until 18:00`. */
+      pauseFor?: PauseFor;
     }
   | { kind: 'error'; message: string };
 
@@ -35,9 +40,34 @@ export type ParsedCommand =
  * mrkdwn (the caller's text escaped), never a throw. The checks are the core's, the same for every door; they
  * run here too so a typo is answered in the acknowledgement itself.
  */
-export function parseCampaignCommand(text: string, rules: ProposalRules): ParsedCommand {
+export function parseCampaignCommand(
+  text: string,
+  rules: ProposalRules,
+  clock: { now: number; timeZone?: string } = { now: Date.now() },
+): ParsedCommand {
   const { rest: body, reason } = splitReason(text);
-  const tokens = body.split(/[\s,]+/).filter((t) => t !== '');
+  const all = body.split(/[\s,]+/).filter((t) => t !== '');
+  // `for 2h` / `until 18:00` after the ids: a PAUSE for a while (no campaign id is either word).
+  const at = all.findIndex((t) => /^(for|until)$/i.test(t));
+  const tokens = at < 0 ? all : all.slice(0, at);
+  let pauseFor: PauseFor | undefined;
+  if (at >= 0) {
+    const word = (all[at] as string).toLowerCase() as 'for' | 'until';
+    const value = all.slice(at + 1).join(' ');
+    const parsed = all.length === at + 2 ? parsePauseFor(word, value, clock.now, clock.timeZone) : undefined;
+    if (!parsed?.ok) {
+      const why =
+        parsed?.message ?? `Say how long as \`for 2h\` or until when as \`until 18:00\`, after the ids.`;
+      return { kind: 'error', message: `${escapeMrkdwn(why)}\n${USAGE}` };
+    }
+    if (!/^pause$/i.test(all[0] ?? '')) {
+      return {
+        kind: 'error',
+        message: `Only \`pause\` can be for a while (\`/campaign pause <ids> for 2h\`).\n${USAGE}`,
+      };
+    }
+    pauseFor = parsed.pauseFor;
+  }
   const [first, ...rest] = tokens;
   if (first === undefined && reason === undefined) return { kind: 'help' };
   if (first !== undefined && /^(help|-h|--help|\?)$/i.test(first)) return { kind: 'help' };
@@ -64,6 +94,7 @@ export function parseCampaignCommand(text: string, rules: ProposalRules): Parsed
     campaignIds: checked.campaignIds,
     reason: checked.reason,
     duplicatesDropped: checked.duplicatesDropped,
+    ...(pauseFor ? { pauseFor } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export type AuditEvent =
   | ({ event: 'approved'; user: string; via: string; approvals: number; of: number } & RequestFields)
   | ({ event: 'confirmed'; user: string; via: string } & RequestFields)
   | ({ event: 'cancelled'; user: string } & RequestFields)
+  /** A PAUSE "for a while": its scheduled RESUME called off ("Keep paused") or brought forward ("Resume now"). */
+  | ({ event: 'resume_kept' | 'resume_brought_forward'; user: string; via: string } & RequestFields)
   | ({ event: 'expired' } & RequestFields)
   | ({
       event: 'executed';

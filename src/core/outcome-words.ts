@@ -17,6 +17,7 @@ export function outcomeWords(o: Outcome, f: WordFormat): string | undefined {
     case 'proposed':
     case 'running':
     case 'cancelled':
+    case 'schedule_changed':
       return undefined;
     case 'approval_recorded': {
       const left = o.of - o.n;

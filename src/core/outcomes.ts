@@ -13,6 +13,8 @@ export type Outcome =
   | { kind: 'running'; request: CampaignActionRequest }
   | { kind: 'approval_recorded'; request: CampaignActionRequest; n: number; of: number }
   | { kind: 'cancelled'; request: CampaignActionRequest }
+  /** A PAUSE's scheduled RESUME was called off ("Keep paused") or started now ("Resume now"). */
+  | { kind: 'schedule_changed'; change: 'kept' | 'resuming'; request: CampaignActionRequest }
   | { kind: 'denied'; step: Step; part: DenialPart; action?: string }
   | { kind: 'already_decided'; state: RequestState; by: string | undefined; at: number | undefined }
   | { kind: 'already_approved'; n: number; of: number }

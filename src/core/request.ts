@@ -1,5 +1,6 @@
 import type { CampaignAction, CampaignOutcome } from './actions.ts';
 import type { RequestLookup } from './campaign-info.ts';
+import type { PauseFor, ResumeSchedule } from './pause-for.ts';
 
 /**
  * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
@@ -62,6 +63,11 @@ export interface CampaignActionRequest {
   escalatedAt?: number;
   /** The follow-ups proposed from this request's result (its "Retry failed" and "Undo" buttons), once each. */
   followUps?: Partial<Record<FollowUpKind, string>>;
+  /** `pause … for 2h`: the RESUME of what this PAUSE applied is scheduled when it finishes (see pause-for.ts). */
+  pauseFor?: PauseFor;
+  resume?: ResumeSchedule;
+  /** A RESUME a PAUSE scheduled: that PAUSE's id. */
+  scheduledBy?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CampaignOutcome } from './actions.ts';
+import { scheduleDueOf } from './pause-for.ts';
 import type { CampaignActionRequest, RequestResult, ResultOutcome, RunChunk, RunJournal } from './request.ts';
 
 export type { RunChunk, RunJournal } from './request.ts';
@@ -14,9 +15,13 @@ type Req = CampaignActionRequest;
 
 export type RunStep<T> = { next?: Req; value: T };
 
-/** The run's due time for the stores' index: when a confirmed run without a result may be taken over. */
+/**
+ * The stores' one index of due work: when a confirmed run without a result may be taken over, or, once it has
+ * one, when a PAUSE "for a while" next has something due (its reminder, its RESUME; see pause-for.ts).
+ */
 export function runDueOf(r: Req): number | undefined {
-  if (r.state !== 'confirmed' || r.result) return undefined;
+  if (r.state !== 'confirmed') return undefined;
+  if (r.result) return scheduleDueOf(r);
   return r.run?.leaseUntil ?? 0;
 }
 

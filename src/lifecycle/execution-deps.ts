@@ -48,6 +48,11 @@ export interface ExecutionDeps {
   lookupRules?: JudgeRules;
   /** A lookup older than this when a run starts is looked at again for the ids it flagged (default 30 s). */
   staleLookupMs?: number;
+  /**
+   * A finished request the index says has work due (a PAUSE "for a while": its reminder or its RESUME); the
+   * sweep hands it here (see schedule.ts).
+   */
+  onDue?: (request: CampaignActionRequest) => Promise<void>;
   /** MoEngage's campaign search, to check the ids whose outcome was uncertain or a refusal (see needsCheck). */
   check?: (
     ids: readonly string[],

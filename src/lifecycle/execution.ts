@@ -65,16 +65,35 @@ export function createExecution(deps: ExecutionDeps) {
       const taken = await store.update(id, (r) =>
         takeRun(r, owner, now(), leaseMs, () => planRun(r, deps.moengage.chunkSize), force),
       );
+      if (taken?.value === 'finished' && taken.request.result) return deps.onDue?.(taken.request);
       if (taken?.value !== 'taken' || !taken.request.run) return;
-      const r = taken.request;
+      let r = taken.request;
       const confirmedAt = r.decidedAt ?? r.createdAt;
       if (now() - confirmedAt > deps.resumeWindowMs) return abandon(r, r.run as RunJournal);
+      // Confirmed without a message (a RESUME a PAUSE scheduled): its message is posted before it runs, so its
+      // progress and results have somewhere to go.
+      if (!r.messageTs) r = await announce(r);
       await runChunks(r, r.run as RunJournal);
     })()
       .catch((error: unknown) => deps.log.error({ requestId: id, err: errorText(error) }, 'run failed'))
       .finally(() => running.delete(id));
     running.set(id, work);
     return work;
+  }
+
+  async function announce(r: CampaignActionRequest): Promise<CampaignActionRequest> {
+    try {
+      const ts = await notifier.post(r);
+      const updated = await store.update(r.id, (x) => ({ next: { ...x, messageTs: ts }, value: true }));
+      return updated?.request ?? { ...r, messageTs: ts };
+    } catch (error) {
+      // It runs all the same: its outcomes are in the store, the audit trail and the API.
+      deps.log.warn(
+        { requestId: r.id, err: errorText(error) },
+        'could not post the message of a scheduled run',
+      );
+      return r;
+    }
   }
 
   async function runChunks(request: CampaignActionRequest, run: RunJournal): Promise<void> {

@@ -10,6 +10,7 @@ import { createHistory } from './history.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createReminders } from './reminders.ts';
+import { createSchedule } from './schedule.ts';
 import { createStatus } from './status.ts';
 
 export type { LifecycleDeps } from './context.ts';
@@ -24,7 +25,10 @@ export type { ProposeInput } from './propose.ts';
 export function createLifecycle(deps: LifecycleDeps) {
   const ctx = lifecycleContext(deps);
   const { emit, fields, log, now, changes } = ctx;
+  // A finished PAUSE "for a while" is handed to the schedule when the index says its reminder or RESUME is due.
+  let schedule: ReturnType<typeof createSchedule> | undefined;
   const execution = createExecution({
+    onDue: (r) => schedule?.due(r) ?? Promise.resolve(),
     moengage: deps.moengage,
     notifier: deps.notifier,
     store: deps.store,
@@ -191,6 +195,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     return expired;
   }
 
+  schedule = createSchedule(ctx, () => execution.resumeDue());
+
   const lookup = deps.lookup
     ? createLookup({
         search: deps.lookup,
@@ -210,6 +216,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     /** Reminds the approvers of confirmations nobody approved, and escalates waiting STOPs (the sweep runs it). */
     remindDue: createReminders(ctx),
     status: createStatus(ctx, lookup),
+    /** "Keep paused" / "Resume now" on a PAUSE "for a while". */
+    changeSchedule: schedule.change,
     approve,
     cancel,
     read,

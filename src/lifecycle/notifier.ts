@@ -19,6 +19,12 @@ export type RequestChange =
   /** The run outlasts the Workflow step's token: the step is ended now, with the reason (`request.workflow`). */
   | { kind: 'step_outlasted'; etaMs: number | undefined }
   | { kind: 'cancelled' }
+  /** A PAUSE "for a while": its RESUME is ten minutes away (with "Resume now" / "Keep paused"), … */
+  | { kind: 'resume_reminder' }
+  /** …was called off, … */
+  | { kind: 'resume_kept'; by: string }
+  /** …or has started as a request of its own (`request.resume.requestId`). */
+  | { kind: 'resume_started' }
   | { kind: 'expired' }
   /** Posted, but the store could not tie the message to the request: the buttons must come down. */
   | { kind: 'unrecorded' }

@@ -1,8 +1,9 @@
 import type { Actor } from '../auth/authorize.ts';
 import { isCampaignAction } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
+import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
-import type { CampaignActionRequest, WorkflowStep } from '../core/request.ts';
+import type { CampaignActionRequest, RuleGrant, WorkflowStep } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
@@ -21,6 +22,8 @@ export interface ProposeInput {
   onBehalfOf?: string | undefined;
   /** The Workflow step that asks (its confirmation is posted with the step's token, so its clicks carry it). */
   workflow?: WorkflowStep;
+  /** `pause … for 2h`: the RESUME of what the PAUSE applies is scheduled (see core/pause-for.ts). */
+  pauseFor?: PauseFor;
 }
 
 /**
@@ -51,15 +54,31 @@ export function createPropose(
     const facts = { ...who, action: checked.action, campaignIds: checked.campaignIds };
     const verdict = await deps.authorize(input.actor, 'propose', facts);
     if (!verdict.allowed) return ctx.denied('propose', input.actor, verdict.part, facts);
+    let grants = verdict.grants;
+    if (input.pauseFor) {
+      if (facts.action !== 'PAUSE') {
+        return {
+          kind: 'invalid_input',
+          field: 'action',
+          message: 'Only a pause can be for a while (`pause … for 2h`).',
+        };
+      }
+      // The RESUME it schedules is approved when the PAUSE is: so the requester must be allowed to request it
+      // too, and the PAUSE needs at least the approvals that RESUME would.
+      const resume = { ...facts, action: 'RESUME' as const };
+      const later = await deps.authorize(input.actor, 'propose', resume);
+      if (!later.allowed) return ctx.denied('propose', input.actor, later.part, resume);
+      grants = atLeast(grants, Math.min(...later.grants.map((g) => g.needed)));
+    }
     const createdAt = now();
     // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.
-    const immediate = verdict.grants.some((g) => g.needed === 0);
+    const immediate = grants.some((g) => g.needed === 0);
     const request: CampaignActionRequest = {
       id: ctx.newId(),
       ...facts,
       reason: checked.reason,
       source: input.source,
-      grants: verdict.grants,
+      grants,
       approvals: [],
       createdAt,
       expiresAt: createdAt + deps.ttlMs,
@@ -69,6 +88,7 @@ export function createPropose(
       decidedAt: undefined,
       ...(lookup && !immediate ? { lookup: lookup.pending(checked.campaignIds.length) } : {}),
       ...(input.workflow ? { workflow: input.workflow } : {}),
+      ...(input.pauseFor ? { pauseFor: input.pauseFor } : {}),
     };
     try {
       await deps.store.create(request);
@@ -81,7 +101,7 @@ export function createPropose(
       event: 'requested',
       user: requestedBy,
       via: verdict.via,
-      rules: verdict.grants.map((g) => g.rule),
+      rules: grants.map((g) => g.rule),
       ...fields(request),
     });
     let ts: string;
@@ -114,6 +134,11 @@ export function createPropose(
     // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
     return claimAndRun(request.id, requestedBy, verdict.via);
   };
+}
+
+/** Each grant needing at least `needed` approvals (a RESUME scheduled with a PAUSE needs what it would alone). */
+function atLeast(grants: RuleGrant[], needed: number): RuleGrant[] {
+  return grants.map((g) => (g.needed >= needed ? g : { ...g, needed }));
 }
 
 function invalidInput(checked: CheckedProposal | InvalidProposal): Outcome {

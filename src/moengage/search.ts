@@ -117,8 +117,40 @@ export class CampaignSearch {
     return { ok: true, found };
   }
 
+  /**
+   * Every campaign in some status (and channel), page by page through the same limiter: what a freeze pauses.
+   * V1 pages hold 15 campaigns, V5 pages 100 (no maximum is documented; the simulator holds to 100). Stops at a
+   * short page, or after `maxPages` (then `truncated`). Flow children and archived campaigns are not asked for.
+   */
+  async list(
+    filter: { statuses: readonly string[]; channels?: readonly string[] },
+    options: { priority?: Priority; requester?: string; maxPages?: number } = {},
+  ): Promise<
+    | { ok: true; campaigns: CampaignInfo[]; pages: number; truncated: boolean }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  > {
+    if (this.#unavailable && this.#unavailable.until > Date.now()) {
+      return { ok: false, reason: 'unavailable', message: this.#unavailable.message };
+    }
+    const limit = this.#version === 'v5' ? 100 : 15;
+    const maxPages = options.maxPages ?? 200;
+    const fields = {
+      status: [...filter.statuses],
+      ...(filter.channels && filter.channels.length > 0 ? { channels: [...filter.channels] } : {}),
+    };
+    const seen = new Map<string, CampaignInfo>();
+    for (let page = 1; page <= maxPages; page++) {
+      const answer = await this.#search({ fields, limit, page }, options.priority ?? 2, options.requester);
+      if (!answer.ok) return answer;
+      for (const info of answer.campaigns) seen.set(info.id, info);
+      if (answer.campaigns.length < limit)
+        return { ok: true, campaigns: [...seen.values()], pages: page, truncated: false };
+    }
+    return { ok: true, campaigns: [...seen.values()], pages: maxPages, truncated: true };
+  }
+
   async #search(
-    batch: string[],
+    batch: string[] | { fields: Record<string, unknown>; limit: number; page: number },
     priority: Priority,
     requester: string | undefined,
   ): Promise<
@@ -155,16 +187,18 @@ export class CampaignSearch {
   }
 
   async #send(
-    batch: string[],
+    batch: string[] | { fields: Record<string, unknown>; limit: number; page: number },
     requestId: string,
   ): Promise<
     | { kind: 'ok'; campaigns: CampaignInfo[] }
     | { kind: 'unavailable' | 'final' | 'retry'; message: string; retryAtMs?: number }
   > {
     const v5 = this.#version === 'v5';
-    const body = v5
-      ? { request_id: requestId, campaign_fields: { ids: batch }, limit: 100, page: 1 }
-      : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: 15, page: 1 };
+    const body = !Array.isArray(batch)
+      ? { request_id: requestId, campaign_fields: batch.fields, limit: batch.limit, page: batch.page }
+      : v5
+        ? { request_id: requestId, campaign_fields: { ids: batch }, limit: 100, page: 1 }
+        : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: 15, page: 1 };
     const started = performance.now();
     try {
       const response = await this.#pool.request({
@@ -178,7 +212,12 @@ export class CampaignSearch {
       const text = await response.body.text();
       const status = response.statusCode;
       this.#log.debug(
-        { requestId, status, ids: batch.length, ms: Math.round(performance.now() - started) },
+        {
+          requestId,
+          status,
+          ...(Array.isArray(batch) ? { ids: batch.length } : { page: batch.page }),
+          ms: Math.round(performance.now() - started),
+        },
         'search',
       );
       if (status === 200) {

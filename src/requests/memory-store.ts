@@ -15,6 +15,7 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
   const retainMs = options.retainMs ?? 24 * 3_600_000;
   const now = options.now ?? Date.now;
   const requests = new Map<string, CampaignActionRequest>();
+  const held = new Map<string, string>();
 
   // Pruning scans every request: do it at most once per min(retainMs, 1 min), not on every create (a burst of
   // commands); a decided request is still forgotten within retainMs of its time, plus that interval.
@@ -68,6 +69,20 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
       return [...requests.values()]
         .filter((r) => (runDueOf(r) ?? Number.POSITIVE_INFINITY) <= at)
         .map((r) => r.id);
+    },
+    async hold(key, requestId) {
+      const holder = held.get(key);
+      if (holder !== undefined) return holder;
+      held.set(key, requestId);
+      return undefined;
+    },
+    async release(key, requestId) {
+      if (held.get(key) !== requestId) return false;
+      held.delete(key);
+      return true;
+    },
+    async holders() {
+      return new Map(held);
     },
     async dueForExpiry(at) {
       return [...requests.values()]

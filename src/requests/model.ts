@@ -36,6 +36,15 @@ export interface RequestStore {
   update<T>(id: string, step: (r: CampaignActionRequest) => RunStep<T>): Promise<Updated<T> | undefined>;
   /** Ids of confirmed requests without a result whose run's lease has lapsed by `now` (or that have none). */
   runsDue(now: number): Promise<string[]>;
+  /**
+   * One request at a time per key (a freeze per scope): records `requestId` as the key's holder unless it has
+   * one; answers the holder there was, or undefined when this one now holds it. Atomic across replicas.
+   */
+  hold(key: string, requestId: string): Promise<string | undefined>;
+  /** Lets go of the key, only if `requestId` still holds it. */
+  release(key: string, requestId: string): Promise<boolean>;
+  /** Every key held now, and by which request (App Home lists the freezes). */
+  holders(): Promise<Map<string, string>>;
 }
 
 export interface Updated<T> {

@@ -17,10 +17,12 @@ import {
  * live on one Redis node (in a cluster, put a hash tag in it: `{campaign-bot}:`).
  */
 
-// KEYS[1] request, KEYS[2] pending index; ARGV json, ttl ms, id, expiresAt, index?
+// KEYS[1] request, KEYS[2] pending index, KEYS[3] runs index; ARGV json, ttl ms, id, expiresAt, index?, run due
+// ('' = none: a request created confirmed, a RESUME a PAUSE scheduled, is due at once)
 const CREATE = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
 if ARGV[5] == '1' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3]) end
 return 1`;
 
 // The rule of decideTransition, restated; the shared test suite holds the two to the same behaviour.
@@ -100,12 +102,14 @@ return {'ok', out, '0'}`;
 
 // Compare-and-set, the atomic step of update(): the new JSON replaces the stored one only if that is still what
 // the caller read; else the caller re-reads and re-applies its pure step. Keeps the runs index in step.
-// KEYS[1] request, KEYS[2] runs index; ARGV expected, next, id, run due ('' = not a run to take over)
+// Work still due (a run, a scheduled RESUME) keeps the request at least that long: ARGV[5], its TTL then.
+// KEYS[1] request, KEYS[2] runs index; ARGV expected, next, id, run due ('' = not a run to take over), keep ms
 const REPLACE = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'not_found'} end
 if raw ~= ARGV[1] then return {'conflict', raw} end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[5] ~= '' and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
 return {'ok'}`;
 
@@ -118,15 +122,24 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
 end
 return out`;
 
+// KEYS[1] holds hash; ARGV key, request id. Compare-and-delete.
+const RELEASE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1`;
+
 interface Scripts {
+  campaignRequestRelease(holds: string, key: string, requestId: string): Promise<number>;
   campaignRequestCreate(
     key: string,
     pending: string,
+    runs: string,
     json: string,
     ttlMs: number,
     id: string,
     expiresAt: number,
     index: '0' | '1',
+    due: string,
   ): Promise<number>;
   campaignRequestDecide(
     key: string,
@@ -155,6 +168,7 @@ interface Scripts {
     next: string,
     id: string,
     due: string,
+    keepMs: string,
   ): Promise<string[]>;
   campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
 }
@@ -174,11 +188,13 @@ export function createRedisStore(options: {
 
   // defineCommand loads each script once per connection and sends EVALSHA, falling back to EVAL on NOSCRIPT.
   const redis = options.redis;
-  redis.defineCommand('campaignRequestCreate', { numberOfKeys: 2, lua: CREATE });
+  redis.defineCommand('campaignRequestCreate', { numberOfKeys: 3, lua: CREATE });
   redis.defineCommand('campaignRequestDecide', { numberOfKeys: 3, lua: DECIDE });
   redis.defineCommand('campaignRequestApprove', { numberOfKeys: 3, lua: APPROVE });
   redis.defineCommand('campaignRequestReplace', { numberOfKeys: 2, lua: REPLACE });
   redis.defineCommand('campaignRequestDue', { numberOfKeys: 1, lua: DUE });
+  redis.defineCommand('campaignRequestRelease', { numberOfKeys: 1, lua: RELEASE });
+  const holds = `${options.keyPrefix}holds`;
   const scripts = redis as unknown as Scripts;
 
   const replace: RequestStore['update'] = async (id, step) => {
@@ -200,6 +216,7 @@ export function createRedisStore(options: {
         JSON.stringify(next),
         id,
         due === undefined ? '' : String(due),
+        due === undefined ? '' : String(Math.max(1, Math.ceil(due - now() + retainMs))),
       );
       if (outcome === 'ok') return { value, request: next };
       if (outcome === 'not_found') return undefined;
@@ -212,20 +229,33 @@ export function createRedisStore(options: {
   const inOrder = keyedSerial();
   const update: RequestStore['update'] = (id, step) => inOrder(id, () => replace(id, step));
 
+  const hold = async (key: string, requestId: string): Promise<string | undefined> => {
+    // HSETNX then HGET is not one step, but a holder is only ever replaced by release (compare-and-delete):
+    // the HGET after a refused HSETNX reads the holder that refused it, or none if it let go meanwhile.
+    for (;;) {
+      if ((await redis.hsetnx(holds, key, requestId)) === 1) return undefined;
+      const holder = await redis.hget(holds, key);
+      if (holder !== null) return holder;
+    }
+  };
+
   return {
     async create(request) {
       // A request created already past its time is still kept retainMs, so it can be told 'expired'.
       const ttlMs = Math.max(1, Math.ceil(Math.max(0, request.expiresAt - now()) + retainMs));
       const index = request.state === 'pending' ? '1' : '0';
       const json = JSON.stringify(request);
+      const due = runDueOf(request);
       const created = await scripts.campaignRequestCreate(
         key(request.id),
         pending,
+        runs,
         json,
         ttlMs,
         request.id,
         request.expiresAt,
         index,
+        due === undefined ? '' : String(due),
       );
       if (created !== 1) throw new Error(`request ${request.id} already exists`);
     },
@@ -276,6 +306,13 @@ export function createRedisStore(options: {
     update,
     async runsDue(at) {
       return redis.zrangebyscore(runs, '-inf', at);
+    },
+    hold,
+    async release(key, requestId) {
+      return (await scripts.campaignRequestRelease(holds, key, requestId)) === 1;
+    },
+    async holders() {
+      return new Map(Object.entries(await redis.hgetall(holds)));
     },
     async dueForExpiry(at) {
       const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);

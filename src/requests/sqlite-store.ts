@@ -21,10 +21,13 @@ export function createSqliteStore(
   const now = options.now ?? Date.now;
   const { db } = sqlite;
   const insert = db.prepare(
-    'INSERT INTO requests (id, json, pending, expires_at, forget_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO requests (id, json, pending, expires_at, forget_at, run_due) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
   const select = db.prepare('SELECT json FROM requests WHERE id = ? AND forget_at > ?');
-  const update = db.prepare('UPDATE requests SET json = ?, pending = ?, run_due = ? WHERE id = ?');
+  // Work still due on a request (a run, a scheduled RESUME) keeps it at least retainMs beyond that time.
+  const update = db.prepare(
+    'UPDATE requests SET json = ?, pending = ?, run_due = ?, forget_at = MAX(forget_at, COALESCE(?, 0)) WHERE id = ?',
+  );
   const runs = db.prepare(
     'SELECT id FROM requests WHERE run_due IS NOT NULL AND run_due <= ? AND forget_at > ?',
   );
@@ -32,6 +35,12 @@ export function createSqliteStore(
     'SELECT json FROM requests WHERE pending = 1 AND expires_at <= ? AND forget_at > ? ORDER BY expires_at',
   );
   const forget = db.prepare('DELETE FROM requests WHERE forget_at <= ?');
+  const holdKey = db.prepare(
+    'INSERT INTO holds (key, request_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+  );
+  const holderOf = db.prepare('SELECT request_id FROM holds WHERE key = ?');
+  const releaseKey = db.prepare('DELETE FROM holds WHERE key = ? AND request_id = ?');
+  const allHolds = db.prepare('SELECT key, request_id FROM holds');
   const forgetOne = db.prepare('DELETE FROM requests WHERE id = ? AND forget_at <= ?');
 
   const read = (id: string): CampaignActionRequest | undefined => {
@@ -39,7 +48,14 @@ export function createSqliteStore(
     return row ? requestFromJson(row.json) : undefined;
   };
   const write = (r: CampaignActionRequest) => {
-    update.run(JSON.stringify(r), r.state === 'pending' ? 1 : 0, runDueOf(r) ?? null, r.id);
+    const due = runDueOf(r);
+    update.run(
+      JSON.stringify(r),
+      r.state === 'pending' ? 1 : 0,
+      due ?? null,
+      due === undefined ? null : due + retainMs,
+      r.id,
+    );
   };
   // Forgetting scans an index: at most once a minute, not on every create.
   let forgotAt = Number.NEGATIVE_INFINITY;
@@ -54,7 +70,15 @@ export function createSqliteStore(
       const pending = request.state === 'pending' ? 1 : 0;
       // A forgotten request's id is free again, as it is once pruned from memory or expired in Redis.
       forgetOne.run(request.id, now());
-      const created = insert.run(request.id, JSON.stringify(request), pending, request.expiresAt, forgetAt);
+      // Created confirmed (a RESUME a PAUSE scheduled): its run is due at once, in the same index as any other.
+      const created = insert.run(
+        request.id,
+        JSON.stringify(request),
+        pending,
+        request.expiresAt,
+        forgetAt,
+        runDueOf(request) ?? null,
+      );
       if (created.changes !== 1) throw new Error(`request ${request.id} already exists`);
     },
     async get(id) {
@@ -95,6 +119,19 @@ export function createSqliteStore(
     },
     async runsDue(at) {
       return (runs.all(at, now()) as { id: string }[]).map((row) => row.id);
+    },
+    async hold(key, requestId) {
+      return sqlite.transaction(() => {
+        if (holdKey.run(key, requestId).changes === 1) return undefined;
+        return (holderOf.get(key) as { request_id: string } | undefined)?.request_id;
+      });
+    },
+    async release(key, requestId) {
+      return releaseKey.run(key, requestId).changes === 1;
+    },
+    async holders() {
+      const rows = allHolds.all() as { key: string; request_id: string }[];
+      return new Map(rows.map((row) => [row.key, row.request_id]));
     },
     async dueForExpiry(at) {
       return (due.all(at, now()) as { json: string }[]).map((row) => requestFromJson(row.json));

@@ -6,6 +6,7 @@ import type { Actor } from '../auth/authorize.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
+import { type PauseFor, parsePauseFor, scheduleOf } from '../core/pause-for.ts';
 import type { CampaignActionRequest, RunJournal } from '../core/request.ts';
 import { runProgress } from '../core/run-journal.ts';
 import { sendJson } from '../http/reply.ts';
@@ -24,6 +25,7 @@ export interface RunbookApiDeps {
   lifecycle: Pick<Lifecycle, 'propose' | 'read' | 'settled'>;
   idempotency: IdempotencyStore;
   logger: Logger;
+  now?: () => number;
 }
 
 export const API_PATH = '/api/v1/campaign-actions';
@@ -39,6 +41,13 @@ export const bodySchema = z
     reason: z.string().trim().min(1).max(500).optional(),
     channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
     requested_by: z.string().regex(USER_ID_PATTERN, 'must be a Slack user id (U…)').optional(),
+    /** A PAUSE for a while: `2h`, `30m`, `1d`, `1h30m`; or until a time (ISO 8601 with a zone). */
+    pause_for: z.string().max(16).optional(),
+    pause_until: z.string().max(40).optional(),
+  })
+  .refine((b) => b.pause_for === undefined || b.pause_until === undefined, {
+    message: 'give at most one of pause_for or pause_until',
+    path: ['pause_for'],
   })
   .refine((b) => (b.campaign_ids === undefined) !== (b.group === undefined), {
     message: 'give exactly one of campaign_ids or group',
@@ -146,6 +155,18 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       return problem(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field);
     }
     const body = parsed.data;
+    let pauseFor: PauseFor | undefined;
+    if (body.pause_for !== undefined || body.pause_until !== undefined) {
+      const field = body.pause_for !== undefined ? 'pause_for' : 'pause_until';
+      const read = parsePauseFor(
+        field === 'pause_for' ? 'for' : 'until',
+        body.pause_for ?? body.pause_until ?? '',
+        deps.now?.() ?? Date.now(),
+      );
+      if (!read.ok)
+        return problem(400, 'invalid_request', `${field}: ${read.message.replace(/`/g, '')}`, field);
+      pauseFor = read.pauseFor;
+    }
     const outcome = await deps.lifecycle.propose({
       actor,
       action: body.action,
@@ -154,6 +175,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       channelId: body.channel_id,
       source: 'runbook_api',
       onBehalfOf: body.requested_by,
+      ...(pauseFor ? { pauseFor } : {}),
     });
     if (outcome.kind === 'proposed' || outcome.kind === 'running') {
       return { status: 202, body: describe(outcome.request) };
@@ -249,6 +271,28 @@ export function describe(r: CampaignActionRequest) {
           })),
         }
       : null,
+    resume: r.pauseFor ? resumeOf(r) : null,
+    scheduled_by: r.scheduledBy ?? null,
+  };
+}
+
+/** A PAUSE for a while: its RESUME, as far as it has got. */
+function resumeOf(r: CampaignActionRequest) {
+  const s = scheduleOf(r);
+  const state = r.resume?.kept
+    ? 'kept_paused'
+    : r.resume?.requestId
+      ? 'started'
+      : s
+        ? 'scheduled'
+        : r.result
+          ? 'nothing_to_resume'
+          : 'after_the_pause';
+  return {
+    for: r.pauseFor?.text ?? null,
+    state,
+    at: s ? new Date(s.at).toISOString() : null,
+    request_id: r.resume?.requestId ?? null,
   };
 }
 

@@ -122,10 +122,12 @@ export function answerV1Search(campaigns: Campaigns, json: unknown): Answer {
   const fields = isObject(raw.campaign_fields) ? raw.campaign_fields : {};
   if (fields.id !== undefined && typeof fields.id !== 'string')
     return v1Error(400, 'campaign_fields.id must be a string', requestId, 'campaign_fields.id', 'invalid');
-  const matches =
+  const matches = filtered(
     typeof fields.id === 'string'
       ? [campaigns.get(fields.id)].filter((c): c is SimCampaign => c !== undefined)
-      : [...campaigns.values()];
+      : [...campaigns.values()],
+    fields,
+  );
   const page = matches.slice(
     ((raw.page as number) - 1) * (limit as number),
     (raw.page as number) * (limit as number),
@@ -159,9 +161,12 @@ export function answerV5Search(campaigns: Campaigns, json: unknown, responseId: 
       requestId,
       target: 'limit',
     });
-  const matches = Array.isArray(ids)
-    ? (ids as string[]).map((id) => campaigns.get(id)).filter((c): c is SimCampaign => c !== undefined)
-    : [...campaigns.values()];
+  const matches = filtered(
+    Array.isArray(ids)
+      ? (ids as string[]).map((id) => campaigns.get(id)).filter((c): c is SimCampaign => c !== undefined)
+      : [...campaigns.values()],
+    fields,
+  );
   const page = matches.slice(
     ((pageNo as number) - 1) * (limit as number),
     (pageNo as number) * (limit as number),
@@ -172,6 +177,24 @@ export function answerV5Search(campaigns: Campaigns, json: unknown, responseId: 
     data: { campaigns: page.map(v5Row), total: matches.length, page: pageNo, limit },
   });
   return { status: 200, body, outcome: 'found' };
+}
+
+/**
+ * The documented filters `campaign_fields.status[]` and `channels[]` (any of the listed values; matched in one
+ * case, since the enum is upper case and the examples answer "Active"). Anything not a list of strings is ignored.
+ */
+function filtered(list: SimCampaign[], fields: Record<string, unknown>): SimCampaign[] {
+  const set = (v: unknown) =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string')
+      ? new Set((v as string[]).map((x) => x.toUpperCase()))
+      : undefined;
+  const statuses = set(fields.status);
+  const channels = set(fields.channels);
+  return list.filter(
+    (c) =>
+      (!statuses || statuses.has(searchStatus(c.status).toUpperCase())) &&
+      (!channels || channels.has(c.channel)),
+  );
 }
 
 function v1Row(c: SimCampaign) {

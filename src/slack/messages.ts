@@ -17,6 +17,7 @@ import {
 import { campaignLine, lookupLine, TABLE_ON_MESSAGE } from './campaign-view.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 import { countsOf, progressText, summaryText } from './results.ts';
+import { pauseForLine } from './schedule-view.ts';
 
 /** Block Kit builders: plain data in, plain data out. Every id and message from outside is escaped. */
 
@@ -153,12 +154,14 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
   const who = `${requester(request)} · expires ${slackDate(request.expiresAt, '{time}')}`;
   const approvals = approvalLine(request);
   const found = lookupLine(request);
+  const pauseFor = pauseForLine(request);
   return {
     text: `${v.base} ${plural(n, 'MoEngage campaign')}? ${requester(request)}. Confirm or cancel.`,
     blocks: [
       section(`${title(request)}?`),
       ...idBlocks(request),
       ...(found ? [context(found)] : []),
+      ...(pauseFor ? [section(pauseFor)] : []),
       context(approvals ? `${who} · ${approvals}` : who),
       {
         type: 'actions',

@@ -19,6 +19,7 @@ import {
 import { SlackCallError, type SlackPort } from './port.ts';
 import { escalationReply, nudgeReply } from './reminder-view.ts';
 import { crashReply, repeatedReply, resultReplies } from './results.ts';
+import { resumeKeptReply, resumeReminderReply, resumeStartedReply, scheduledReply } from './schedule-view.ts';
 import { stepEnd } from './step-outputs.ts';
 
 /** The changes that settle a request: the Workflow step that asked for it is finished then. */
@@ -118,6 +119,10 @@ export function createSlackNotifier(
       await thread(r, change.kind === 'nudge' ? nudgeReply(r) : escalationReply(r, change.to));
       return;
     }
+    // A PAUSE "for a while": its schedule, told in its thread (the message itself shows the result).
+    if (change.kind === 'resume_reminder') return void (await thread(r, resumeReminderReply(r)));
+    if (change.kind === 'resume_kept') return void (await thread(r, resumeKeptReply(change.by)));
+    if (change.kind === 'resume_started') return void (await thread(r, resumeStartedReply(r)));
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     await showChange(r, change);
     if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);
@@ -179,6 +184,8 @@ export function createSlackNotifier(
         const replies = resultReplies(change.report, r.lookup?.state === 'done' ? r.lookup.campaigns : {});
         if (change.repeated && change.repeated.length > 0) replies.push(repeatedReply(change.repeated));
         let undelivered = 0;
+        const scheduled = scheduledReply(r);
+        if (scheduled) replies.push(scheduled);
         for (const reply of replies) if (!(await thread(r, reply))) undelivered += 1;
         // Never dropped silently: the summary on the parent says what the thread is missing.
         return edit(r, completedMessage(r, change.report, undelivered));
@@ -194,9 +201,10 @@ export function createSlackNotifier(
       let ts: string;
       try {
         // A Workflow step's confirmation is posted with the step's token: its clicks then carry the step.
+        // A request confirmed already (a RESUME a PAUSE scheduled) is posted as running: nothing to click.
         ts = await slack.postMessage(
           request.channelId,
-          confirmationMessage(request),
+          request.state === 'pending' ? confirmationMessage(request) : runningMessage(request),
           undefined,
           request.workflow?.token,
         );

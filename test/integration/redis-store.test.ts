@@ -376,6 +376,45 @@ describe.each(kinds)('$name request store', (kind) => {
       });
     }
   });
+
+  it('lets one request at a time hold a key, across replicas, and only its holder let go', async () => {
+    const [a, b, c] = replicas(3) as [RequestStore, RequestStore, RequestStore];
+    const key = `freeze:all:${randomUUID()}`;
+    const answers = await Promise.all([a.hold(key, 'r-a'), b.hold(key, 'r-b'), c.hold(key, 'r-c')]);
+    const winners = answers.filter((x) => x === undefined);
+    expect(winners).toHaveLength(1);
+    const holder = ['r-a', 'r-b', 'r-c'][answers.indexOf(undefined)] as string;
+    expect(answers.filter((x) => x !== undefined)).toEqual([holder, holder]);
+    expect((await store.holders()).get(key)).toBe(holder);
+    expect(await b.release(key, 'someone-else')).toBe(false);
+    expect(await store.hold(key, 'r-d')).toBe(holder);
+    expect(await c.release(key, holder)).toBe(true);
+    expect((await store.holders()).has(key)).toBe(false);
+    expect(await store.hold(key, 'r-d')).toBeUndefined();
+    expect((await a.holders()).get(key)).toBe('r-d');
+  });
+
+  it('lists a finished PAUSE for a while as due from its reminder time, not before', async () => {
+    const r = request();
+    await store.create(r);
+    await store.decide(r.id, 'confirmed', 'UBOB', r.createdAt);
+    const at = r.createdAt;
+    await store.update(r.id, (x) => ({
+      next: {
+        ...x,
+        pauseFor: { ms: 3_600_000, text: 'for 1h' },
+        result: {
+          applied: 1,
+          failed: 0,
+          completedAt: at,
+          outcomes: [{ campaignId: 'camp_001', status: 'applied' }],
+        },
+      },
+      value: true,
+    }));
+    expect(await store.runsDue(at + 3_600_000 - 600_001)).not.toContain(r.id);
+    expect(await store.runsDue(at + 3_600_000 - 600_000)).toContain(r.id);
+  });
 });
 
 describe('Redis request store, Redis specifics', () => {

@@ -90,6 +90,8 @@ export async function startHarness(
     staleLookupMs?: number;
     stepTokenLifeMs?: number;
     escalateAfterMs?: number;
+    /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
+    now?: () => number;
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -115,25 +117,33 @@ export async function startHarness(
   });
   const log = memoryLogger('debug');
   // With REDIS_URL, the same shared state index.ts builds: Redis store, shared limiter, shared deliveries.
-  const shared = await connectSharedState(config, log.logger);
-  const bot = await startBot(config, log.logger, {
-    moengageOptions: { retryPolicy: retryPolicies.fast },
-    slackRetries: 0,
-    expirySweepMs: 100,
-    host: '127.0.0.1',
-    ...shared,
-    ...(options.store ? { store: options.store } : {}),
-    ...(options.groups ? { groups: options.groups } : {}),
-    ...(options.policy ? { policy: options.policy } : {}),
-    ...(options.limiter ? { limiter: options.limiter } : {}),
-    ...(options.progressMs ? { progressMs: options.progressMs } : {}),
-    ...(options.slackPace ? { slackPace: options.slackPace } : {}),
-    ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
-    ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
-    ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
-  });
+  const startOne = async () => {
+    const shared = await connectSharedState(config, log.logger);
+    const bot = await startBot(config, log.logger, {
+      moengageOptions: { retryPolicy: retryPolicies.fast },
+      slackRetries: 0,
+      expirySweepMs: 100,
+      host: '127.0.0.1',
+      ...shared,
+      ...(options.store ? { store: options.store } : {}),
+      ...(options.groups ? { groups: options.groups } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.progressMs ? { progressMs: options.progressMs } : {}),
+      ...(options.slackPace ? { slackPace: options.slackPace } : {}),
+      ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
+      ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
+      ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return { bot, shared };
+  };
+  const first = await startOne();
+  let { bot, shared } = first;
+  /** More bots on the same simulators, config and shared state (replicas, with REDIS_URL). */
+  const replicas: Awaited<ReturnType<typeof startOne>>[] = [];
   // In Socket Mode the simulator delivers over the bot's WebSocket instead of signed HTTP.
-  const url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
+  let url = socketMode ? SOCKET_MODE : `http://127.0.0.1:${bot.port}/slack/events`;
 
   const command = (userId: string, text: string, channelId = CHANNEL) =>
     slack.slashCommand(url, { userId, channelId, text });
@@ -161,16 +171,37 @@ export async function startHarness(
   return {
     slack,
     moengage,
-    bot,
-    url,
+    get bot() {
+      return bot;
+    },
+    get url() {
+      return url;
+    },
     log,
     config,
     command,
     click,
     latestMessage,
     auditEvents,
+    /** Another bot beside this one, on the same simulators and shared state. */
+    async replica() {
+      const started = await startOne();
+      replicas.push(started);
+      return started.bot;
+    },
+    /** Stops the bot (as a deploy does) and starts it again on the same state; Slack calls the new one. */
+    async restart() {
+      await bot.stop();
+      await shared.close();
+      ({ bot, shared } = await startOne());
+      if (!socketMode) url = `http://127.0.0.1:${bot.port}/slack/events`;
+    },
     /** Stops everything, then fails the test if either simulator got a call it did not expect. */
     async stop() {
+      for (const r of replicas.splice(0)) {
+        await r.bot.stop();
+        await r.shared.close();
+      }
       await bot.stop();
       await shared.close();
       await slack.close();

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import type { CampaignActionRequest } from './request.ts';
+
+/**
+ * `pause <ids> for 2h` (also `30m`, `1d`, `1h30m`, `until 18:00`, `until 2026-12-24T06:00Z`): the PAUSE carries
+ * when its RESUME is due, and that RESUME is of exactly the campaigns the PAUSE applied. The schedule lives on
+ * the PAUSE request itself, so the stores' one index of due work (see `runDueOf`) says when it is due, it
+ * survives restarts, and each of its steps is a compare-and-set on that request: once across replicas. Pure.
+ */
+
+/** How long the pause lasts from the moment it applied, or the time it ends; `text` as the person wrote it. */
+export type PauseFor = { ms: number; text: string } | { until: number; text: string };
+
+/** The schedule's record on the PAUSE, as it moves on. */
+export interface ResumeSchedule {
+  /** "Resume now" moved it here (earlier than planned). */
+  at?: number;
+  /** The reminder with "Resume now" / "Keep paused" was posted. */
+  remindedAt?: number;
+  /** "Keep paused": nothing will be resumed. */
+  kept?: { by: string; at: number };
+  /** The RESUME request's id, claimed once; `created` once it is stored (then the PAUSE is no longer due). */
+  requestId?: string;
+  created?: boolean;
+  /** Who moved it, when "Resume now" was pressed. */
+  by?: string;
+}
+
+export const MIN_PAUSE_MS = 60_000;
+export const MAX_PAUSE_MS = 7 * 86_400_000;
+/** The reminder comes this long before the RESUME (when the pause lasts longer than that). */
+export const REMIND_BEFORE_MS = 10 * 60_000;
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Reads `for <duration>` or `until <time>` (the words after the ids). `HH:MM` is the next such time in `timeZone`
+ * (an IANA name; UTC by default); an ISO time with a zone is taken as it is. Undefined with a message when the
+ * words cannot be read or the pause would be shorter than a minute or longer than seven days.
+ */
+export function parsePauseFor(
+  word: 'for' | 'until',
+  value: string,
+  now: number,
+  timeZone = 'UTC',
+): { ok: true; pauseFor: PauseFor } | { ok: false; message: string } {
+  const text = `${word} ${value}`;
+  if (word === 'for') {
+    const parts = /^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m(?:in)?)?$/i.exec(value.trim());
+    if (!parts || value.trim() === '') {
+      return { ok: false, message: `Say how long as \`for 2h\`, \`for 30m\`, \`for 1d\` or \`for 1h30m\`.` };
+    }
+    const ms =
+      Number(parts[1] ?? 0) * UNIT_MS.d +
+      Number(parts[2] ?? 0) * UNIT_MS.h +
+      Number(parts[3] ?? 0) * UNIT_MS.m;
+    const bad = bounds(ms);
+    return bad ? { ok: false, message: bad } : { ok: true, pauseFor: { ms, text } };
+  }
+  const until = untilTime(value.trim(), now, timeZone);
+  if (until === undefined) {
+    return {
+      ok: false,
+      message: `Say when as \`until 18:00\` (${timeZone}) or \`until 2026-12-24T06:00Z\`.`,
+    };
+  }
+  const bad = bounds(until - now);
+  return bad ? { ok: false, message: bad } : { ok: true, pauseFor: { until, text } };
+}
+
+function bounds(ms: number): string | undefined {
+  if (ms < MIN_PAUSE_MS) return 'A pause for a while lasts at least a minute.';
+  if (ms > MAX_PAUSE_MS)
+    return 'A pause for a while lasts seven days at most; pause without `for` to pause for good.';
+  return undefined;
+}
+
+function untilTime(value: string, now: number, timeZone: string): number | undefined {
+  const clock = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value);
+  if (clock) {
+    // The next HH:MM on the wall clock of `timeZone`: today's, or tomorrow's once today's has passed.
+    const offset = zoneOffsetMs(now, timeZone);
+    if (offset === undefined) return undefined;
+    const local = new Date(now + offset);
+    let at =
+      Date.UTC(
+        local.getUTCFullYear(),
+        local.getUTCMonth(),
+        local.getUTCDate(),
+        Number(clock[1]),
+        Number(clock[2]),
+      ) - offset;
+    if (at <= now) at += 86_400_000;
+    // Across a change of the zone's offset (summer time) the wall clock is read again at the new offset.
+    const again = zoneOffsetMs(at, timeZone);
+    return again === undefined ? at : at + offset - again;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `at`; undefined for a zone the runtime does not know. */
+export function zoneOffsetMs(at: number, timeZone: string): number | undefined {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    }).formatToParts(new Date(at));
+  } catch {
+    return undefined;
+  }
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - (at - (at % 1000));
+}
+
+/** When the RESUME of a finished PAUSE is due, and whether its reminder is; undefined when nothing is scheduled. */
+export function scheduleOf(
+  r: CampaignActionRequest,
+): { at: number; remindAt: number | undefined; ids: string[] } | undefined {
+  const pauseFor = r.pauseFor;
+  if (!pauseFor || r.action !== 'PAUSE' || r.state !== 'confirmed' || !r.result) return undefined;
+  const ids = r.result.outcomes.filter((o) => o.status === 'applied').map((o) => o.campaignId);
+  if (ids.length === 0 || r.resume?.kept || r.resume?.created) return undefined;
+  const planned = 'ms' in pauseFor ? r.result.completedAt + pauseFor.ms : pauseFor.until;
+  const at = Math.max(r.result.completedAt, r.resume?.at ?? planned);
+  const remind =
+    !r.resume?.remindedAt && !r.resume?.requestId && at - r.result.completedAt > REMIND_BEFORE_MS
+      ? at - REMIND_BEFORE_MS
+      : undefined;
+  return { at, remindAt: remind, ids };
+}
+
+/** The next time something is due on a scheduled PAUSE: its reminder, then its RESUME. */
+export function scheduleDueOf(r: CampaignActionRequest): number | undefined {
+  const s = scheduleOf(r);
+  return s ? (s.remindAt ?? s.at) : undefined;
+}
+
+/** The RESUME request's id: derived from the PAUSE's, so every replica that gets there names the same one. */
+export function resumeIdOf(pauseId: string): string {
+  const h = createHash('sha256').update(`resume-of:${pauseId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export type ScheduleStep<T> = { next?: CampaignActionRequest; value: T };
+
+/** Marks the reminder posted; false when it was (or is no longer due). */
+export function markReminded(r: CampaignActionRequest, now: number): ScheduleStep<boolean> {
+  const s = scheduleOf(r);
+  if (!s || s.remindAt === undefined || now < s.remindAt) return { value: false };
+  return { next: { ...r, resume: { ...r.resume, remindedAt: now } }, value: true };
+}
+
+/** Claims the RESUME (its id), once it is due; the claim holds against "Keep paused" from then on. */
+export function claimResume(r: CampaignActionRequest, now: number): ScheduleStep<string | undefined> {
+  const s = scheduleOf(r);
+  if (!s || now < s.at) return { value: undefined };
+  if (r.resume?.requestId) return { value: r.resume.requestId };
+  const requestId = resumeIdOf(r.id);
+  return { next: { ...r, resume: { ...r.resume, requestId } }, value: requestId };
+}
+
+/** The RESUME is stored: the PAUSE has nothing due any more. */
+export function markResumeCreated(r: CampaignActionRequest): ScheduleStep<boolean> {
+  if (!r.resume?.requestId || r.resume.created) return { value: false };
+  return { next: { ...r, resume: { ...r.resume, created: true } }, value: true };
+}
+
+export type ScheduleRefusal = 'nothing_scheduled' | 'already_resuming' | 'kept';
+
+/** "Keep paused": the RESUME will not happen. Refused once it has been claimed (it is running or has run). */
+export function keepPaused(
+  r: CampaignActionRequest,
+  by: string,
+  now: number,
+): ScheduleStep<true | ScheduleRefusal> {
+  if (r.resume?.kept) return { value: 'kept' };
+  if (r.resume?.requestId) return { value: 'already_resuming' };
+  if (!scheduleOf(r)) return { value: 'nothing_scheduled' };
+  return { next: { ...r, resume: { ...r.resume, kept: { by, at: now } } }, value: true };
+}
+
+/** "Resume now": the RESUME becomes due at once. */
+export function resumeNow(
+  r: CampaignActionRequest,
+  by: string,
+  now: number,
+): ScheduleStep<true | ScheduleRefusal> {
+  if (r.resume?.kept) return { value: 'kept' };
+  if (r.resume?.requestId) return { value: 'already_resuming' };
+  if (!scheduleOf(r)) return { value: 'nothing_scheduled' };
+  return { next: { ...r, resume: { ...r.resume, at: now, by } }, value: true };
+}
+
+/**
+ * The RESUME a PAUSE scheduled: of exactly the ids it applied, in its channel, confirmed already (approved when
+ * the PAUSE was, under the same grants), its run due at once.
+ */
+export function resumeRequestOf(
+  pause: CampaignActionRequest,
+  id: string,
+  now: number,
+): CampaignActionRequest {
+  const ids = pause.result?.outcomes.filter((o) => o.status === 'applied').map((o) => o.campaignId) ?? [];
+  const how = pause.pauseFor?.text ?? '';
+  return {
+    id,
+    action: 'RESUME',
+    campaignIds: ids,
+    reason: `end of the pause ${how} (request ${pause.id})${pause.reason ? `: ${pause.reason}` : ''}`,
+    requestedBy: pause.requestedBy,
+    ...(pause.onBehalfOf ? { onBehalfOf: pause.onBehalfOf } : {}),
+    channelId: pause.channelId,
+    source: 'scheduled_resume',
+    grants: pause.grants,
+    approvals: pause.approvals,
+    createdAt: now,
+    expiresAt: now,
+    messageTs: undefined,
+    state: 'confirmed',
+    decidedBy: pause.resume?.by ?? pause.decidedBy,
+    decidedAt: now,
+    scheduledBy: pause.id,
+  };
+}

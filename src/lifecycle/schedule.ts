@@ -1,0 +1,128 @@
+import type { Actor } from '../auth/authorize.ts';
+import type { CampaignAction } from '../core/actions.ts';
+import type { Outcome } from '../core/outcomes.ts';
+import {
+  claimResume,
+  keepPaused,
+  markReminded,
+  markResumeCreated,
+  resumeNow,
+  resumeRequestOf,
+  type ScheduleRefusal,
+  scheduleOf,
+} from '../core/pause-for.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { LifecycleContext } from './context.ts';
+import { errorText } from './error-text.ts';
+
+/**
+ * A PAUSE "for a while" once it has finished: its reminder ten minutes before, then its RESUME, each once across
+ * replicas (a compare-and-set on the PAUSE), driven by the stores' index of due work through the sweep. The
+ * RESUME is a request of its own, confirmed already (approved when the PAUSE was), run by the one durable
+ * execution; "Resume now" and "Keep paused" move the schedule, for people the policy lets request it.
+ */
+export function createSchedule(ctx: LifecycleContext, kick: () => Promise<unknown>) {
+  const { deps, now, log, emit, fields } = ctx;
+
+  /** Whatever is due on this finished PAUSE now (the index handed it over). */
+  async function due(pause: CampaignActionRequest): Promise<void> {
+    const s = scheduleOf(pause);
+    if (!s) return;
+    const t = now();
+    if (t >= s.at || pause.resume?.requestId) {
+      await startResume(pause.id);
+      return;
+    }
+    if (s.remindAt !== undefined && t >= s.remindAt) {
+      const marked = await deps.store.update(pause.id, (r) => markReminded(r, now()));
+      if (marked?.value) await deps.notifier.update(marked.request, { kind: 'resume_reminder' });
+    }
+  }
+
+  /**
+   * Claims the RESUME's id on the PAUSE (from then on "Keep paused" is refused), stores the RESUME (its id is
+   * derived from the PAUSE's, so a replica repeating this after a crash finds it), then marks it stored. Until
+   * that last mark the PAUSE stays due, so a crash anywhere in between is repeated by whoever comes next.
+   */
+  async function startResume(pauseId: string): Promise<void> {
+    const claimed = await deps.store.update(pauseId, (r) => claimResume(r, now()));
+    const id = claimed?.value;
+    if (!claimed || !id) return;
+    const pause = claimed.request;
+    let created = false;
+    if (!(await deps.store.get(id))) {
+      const resume = resumeRequestOf(pause, id, now());
+      try {
+        await deps.store.create(resume);
+        created = true;
+        const via = `schedule:${pause.id}`;
+        const rules = resume.grants.map((g) => g.rule);
+        emit({ event: 'requested', user: resume.requestedBy, via, rules, ...fields(resume) });
+        emit({ event: 'confirmed', user: resume.decidedBy ?? resume.requestedBy, via, ...fields(resume) });
+      } catch (error) {
+        // Another replica stored it first: the same id, the same request.
+        if (!(await deps.store.get(id))) throw error;
+      }
+    }
+    const marked = await deps.store.update(pauseId, markResumeCreated);
+    if (marked?.value && created) await deps.notifier.update(marked.request, { kind: 'resume_started' });
+    ctx.changes.publish(pauseId);
+    // Run now rather than at the next sweep: the RESUME is due at once.
+    await kick();
+  }
+
+  /** "Keep paused" (`keep`) or "Resume now" (`now`), by a person the policy lets request it here. */
+  async function change(pauseId: string, what: 'keep' | 'now', actor: Actor): Promise<Outcome> {
+    const pause = await deps.store.get(pauseId);
+    if (!pause) return { kind: 'not_found' };
+    const s = scheduleOf(pause);
+    const ids = s?.ids ?? pause.campaignIds;
+    // Whoever may request the RESUME may bring it forward; whoever may request the PAUSE may keep it.
+    const action: CampaignAction = what === 'now' ? 'RESUME' : 'PAUSE';
+    const facts = {
+      action,
+      channelId: pause.channelId,
+      campaignIds: ids,
+      requestedBy: ctx.actorId(actor),
+    };
+    const verdict = await deps.authorize(actor, 'propose', facts);
+    if (!verdict.allowed) return ctx.denied('propose', actor, verdict.part, { ...facts, requestId: pauseId });
+    const by = ctx.actorId(actor);
+    const changed = await deps.store.update(pauseId, (r) =>
+      what === 'keep' ? keepPaused(r, by, now()) : resumeNow(r, by, now()),
+    );
+    if (!changed) return { kind: 'not_found' };
+    if (changed.value !== true)
+      return { kind: 'invalid_input', field: 'campaign_ids', message: REFUSED[changed.value] };
+    emit({
+      event: what === 'keep' ? 'resume_kept' : 'resume_brought_forward',
+      user: by,
+      via: verdict.via,
+      ...fields(pause),
+    });
+    ctx.changes.publish(pauseId);
+    if (what === 'keep') {
+      await deps.notifier.update(changed.request, { kind: 'resume_kept', by });
+    } else {
+      await startResume(pauseId).catch((error: unknown) =>
+        log.error(
+          { requestId: pauseId, err: errorText(error) },
+          'could not start the resume; the sweep will',
+        ),
+      );
+    }
+    return {
+      kind: 'schedule_changed',
+      change: what === 'keep' ? 'kept' : 'resuming',
+      request: changed.request,
+    };
+  }
+
+  return { due, change };
+}
+
+const REFUSED: Record<ScheduleRefusal, string> = {
+  nothing_scheduled: 'Nothing is scheduled to resume from this pause any more.',
+  already_resuming: 'The scheduled resume has started already; its message in the channel shows how it went.',
+  kept: 'Someone chose to keep these campaigns paused already; resume them with Undo or `/campaign resume`.',
+};

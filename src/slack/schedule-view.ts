@@ -1,0 +1,92 @@
+import { REMIND_BEFORE_MS, scheduleOf } from '../core/pause-for.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import { mention, plural, type SlackMessage, section } from './blocks.ts';
+import { escapeMrkdwn, slackDate } from './mrkdwn.ts';
+
+/** What a PAUSE "for a while" shows: its duration on the confirmation, and its schedule in its thread. Pure. */
+
+export const RESUME_NOW_ACTION_ID = 'campaign_resume_now';
+export const KEEP_PAUSED_ACTION_ID = 'campaign_keep_paused';
+
+const minutes = (ms: number) => {
+  const m = Math.round(ms / 60_000);
+  if (m < 120) return `${m} min`;
+  const h = m / 60;
+  return h < 48 ? `${Math.round(h * 10) / 10} h` : `${Math.round((h / 24) * 10) / 10} days`;
+};
+
+/** On the confirmation: how long, and that the RESUME comes by itself. */
+export function pauseForLine(r: CampaignActionRequest): string | undefined {
+  const p = r.pauseFor;
+  if (!p) return undefined;
+  const how = 'ms' in p ? `for ${minutes(p.ms)} from when they are paused` : `until ${slackDate(p.until)}`;
+  return `:stopwatch: *Paused ${how}*: then the campaigns this pauses (only those) are resumed by themselves, with a reminder ${minutes(REMIND_BEFORE_MS)} before.`;
+}
+
+/** In the thread once the PAUSE has finished: when the RESUME is due, or why none is. */
+export function scheduledReply(r: CampaignActionRequest): SlackMessage | undefined {
+  if (!r.pauseFor) return undefined;
+  const s = scheduleOf(r);
+  if (!s) {
+    return {
+      text: 'No resume scheduled',
+      blocks: [section(':stopwatch: Nothing was paused by this request, so no resume is scheduled.')],
+    };
+  }
+  const text = `:stopwatch: *Scheduled:* resume ${plural(s.ids.length, 'campaign')} (exactly those this paused) at ${slackDate(s.at)}${s.remindAt !== undefined ? `; a reminder with *Resume now* and *Keep paused* comes ${minutes(REMIND_BEFORE_MS)} before` : ''}.`;
+  return { text: `Resume scheduled at ${new Date(s.at).toISOString()}`, blocks: [section(text)] };
+}
+
+/** Ten minutes before: the RESUME is coming, with the two buttons. */
+export function resumeReminderReply(r: CampaignActionRequest): SlackMessage {
+  const s = scheduleOf(r);
+  const n = s?.ids.length ?? 0;
+  const at = s ? slackDate(s.at, '{time}') : 'soon';
+  const who = r.decidedBy ? ` ${mention(r.decidedBy)}` : '';
+  return {
+    text: `${plural(n, 'campaign')} resume at ${s ? new Date(s.at).toISOString() : 'soon'}`,
+    blocks: [
+      section(`:alarm_clock:${who} ${plural(n, 'campaign')} paused here resume at ${at}.`),
+      {
+        type: 'actions',
+        block_id: `campaign_schedule:${r.id}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: RESUME_NOW_ACTION_ID,
+            text: { type: 'plain_text', text: 'Resume now' },
+            value: r.id,
+            style: 'primary',
+          },
+          {
+            type: 'button',
+            action_id: KEEP_PAUSED_ACTION_ID,
+            text: { type: 'plain_text', text: 'Keep paused' },
+            value: r.id,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function resumeKeptReply(by: string): SlackMessage {
+  const text = `:lock: ${mention(by)} chose *Keep paused*: the scheduled resume is off, and nothing will resume by itself. Resume them with *Undo* on the message above or \`/campaign resume\`.`;
+  return { text: 'Kept paused', blocks: [section(text)] };
+}
+
+export function resumeStartedReply(r: CampaignActionRequest): SlackMessage {
+  const n = r.result?.outcomes.filter((o) => o.status === 'applied').length ?? 0;
+  const why = r.resume?.by ? `brought forward by ${mention(r.resume.by)}` : 'as scheduled';
+  const text = `:arrow_forward: Resuming ${plural(n, 'campaign')} now, ${why}: the new message in the channel (request ${escapeMrkdwn(r.resume?.requestId ?? '')}) shows each result.`;
+  return { text: 'Resuming now', blocks: [section(text)] };
+}
+
+/** The reminder once a button on it was pressed: the buttons give way to what was chosen. */
+export function reminderAnswered(change: 'kept' | 'resuming', by: string): SlackMessage {
+  const text =
+    change === 'kept'
+      ? `:lock: ${mention(by)} chose *Keep paused*.`
+      : `:arrow_forward: ${mention(by)} chose *Resume now*.`;
+  return { text: change === 'kept' ? 'Kept paused' : 'Resuming now', blocks: [section(text)] };
+}
