@@ -4,6 +4,7 @@ import type { ProposalRules } from '../core/proposal.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
 import { campaignStatusText } from '../slack/campaign-view.ts';
+import { freezeAnswerText } from '../slack/freeze-view.ts';
 import { historyText } from '../slack/history-view.ts';
 import { groupsList } from '../slack/messages.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
@@ -13,7 +14,7 @@ import { parseCampaignCommand, USAGE } from './parse.ts';
 import { guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
-  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history'>;
+  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history' | 'freeze' | 'unfreeze'>;
   /** Where the answer goes when the command's response_url no longer takes it (expired, or used 5 times). */
   slack: Pick<SlackPort, 'postEphemeral'>;
   rules: ProposalRules;
@@ -97,6 +98,16 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
           if (answer.kind === 'lookup_unavailable')
             return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
           return outcomeText(answer);
+        }
+        if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
+          const where = { actor, scope: parsed.scope, channelId: command.channel_id };
+          const answer =
+            parsed.kind === 'freeze'
+              ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
+              : await deps.lifecycle.unfreeze(where);
+          const ok = answer.kind === 'proposed' || answer.kind === 'running';
+          deps.onOutcome?.(ok ? 'requested' : answer.kind === 'denied' ? 'denied' : 'failed');
+          return freezeAnswerText(answer);
         }
         if (parsed.kind === 'groups') {
           const listed = await deps.lifecycle.listGroups(command.channel_id, actor);

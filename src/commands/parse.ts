@@ -1,3 +1,4 @@
+import { type FreezeScope, parseFreezeScope } from '../core/freeze.ts';
 import { parseSince } from '../core/history.ts';
 import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import { checkProposal, type ProposalRules } from '../core/proposal.ts';
@@ -12,6 +13,7 @@ export const USAGE = [
   '• `/campaign pause <ids> for 2h` (or `30m`, `1d`, `until 18:00`) resumes exactly what it paused by itself, with a reminder 10 min before.',
   '• `/campaign history <ids, group:NAME or me> [since 7d]` lists who asked for, approved and ran what.',
   '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
+  '• `/campaign freeze [all | group:NAME | channel:EMAIL|PUSH|SMS]` pauses every active campaign of the scope; `/campaign unfreeze [scope]` resumes exactly those.',
   '• `/campaign groups` lists the named groups you may use here.',
 ].join('\n');
 
@@ -22,6 +24,9 @@ export type ParsedCommand =
   | { kind: 'status'; tokens: string[] }
   /** The requests about these campaigns (or the caller's own), within `sinceMs`. */
   | { kind: 'history'; tokens: string[] | 'me'; sinceMs: number }
+  /** Every active campaign of a scope, paused as one request; and its undo. */
+  | { kind: 'freeze'; scope: FreezeScope; reason: string | undefined }
+  | { kind: 'unfreeze'; scope: FreezeScope }
   | {
       kind: 'request';
       action: string;
@@ -73,6 +78,12 @@ export function parseCampaignCommand(
   if (first !== undefined && /^(help|-h|--help|\?)$/i.test(first)) return { kind: 'help' };
   if (first !== undefined && /^groups$/i.test(first) && rest.length === 0) return { kind: 'groups' };
   if (first !== undefined && /^history$/i.test(first)) return parseHistory(rest);
+  if (first !== undefined && /^(un)?freeze$/i.test(first)) {
+    const read = parseFreezeScope(rest);
+    if (!read.ok) return { kind: 'error', message: `${read.message}\n${USAGE}` };
+    if (/^unfreeze$/i.test(first)) return { kind: 'unfreeze', scope: read.scope };
+    return { kind: 'freeze', scope: read.scope, reason };
+  }
   if (first !== undefined && /^status$/i.test(first)) {
     if (rest.length === 0) {
       return {

@@ -38,7 +38,8 @@ export function planFollowUp(
   }
   const inverse = INVERSE[r.action];
   if (!inverse) return { ok: false, why: 'A STOP cannot be undone: a stopped campaign cannot be resumed.' };
-  if (now - result.completedAt > undoWindowMs) {
+  // A freeze is undone by its unfreeze whenever that comes (a freeze may last the whole holiday season).
+  if (!r.freeze && now - result.completedAt > undoWindowMs) {
     return {
       ok: false,
       why: `The undo of this request has lapsed (${Math.round(undoWindowMs / 3_600_000)} h).`,
@@ -46,5 +47,6 @@ export function planFollowUp(
   }
   const ids = result.outcomes.filter((o) => o.status === 'applied').map((o) => o.campaignId);
   if (ids.length === 0) return { ok: false, why: 'This request applied nothing to undo.' };
-  return { ok: true, action: inverse, ids, reason: `undo of ${r.id}${r.reason ? `: ${r.reason}` : ''}` };
+  const what = r.freeze ? 'unfreeze' : 'undo';
+  return { ok: true, action: inverse, ids, reason: `${what} of ${r.id}${r.reason ? `: ${r.reason}` : ''}` };
 }

@@ -1,5 +1,6 @@
 import type { CampaignAction, CampaignOutcome } from './actions.ts';
 import type { RequestLookup } from './campaign-info.ts';
+import type { FreezeScope } from './freeze.ts';
 import type { PauseFor, ResumeSchedule } from './pause-for.ts';
 
 /**
@@ -68,6 +69,8 @@ export interface CampaignActionRequest {
   resume?: ResumeSchedule;
   /** A RESUME a PAUSE scheduled: that PAUSE's id. */
   scheduledBy?: string;
+  /** `/campaign freeze`: the PAUSE of every active campaign of a scope, holding that scope (see freeze.ts). */
+  freeze?: { scope: FreezeScope };
 }
 
 /**

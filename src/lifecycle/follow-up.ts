@@ -13,9 +13,16 @@ import type { ProposeInput } from './propose.ts';
 const PROPOSING = 'proposing:';
 const CLAIM_MS = 60_000;
 
-function withoutStaleClaim(r: CampaignActionRequest, kind: FollowUpKind, t: number): CampaignActionRequest {
+function withoutStaleClaim(
+  r: CampaignActionRequest,
+  kind: FollowUpKind,
+  t: number,
+  /** A follow-up proposed before that nobody confirmed (cancelled, expired): the button may be pressed again. */
+  lapsed?: string,
+): CampaignActionRequest {
   const claim = r.followUps?.[kind];
-  if (!claim?.startsWith(PROPOSING) || t - Number(claim.slice(PROPOSING.length)) < CLAIM_MS) return r;
+  const stale = claim?.startsWith(PROPOSING) && t - Number(claim.slice(PROPOSING.length)) >= CLAIM_MS;
+  if (!claim || (!stale && claim !== lapsed)) return r;
   const followUps = { ...r.followUps };
   delete followUps[kind];
   return { ...r, followUps };
@@ -27,11 +34,15 @@ export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeIn
   return async function followUp(requestId: string, kind: FollowUpKind, actor: Actor): Promise<Outcome> {
     const original = await deps.store.get(requestId);
     if (!original) return { kind: 'not_found' };
-    const plan = planFollowUp(withoutStaleClaim(original, kind, now()), kind, now(), undoWindowMs);
+    const prior = original.followUps?.[kind];
+    const priorState =
+      prior && !prior.startsWith(PROPOSING) ? (await deps.store.get(prior))?.state : undefined;
+    const lapsed = priorState === 'cancelled' || priorState === 'expired' ? prior : undefined;
+    const plan = planFollowUp(withoutStaleClaim(original, kind, now(), lapsed), kind, now(), undoWindowMs);
     if (!plan.ok) return { kind: 'invalid_input', field: 'campaign_ids', message: plan.why };
     // A claim a crashed replica left (still "proposing" a minute later) does not block the button for good.
     const claimed = await deps.store.update(requestId, (r) =>
-      withoutStaleClaim(r, kind, now()).followUps?.[kind]
+      withoutStaleClaim(r, kind, now(), lapsed).followUps?.[kind]
         ? { value: false }
         : { next: { ...r, followUps: { ...r.followUps, [kind]: `${PROPOSING}${now()}` } }, value: true },
     );
@@ -48,7 +59,7 @@ export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeIn
       ids: plan.ids,
       reason: plan.reason,
       channelId: original.channelId,
-      source: `${kind}_button`,
+      source: original.freeze && kind === 'undo' ? 'unfreeze' : `${kind}_button`,
     });
     const proposedId =
       outcome.kind === 'proposed' || outcome.kind === 'running' ? outcome.request.id : undefined;

@@ -6,6 +6,7 @@ import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
 import { createExecution } from './execution.ts';
 import { createFollowUp } from './follow-up.ts';
+import { createFreeze } from './freeze.ts';
 import { createHistory } from './history.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
@@ -209,9 +210,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     : undefined;
 
   const propose = createPropose(ctx, claimAndRun, lookup);
+  const followUp = createFollowUp(ctx, propose);
+  const freezes = createFreeze(ctx, propose, followUp, deps.lookup);
   return {
     propose,
-    followUp: createFollowUp(ctx, propose),
+    followUp,
+    /** `/campaign freeze` and `unfreeze`, and the freezes that hold now. */
+    freeze: freezes.freeze,
+    unfreeze: freezes.unfreeze,
+    activeFreezes: freezes.active,
     history: createHistory(ctx),
     /** Reminds the approvers of confirmations nobody approved, and escalates waiting STOPs (the sweep runs it). */
     remindDue: createReminders(ctx),

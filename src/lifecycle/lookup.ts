@@ -17,6 +17,14 @@ export interface CampaignLookup {
     | { ok: true; found: Map<string, CampaignInfo> }
     | { ok: false; reason: 'unavailable' | 'failed'; message: string }
   >;
+  /** Every campaign in these statuses (and channels), paged (a freeze); absent where the search cannot list. */
+  list?(
+    filter: { statuses: readonly string[]; channels?: readonly string[] },
+    options?: { priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9; requester?: string },
+  ): Promise<
+    | { ok: true; campaigns: CampaignInfo[]; pages: number; truncated: boolean }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  >;
 }
 
 export interface LookupDeps {

@@ -1,5 +1,7 @@
 import type { Actor } from '../auth/authorize.ts';
 import { isCampaignAction } from '../core/actions.ts';
+import { type CampaignInfo, lookupOf } from '../core/campaign-info.ts';
+import type { FreezeScope } from '../core/freeze.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
@@ -24,6 +26,8 @@ export interface ProposeInput {
   workflow?: WorkflowStep;
   /** `pause … for 2h`: the RESUME of what the PAUSE applies is scheduled (see core/pause-for.ts). */
   pauseFor?: PauseFor;
+  /** `/campaign freeze`: the scope it freezes, the request's id (already holding the scope), and what the search found. */
+  freeze?: { scope: FreezeScope; id: string; found: ReadonlyMap<string, CampaignInfo> };
 }
 
 /**
@@ -49,7 +53,9 @@ export function createPropose(
     const visible = first.groups ?? [];
     const groups =
       visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
-    const checked = checkProposal(raw, { ...deps.proposalRules, groups });
+    // A freeze names as many campaigns as are active (the API's own limit), not what a person would type.
+    const rules = { ...deps.proposalRules, groups, ...(input.freeze ? { maxIds: FREEZE_MAX_IDS } : {}) };
+    const checked = checkProposal(raw, rules);
     if (!checked.ok) return invalidInput(checked);
     const facts = { ...who, action: checked.action, campaignIds: checked.campaignIds };
     const verdict = await deps.authorize(input.actor, 'propose', facts);
@@ -73,8 +79,9 @@ export function createPropose(
     const createdAt = now();
     // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.
     const immediate = grants.some((g) => g.needed === 0);
+    const known = input.freeze?.found;
     const request: CampaignActionRequest = {
-      id: ctx.newId(),
+      id: input.freeze?.id ?? ctx.newId(),
       ...facts,
       reason: checked.reason,
       source: input.source,
@@ -86,7 +93,21 @@ export function createPropose(
       state: 'pending',
       decidedBy: undefined,
       decidedAt: undefined,
-      ...(lookup && !immediate ? { lookup: lookup.pending(checked.campaignIds.length) } : {}),
+      // A freeze has just looked (the search that found its campaigns): that look is shown, not asked again.
+      ...(known
+        ? {
+            lookup: lookupOf(
+              facts.action,
+              checked.campaignIds,
+              known,
+              deps.lookupRules ?? NO_RULES,
+              createdAt,
+            ),
+          }
+        : lookup && !immediate
+          ? { lookup: lookup.pending(checked.campaignIds.length) }
+          : {}),
+      ...(input.freeze ? { freeze: { scope: input.freeze.scope } } : {}),
       ...(input.workflow ? { workflow: input.workflow } : {}),
       ...(input.pauseFor ? { pauseFor: input.pauseFor } : {}),
     };
@@ -128,13 +149,16 @@ export function createPropose(
     }
     if (!immediate) {
       // Never holds up the answer: the confirmation is up, and the look edits it within seconds.
-      if (lookup) void lookup.beforeConfirm(request).catch(() => {});
+      if (lookup && !known) void lookup.beforeConfirm(request).catch(() => {});
       return { kind: 'proposed', request };
     }
     // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
     return claimAndRun(request.id, requestedBy, verdict.via);
   };
 }
+
+const FREEZE_MAX_IDS = 10_000;
+const NO_RULES = { stopBeyondScheduled: false };
 
 /** Each grant needing at least `needed` approvals (a RESUME scheduled with a PAUSE needs what it would alone). */
 function atLeast(grants: RuleGrant[], needed: number): RuleGrant[] {

@@ -15,6 +15,7 @@ import {
   VERB,
 } from './blocks.ts';
 import { campaignLine, lookupLine, TABLE_ON_MESSAGE } from './campaign-view.ts';
+import { freezeLine } from './freeze-view.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 import { countsOf, progressText, summaryText } from './results.ts';
 import { pauseForLine } from './schedule-view.ts';
@@ -155,6 +156,7 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
   const approvals = approvalLine(request);
   const found = lookupLine(request);
   const pauseFor = pauseForLine(request);
+  const freeze = freezeLine(request);
   return {
     text: `${v.base} ${plural(n, 'MoEngage campaign')}? ${requester(request)}. Confirm or cancel.`,
     blocks: [
@@ -162,6 +164,7 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
       ...idBlocks(request),
       ...(found ? [context(found)] : []),
       ...(pauseFor ? [section(pauseFor)] : []),
+      ...(freeze ? [section(freeze)] : []),
       context(approvals ? `${who} · ${approvals}` : who),
       {
         type: 'actions',
@@ -253,7 +256,11 @@ export function completedMessage(
   const inverse = INVERSE[request.action];
   if (inverse && c.applied > 0) {
     buttons.push(
-      followUpButton(UNDO_ACTION_ID, `Undo: ${VERB[inverse].base.toLowerCase()} ${c.applied}`, request.id),
+      followUpButton(
+        UNDO_ACTION_ID,
+        `${request.freeze ? 'Unfreeze' : 'Undo'}: ${VERB[inverse].base.toLowerCase()} ${c.applied}`,
+        request.id,
+      ),
     );
   }
   if (buttons.length > 0) {

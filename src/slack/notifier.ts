@@ -215,6 +215,10 @@ export function createSlackNotifier(
       }
       // A list too long for the message goes in its thread, so whoever confirms can see every id.
       for (const reply of idListReplies(request)) await thread({ ...request, messageTs: ts }, reply);
+      // Looked up already (a freeze found its campaigns by searching): the table goes in the thread at once.
+      if (request.lookup?.state === 'done') {
+        for (const reply of lookupReplies(request)) await thread({ ...request, messageTs: ts }, reply);
+      }
       return ts;
     },
     update: (request, change) =>

@@ -1,0 +1,59 @@
+import { type FreezeScope, scopeText } from '../core/freeze.ts';
+import type { CampaignActionRequest } from '../core/request.ts';
+import type { FreezeAnswer } from '../lifecycle/freeze.ts';
+import { mention, plural } from './blocks.ts';
+import { escapeMrkdwn, nameText } from './mrkdwn.ts';
+import { outcomeText } from './outcome-text.ts';
+
+/** What a freeze shows: its line on the confirmation, and the answers to `/campaign freeze` and `unfreeze`. Pure. */
+
+function scopeArg(scope: FreezeScope): string {
+  return scope.kind === 'all'
+    ? ''
+    : scope.kind === 'group'
+      ? ` group:${scope.name}`
+      : ` channel:${scope.channel}`;
+}
+
+const PREVIEW = 5;
+
+/** On the confirmation of a freeze: what it is, and how it ends. */
+export function freezeLine(r: CampaignActionRequest): string | undefined {
+  const scope = r.freeze?.scope;
+  if (!scope) return undefined;
+  const lookup = r.lookup?.state === 'done' ? r.lookup : undefined;
+  const names = r.campaignIds
+    .slice(0, PREVIEW)
+    .map((id) => `*${nameText(lookup?.campaigns[id]?.name ?? id, 40)}*`);
+  const more =
+    r.campaignIds.length > PREVIEW ? `, and ${r.campaignIds.length - PREVIEW} more (all in the thread)` : '';
+  return `:ice_cube: *Freeze of ${escapeMrkdwn(scopeText(scope))}*: every campaign MoEngage lists as active there that can be paused (${r.campaignIds.length}): ${names.join(', ')}${more}. \`/campaign unfreeze${escapeMrkdwn(scopeArg(scope))}\` resumes exactly those this pauses, and no other.`;
+}
+
+/** The answer to the person who typed `/campaign freeze` or `unfreeze`, when the channel does not show it. */
+export function freezeAnswerText(answer: FreezeAnswer): string | undefined {
+  switch (answer.kind) {
+    case 'lookup_off':
+      return 'A freeze needs MoEngage’s campaign search to find what is active (`CAMPAIGN_LOOKUP=on`); name the campaigns with `/campaign pause` instead.';
+    case 'lookup_unavailable':
+      return `Could not search MoEngage for the campaigns to freeze, so nothing was proposed: ${escapeMrkdwn(answer.message)}`;
+    case 'nothing_to_freeze':
+      return answer.seen === 0
+        ? `Nothing to freeze: MoEngage lists no active campaign in ${escapeMrkdwn(scopeText(answer.scope))}.`
+        : `Nothing to freeze: of the ${plural(answer.seen, 'campaign')} found in ${escapeMrkdwn(scopeText(answer.scope))}, none is active and can be paused.`;
+    case 'freeze_held': {
+      const r = answer.request;
+      const state =
+        r.state === 'pending'
+          ? 'waiting for confirmation'
+          : r.result
+            ? `${r.result.applied} paused`
+            : 'running';
+      return `A freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on already (asked by ${mention(r.requestedBy)}, ${state}; request ${escapeMrkdwn(r.id)}). \`/campaign unfreeze${escapeMrkdwn(scopeArg(answer.scope))}\` ends it.`;
+    }
+    case 'no_freeze':
+      return `No freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on, so there is nothing to unfreeze.`;
+    default:
+      return outcomeText(answer);
+  }
+}
