@@ -30,6 +30,7 @@ import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRunbookApi } from './runbook/api.ts';
+import { createAuditExport } from './runbook/audit-export.ts';
 import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
@@ -282,6 +283,18 @@ export async function startBot(
     handlers: {
       ...ops,
       ...(api ? { proposeAction: api.proposeAction, actionStatus: api.actionStatus } : {}),
+      ...(api
+        ? {
+            auditExport: createAuditExport({
+              auth: runbookAuth,
+              readers: new Set(config.runbookTokens.filter((t) => t.read_audit).map((t) => t.name)),
+              trail: options.auditTrail,
+              retentionDays: config.auditRetentionDays,
+              logger,
+              ...(options.now ? { now: options.now } : {}),
+            }),
+          }
+        : {}),
     },
     bearer: api?.bearer ?? (() => ({ ok: true })),
     onAck: metrics.ack,

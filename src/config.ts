@@ -17,6 +17,8 @@ const runbookTokensSchema = z
         .min(1)
         .optional(),
       auto_execute: z.array(z.enum(CAMPAIGN_ACTIONS)).optional(),
+      /** May export the audit trail (`GET /api/v1/audit`). */
+      read_audit: z.boolean().optional(),
     }),
   )
   .superRefine((tokens, ctx) => {
@@ -112,6 +114,7 @@ const schema = z.object({
     .pipe(runbookTokensSchema),
   REQUIRE_REASON_ACTIONS: actionList(''),
   UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
+  AUDIT_RETENTION_DAYS: positiveInt(90, 3_650),
   /** The wall clock of `pause … until 18:00` (an IANA name); Slack shows every time in each reader's own zone. */
   TIME_ZONE: optional(
     z.string().refine((v) => {
@@ -228,6 +231,7 @@ const configSchema = schema.transform((e) =>
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     timeZone: e.TIME_ZONE,
     escalateTo: e.ESCALATE_TO,
     escalateAfterMinutes: e.ESCALATE_AFTER_MINUTES,

@@ -18,6 +18,7 @@ export const HTTP_ROUTES = [
     body: 'none',
     bearer: true,
   },
+  { method: 'GET', path: '/api/v1/audit', handler: 'auditExport', body: 'none', bearer: true },
 ] as const;
 
 export type HandlerName = (typeof HTTP_ROUTES)[number]['handler'];

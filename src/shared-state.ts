@@ -40,7 +40,7 @@ export interface SharedState {
  * database at SQLITE_PATH (one process; it survives a restart), and MoEngage's rate limit in memory.
  */
 export async function connectSharedState(config: Config, logger: Logger): Promise<SharedState> {
-  if (!config.redisUrl) return openEmbeddedState(config.sqlitePath, logger);
+  if (!config.redisUrl) return openEmbeddedState(config.sqlitePath, logger, config.auditRetentionDays);
   const log = logger.child({ module: 'redis' });
   // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound.
   const redis = new Redis(config.redisUrl, {
@@ -72,7 +72,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   const changes = createRedisChangeFeed(redis, prefix);
   return {
     changes,
-    auditTrail: createRedisAuditTrail(redis, prefix),
+    auditTrail: createRedisAuditTrail(redis, prefix, { retainDays: config.auditRetentionDays }),
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
     limiter,
@@ -95,7 +95,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   };
 }
 
-function openEmbeddedState(path: string, logger: Logger): SharedState {
+function openEmbeddedState(path: string, logger: Logger, retainDays: number): SharedState {
   let sqlite: ReturnType<typeof openSqlite>;
   try {
     sqlite = openSqlite(path);
@@ -112,7 +112,7 @@ function openEmbeddedState(path: string, logger: Logger): SharedState {
     store: createSqliteStore(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
-    auditTrail: createSqliteAuditTrail(sqlite),
+    auditTrail: createSqliteAuditTrail(sqlite, { retainDays }),
     handBack: path !== ':memory:',
     exclusiveStore: true,
     readinessChecks: {},

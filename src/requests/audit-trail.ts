@@ -58,12 +58,19 @@ function parse([, fields]: [string, string[]]): AuditEvent & { at: number } {
 export function createRedisAuditTrail(
   redis: Redis,
   keyPrefix: string,
-  options: { maxLength?: number } = {},
+  options: { maxLength?: number; retainDays?: number } = {},
 ): AuditTrail {
   const key = `${keyPrefix}audit`;
   const maxLength = options.maxLength ?? 100_000;
+  const retainMs = (options.retainDays ?? 90) * 86_400_000;
+  let trimmedAt = Number.NEGATIVE_INFINITY;
   return {
     async append(event, at) {
+      // Kept AUDIT_RETENTION_DAYS (stream ids are append times), trimmed at most once an hour.
+      if (at - trimmedAt > 3_600_000) {
+        trimmedAt = at;
+        await redis.xtrim(key, 'MINID', '~', `${Math.max(0, Math.floor(at - retainMs))}-0`);
+      }
       await redis.xadd(
         key,
         'MAXLEN',

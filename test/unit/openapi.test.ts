@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HTTP_ROUTES } from '../../src/routes.ts';
-import { API_PATH, bodySchema, describe as describeResource } from '../../src/runbook/api.ts';
+import { bodySchema, describe as describeResource } from '../../src/runbook/api.ts';
 
 const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
   paths: Record<string, unknown>;
@@ -11,7 +11,7 @@ const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.u
 
 describe('docs/openapi.yaml describes the runbook API as built', () => {
   it('has exactly the API routes of the route table, with their methods', () => {
-    const served = HTTP_ROUTES.filter((r) => r.path.startsWith(API_PATH)).map(
+    const served = HTTP_ROUTES.filter((r) => r.path.startsWith('/api/')).map(
       (r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`,
     );
     const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
