@@ -8,6 +8,7 @@ import { createCampaignCommand } from './commands/campaign-command.ts';
 import { createDecisionAction } from './commands/decision-action.ts';
 import { createFollowUpAction } from './commands/follow-up-action.ts';
 import { createGroupChanged } from './commands/group-events.ts';
+import { createHome } from './commands/home.ts';
 import { registerListeners } from './commands/index.ts';
 import { createStepClose } from './commands/step-close.ts';
 import { createWorkflowStep } from './commands/workflow-step.ts';
@@ -174,6 +175,8 @@ export async function startBot(
     requireReasonFor: config.requireReasonActions,
   };
   const store = options.store ?? createMemoryStore();
+  const usageOf = (options.limiter ?? ownClient?.limiter)?.usage;
+  const quotaOf = usageOf ? () => usageOf.call(options.limiter ?? ownClient?.limiter) : undefined;
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
   const policy = options.policy ?? shortFormOf(config);
   const lifecycle = createLifecycle({
@@ -190,6 +193,7 @@ export async function startBot(
     handBack: options.handBack ?? false,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     undoWindowHours: config.undoWindowHours,
+    ...(quotaOf ? { quota: quotaOf } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(config.escalateTo ? { escalateTo: config.escalateTo } : {}),
     escalateAfterMs: options.escalateAfterMs ?? config.escalateAfterMinutes * 60_000,
@@ -206,6 +210,13 @@ export async function startBot(
   const followUp = (kind: FollowUpKind) => (id: string, actor: Actor) => lifecycle.followUp(id, kind, actor);
   const schedule = (what: 'now' | 'keep') => (id: string, actor: Actor) =>
     lifecycle.changeSchedule(id, what, actor);
+  const home = createHome({
+    home: lifecycle.home,
+    slack,
+    onChange: lifecycle.onChange,
+    logger,
+  });
+  const homeNotice = (userId: string, text: string | undefined) => home.refresh(userId, text);
   const stepLife = options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {};
   registerListeners(app, {
     campaignCommand: createCampaignCommand({
@@ -219,8 +230,22 @@ export async function startBot(
       timeZone: config.timeZone,
       ...(options.now ? { now: options.now } : {}),
     }),
-    confirm: createDecisionAction({ decide: lifecycle.approve, slack, logger, dedupe, ...stepLife }),
-    cancel: createDecisionAction({ decide: lifecycle.cancel, slack, logger, dedupe, ...stepLife }),
+    confirm: createDecisionAction({
+      decide: lifecycle.approve,
+      slack,
+      logger,
+      dedupe,
+      homeNotice,
+      ...stepLife,
+    }),
+    cancel: createDecisionAction({
+      decide: lifecycle.cancel,
+      slack,
+      logger,
+      dedupe,
+      homeNotice,
+      ...stepLife,
+    }),
     stepClose: createStepClose({ slack, logger }),
     retryFailed: createFollowUpAction({ press: followUp('retry'), slack, logger, dedupe }),
     undo: createFollowUpAction({ press: followUp('undo'), slack, logger, dedupe }),
@@ -245,6 +270,7 @@ export async function startBot(
       ...(options.stepTokenLifeMs ? { tokenLifeMs: options.stepTokenLifeMs } : {}),
     }),
     groupChanged: createGroupChanged({ invalidate: userGroups.invalidate, logger }),
+    homeOpened: home.opened,
   });
   app.error(async (error) => {
     logger.error(
@@ -348,6 +374,7 @@ export async function startBot(
       if (!state.alive) return;
       state.alive = false;
       clearInterval(sweep);
+      home.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await server.stop();
       const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);

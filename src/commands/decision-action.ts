@@ -18,6 +18,8 @@ export interface DecisionActionDeps {
   logger: Logger;
   /** Drops a repeated delivery of the same click (same trigger_id), across replicas. */
   dedupe?: Deduper;
+  /** A click on the Home tab has no channel to answer in: its Home is drawn again with the answer on it. */
+  homeNotice?: (userId: string, text: string | undefined) => Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -42,8 +44,10 @@ export function createDecisionAction(deps: DecisionActionDeps) {
     if (deps.dedupe && !(await deps.dedupe.firstTime(`click:${body.trigger_id}`))) return;
     const channelId = body.channel?.id ?? body.container?.channel_id;
     const requestId = action.value ?? '';
+    const onHome = (body.container as { type?: string } | undefined)?.type === 'view';
     const tell = async (text: string) => {
-      if (channelId) await deps.slack.postEphemeral(channelId, body.user.id, text);
+      if (onHome) await deps.homeNotice?.(body.user.id, text);
+      else if (channelId) await deps.slack.postEphemeral(channelId, body.user.id, text);
     };
     await guarded(
       log,
@@ -53,7 +57,12 @@ export function createDecisionAction(deps: DecisionActionDeps) {
         if (!REQUEST_ID.test(requestId)) return 'This button does not carry a request I know.';
         const seenTs = body.container?.message_ts ?? body.message?.ts;
         const step = stepOf(body, deps.stepTokenLifeMs);
-        return outcomeText(await deps.decide(requestId, { kind: 'user', id: body.user.id }, seenTs, step));
+        const text = outcomeText(
+          await deps.decide(requestId, { kind: 'user', id: body.user.id }, seenTs, step),
+        );
+        // On the Home tab the buttons must reflect the click at once, with or without words for it.
+        if (onHome && text === undefined) await deps.homeNotice?.(body.user.id, undefined);
+        return text;
       },
     );
   };

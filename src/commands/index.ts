@@ -11,6 +11,7 @@ import type { createCampaignCommand } from './campaign-command.ts';
 import type { createDecisionAction } from './decision-action.ts';
 import type { createFollowUpAction } from './follow-up-action.ts';
 import type { createGroupChanged } from './group-events.ts';
+import type { createHome } from './home.ts';
 import type { createStepClose } from './step-close.ts';
 import { type createWorkflowStep, WORKFLOW_STEP_ID } from './workflow-step.ts';
 
@@ -25,6 +26,7 @@ export interface Listeners {
   undo: ReturnType<typeof createFollowUpAction>;
   resumeNow: ReturnType<typeof createFollowUpAction>;
   keepPaused: ReturnType<typeof createFollowUpAction>;
+  homeOpened: ReturnType<typeof createHome>['opened'];
 }
 
 /** Every Slack surface the bot has: ids to listeners. A test checks what this registers against manifest.yml. */
@@ -49,6 +51,7 @@ export const FUNCTIONS = { [WORKFLOW_STEP_ID]: 'workflowStep' } as const satisfi
 export const EVENTS = {
   subteam_members_changed: 'groupChanged',
   subteam_updated: 'groupChanged',
+  app_home_opened: 'homeOpened',
 } as const satisfies Record<string, keyof Listeners>;
 
 /** The part of Bolt's App the registration uses (so a test can record what gets registered). */

@@ -54,6 +54,8 @@ export interface LifecycleDeps {
   staleLookupMs?: number;
   /** How the looked-up campaigns are judged (V5 stops more than V1). */
   lookupRules?: JudgeRules;
+  /** MoEngage requests in the minute window now (the App Home's quota line). */
+  quota?: () => Promise<{ minute: number; perMinute: number }>;
 }
 
 /** What every step of the lifecycle shares: its dependencies, the audit trail and the change feed. */

@@ -8,6 +8,7 @@ import { createExecution } from './execution.ts';
 import { createFollowUp } from './follow-up.ts';
 import { createFreeze } from './freeze.ts';
 import { createHistory } from './history.ts';
+import { createHome } from './home.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createReminders } from './reminders.ts';
@@ -219,6 +220,10 @@ export function createLifecycle(deps: LifecycleDeps) {
     freeze: freezes.freeze,
     unfreeze: freezes.unfreeze,
     activeFreezes: freezes.active,
+    /** What a person's App Home shows. */
+    home: createHome(ctx, freezes.active, deps.quota),
+    /** Every request change, on any replica (the App Home redraws on it). */
+    onChange: (fn: (requestId: string) => void) => changes.subscribe(fn),
     history: createHistory(ctx),
     /** Reminds the approvers of confirmations nobody approved, and escalates waiting STOPs (the sweep runs it). */
     remindDue: createReminders(ctx),

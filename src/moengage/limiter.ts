@@ -34,6 +34,8 @@ export interface CallLimiter {
   /** Holds every request not yet sent until `untilMs`: a 429 pauses the shared queue, not just one request. */
   pauseUntil(untilMs: number): void;
   stats(): LimiterStats;
+  /** Requests counted in the minute window now (every replica's, when shared), for the App Home's quota line. */
+  usage?(): Promise<{ minute: number; perMinute: number }>;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,10 @@ export function createSlidingLimiter(options: SlidingLimiterOptions = {}): CallL
       if (pauseTimer) clearTimeout(pauseTimer);
       pauseTimer = undefined;
       pump();
+    },
+    async usage() {
+      const free = windows[1]?.free ?? limits.perMinute;
+      return { minute: limits.perMinute - free, perMinute: limits.perMinute };
     },
     stats() {
       return {

@@ -333,6 +333,11 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
       const ttlMs = Math.max(1, Math.ceil(untilMs - Date.now())) + 1_000;
       void scripts.pause(Math.ceil(untilMs), ttlMs).catch(report);
     },
+    async usage() {
+      // Slots not yet due back: requests in flight or answered within the window (every replica's).
+      const minute = await client.zcount(`${options.id}:slots`, `(${Date.now()}`, '+inf');
+      return { minute, perMinute: limits.perMinute };
+    },
     stats(): LimiterStats {
       return {
         queued: waiting.size,

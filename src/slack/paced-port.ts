@@ -95,5 +95,6 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
     postEphemeral: (channel, user, text) =>
       inChannel(channel, 0, 'chat.postEphemeral', () => port.postEphemeral(channel, user, text)),
     groupMembers: (groupId) => withRetries('usergroups.users.list', '', () => port.groupMembers(groupId)),
+    publishHome: (userId, blocks) => withRetries('views.publish', '', () => port.publishHome(userId, blocks)),
   };
 }

@@ -19,6 +19,8 @@ export interface SlackPort {
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   postEphemeral(channel: string, user: string, text: string): Promise<void>;
   groupMembers(groupId: string): Promise<readonly string[]>;
+  /** Publishes a person's Home tab (views.publish: up to 100 blocks). */
+  publishHome(userId: string, blocks: readonly Record<string, unknown>[]): Promise<void>;
 }
 
 /**
@@ -31,6 +33,8 @@ export const SCOPES_BY_METHOD: Record<string, string | undefined> = {
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'usergroups.users.list': 'usergroups:read',
+  // No scope: the Home tab is enabled in the manifest (features.app_home).
+  'views.publish': undefined,
   // A step's own token, not a bot scope.
   'functions.completeSuccess': undefined,
   'functions.completeError': undefined,

@@ -44,6 +44,11 @@ export function webClientPort(client: WebClient, options: { teamId?: string | un
         );
       }
     },
+    async publishHome(userId, blocks) {
+      await call('views.publish', () =>
+        client.views.publish({ user_id: userId, view: { type: 'home', blocks: blocks as never } }),
+      );
+    },
     async groupMembers(groupId) {
       const res = await call('usergroups.users.list', () =>
         // An org-wide install on Enterprise Grid must name the workspace whose user group this is.

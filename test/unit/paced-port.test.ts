@@ -35,6 +35,9 @@ function fakeSlack(limited: (method: string, channel: string, n: number) => numb
     async finishStep() {
       throw new Error('not expected');
     },
+    async publishHome() {
+      throw new Error('not expected');
+    },
   };
   return { port, calls };
 }

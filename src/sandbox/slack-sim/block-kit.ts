@@ -13,8 +13,10 @@ export const MAX_BLOCK_TEXT = 11_000;
 
 export function blockKitError(
   blocks: readonly SlackBlock[],
+  /** 50 on a message; a Home tab's view takes 100. */
+  maxBlocks = 50,
 ): 'invalid_blocks' | 'msg_blocks_too_long' | undefined {
-  if (blocks.length > 50) return 'invalid_blocks';
+  if (blocks.length > maxBlocks) return 'invalid_blocks';
   let total = 0;
   const textOf = (t: unknown, max: number, plainOnly = false): boolean => {
     if (!isRecord(t) || typeof t.text !== 'string') return false;

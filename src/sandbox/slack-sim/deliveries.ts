@@ -18,7 +18,7 @@ export function createDeliveries(deps: {
   issueFunctionToken: (executionId: string) => string;
   setGroupMembers: (groupId: string, users: readonly string[]) => { added: string[]; removed: string[] };
   socketMode: SocketMode;
-}): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers'> {
+}): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers' | 'openAppHome'> {
   const { signingSecret, teamId, botUserId, botId, nextId, responseUrl, messages } = deps;
 
   const send = async (
@@ -125,6 +125,27 @@ export function createDeliveries(deps: {
       return { ...res, functionExecutionId, eventId, token };
     },
 
+    async openAppHome(botUrl, userId, sign) {
+      const now = Math.floor(Date.now() / 1000);
+      // Slack's `app_home_opened` event (no scope), as its Events API sends it when someone opens the Home tab.
+      const body = JSON.stringify({
+        token: VERIFICATION_TOKEN,
+        team_id: teamId,
+        api_app_id: APP_ID,
+        type: 'event_callback',
+        event_id: nextId('Ev'),
+        event_time: now,
+        event: {
+          type: 'app_home_opened',
+          user: userId,
+          channel: `D${userId.slice(1)}`,
+          tab: 'home',
+          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
+        },
+      });
+      return sendEvent(botUrl, body, sign);
+    },
+
     async changeGroupMembers(botUrl, groupId, users, sign) {
       const { added, removed } = deps.setGroupMembers(groupId, users);
       const now = Math.floor(Date.now() / 1000);
@@ -161,7 +182,7 @@ export function createDeliveries(deps: {
       const stored = messages.get(args.channelId, args.messageTs);
       const button = findButton(stored?.blocks, args.actionId);
       const userName = args.userName ?? args.userId.toLowerCase();
-      const payload = {
+      const payload: Record<string, unknown> = {
         type: 'block_actions',
         user: { id: args.userId, username: userName, name: userName, team_id: team },
         api_app_id: APP_ID,
@@ -207,6 +228,15 @@ export function createDeliveries(deps: {
           },
         ],
       };
+      if (args.fromHome) {
+        // As Slack sends a click on a Home tab: the view is the container; there is no channel, message or response_url.
+        const viewId = `VHOME${args.userId}`;
+        payload.container = { type: 'view', view_id: viewId };
+        payload.view = { id: viewId, type: 'home', team_id: team, blocks: [], state: { values: {} } };
+        delete payload.channel;
+        delete payload.message;
+        delete payload.response_url;
+      }
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       return send(botUrl, body, sign, responseUrlId, triggerId);
     },

@@ -120,6 +120,8 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
     slashCommand: deliveries.slashCommand,
     changeGroupMembers: deliveries.changeGroupMembers,
+    openAppHome: deliveries.openAppHome,
+    homeViews: (userId) => api.homeViews.get(userId) ?? [],
     completions: api.completions,
     runFunction: deliveries.runFunction,
     clickButton: deliveries.clickButton,

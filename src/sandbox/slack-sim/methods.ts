@@ -21,6 +21,8 @@ export interface MethodContext {
   userGroups: ReadonlyMap<string, string[]>;
   messages: MessageStore;
   completions: FunctionCompletion[];
+  /** Each person's Home tab as published, every version (views.publish). */
+  homeViews: Map<string, SlackBlock[][]>;
 }
 
 /** What each Web API method does once the call is authenticated and not scripted to fail. */
@@ -143,6 +145,23 @@ export function createMethods(ctx: MethodContext): Record<string, Method> {
       if (ctx.enterpriseInstall && str(args.team_id) !== teamId) return fail('missing_argument');
       const users = ctx.userGroups.get(str(args.usergroup) ?? '');
       return users ? { status: 200, body: { ok: true, users: [...users] } } : fail('no_such_subteam');
+    },
+
+    'views.publish': (args) => {
+      const user = str(args.user_id);
+      if (!user || !/^[UW][A-Z0-9]{2,}$/.test(user)) return fail('invalid_arguments');
+      const view = typeof args.view === 'string' ? parseJson(args.view) : args.view;
+      if (!isRecord(view) || view.type !== 'home') return fail('invalid_arguments');
+      const blocks = blocksArg(view.blocks);
+      if (!blocks || blocks === 'invalid') return fail('invalid_blocks');
+      // A view takes 100 blocks, each under the same limits as a message's.
+      if (blockKitError(blocks, 100)) return fail('invalid_blocks');
+      const versions = ctx.homeViews.get(user) ?? [];
+      versions.push(blocks);
+      ctx.homeViews.set(user, versions);
+      return ok({
+        view: { id: `V${user.slice(1)}${versions.length}`, team_id: teamId, type: 'home', blocks },
+      });
     },
 
     'functions.completeSuccess': (args) => completeFunction(args, 'success'),

@@ -3,7 +3,7 @@
  * - chat.postMessage: about one message a second per channel, short bursts allowed (Slack's words). Modelled as a
  *   bucket of `burst` messages per channel refilled at `perSecond`;
  * - every method's tier, per workspace, over a sliding minute: Tier 2 (20+/min) usergroups.users.list, Tier 3
- *   (50+/min) chat.update, Tier 4 (100+/min) chat.postEphemeral and auth.test; chat.postMessage is "special"
+ *   (50+/min) chat.update, Tier 4 (100+/min) chat.postEphemeral, views.publish and auth.test; chat.postMessage is "special"
  *   (the per-channel limit, and several hundred a minute per workspace).
  * Over a limit: HTTP 429 `{"ok":false,"error":"ratelimited"}` with `Retry-After` in whole seconds.
  */
@@ -21,6 +21,8 @@ export const SLACK_RATE_LIMITS: SlackRateLimits = {
     'chat.postEphemeral': 100,
     'usergroups.users.list': 20,
     'auth.test': 100,
+    // Tier 4.
+    'views.publish': 100,
   },
 };
 

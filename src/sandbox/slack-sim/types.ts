@@ -161,6 +161,8 @@ export interface ButtonClickArgs {
   blockId?: string;
   teamId?: string;
   triggerId?: string;
+  /** A button on the person's Home tab: the payload's container is the view; no channel, message or response_url. */
+  fromHome?: boolean;
 }
 
 export interface SlackSim {
@@ -188,6 +190,10 @@ export interface SlackSim {
    * Replaces a user group's members (what usergroups.users.list answers from now on) and sends the bot the
    * signed `subteam_members_changed` event Slack sends.
    */
+  /** Someone opens the bot's Home tab: Slack's `app_home_opened` event. */
+  openAppHome(botUrl: string, userId: string, sign?: SignOptions): Promise<SignedResponse>;
+  /** Every version of a person's Home tab the bot published (views.publish), oldest first. */
+  homeViews(userId: string): readonly SlackBlock[][];
   changeGroupMembers(
     botUrl: string,
     groupId: string,

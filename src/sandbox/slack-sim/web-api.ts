@@ -1,7 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { type Answer, createMethods, fail, type MethodContext } from './methods.ts';
 import { createRateLimiter, SLACK_RATE_LIMITS } from './rate-limits.ts';
-import type { FunctionCompletion, SlackCall, SlackSimOptions, UnexpectedRequest } from './types.ts';
+import type {
+  FunctionCompletion,
+  SlackBlock,
+  SlackCall,
+  SlackSimOptions,
+  UnexpectedRequest,
+} from './types.ts';
 import { isRecord, now, parseJson, str } from './util.ts';
 
 // Guards the lookup in `methods`, where a name like `toString` would otherwise find Object.prototype's.
@@ -14,6 +20,7 @@ const KNOWN_METHODS = new Set([
   'chat.update',
   'chat.postEphemeral',
   'usergroups.users.list',
+  'views.publish',
 ]);
 const JSON_FIELDS = ['blocks', 'attachments', 'metadata'] as const;
 
@@ -39,6 +46,7 @@ export function createWebApi({
     );
   };
   const completions: FunctionCompletion[] = [];
+  const homeViews = new Map<string, SlackBlock[][]>();
   const userGroups = new Map(Object.entries(options.userGroups ?? {}));
   const methods = createMethods({
     ...context,
@@ -47,6 +55,7 @@ export function createWebApi({
     members,
     userGroups,
     completions,
+    homeViews,
   });
 
   const limited = createRateLimiter(
@@ -141,6 +150,7 @@ export function createWebApi({
     calls,
     unexpected,
     completions,
+    homeViews,
     handle,
     /** A fresh step token, as Slack sends one with each interaction on the step's messages. */
     issueFunctionToken(executionId: string): string {

@@ -1,0 +1,71 @@
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { HomeData } from '../lifecycle/home.ts';
+import { homeBlocks } from '../slack/home-view.ts';
+import type { SlackPort } from '../slack/port.ts';
+
+export interface HomeDeps {
+  home: (userId: string) => Promise<HomeData>;
+  slack: Pick<SlackPort, 'publishHome'>;
+  /** Every request change on any replica (the change feed). */
+  onChange: (fn: (requestId: string) => void) => () => void;
+  logger: Logger;
+  /** How long after opening it a person's Home is kept fresh on changes. */
+  watchMs?: number;
+  /** Changes are gathered this long before the Homes are drawn again. */
+  settleMs?: number;
+}
+
+const WATCH_MS = 30 * 60_000;
+const MAX_WATCHED = 200;
+
+/**
+ * The Home tab: drawn when someone opens it, and again when any request changes (on any replica: the change
+ * feed) for those who opened it in the last half hour, coalesced so a burst of changes is one redraw each.
+ */
+export function createHome(deps: HomeDeps) {
+  const log = deps.logger.child({ module: 'home' });
+  const watchMs = deps.watchMs ?? WATCH_MS;
+  const watching = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+
+  async function publish(userId: string, notice?: string): Promise<void> {
+    try {
+      await deps.slack.publishHome(userId, homeBlocks(await deps.home(userId), notice));
+    } catch (error) {
+      log.warn(
+        { user: userId, err: error instanceof Error ? error.message : String(error) },
+        'home not published',
+      );
+    }
+  }
+
+  const stopWatching = deps.onChange(() => {
+    if (timer || watching.size === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const since = Date.now() - watchMs;
+      for (const [user, at] of watching) {
+        if (at < since) watching.delete(user);
+        else void publish(user);
+      }
+    }, deps.settleMs ?? 1_000);
+    timer.unref();
+  });
+
+  return {
+    opened: async ({ event }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
+      if (event.tab !== 'home') return;
+      watching.delete(event.user);
+      watching.set(event.user, Date.now());
+      if (watching.size > MAX_WATCHED) watching.delete(watching.keys().next().value as string);
+      await publish(event.user);
+    },
+    /** Draws a person's Home again now, with a line about what their click did (a click on the Home has no channel). */
+    refresh: (userId: string, notice?: string) => publish(userId, notice),
+    close() {
+      stopWatching();
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
