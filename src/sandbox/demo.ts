@@ -82,7 +82,15 @@ const config = loadConfig({
   RUNBOOK_TOKENS: JSON.stringify([{ name: 'pagerduty', token: RUNBOOK_TOKEN }]),
 });
 const policy = parseAccessPolicy(POLICY, { groups: new Map(), tokenNames: new Set(['pagerduty']) });
-const bot = await startBot(config, logger, { slackRetries: 0, host: '127.0.0.1', policy });
+// The bot's clock, which the demo moves forward to show a pause for two hours ending (nothing else is faked).
+const clock = { offset: 0 };
+const bot = await startBot(config, logger, {
+  slackRetries: 0,
+  host: '127.0.0.1',
+  policy,
+  expirySweepMs: 200,
+  now: () => Date.now() + clock.offset,
+});
 const url = `http://127.0.0.1:${bot.port}/slack/events`;
 const t0 = Date.now();
 
@@ -171,6 +179,39 @@ async function finish(message: SimMessage) {
   }
 }
 
+/** Presses a button on a message or a thread reply (its value as posted) and waits until something shows it. */
+async function press(userId: string, message: SimMessage, actionId: string, label: string) {
+  // The button as shown now (a result's follow-ups appear on the message's latest version).
+  const value = [...message.versions.map((v) => v.blocks), message.blocks]
+    .flatMap((blocks) => blocks ?? [])
+    .flatMap((b) => (b.elements as { action_id?: string; value?: string }[] | undefined) ?? [])
+    .find((e) => e.action_id === actionId)?.value;
+  say(`\n🖱  ${name(userId)} clicks [ ${label} ]`);
+  const before = slack.calls.length;
+  const ephemerals = slack.ephemerals(userId).length;
+  await slack.clickButton(url, {
+    userId,
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId,
+    value: value ?? '',
+  });
+  await slack.waitFor(() =>
+    slack.calls.slice(before).some((c) => /chat\.(postMessage|update|postEphemeral)/.test(c.method)),
+  );
+  const told = slack.ephemerals(userId)[ephemerals];
+  if (told) {
+    say(`   only ${name(userId)} sees:`);
+    indent(renderBlocks(undefined, told.text ?? ''));
+  }
+}
+
+/** The newest top-level message once its look (if any) has landed. */
+async function newest(before: number): Promise<SimMessage> {
+  const posted = await slack.waitFor(() => slack.messages(CHANNEL)[before]);
+  return lookedUp(posted);
+}
+
 function moengageLog(since: number) {
   const rows = moengage.statusRequests().slice(since);
   say(`\n📡 MoEngage received ${rows.length} request${rows.length === 1 ? '' : 's'}:`);
@@ -246,6 +287,74 @@ try {
   say(
     `\n🤖 the runbook polls GET /api/v1/campaign-actions/${resource.id.slice(0, 8)}… → ${final.status}, ${final.result.applied} applied, ${final.result.failed} failed`,
   );
+
+  heading('6. The fix is out: Alice presses Undo on the 25-promo pause');
+  if (pause) {
+    const before = slack.messages(CHANNEL).length;
+    await press('UALICE', slack.message(CHANNEL, pause.ts) as SimMessage, 'campaign_undo', 'Undo: resume 25');
+    const undo = await newest(before);
+    say('   the bot proposes the inverse, of exactly the 25 it paused, under the same rules:');
+    indent(renderBlocks(undo.blocks, undo.text));
+    const seen = moengage.statusRequests().length;
+    await click('UBOB', undo, 'Confirm');
+    await finish(undo);
+    moengageLog(seen);
+  }
+
+  heading('7. The outage widens: Carol freezes every active email campaign');
+  {
+    const searches = moengage.requests.filter((r) => r.api === 'v1-search').length;
+    const freeze = await type('UCAROL', 'freeze channel:EMAIL reason: INC-4711 email provider down');
+    say(
+      `   (found by ${moengage.requests.filter((r) => r.api === 'v1-search').length - searches} paged calls to MoEngage's campaign search)`,
+    );
+    if (freeze) {
+      const seen = moengage.statusRequests().length;
+      await click('UBOB', freeze, 'Confirm');
+      await finish(freeze);
+      moengageLog(seen);
+      await type('UBOB', 'freeze channel:EMAIL');
+      const before = slack.messages(CHANNEL).length;
+      say('\n   …the provider recovers:');
+      const unfreeze = await type('UCAROL', 'unfreeze channel:EMAIL');
+      if (unfreeze) {
+        const seen2 = moengage.statusRequests().length;
+        await click('UBOB', unfreeze, 'Confirm');
+        await finish(unfreeze);
+        moengageLog(seen2);
+      } else if (slack.messages(CHANNEL).length > before) {
+        say('   (unexpected: no unfreeze was proposed)');
+      }
+    }
+  }
+
+  heading('8. Alice pauses a noisy promo for 2 hours; it resumes by itself');
+  {
+    const paused = await type('UALICE', 'pause promo_030 for 2h reason: INC-4712 wrong price');
+    if (paused) {
+      await click('UBOB', paused, 'Confirm');
+      await finish(paused);
+      say("\n⏩ (the demo moves the bot's clock 1 h 51 min forward)");
+      clock.offset = (2 * 60 - 9) * 60_000;
+      const reminder = await slack.waitFor(
+        () =>
+          slack
+            .thread(CHANNEL, paused.ts)
+            .find((m) => JSON.stringify(m.blocks).includes('campaign_resume_now')),
+        30_000,
+      );
+      say('   in the thread, ten minutes before:');
+      indent(renderBlocks(reminder.blocks, reminder.text), '   │   ↳ ');
+      say('\n⏩ (and ten minutes more)');
+      const before = slack.messages(CHANNEL).length;
+      const seen = moengage.statusRequests().length;
+      clock.offset = (2 * 60 + 1) * 60_000;
+      const resumed = await slack.waitFor(() => slack.messages(CHANNEL)[before], 30_000);
+      say('   the scheduled resume posts its own message, approved when the pause was:');
+      await finish(resumed);
+      moengageLog(seen);
+    }
+  }
 
   say(`\nAudit trail and request logs (JSON, secrets redacted): ${logFile}`);
 } finally {

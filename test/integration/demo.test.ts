@@ -40,6 +40,19 @@ describe('npm run demo', () => {
       '→ 202',
       'Requested by runbook:pagerduty',
       '→ completed, 2 applied, 0 failed',
+      // The incident goes on: undo, freeze and unfreeze, a pause for a while.
+      'clicks [ Undo: resume 25 ]',
+      'Reason: undo of',
+      '25 resumed',
+      'Freeze of email campaigns',
+      '[ Unfreeze: resume 8 ]',
+      'A freeze of email campaigns is on already',
+      'Reason: unfreeze of',
+      '8 resumed',
+      'Scheduled: resume 1 campaign (exactly those this paused)',
+      '[ Resume now ]  [ Keep paused ]',
+      'end of the pause for 2h',
+      '1 resumed',
     ]) {
       expect(text).toContain(line);
     }
