@@ -42,6 +42,15 @@ export function freezeKey(scope: FreezeScope): string {
       : `freeze:channel:${scope.channel}`;
 }
 
+/** The scope as typed after `/campaign freeze` or `unfreeze`: '' (all), `group:NAME`, `channel:EMAIL`. */
+export function scopeToken(scope: FreezeScope): string {
+  return scope.kind === 'all'
+    ? ''
+    : scope.kind === 'group'
+      ? `group:${scope.name}`
+      : `channel:${scope.channel}`;
+}
+
 export function scopeText(scope: FreezeScope): string {
   return scope.kind === 'all'
     ? 'all campaigns'

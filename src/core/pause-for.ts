@@ -177,28 +177,21 @@ export function markResumeCreated(r: CampaignActionRequest): ScheduleStep<boolea
 
 export type ScheduleRefusal = 'nothing_scheduled' | 'already_resuming' | 'kept';
 
-/** "Keep paused": the RESUME will not happen. Refused once it has been claimed (it is running or has run). */
-export function keepPaused(
+/**
+ * "Keep paused" (`keep`: the RESUME will not happen) or "Resume now" (`now`: it becomes due at once). Refused
+ * once the RESUME has been claimed (it is running or has run), or once someone chose to keep them paused.
+ */
+export function moveSchedule(
   r: CampaignActionRequest,
+  change: 'keep' | 'now',
   by: string,
   now: number,
 ): ScheduleStep<true | ScheduleRefusal> {
   if (r.resume?.kept) return { value: 'kept' };
   if (r.resume?.requestId) return { value: 'already_resuming' };
   if (!scheduleOf(r)) return { value: 'nothing_scheduled' };
-  return { next: { ...r, resume: { ...r.resume, kept: { by, at: now } } }, value: true };
-}
-
-/** "Resume now": the RESUME becomes due at once. */
-export function resumeNow(
-  r: CampaignActionRequest,
-  by: string,
-  now: number,
-): ScheduleStep<true | ScheduleRefusal> {
-  if (r.resume?.kept) return { value: 'kept' };
-  if (r.resume?.requestId) return { value: 'already_resuming' };
-  if (!scheduleOf(r)) return { value: 'nothing_scheduled' };
-  return { next: { ...r, resume: { ...r.resume, at: now, by } }, value: true };
+  const resume = change === 'keep' ? { ...r.resume, kept: { by, at: now } } : { ...r.resume, at: now, by };
+  return { next: { ...r, resume }, value: true };
 }
 
 /**

@@ -1,6 +1,13 @@
 import type { Actor } from '../auth/authorize.ts';
 import type { CampaignInfo } from '../core/campaign-info.ts';
-import { type FreezeScope, freezeCandidates, freezeHolds, freezeKey, unfreezeOf } from '../core/freeze.ts';
+import {
+  type FreezeScope,
+  freezeCandidates,
+  freezeHolds,
+  freezeKey,
+  scopeToken,
+  unfreezeOf,
+} from '../core/freeze.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { campaignsReadable } from './campaign-access.ts';
@@ -92,7 +99,9 @@ export function createFreeze(
       action: 'PAUSE',
       ids: candidates.map((c) => c.id),
       // Said with the scope; without one, a policy that asks for a reason asks for it here too.
-      reason: input.reason ? `freeze of ${scopeWords(scope)}: ${input.reason}` : undefined,
+      reason: input.reason
+        ? `freeze of ${scopeToken(scope) || 'all active campaigns'}: ${input.reason}`
+        : undefined,
       channelId,
       source: 'freeze',
       freeze: { scope, id, found: new Map(candidates.map((c) => [c.id, c])) },
@@ -120,12 +129,4 @@ export function createFreeze(
   }
 
   return { freeze, unfreeze, active };
-}
-
-function scopeWords(scope: FreezeScope): string {
-  return scope.kind === 'all'
-    ? 'all active campaigns'
-    : scope.kind === 'group'
-      ? `group:${scope.name}`
-      : `channel:${scope.channel}`;
 }

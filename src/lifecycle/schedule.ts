@@ -3,10 +3,9 @@ import type { CampaignAction } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import {
   claimResume,
-  keepPaused,
   markReminded,
   markResumeCreated,
-  resumeNow,
+  moveSchedule,
   resumeRequestOf,
   type ScheduleRefusal,
   scheduleOf,
@@ -88,9 +87,7 @@ export function createSchedule(ctx: LifecycleContext, kick: () => Promise<unknow
     const verdict = await deps.authorize(actor, 'propose', facts);
     if (!verdict.allowed) return ctx.denied('propose', actor, verdict.part, { ...facts, requestId: pauseId });
     const by = ctx.actorId(actor);
-    const changed = await deps.store.update(pauseId, (r) =>
-      what === 'keep' ? keepPaused(r, by, now()) : resumeNow(r, by, now()),
-    );
+    const changed = await deps.store.update(pauseId, (r) => moveSchedule(r, what, by, now()));
     if (!changed) return { kind: 'not_found' };
     if (changed.value !== true)
       return { kind: 'invalid_input', field: 'campaign_ids', message: REFUSED[changed.value] };

@@ -1,4 +1,4 @@
-import { type FreezeScope, scopeText } from '../core/freeze.ts';
+import { type FreezeScope, scopeText, scopeToken } from '../core/freeze.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { FreezeAnswer } from '../lifecycle/freeze.ts';
 import { mention, plural } from './blocks.ts';
@@ -7,13 +7,7 @@ import { outcomeText } from './outcome-text.ts';
 
 /** What a freeze shows: its line on the confirmation, and the answers to `/campaign freeze` and `unfreeze`. Pure. */
 
-function scopeArg(scope: FreezeScope): string {
-  return scope.kind === 'all'
-    ? ''
-    : scope.kind === 'group'
-      ? ` group:${scope.name}`
-      : ` channel:${scope.channel}`;
-}
+const scopeArg = (scope: FreezeScope) => (scope.kind === 'all' ? '' : ` ${scopeToken(scope)}`);
 
 const PREVIEW = 5;
 

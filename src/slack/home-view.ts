@@ -1,4 +1,4 @@
-import { scopeText } from '../core/freeze.ts';
+import { scopeText, scopeToken } from '../core/freeze.ts';
 import { approvalProgress } from '../core/request.ts';
 import type { HomeData } from '../lifecycle/home.ts';
 import { type Block, context, mention, plural, section, VERB } from './blocks.ts';
@@ -78,12 +78,7 @@ export function homeBlocks(data: HomeData, notice?: string): Block[] {
       : r.state === 'pending'
         ? 'waiting for confirmation'
         : 'running';
-    const arg =
-      !scope || scope.kind === 'all'
-        ? ''
-        : scope.kind === 'group'
-          ? ` group:${scope.name}`
-          : ` channel:${scope.channel}`;
+    const arg = scope && scope.kind !== 'all' ? ` ${scopeToken(scope)}` : '';
     blocks.push(
       section(
         `:ice_cube: *${escapeMrkdwn(scope ? scopeText(scope) : 'freeze')}* · ${paused} · by ${mention(r.requestedBy)} in <#${escapeMrkdwn(r.channelId)}> · \`/campaign unfreeze${escapeMrkdwn(arg)}\` ends it`,

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   claimResume,
-  keepPaused,
   markReminded,
   markResumeCreated,
+  moveSchedule,
   parsePauseFor,
   resumeIdOf,
-  resumeNow,
   resumeRequestOf,
   scheduleDueOf,
   scheduleOf,
@@ -138,17 +137,17 @@ describe('the schedule of a PAUSE for a while', () => {
   });
 
   it('Keep paused calls it off, and is refused once the RESUME has been claimed', () => {
-    const kept = keepPaused(pause(), 'UBOB', T + H);
+    const kept = moveSchedule(pause(), 'keep', 'UBOB', T + H);
     expect(kept.value).toBe(true);
     expect(runDueOf(kept.next as CampaignActionRequest)).toBeUndefined();
-    expect(keepPaused(kept.next as CampaignActionRequest, 'UCAROL', T + H).value).toBe('kept');
-    expect(resumeNow(kept.next as CampaignActionRequest, 'UCAROL', T + H).value).toBe('kept');
+    expect(moveSchedule(kept.next as CampaignActionRequest, 'keep', 'UCAROL', T + H).value).toBe('kept');
+    expect(moveSchedule(kept.next as CampaignActionRequest, 'now', 'UCAROL', T + H).value).toBe('kept');
     const claimed = claimResume(pause(), T + 2 * H).next as CampaignActionRequest;
-    expect(keepPaused(claimed, 'UBOB', T + 2 * H).value).toBe('already_resuming');
+    expect(moveSchedule(claimed, 'keep', 'UBOB', T + 2 * H).value).toBe('already_resuming');
   });
 
   it('Resume now makes it due at once, and the RESUME says who brought it forward', () => {
-    const moved = resumeNow(pause(), 'UCAROL', T + H).next as CampaignActionRequest;
+    const moved = moveSchedule(pause(), 'now', 'UCAROL', T + H).next as CampaignActionRequest;
     expect(scheduleOf(moved)?.at).toBe(T + H);
     expect(runDueOf(moved)).toBeLessThanOrEqual(T + H);
     const resume = resumeRequestOf(moved, resumeIdOf(moved.id), T + H);

@@ -57,6 +57,18 @@ export function createDeliveries(deps: {
       ? new Error(`slack-sim: Slack never retries ${what}; send an event to test redelivery`)
       : undefined;
 
+  /** An `event_callback` as the Events API sends it, around `event` (its `event_ts` added). */
+  const envelope = (event: Record<string, unknown>) =>
+    JSON.stringify({
+      token: VERIFICATION_TOKEN,
+      team_id: teamId,
+      api_app_id: APP_ID,
+      type: 'event_callback',
+      event_id: nextId('Ev'),
+      event_time: Math.floor(Date.now() / 1000),
+      event: { ...event, event_ts: microsToTs(Math.floor(Date.now() * 1000)) },
+    });
+
   /** An Events API event, over HTTP or over the Socket Mode connection (`events_api` envelope). */
   const sendEvent = async (botUrl: string, body: string, sign: SignOptions | undefined) => {
     if (botUrl !== SOCKET_MODE)
@@ -126,49 +138,28 @@ export function createDeliveries(deps: {
     },
 
     async openAppHome(botUrl, userId, sign) {
-      const now = Math.floor(Date.now() / 1000);
       // Slack's `app_home_opened` event (no scope), as its Events API sends it when someone opens the Home tab.
-      const body = JSON.stringify({
-        token: VERIFICATION_TOKEN,
-        team_id: teamId,
-        api_app_id: APP_ID,
-        type: 'event_callback',
-        event_id: nextId('Ev'),
-        event_time: now,
-        event: {
-          type: 'app_home_opened',
-          user: userId,
-          channel: `D${userId.slice(1)}`,
-          tab: 'home',
-          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
-        },
-      });
-      return sendEvent(botUrl, body, sign);
+      return sendEvent(
+        botUrl,
+        envelope({ type: 'app_home_opened', user: userId, channel: `D${userId.slice(1)}`, tab: 'home' }),
+        sign,
+      );
     },
 
     async changeGroupMembers(botUrl, groupId, users, sign) {
       const { added, removed } = deps.setGroupMembers(groupId, users);
       const now = Math.floor(Date.now() / 1000);
       // Slack's `subteam_members_changed` event (scope usergroups:read), as its Events API sends it.
-      const body = JSON.stringify({
-        token: VERIFICATION_TOKEN,
+      const body = envelope({
+        type: 'subteam_members_changed',
+        subteam_id: groupId,
         team_id: teamId,
-        api_app_id: APP_ID,
-        type: 'event_callback',
-        event_id: nextId('Ev'),
-        event_time: now,
-        event: {
-          type: 'subteam_members_changed',
-          subteam_id: groupId,
-          team_id: teamId,
-          date_previous_update: now - 60,
-          date_update: now,
-          added_users: added,
-          added_users_count: String(added.length),
-          removed_users: removed,
-          removed_users_count: String(removed.length),
-          event_ts: microsToTs(Math.floor(Date.now() * 1000)),
-        },
+        date_previous_update: now - 60,
+        date_update: now,
+        added_users: added,
+        added_users_count: String(added.length),
+        removed_users: removed,
+        removed_users_count: String(removed.length),
       });
       return sendEvent(botUrl, body, sign);
     },
