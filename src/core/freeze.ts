@@ -1,5 +1,5 @@
 import { type CampaignInfo, type JudgeRules, judge } from './campaign-info.ts';
-import type { CampaignActionRequest } from './request.ts';
+import type { CampaignActionRequest, FreezeScope } from './request.ts';
 
 /**
  * `/campaign freeze [group:NAME | channel:EMAIL|PUSH|SMS | all]`: every active campaign of the scope that can be
@@ -7,10 +7,7 @@ import type { CampaignActionRequest } from './request.ts';
  * undo, with no time limit). One freeze at a time per scope: the scope's key is held by the freeze's request in
  * the store. Pure.
  */
-export type FreezeScope =
-  | { kind: 'all' }
-  | { kind: 'group'; name: string }
-  | { kind: 'channel'; channel: string };
+export type { FreezeScope } from './request.ts';
 
 export const FREEZE_CHANNELS = ['EMAIL', 'PUSH', 'SMS'] as const;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CampaignActionRequest } from './request.ts';
+import type { CampaignActionRequest, PauseFor } from './request.ts';
 
 /**
  * `pause <ids> for 2h` (also `30m`, `1d`, `1h30m`, `until 18:00`, `until 2026-12-24T06:00Z`): the PAUSE carries
@@ -8,23 +8,7 @@ import type { CampaignActionRequest } from './request.ts';
  * survives restarts, and each of its steps is a compare-and-set on that request: once across replicas. Pure.
  */
 
-/** How long the pause lasts from the moment it applied, or the time it ends; `text` as the person wrote it. */
-export type PauseFor = { ms: number; text: string } | { until: number; text: string };
-
-/** The schedule's record on the PAUSE, as it moves on. */
-export interface ResumeSchedule {
-  /** "Resume now" moved it here (earlier than planned). */
-  at?: number;
-  /** The reminder with "Resume now" / "Keep paused" was posted. */
-  remindedAt?: number;
-  /** "Keep paused": nothing will be resumed. */
-  kept?: { by: string; at: number };
-  /** The RESUME request's id, claimed once; `created` once it is stored (then the PAUSE is no longer due). */
-  requestId?: string;
-  created?: boolean;
-  /** Who moved it, when "Resume now" was pressed. */
-  by?: string;
-}
+export type { PauseFor, ResumeSchedule } from './request.ts';
 
 export const MIN_PAUSE_MS = 60_000;
 export const MAX_PAUSE_MS = 7 * 86_400_000;

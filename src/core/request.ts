@@ -1,7 +1,5 @@
 import type { CampaignAction, CampaignOutcome } from './actions.ts';
 import type { RequestLookup } from './campaign-info.ts';
-import type { FreezeScope } from './freeze.ts';
-import type { PauseFor, ResumeSchedule } from './pause-for.ts';
 
 /**
  * A campaign action request: what every door (slash command, runbook API, workflow step) turns its input
@@ -196,3 +194,27 @@ export interface RunJournal {
   /** The runner's latest estimate of the time left, from the limiter's schedule (for progress lines). */
   eta?: { at: number; ms: number };
 }
+
+/** How long the pause lasts from the moment it applied, or the time it ends; `text` as the person wrote it. */
+export type PauseFor = { ms: number; text: string } | { until: number; text: string };
+
+/** The schedule's record on the PAUSE, as it moves on. */
+export interface ResumeSchedule {
+  /** "Resume now" moved it here (earlier than planned). */
+  at?: number;
+  /** The reminder with "Resume now" / "Keep paused" was posted. */
+  remindedAt?: number;
+  /** "Keep paused": nothing will be resumed. */
+  kept?: { by: string; at: number };
+  /** The RESUME request's id, claimed once; `created` once it is stored (then the PAUSE is no longer due). */
+  requestId?: string;
+  created?: boolean;
+  /** Who moved it, when "Resume now" was pressed. */
+  by?: string;
+}
+
+/** What `/campaign freeze` covers (see freeze.ts). */
+export type FreezeScope =
+  | { kind: 'all' }
+  | { kind: 'group'; name: string }
+  | { kind: 'channel'; channel: string };
