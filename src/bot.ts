@@ -17,6 +17,8 @@ import type { Actor } from './core/access.ts';
 import type { CampaignGroups } from './core/groups.ts';
 import type { Outcome } from './core/outcomes.ts';
 import type { FollowUpKind } from './core/request.ts';
+import { createHooksApi } from './hooks/api.ts';
+import type { HookRule } from './hooks/rules.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
@@ -95,6 +97,8 @@ export interface BotOptions {
   httpLimits?: Partial<HttpLimits>;
   /** The lifecycle's clock; tests move it forward (a PAUSE for two hours, in a moment). */
   now?: () => number;
+  /** HOOK_RULES_FILE's rules (index.ts loads the file). */
+  hookRules?: readonly HookRule[];
 }
 
 export interface RunningBot {
@@ -113,6 +117,7 @@ export function shortFormOf(config: Config): AccessPolicy {
     allowedUserIds: config.allowedUserIds,
     allowedChannelIds: config.allowedChannelIds,
     secondApproverActions: config.secondApproverActions,
+    hooks: [...config.hookSecrets.keys()],
     tokens: config.runbookTokens.map((t) => ({
       name: t.name,
       actions: t.actions ?? [],
@@ -292,6 +297,7 @@ export async function startBot(
     },
     metrics,
   });
+  const hookIdempotency = options.idempotency ?? createMemoryIdempotency();
   const api = runbookAuth.configured
     ? createRunbookApi({
         auth: runbookAuth,
@@ -309,6 +315,18 @@ export async function startBot(
     handlers: {
       ...ops,
       ...(api ? { proposeAction: api.proposeAction, actionStatus: api.actionStatus } : {}),
+      ...(config.hookSecrets.size > 0
+        ? {
+            hook: createHooksApi({
+              secrets: config.hookSecrets,
+              rules: options.hookRules ?? [],
+              lifecycle,
+              idempotency: hookIdempotency,
+              logger,
+              ...(options.now ? { now: options.now } : {}),
+            }),
+          }
+        : {}),
       ...(api
         ? {
             auditExport: createAuditExport({

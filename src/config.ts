@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from './core/actions.ts';
+import { HOOK_SOURCES } from './hooks/sources.ts';
 
 /**
  * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
@@ -112,6 +113,43 @@ const schema = z.object({
       }
     })
     .pipe(runbookTokensSchema),
+  /** Incident tools' webhooks: `{"pagerduty": "<secret>", "incidentio": ["whsec_new", "whsec_old"], …}`. */
+  HOOK_SECRETS: optional(z.string())
+    .transform((v, ctx) => {
+      if (v === undefined) return {};
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        // Never quote the text: it holds secrets.
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON object of source → secret (or [secret, secret])',
+        });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .partialRecord(
+          z.enum(HOOK_SOURCES, `each key must be one of ${HOOK_SOURCES.join(', ')}`),
+          z.union([
+            z.string().min(16, 'a secret of at least 16 characters'),
+            z
+              .array(z.string().min(16, 'a secret of at least 16 characters'))
+              .min(1)
+              .max(2, 'two at most (a rotation)'),
+          ]),
+        )
+        .transform(
+          (r) =>
+            new Map(
+              Object.entries(r).flatMap(([k, v]) =>
+                v === undefined ? [] : [[k, typeof v === 'string' ? [v] : v]],
+              ),
+            ),
+        ),
+    ),
+  HOOK_RULES_FILE: optional(z.string().min(1)),
   REQUIRE_REASON_ACTIONS: actionList(''),
   UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
   AUDIT_RETENTION_DAYS: positiveInt(90, 3_650),
@@ -161,6 +199,9 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     }
   }
   problems.push(...tokenGrantProblems(env.RUNBOOK_TOKENS, set('ACCESS_POLICY_FILE')));
+  if (set('HOOK_RULES_FILE') && !set('HOOK_SECRETS')) {
+    problems.push('HOOK_RULES_FILE: set HOOK_SECRETS too (no webhook is verified, so none is taken)');
+  }
   return problems;
 }
 
@@ -228,6 +269,8 @@ const configSchema = schema.transform((e) =>
     maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
     campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
     accessPolicyFile: e.ACCESS_POLICY_FILE,
+    hookSecrets: e.HOOK_SECRETS as ReadonlyMap<string, readonly string[]>,
+    hookRulesFile: e.HOOK_RULES_FILE,
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,

@@ -2,6 +2,7 @@ import { loadAccessPolicy, PolicyFileError } from './auth/policy-file.ts';
 import { StartupError, startBot } from './bot.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { GroupsFileError, loadCampaignGroups } from './core/groups.ts';
+import { HookRulesError, loadHookRules } from './hooks/rules.ts';
 import { createLogger } from './logger.ts';
 import { connectSharedState } from './shared-state.ts';
 
@@ -19,11 +20,18 @@ const logger = createLogger(config.logLevel);
 try {
   const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
   const tokenNames = new Set(config.runbookTokens.map((t) => t.name));
+  const hookSources = new Set(config.hookSecrets.keys());
   const policy = config.accessPolicyFile
-    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames })
+    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames, hookSources })
     : undefined;
+  const hookRules = config.hookRulesFile ? await loadHookRules(config.hookRulesFile, hookSources) : [];
   const shared = await connectSharedState(config, logger);
-  const bot = await startBot(config, logger, { ...shared, groups, ...(policy ? { policy } : {}) });
+  const bot = await startBot(config, logger, {
+    ...shared,
+    groups,
+    hookRules,
+    ...(policy ? { policy } : {}),
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
@@ -41,7 +49,10 @@ try {
   }
 } catch (error) {
   const known =
-    error instanceof StartupError || error instanceof GroupsFileError || error instanceof PolicyFileError;
+    error instanceof StartupError ||
+    error instanceof GroupsFileError ||
+    error instanceof PolicyFileError ||
+    error instanceof HookRulesError;
   const message = known ? (error as Error).message : `unexpected error: ${(error as Error).message}`;
   logger.fatal({ err: message }, 'could not start');
   console.error(`Could not start: ${message}`);

@@ -21,6 +21,8 @@ const SECRET_KEYS = [
   'SLACK_APP_TOKEN',
   'SLACK_SIGNING_SECRET',
   'MOENGAGE_API_KEY',
+  'HOOK_SECRETS',
+  'hookSecrets',
 ];
 export const REDACT_PATHS = [
   ...SECRET_KEYS,

@@ -49,6 +49,15 @@ export function tokenRequester(name: string): string {
   return `${RUNBOOK}${name}`;
 }
 
+/** Who asked, as requests record it: a Slack user id, `runbook:<token>` or `hook:<source>`. */
+export function actorId(actor: Actor): string {
+  return actor.kind === 'user'
+    ? actor.id
+    : actor.kind === 'token'
+      ? tokenRequester(actor.name)
+      : `hook:${actor.source}`;
+}
+
 export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver) {
   const ruleByName = new Map(policy.rules.map((r) => [r.name, r]));
 
@@ -87,7 +96,7 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
         else for (const g of rule.campaigns.groups) visible.add(g);
         // A token's human is unknown (and whoever it names is unverified): where the requester may not approve,
         // one more approver than the rule says, so no single person can approve a token's request alone.
-        const extra = actor.kind === 'token' && !requesterMayApprove(rule, request.action) ? 1 : 0;
+        const extra = actor.kind !== 'user' && !requesterMayApprove(rule, request.action) ? 1 : 0;
         grants.push({
           rule: rule.name,
           needed: rule.autoExecute ? 0 : rule.approvals + extra,
@@ -204,6 +213,7 @@ function membership(actor: Actor, groups: UserGroupResolver): Membership {
     },
     async in(p) {
       if (actor.kind === 'token') return p.tokens.has(actor.name) ? 'token' : undefined;
+      if (actor.kind === 'hook') return p.hooks?.has(actor.source) ? 'hook' : undefined;
       if (p.users.has(actor.id)) return 'user';
       for (const groupId of p.groups) {
         let hit = asked.get(groupId);

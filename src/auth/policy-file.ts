@@ -22,14 +22,22 @@ import { type AccessPolicy, PRINCIPAL_PATTERN, principals, type Rule } from './r
  */
 const principal = z
   .string()
-  .regex(PRINCIPAL_PATTERN, 'must be a user id (U…, W…), a user-group id (S…) or token:<name>');
+  .regex(
+    PRINCIPAL_PATTERN,
+    'must be a user id (U…, W…), a user-group id (S…), token:<name> or hook:<source>',
+  );
 
 const ruleSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, '1–64 letters, digits, _ . : or -'),
   actions: z.array(z.enum(CAMPAIGN_ACTIONS, `each must be one of ${CAMPAIGN_ACTIONS.join(', ')}`)).min(1),
   requesters: z.array(principal).min(1, 'name at least one requester'),
   approvers: z
-    .array(principal.refine((p) => !p.startsWith('token:'), 'a runbook token cannot approve'))
+    .array(
+      principal.refine(
+        (p) => !p.startsWith('token:') && !p.startsWith('hook:'),
+        'a runbook token or a webhook cannot approve',
+      ),
+    )
     .min(1)
     .optional(),
   channels: z.array(z.string().regex(CHANNEL_ID_PATTERN, 'must be a Slack channel id (C…, G…)')).min(1),
@@ -51,6 +59,8 @@ export interface PolicyContext {
   groups: CampaignGroups;
   /** Names of the runbook tokens in RUNBOOK_TOKENS, so a misspelt `token:<name>` is caught at start. */
   tokenNames: ReadonlySet<string>;
+  /** The webhooks with a secret in HOOK_SECRETS, so a `hook:<source>` without one is caught at start. */
+  hookSources?: ReadonlySet<string>;
 }
 
 export async function loadAccessPolicy(path: string, context: PolicyContext): Promise<AccessPolicy> {
@@ -119,6 +129,10 @@ function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext)
         if (token && !context.tokenNames.has(token)) {
           problems.push(`${at}.${field}.${j}: no runbook token named "${token}" in RUNBOOK_TOKENS`);
         }
+        const hook = p.startsWith('hook:') ? p.slice('hook:'.length) : undefined;
+        if (hook && context.hookSources && !context.hookSources.has(hook)) {
+          problems.push(`${at}.${field}.${j}: no webhook "${hook}" has a secret in HOOK_SECRETS`);
+        }
       });
     }
     if (r.auto_execute && r.actions.includes('STOP') && r.approvals !== 0) {
@@ -142,10 +156,12 @@ function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext)
  */
 function neverApprovable(r: ParsedRule): string | undefined {
   if (r.auto_execute || r.approvals === 0) return undefined;
-  const people = new Set((r.approvers ?? r.requesters).filter((p) => !p.startsWith('token:')));
+  const people = new Set(
+    (r.approvers ?? r.requesters).filter((p) => !p.startsWith('token:') && !p.startsWith('hook:')),
+  );
   if ([...people].some((p) => p.startsWith('S'))) return undefined;
   const userRequesters = r.requesters.filter((p) => /^[UW]/.test(p));
-  const tokenAsks = r.requesters.some((p) => p.startsWith('token:'));
+  const tokenAsks = r.requesters.some((p) => p.startsWith('token:') || p.startsWith('hook:'));
   for (const action of r.actions) {
     const mayApprove = r.requester_may_approve ?? action !== 'STOP';
     const needed = (r.approvals ?? 1) + (tokenAsks && !mayApprove ? 1 : 0);
@@ -173,7 +189,9 @@ function compileRule(r: ParsedRule, groups: CampaignGroups): Rule {
     actions: new Set(r.actions),
     requesters: principals(r.requesters),
     // Tokens cannot press buttons, so a rule whose requesters are only tokens has no default approvers.
-    approvers: principals(r.approvers ?? r.requesters.filter((p) => !p.startsWith('token:'))),
+    approvers: principals(
+      r.approvers ?? r.requesters.filter((p) => !p.startsWith('token:') && !p.startsWith('hook:')),
+    ),
     channels: new Set(r.channels),
     campaigns,
     approvals,

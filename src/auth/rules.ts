@@ -13,6 +13,8 @@ export interface Principals {
   groups: ReadonlySet<string>;
   /** Runbook token names (`token:<name>` in the file). */
   tokens: ReadonlySet<string>;
+  /** Incident tools' webhooks (`hook:<source>` in the file), e.g. `pagerduty`. */
+  hooks?: ReadonlySet<string>;
 }
 
 export interface Rule {
@@ -45,13 +47,19 @@ export function emptyPrincipals(): Principals {
   return { users: new Set(), groups: new Set(), tokens: new Set() };
 }
 
-export const PRINCIPAL_PATTERN = /^(?:[UWS][A-Z0-9]{2,}|token:[a-z0-9][a-z0-9_-]{0,39})$/;
+export const PRINCIPAL_PATTERN = /^(?:[UWS][A-Z0-9]{2,}|token:[a-z0-9][a-z0-9_-]{0,39}|hook:[a-z0-9]{1,40})$/;
 
-/** Sorts `U…`/`W…`, `S…` and `token:…` entries into their kinds (each entry already matched PRINCIPAL_PATTERN). */
+/** Sorts `U…`/`W…`, `S…`, `token:…` and `hook:…` entries into their kinds (each matched PRINCIPAL_PATTERN). */
 export function principals(entries: readonly string[]): Principals {
-  const p = { users: new Set<string>(), groups: new Set<string>(), tokens: new Set<string>() };
+  const p = {
+    users: new Set<string>(),
+    groups: new Set<string>(),
+    tokens: new Set<string>(),
+    hooks: new Set<string>(),
+  };
   for (const e of entries) {
     if (e.startsWith('token:')) p.tokens.add(e.slice('token:'.length));
+    else if (e.startsWith('hook:')) p.hooks.add(e.slice('hook:'.length));
     else if (e.startsWith('S')) p.groups.add(e);
     else p.users.add(e);
   }

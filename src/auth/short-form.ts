@@ -14,6 +14,8 @@ export interface ShortForm {
   allowedChannelIds: readonly string[];
   secondApproverActions: readonly CampaignAction[];
   tokens: readonly TokenGrant[];
+  /** The webhooks with a secret in HOOK_SECRETS: each may propose any action where people are allowed. */
+  hooks?: readonly string[];
 }
 
 /**
@@ -69,6 +71,15 @@ export function shortFormPolicy(form: ShortForm): AccessPolicy {
         approvals: 0,
         autoExecute: true,
       });
+    }
+  }
+  // A webhook proposes into the allowed channels; a person allowed there approves (two for STOP, as for people).
+  for (const hook of form.hooks ?? []) {
+    const requesters = { ...emptyPrincipals(), hooks: new Set([hook]) };
+    const name = `HOOK_SECRETS:${hook}`;
+    if (users.single.length > 0) rules.push({ ...base(name, users.single, true), requesters });
+    if (users.double.length > 0) {
+      rules.push({ ...base(`${name}:second-approver`, users.double, false), requesters });
     }
   }
   return { source: 'short_form', rules };

@@ -1,5 +1,9 @@
 /** Who acts, which step of the lifecycle, and which part of the access policy can refuse it: the policy's terms. */
-export type Actor = { kind: 'user'; id: string } | { kind: 'token'; name: string };
+export type Actor =
+  | { kind: 'user'; id: string }
+  | { kind: 'token'; name: string }
+  /** An incident tool's webhook (`hook:pagerduty` in the policy), verified by its own signature scheme. */
+  | { kind: 'hook'; source: string };
 
 export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Actor, Authorize, DenialPart, Step } from '../auth/authorize.ts';
-import { tokenRequester } from '../auth/authorize.ts';
+import { actorId as actorIdOf } from '../auth/authorize.ts';
 import type { CampaignAction } from '../core/actions.ts';
 import type { AuditEvent, RequestFields } from '../core/audit.ts';
 import type { JudgeRules } from '../core/campaign-info.ts';
@@ -74,7 +74,7 @@ export function lifecycleContext(deps: LifecycleDeps) {
         ),
       );
   };
-  const actorId = (a: Actor) => (a.kind === 'user' ? a.id : tokenRequester(a.name));
+  const actorId = (a: Actor) => actorIdOf(a);
   return {
     deps,
     now,

@@ -92,6 +92,7 @@ export async function startHarness(
     escalateAfterMs?: number;
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
+    hookRules?: BotOptions['hookRules'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -135,6 +136,7 @@ export async function startHarness(
       ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.hookRules ? { hookRules: options.hookRules } : {}),
     });
     return { bot, shared };
   };

@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { parsePauseFor } from '../core/pause-for.ts';
+import { sendJson } from '../http/reply.ts';
+import type { BufferedRequest } from '../http/routes.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
+import { describe, problemFor } from '../runbook/api.ts';
+import type { IdempotencyStore } from '../runbook/idempotency.ts';
+import { type HookRule, matchingRules, renderReason } from './rules.ts';
+import { deliveryId, isHookSource, notForUs, verifyHook } from './sources.ts';
+
+export interface HooksDeps {
+  /** HOOK_SECRETS: the sources taken, each with its secret(s) (two during a rotation). */
+  secrets: ReadonlyMap<string, readonly string[]>;
+  rules: readonly HookRule[];
+  lifecycle: Pick<Lifecycle, 'propose'>;
+  /** The sender's delivery id is the idempotency key (a retried delivery gets the first answer). */
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  now?: () => number;
+}
+
+type Answer = { status: number; body: unknown };
+const problem = (status: number, code: string, message: string): Answer => ({
+  status,
+  body: { error: { code, message } },
+});
+
+/**
+ * `POST /api/v1/hooks/{source}`: an incident tool's own webhook. Verified by the sender's own scheme (see
+ * sources.ts), deduplicated by its delivery id, matched against HOOK_RULES_FILE, and each matching rule proposed
+ * as the policy principal `hook:<source>` through the same lifecycle as any request (a person approves unless an
+ * auto_execute rule says otherwise). Events that are not for anyone, or that match no rule, are answered 200 so
+ * the sender does not retry them; one the policy refuses is answered 403 (and audited).
+ */
+export function createHooksApi(deps: HooksDeps) {
+  const audit = deps.logger.child({ module: 'audit' });
+  const log = deps.logger.child({ module: 'hooks' });
+  const now = deps.now ?? Date.now;
+
+  async function receive(req: BufferedRequest): Promise<Answer> {
+    const source = req.params.source ?? '';
+    const secrets = deps.secrets.get(source);
+    if (!isHookSource(source) || !secrets || secrets.length === 0) {
+      return problem(404, 'not_found', 'no such webhook here (HOOK_SECRETS names the ones taken)');
+    }
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const verified = verifyHook(source, req.headers, req.rawBody, query, secrets, now());
+    if (!verified.ok) {
+      audit.info({ event: 'hook_denied', source, reason: verified.message });
+      return problem(401, 'unauthorized', verified.message);
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(req.rawBody.toString('utf8'));
+    } catch {
+      return problem(400, 'invalid_json', 'the body is not valid JSON');
+    }
+    const skip = notForUs(source, payload);
+    if (skip) {
+      log.info({ source, why: skip }, 'webhook not for us');
+      return { status: 200, body: { ignored: skip } };
+    }
+    const delivery = deliveryId(source, req.headers, payload);
+    if (!delivery) return problem(400, 'invalid_request', `no delivery id in this ${source} webhook`);
+    const key = `hook:${source}:${delivery}`;
+    // The first answer for a delivery is its answer: a sender's retry, or Alertmanager's repeat, proposes nothing.
+    const seen = await deps.idempotency.begin(key, 'hook');
+    if (seen.state === 'done') return { status: seen.status, body: seen.body };
+    if (seen.state === 'pending') return problem(409, 'in_progress', 'this delivery is being handled');
+    let answer: Answer;
+    try {
+      answer = await propose(source, payload, delivery);
+    } catch (error) {
+      await deps.idempotency.abandon(key);
+      throw error;
+    }
+    if (answer.status >= 500) await deps.idempotency.abandon(key);
+    else await deps.idempotency.finish(key, 'hook', answer.status, answer.body);
+    return answer;
+  }
+
+  async function propose(source: string, payload: unknown, delivery: string): Promise<Answer> {
+    const matched = matchingRules(deps.rules, source as HookRule['source'], payload);
+    if (matched.length === 0) {
+      log.info({ source, delivery }, 'webhook matched no rule');
+      return { status: 200, body: { matched: [] } };
+    }
+    const proposals: unknown[] = [];
+    let status = 202;
+    for (const rule of matched) {
+      const pauseFor = rule.pauseFor ? parsePauseFor('for', rule.pauseFor, now()) : undefined;
+      const outcome = await deps.lifecycle.propose({
+        actor: { kind: 'hook', source },
+        action: rule.action,
+        ids: rule.campaigns,
+        reason: renderReason(rule.reason, payload),
+        channelId: rule.channel,
+        source: `hook:${source}`,
+        ...(pauseFor?.ok ? { pauseFor: pauseFor.pauseFor } : {}),
+      });
+      if (outcome.kind === 'proposed' || outcome.kind === 'running') {
+        proposals.push({ rule: rule.name, ...describe(outcome.request) });
+        continue;
+      }
+      const refused = problemFor(outcome);
+      if (refused.status > status || status === 202) status = refused.status;
+      proposals.push({ rule: rule.name, ...(refused.body as object) });
+    }
+    return { status, body: { delivery, matched: matched.map((r) => r.name), proposals } };
+  }
+
+  return async function hooks(req: BufferedRequest, res: ServerResponse) {
+    let answer: Answer;
+    try {
+      answer = await receive(req);
+    } catch (error) {
+      log.error({ err: String(error) }, 'webhook failed');
+      answer = problem(500, 'internal', 'something went wrong on our side; the sender may retry');
+    }
+    sendJson(req, res, answer.status, answer.body);
+  };
+}
