@@ -34,6 +34,7 @@ import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRunbookApi } from './runbook/api.ts';
 import { createAuditExport } from './runbook/audit-export.ts';
+import { withCallbacks } from './runbook/callbacks.ts';
 import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempotency.ts';
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
@@ -99,6 +100,8 @@ export interface BotOptions {
   now?: () => number;
   /** HOOK_RULES_FILE's rules (index.ts loads the file). */
   hookRules?: readonly HookRule[];
+  /** The first wait before a callback is sent again (default 1 s); tests shorten it. */
+  callbackBackoffMs?: number;
 }
 
 export interface RunningBot {
@@ -184,10 +187,22 @@ export async function startBot(
   const quotaOf = usageOf ? () => usageOf.call(options.limiter ?? ownClient?.limiter) : undefined;
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
   const policy = options.policy ?? shortFormOf(config);
+  const runbookAuth = createRunbookAuth(config.runbookTokens, {
+    seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
+  });
   const lifecycle = createLifecycle({
     store,
     moengage: options.moengage ?? (ownClient as MoEngageClient),
-    notifier: createSlackNotifier(slack, logger, (id) => store.get(id)),
+    // A runbook's callback_url is called once its request settles, after Slack is told.
+    notifier: withCallbacks(
+      createSlackNotifier(slack, logger, (id) => store.get(id)),
+      {
+        store,
+        keyOf: runbookAuth.keyOf,
+        logger,
+        ...(options.callbackBackoffMs !== undefined ? { backoffMs: options.callbackBackoffMs } : {}),
+      },
+    ),
     authorize: createAuthorizer(policy, userGroups),
     groups,
     proposalRules,
@@ -285,9 +300,6 @@ export async function startBot(
   });
 
   const checks = options.readinessChecks ?? {};
-  const runbookAuth = createRunbookAuth(config.runbookTokens, {
-    seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
-  });
   const ops = opsHandlers({
     alive: () => state.alive,
     async readiness() {
@@ -304,6 +316,8 @@ export async function startBot(
         lifecycle,
         idempotency: options.idempotency ?? createMemoryIdempotency(),
         logger,
+        allowLoopbackCallback: config.callbackAllowLoopback,
+        timeZone: config.timeZone,
         ...(options.now ? { now: options.now } : {}),
       })
     : undefined;

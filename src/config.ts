@@ -150,6 +150,8 @@ const schema = z.object({
         ),
     ),
   HOOK_RULES_FILE: optional(z.string().min(1)),
+  /** Lets a runbook's callback_url be http://127.0.0.1 (a sidecar, tests); otherwise HTTPS only. */
+  CALLBACK_ALLOW_LOOPBACK: optional(z.enum(['on', 'off'], 'must be on or off')).transform((v) => v === 'on'),
   REQUIRE_REASON_ACTIONS: actionList(''),
   UNDO_WINDOW_HOURS: positiveInt(24, 24 * 30),
   AUDIT_RETENTION_DAYS: positiveInt(90, 3_650),
@@ -271,6 +273,7 @@ const configSchema = schema.transform((e) =>
     accessPolicyFile: e.ACCESS_POLICY_FILE,
     hookSecrets: e.HOOK_SECRETS as ReadonlyMap<string, readonly string[]>,
     hookRulesFile: e.HOOK_RULES_FILE,
+    callbackAllowLoopback: e.CALLBACK_ALLOW_LOOPBACK,
     runbookTokens: e.RUNBOOK_TOKENS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,

@@ -11,6 +11,8 @@ export interface RequestFields {
   campaignIds: string[];
   reason: string | undefined;
   source: string;
+  /** The incident a runbook or webhook named (`{id, url}`). */
+  incident?: { id: string; url?: string };
 }
 
 /**

@@ -19,6 +19,8 @@ export function outcomeWords(o: Outcome, f: WordFormat): string | undefined {
     case 'cancelled':
     case 'schedule_changed':
       return undefined;
+    case 'dry_run':
+      return `Dry run: ${o.request.action} of ${o.request.campaignIds.length} campaigns would be proposed; nothing was posted or sent.`;
     case 'approval_recorded': {
       const left = o.of - o.n;
       return `Your approval is recorded: ${o.n} of ${o.of}. It runs once ${left} more ${left === 1 ? 'approver confirms' : 'approvers confirm'}.`;

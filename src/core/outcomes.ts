@@ -9,6 +9,8 @@ import type { CampaignActionRequest, RequestState } from './request.ts';
 export type Outcome =
   /** Pending: the confirmation is posted and waits for approvals. */
   | { kind: 'proposed'; request: CampaignActionRequest }
+  /** `dry_run`: every check passed; this is what would be proposed (not stored, posted or sent anywhere). */
+  | { kind: 'dry_run'; request: CampaignActionRequest }
   /** Confirmed (at once under a rule that needs no approval, or by the last approval) and running. */
   | { kind: 'running'; request: CampaignActionRequest }
   | { kind: 'approval_recorded'; request: CampaignActionRequest; n: number; of: number }

@@ -69,6 +69,26 @@ export interface CampaignActionRequest {
   scheduledBy?: string;
   /** `/campaign freeze`: the PAUSE of every active campaign of a scope, holding that scope (see freeze.ts). */
   freeze?: { scope: FreezeScope };
+  /** The incident a runbook or webhook names: shown on the confirmation and in every audit event. */
+  incident?: IncidentRef;
+  /** The API caller's `callback_url`: called once when the request settles, signed with its token's key. */
+  callback?: CallbackState;
+}
+
+/** A callback_url and how its one delivery went (claimed by one replica, then delivered or given up). */
+export interface CallbackState {
+  url: string;
+  /** The runbook token that asked: its key signs the callback. */
+  token: string;
+  claimedAt?: number;
+  deliveredAt?: number;
+  failed?: string;
+  attempts?: number;
+}
+
+export interface IncidentRef {
+  id: string;
+  url?: string;
 }
 
 /**

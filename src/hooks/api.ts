@@ -4,8 +4,9 @@ import { parsePauseFor } from '../core/pause-for.ts';
 import { sendJson } from '../http/reply.ts';
 import type { BufferedRequest } from '../http/routes.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import { describe, problemFor } from '../runbook/api.ts';
+import { problemFor } from '../runbook/api.ts';
 import type { IdempotencyStore } from '../runbook/idempotency.ts';
+import { describe } from '../runbook/resource.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
 import { deliveryId, isHookSource, notForUs, verifyHook } from './sources.ts';
 

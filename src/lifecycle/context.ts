@@ -92,6 +92,7 @@ export function lifecycleContext(deps: LifecycleDeps) {
       campaignIds: r.campaignIds,
       reason: r.reason,
       source: r.source,
+      ...(r.incident ? { incident: r.incident } : {}),
     }),
     /** A refusal by the policy: audited, and answered in its code. */
     denied(

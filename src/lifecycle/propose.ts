@@ -5,7 +5,7 @@ import type { FreezeScope } from '../core/freeze.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
-import type { CampaignActionRequest, RuleGrant, WorkflowStep } from '../core/request.ts';
+import type { CampaignActionRequest, IncidentRef, RuleGrant, WorkflowStep } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
@@ -26,6 +26,12 @@ export interface ProposeInput {
   workflow?: WorkflowStep;
   /** `pause … for 2h`: the RESUME of what the PAUSE applies is scheduled (see core/pause-for.ts). */
   pauseFor?: PauseFor;
+  /** A runbook's or webhook's incident, shown on the confirmation and audited. */
+  incident?: IncidentRef;
+  /** The API caller's `callback_url`, called once when the request settles. */
+  callback?: { url: string; token: string };
+  /** Check everything and say what would be proposed: nothing is stored, posted, looked up or sent. */
+  dryRun?: boolean;
   /** `/campaign freeze`: the scope it freezes, the request's id (already holding the scope), and what the search found. */
   freeze?: { scope: FreezeScope; id: string; found: ReadonlyMap<string, CampaignInfo> };
 }
@@ -110,7 +116,14 @@ export function createPropose(
       ...(input.freeze ? { freeze: { scope: input.freeze.scope } } : {}),
       ...(input.workflow ? { workflow: input.workflow } : {}),
       ...(input.pauseFor ? { pauseFor: input.pauseFor } : {}),
+      ...(input.incident ? { incident: input.incident } : {}),
+      ...(input.callback ? { callback: input.callback } : {}),
     };
+    // Every check has passed: a dry run ends here, having stored, posted, looked up and sent nothing.
+    if (input.dryRun) {
+      const { lookup: _none, ...would } = request;
+      return { kind: 'dry_run', request: would };
+    }
     try {
       await deps.store.create(request);
     } catch (error) {

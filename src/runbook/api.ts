@@ -6,14 +6,15 @@ import type { Actor } from '../auth/authorize.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { type PauseFor, parsePauseFor, scheduleOf } from '../core/pause-for.ts';
-import type { CampaignActionRequest, RunJournal } from '../core/request.ts';
-import { runProgress } from '../core/run-journal.ts';
+import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import { sendJson } from '../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../http/routes.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { IdempotencyStore } from './idempotency.ts';
+import { describe } from './resource.ts';
 import type { RunbookAuth } from './tokens.ts';
+
+export { describe } from './resource.ts';
 
 /**
  * The runbook door: `POST /api/v1/campaign-actions` proposes (or, under a rule that needs no approval, runs)
@@ -23,6 +24,10 @@ import type { RunbookAuth } from './tokens.ts';
 export interface RunbookApiDeps {
   auth: RunbookAuth;
   lifecycle: Pick<Lifecycle, 'propose' | 'read' | 'settled'>;
+  /** CALLBACK_ALLOW_LOOPBACK: a callback_url may be http://127.0.0.1 (tests, a sidecar); otherwise HTTPS only. */
+  allowLoopbackCallback?: boolean;
+  /** TIME_ZONE, for `pause_until: "18:00"`. */
+  timeZone?: string;
   idempotency: IdempotencyStore;
   logger: Logger;
   now?: () => number;
@@ -44,6 +49,28 @@ export const bodySchema = z
     /** A PAUSE for a while: `2h`, `30m`, `1d`, `1h30m`; or until a time (ISO 8601 with a zone). */
     pause_for: z.string().max(16).optional(),
     pause_until: z.string().max(40).optional(),
+    /** Called once when the request settles (HTTPS; loopback only where CALLBACK_ALLOW_LOOPBACK is set). */
+    callback_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_000)
+      .optional(),
+    /** Check everything and say what would be proposed; nothing is posted, stored or sent to MoEngage. */
+    dry_run: z.boolean().optional(),
+    /** The incident this is for: shown on the confirmation and in the audit trail. */
+    incident: z
+      .strictObject({
+        id: z.string().trim().min(1).max(100),
+        url: z
+          .url({ protocol: /^https$/ })
+          .max(500)
+          .optional(),
+      })
+      .optional(),
+    /** The Idempotency-Key, for senders that can template only the body. */
+    idempotency_key: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, '1–200 visible ASCII characters')
+      .optional(),
   })
   .refine((b) => b.pause_for === undefined || b.pause_until === undefined, {
     message: 'give at most one of pause_for or pause_until',
@@ -54,7 +81,7 @@ export const bodySchema = z
     path: ['campaign_ids'],
   });
 
-type Answer = { status: number; body: unknown };
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 const problem = (status: number, code: string, message: string, field?: string): Answer => ({
   status,
   body: { error: { code, message, ...(field ? { field } : {}) } },
@@ -101,7 +128,18 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       return problem(401, 'unauthorized', who.message);
     }
     const principal = who.principal;
-    const key = header(req, 'idempotency-key');
+    const headerKey = header(req, 'idempotency-key');
+    const bodyKey = idempotencyKeyOf(raw);
+    if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
+      return problem(
+        400,
+        'invalid_request',
+        'idempotency_key and the Idempotency-Key header differ',
+        'idempotency_key',
+      );
+    }
+    const key = headerKey ?? bodyKey;
+    const wait = preferWait(req);
     if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
       return problem(
         400,
@@ -128,7 +166,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     }
     let answer: Answer;
     try {
-      answer = await propose({ kind: 'token', name: principal.name }, raw);
+      answer = await propose({ kind: 'token', name: principal.name }, raw, wait);
     } catch (error) {
       if (scoped) await deps.idempotency.abandon(scoped);
       throw error;
@@ -141,7 +179,11 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     return answer;
   }
 
-  async function propose(actor: Actor, raw: string): Promise<Answer> {
+  async function propose(
+    actor: Actor & { kind: 'token' },
+    raw: string,
+    waitS: number | undefined,
+  ): Promise<Answer> {
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -155,6 +197,10 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       return problem(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field);
     }
     const body = parsed.data;
+    if (body.callback_url !== undefined) {
+      const bad = callbackProblem(body.callback_url, deps.allowLoopbackCallback ?? false);
+      if (bad) return problem(400, 'invalid_request', `callback_url: ${bad}`, 'callback_url');
+    }
     let pauseFor: PauseFor | undefined;
     if (body.pause_for !== undefined || body.pause_until !== undefined) {
       const field = body.pause_for !== undefined ? 'pause_for' : 'pause_until';
@@ -162,6 +208,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
         field === 'pause_for' ? 'for' : 'until',
         body.pause_for ?? body.pause_until ?? '',
         deps.now?.() ?? Date.now(),
+        deps.timeZone,
       );
       if (!read.ok)
         return problem(400, 'invalid_request', `${field}: ${read.message.replace(/`/g, '')}`, field);
@@ -176,8 +223,26 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       source: 'runbook_api',
       onBehalfOf: body.requested_by,
       ...(pauseFor ? { pauseFor } : {}),
+      ...(body.incident ? { incident: body.incident } : {}),
+      ...(body.callback_url ? { callback: { url: body.callback_url, token: actor.name } } : {}),
+      ...(body.dry_run ? { dryRun: true } : {}),
     });
+    if (outcome.kind === 'dry_run') {
+      return { status: 200, body: { dry_run: true, would_propose: dryRunView(outcome.request) } };
+    }
     if (outcome.kind === 'proposed' || outcome.kind === 'running') {
+      // `Prefer: wait=N`: held until the request settles (decided and, if confirmed, run), or N seconds pass.
+      if (waitS !== undefined && waitS > 0) {
+        const settled = await deps.lifecycle.settled(outcome.request.id, waitS * 1000);
+        if (settled && settled.state !== 'pending' && (settled.state !== 'confirmed' || settled.result)) {
+          return { status: 200, body: describe(settled), headers: { 'preference-applied': `wait=${waitS}` } };
+        }
+        return {
+          status: 202,
+          body: describe(settled ?? outcome.request),
+          headers: { 'preference-applied': `wait=${waitS}` },
+        };
+      }
       return { status: 202, body: describe(outcome.request) };
     }
     const answer = problemFor(outcome);
@@ -219,7 +284,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
           'something went wrong on our side; nothing may have been requested',
         );
       }
-      sendJson(req, res, answer.status, answer.body);
+      sendJson(req, res, answer.status, answer.body, answer.headers);
     };
   /** A bearer token judged from the headers alone: an unknown one is refused before its body is read. */
   const bearer: Preauth = (headers) => {
@@ -231,82 +296,50 @@ export function createRunbookApi(deps: RunbookApiDeps) {
   return { proposeAction: guard(create), actionStatus: guard(status), bearer };
 }
 
-/** The public view of a request (the API's resource). */
-export function describe(r: CampaignActionRequest) {
-  const status =
-    r.state === 'pending'
-      ? 'pending'
-      : r.state === 'confirmed'
-        ? r.result
-          ? 'completed'
-          : 'running'
-        : r.state;
+/** The body's `idempotency_key`, read before the body is checked (it keys the answer to a malformed body too). */
+function idempotencyKeyOf(raw: string): string | undefined {
+  try {
+    const v = (JSON.parse(raw) as { idempotency_key?: unknown } | null)?.idempotency_key;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Prefer: wait=N` (RFC 7240), N at most 25 s (what senders' own timeouts allow); undefined without one. */
+function preferWait(req: IncomingMessage): number | undefined {
+  const m = /(?:^|[,;\s])wait=(\d{1,4})\b/i.exec(header(req, 'prefer') ?? '');
+  return m ? Math.min(MAX_PREFER_WAIT_S, Number(m[1])) : undefined;
+}
+const MAX_PREFER_WAIT_S = 25;
+
+/** Why a callback_url may not be called: HTTPS only, or loopback where allowed; never a private address by name. */
+export function callbackProblem(url: string, allowLoopback: boolean): string | undefined {
+  const u = new URL(url);
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
+  if (u.username || u.password) return 'must not carry credentials';
+  if (u.protocol === 'https:' && !loopback) return undefined;
+  if (loopback && allowLoopback) return undefined;
+  return loopback ? 'loopback callbacks are off (CALLBACK_ALLOW_LOOPBACK)' : 'must be https://';
+}
+
+/** What a dry run says would be proposed. */
+function dryRunView(r: import('../core/request.ts').CampaignActionRequest) {
+  const immediate = r.grants.some((g) => g.needed === 0);
   return {
-    id: r.id,
     action: r.action,
     campaign_ids: r.campaignIds,
-    reason: r.reason ?? null,
     channel_id: r.channelId,
-    requested_by: r.requestedBy,
-    on_behalf_of: r.onBehalfOf ?? null,
-    status,
-    decided_by: r.decidedBy ?? null,
-    approvals: r.approvals.map((a) => ({ by: a.by, at: new Date(a.at).toISOString() })),
-    created_at: new Date(r.createdAt).toISOString(),
-    expires_at: new Date(r.expiresAt).toISOString(),
-    message_ts: r.messageTs ?? null,
-    progress: r.run && !r.result ? progressOf(r.run) : null,
-    result: r.result
-      ? {
-          applied: r.result.applied,
-          already: r.result.already ?? 0,
-          skipped: r.result.skipped ?? 0,
-          failed: r.result.failed,
-          completed_at: new Date(r.result.completedAt).toISOString(),
-          outcomes: r.result.outcomes.map((o) => ({
-            campaign_id: o.campaignId,
-            status: o.status,
-            ...(o.error ? { error: o.error } : {}),
-            ...(o.note ? { note: o.note } : {}),
-          })),
-        }
-      : null,
-    resume: r.pauseFor ? resumeOf(r) : null,
-    scheduled_by: r.scheduledBy ?? null,
-  };
-}
-
-/** A PAUSE for a while: its RESUME, as far as it has got. */
-function resumeOf(r: CampaignActionRequest) {
-  const s = scheduleOf(r);
-  const state = r.resume?.kept
-    ? 'kept_paused'
-    : r.resume?.requestId
-      ? 'started'
-      : s
-        ? 'scheduled'
-        : r.result
-          ? 'nothing_to_resume'
-          : 'after_the_pause';
-  return {
-    for: r.pauseFor?.text ?? null,
-    state,
-    at: s ? new Date(s.at).toISOString() : null,
-    request_id: r.resume?.requestId ?? null,
-  };
-}
-
-/** A running request's counts so far and the time left, as the Slack message shows them. */
-function progressOf(run: RunJournal) {
-  const p = runProgress(run, Date.now());
-  return {
-    total: p.total,
-    done: p.done,
-    applied: p.applied,
-    already: p.already,
-    skipped: p.skipped,
-    failed: p.failed,
-    eta_seconds: p.etaMs === undefined ? null : Math.round(p.etaMs / 1000),
+    reason: r.reason ?? null,
+    incident: r.incident ?? null,
+    rules: r.grants.map((g) => ({
+      rule: g.rule,
+      approvals_needed: g.needed,
+      requester_may_approve: g.requesterMayApprove,
+    })),
+    runs_without_approval: immediate,
+    lookup_before_confirming: !immediate,
+    pause_for: r.pauseFor?.text ?? null,
   };
 }
 

@@ -107,7 +107,10 @@ export function createRunbookAuth(
     };
   }
 
-  return { authenticate, checkBearer, configured: credentials.length > 0 };
+  /** The key a token's callbacks are signed with (the SHA-256 of the token, as for its signed calls). */
+  const keyOf = (name: string): Buffer | undefined => credentials.find((c) => c.name === name)?.digest;
+
+  return { authenticate, checkBearer, keyOf, configured: credentials.length > 0 };
 }
 
 export type RunbookAuth = ReturnType<typeof createRunbookAuth>;

@@ -97,10 +97,19 @@ export function groupsList(groups: readonly (readonly [string, readonly string[]
     .slice(0, 3_000);
 }
 
-/** "Requested by <@U…>", or by a runbook token "on behalf of <@U…> (not verified)". */
+/** "Requested by <@U…>", or by a runbook token "on behalf of <@U…> (not verified)", and the incident it names. */
 function requester(request: CampaignActionRequest): string {
   const behalf = request.onBehalfOf ? ` on behalf of ${mention(request.onBehalfOf)} (not verified)` : '';
-  return `Requested by ${mention(request.requestedBy)}${behalf}`;
+  return `Requested by ${mention(request.requestedBy)}${behalf}${incidentText(request)}`;
+}
+
+/** ` · :rotating_light: <url|INC-1>`: a link only for a URL that cannot break out of Slack's link syntax. */
+function incidentText(request: CampaignActionRequest): string {
+  const incident = request.incident;
+  if (!incident) return '';
+  const id = escapeMrkdwn(incident.id).replace(/\|/g, '¦');
+  const url = incident.url && /^https:\/\/[^\s<>|]+$/.test(incident.url) ? incident.url : undefined;
+  return ` · :rotating_light: incident ${url ? `<${url}|${id}>` : id}`;
 }
 
 /** What approving this request takes, and how far it has got: "1 of 2 approvals (<@UA>)". */

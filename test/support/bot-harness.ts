@@ -137,6 +137,7 @@ export async function startHarness(
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
+      callbackBackoffMs: 20,
     });
     return { bot, shared };
   };
