@@ -49,6 +49,13 @@ export function tokenRequester(name: string): string {
   return `${RUNBOOK}${name}`;
 }
 
+/** The actor a recorded requester stands for (the inverse of `actorId`). */
+export function actorOf(requestedBy: string): Actor {
+  if (requestedBy.startsWith(RUNBOOK)) return { kind: 'token', name: requestedBy.slice(RUNBOOK.length) };
+  if (requestedBy.startsWith('hook:')) return { kind: 'hook', source: requestedBy.slice('hook:'.length) };
+  return { kind: 'user', id: requestedBy };
+}
+
 /** Who asked, as requests record it: a Slack user id, `runbook:<token>` or `hook:<source>`. */
 export function actorId(actor: Actor): string {
   return actor.kind === 'user'

@@ -17,7 +17,8 @@ export interface HomeDeps {
 }
 
 const WATCH_MS = 30 * 60_000;
-const MAX_WATCHED = 200;
+/** Homes kept fresh at once: a redraw of all of them fits Slack's views.publish limit (Tier 4) in a minute. */
+const MAX_WATCHED = 50;
 
 /**
  * The Home tab: drawn when someone opens it, and again when any request changes (on any replica: the change
@@ -40,15 +41,34 @@ export function createHome(deps: HomeDeps) {
     }
   }
 
+  // One redraw batch at a time, one Home after another (views.publish is Tier 4, about 100 a minute): changes
+  // that come meanwhile are folded into one more batch.
+  let drawing = false;
+  let again = false;
+  const redrawAll = async () => {
+    if (drawing) {
+      again = true;
+      return;
+    }
+    drawing = true;
+    try {
+      do {
+        again = false;
+        const since = Date.now() - watchMs;
+        for (const [user, at] of [...watching]) {
+          if (at < since) watching.delete(user);
+          else await publish(user);
+        }
+      } while (again);
+    } finally {
+      drawing = false;
+    }
+  };
   const stopWatching = deps.onChange(() => {
     if (timer || watching.size === 0) return;
     timer = setTimeout(() => {
       timer = undefined;
-      const since = Date.now() - watchMs;
-      for (const [user, at] of watching) {
-        if (at < since) watching.delete(user);
-        else void publish(user);
-      }
+      void redrawAll();
     }, deps.settleMs ?? 1_000);
     timer.unref();
   });

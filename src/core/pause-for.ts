@@ -63,25 +63,39 @@ function untilTime(value: string, now: number, timeZone: string): number | undef
   const clock = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value);
   if (clock) {
     // The next HH:MM on the wall clock of `timeZone`: today's, or tomorrow's once today's has passed.
+    const hh = Number(clock[1]);
+    const mm = Number(clock[2]);
     const offset = zoneOffsetMs(now, timeZone);
     if (offset === undefined) return undefined;
     const local = new Date(now + offset);
-    let at =
-      Date.UTC(
-        local.getUTCFullYear(),
-        local.getUTCMonth(),
-        local.getUTCDate(),
-        Number(clock[1]),
-        Number(clock[2]),
-      ) - offset;
-    if (at <= now) at += 86_400_000;
-    // Across a change of the zone's offset (summer time) the wall clock is read again at the new offset.
-    const again = zoneOffsetMs(at, timeZone);
-    return again === undefined ? at : at + offset - again;
+    for (let day = 0; day <= 1; day++) {
+      const y = local.getUTCFullYear();
+      const next = wallTimes(y, local.getUTCMonth(), local.getUTCDate() + day, hh, mm, timeZone).find(
+        (at) => at > now,
+      );
+      if (next !== undefined) return next;
+    }
+    return undefined;
   }
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * The instants `timeZone`'s wall clock reads HH:MM on that day, earliest first, as Temporal's "compatible"
+ * disambiguation reads them: a time that happens twice (clocks go back) is both; a time the clock skips (clocks
+ * go forward) is moved forward by the gap (02:30 becomes 03:30).
+ */
+function wallTimes(y: number, m: number, d: number, hh: number, mm: number, timeZone: string): number[] {
+  const wall = Date.UTC(y, m, d, hh, mm);
+  const before = zoneOffsetMs(wall - 12 * 3_600_000, timeZone);
+  const after = zoneOffsetMs(wall + 12 * 3_600_000, timeZone);
+  if (before === undefined || after === undefined) return [];
+  const fits = [wall - before, wall - after].filter(
+    (at, i) => zoneOffsetMs(at, timeZone) === (i === 0 ? before : after),
+  );
+  return fits.length > 0 ? [...new Set(fits)].sort((a, b) => a - b) : [wall - before];
 }
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`; undefined for a zone the runtime does not know. */
@@ -113,7 +127,7 @@ export function scheduleOf(
   const pauseFor = r.pauseFor;
   if (!pauseFor || r.action !== 'PAUSE' || r.state !== 'confirmed' || !r.result) return undefined;
   const ids = r.result.outcomes.filter((o) => o.status === 'applied').map((o) => o.campaignId);
-  if (ids.length === 0 || r.resume?.kept || r.resume?.created) return undefined;
+  if (ids.length === 0 || r.resume?.kept || r.resume?.created || r.resume?.refused) return undefined;
   const planned = 'ms' in pauseFor ? r.result.completedAt + pauseFor.ms : pauseFor.until;
   const at = Math.max(r.result.completedAt, r.resume?.at ?? planned);
   const remind =
@@ -145,12 +159,18 @@ export function markReminded(r: CampaignActionRequest, now: number): ScheduleSte
 }
 
 /** Claims the RESUME (its id), once it is due; the claim holds against "Keep paused" from then on. */
-export function claimResume(r: CampaignActionRequest, now: number): ScheduleStep<string | undefined> {
+export function claimResume(
+  r: CampaignActionRequest,
+  now: number,
+  /** Ids a freeze covers now: they stay paused (said in the thread). */
+  frozen: readonly string[] = [],
+): ScheduleStep<string | undefined> {
   const s = scheduleOf(r);
   if (!s || now < s.at) return { value: undefined };
   if (r.resume?.requestId) return { value: r.resume.requestId };
   const requestId = resumeIdOf(r.id);
-  return { next: { ...r, resume: { ...r.resume, requestId } }, value: requestId };
+  const resume = { ...r.resume, requestId, ...(frozen.length > 0 ? { frozen: [...frozen] } : {}) };
+  return { next: { ...r, resume }, value: requestId };
 }
 
 /** The RESUME is stored: the PAUSE has nothing due any more. */
@@ -187,7 +207,11 @@ export function resumeRequestOf(
   id: string,
   now: number,
 ): CampaignActionRequest {
-  const ids = pause.result?.outcomes.filter((o) => o.status === 'applied').map((o) => o.campaignId) ?? [];
+  const frozen = new Set(pause.resume?.frozen ?? []);
+  const ids =
+    pause.result?.outcomes
+      .filter((o) => o.status === 'applied' && !frozen.has(o.campaignId))
+      .map((o) => o.campaignId) ?? [];
   const how = pause.pauseFor?.text ?? '';
   return {
     id,

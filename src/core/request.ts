@@ -17,6 +17,11 @@ export interface RuleGrant {
   requesterMayApprove: boolean;
   /** Who may approve under this rule (user and user-group ids), for reminders; absent in older records. */
   approvers?: string[];
+  /**
+   * `resume`: a rule of the RESUME a PAUSE "for a while" schedules (named `resume:<rule>`). A request is confirmed
+   * once one grant of each part is satisfied: the PAUSE's rules and its RESUME's, each by their own approvers.
+   */
+  part?: 'resume';
 }
 
 export interface Approval {
@@ -175,20 +180,33 @@ export function approvalsFor(request: Pick<CampaignActionRequest, 'approvals'>, 
 }
 
 export function isSatisfied(request: Pick<CampaignActionRequest, 'approvals' | 'grants'>): boolean {
-  return request.grants.some((g) => approvalsFor(request, g.rule) >= g.needed);
+  return partsOf(request.grants).every((grants) =>
+    grants.some((g) => approvalsFor(request, g.rule) >= g.needed),
+  );
 }
 
-/** "1 of 2 approvals": the grant closest to done. */
+/** The grants by part: the request's own, and (a PAUSE "for a while") its RESUME's. */
+export function partsOf(grants: readonly RuleGrant[]): RuleGrant[][] {
+  const own = grants.filter((g) => g.part === undefined);
+  const resume = grants.filter((g) => g.part === 'resume');
+  return resume.length > 0 ? [own, resume] : [own];
+}
+
+/** "1 of 2 approvals": in each part the grant closest to done; of the parts, the one furthest from it. */
 export function approvalProgress(request: Pick<CampaignActionRequest, 'approvals' | 'grants'>): {
   n: number;
   of: number;
 } {
-  let best = { n: 0, of: Number.POSITIVE_INFINITY };
-  for (const g of request.grants) {
-    const n = Math.min(approvalsFor(request, g.rule), g.needed);
-    if (g.needed - n < best.of - best.n) best = { n, of: g.needed };
+  let worst: { n: number; of: number } | undefined;
+  for (const grants of partsOf(request.grants)) {
+    let best = { n: 0, of: Number.POSITIVE_INFINITY };
+    for (const g of grants) {
+      const n = Math.min(approvalsFor(request, g.rule), g.needed);
+      if (g.needed - n < best.of - best.n) best = { n, of: g.needed };
+    }
+    if (Number.isFinite(best.of) && (!worst || best.of - best.n > worst.of - worst.n)) worst = best;
   }
-  return Number.isFinite(best.of) ? best : { n: 0, of: 1 };
+  return worst ?? { n: 0, of: 1 };
 }
 
 /** A confirmed request's run, chunk by chunk (the transitions are in run-journal.ts). */
@@ -231,6 +249,10 @@ export interface ResumeSchedule {
   created?: boolean;
   /** Who moved it, when "Resume now" was pressed. */
   by?: string;
+  /** The access policy no longer lets the requester ask for this RESUME (checked again when it is due). */
+  refused?: string;
+  /** Ids left paused when the RESUME started, because a freeze covering them was on then. */
+  frozen?: string[];
 }
 
 /** What `/campaign freeze` covers (see freeze.ts). */

@@ -25,6 +25,23 @@ export function runDueOf(r: Req): number | undefined {
   return r.run?.leaseUntil ?? 0;
 }
 
+/** How long a freeze that paused something is kept: its unfreeze has no time limit (within reason). */
+export const FREEZE_KEEP_MS = 365 * 86_400_000;
+
+/**
+ * Until when a request must be kept: while work is due on it (its run, a scheduled RESUME), and a freeze that
+ * paused something for a year (it holds its scope until unfrozen). The stores keep it that long plus their retention.
+ */
+export function keepUntilOf(r: Req): number | undefined {
+  const due = runDueOf(r);
+  const freeze =
+    r.freeze && r.state === 'confirmed' && (!r.result || r.result.applied > 0)
+      ? (r.result?.completedAt ?? r.decidedAt ?? r.createdAt) + FREEZE_KEEP_MS
+      : undefined;
+  if (due === undefined) return freeze;
+  return freeze === undefined ? due : Math.max(due, freeze);
+}
+
 /** Takes the run: plans it the first time, takes it over once the lease has lapsed, refuses while held. */
 export function takeRun(
   r: Req,

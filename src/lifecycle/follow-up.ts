@@ -60,6 +60,8 @@ export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeIn
       reason: plan.reason,
       channelId: original.channelId,
       source: original.freeze && kind === 'undo' ? 'unfreeze' : `${kind}_button`,
+      // Its ids come from a request that was allowed them (a freeze takes more than a command would).
+      maxIds: plan.ids.length,
     });
     const proposedId =
       outcome.kind === 'proposed' || outcome.kind === 'running' ? outcome.request.id : undefined;

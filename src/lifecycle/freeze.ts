@@ -23,6 +23,10 @@ export type FreezeAnswer =
   | { kind: 'nothing_to_freeze'; scope: FreezeScope; seen: number }
   /** A freeze of this scope holds it already (or is waiting for its confirmation). */
   | { kind: 'freeze_held'; scope: FreezeScope; request: CampaignActionRequest }
+  /** Another freeze of this scope is searching right now. */
+  | { kind: 'freeze_starting'; scope: FreezeScope }
+  /** More campaigns than one freeze lists (200 pages of the search): nothing proposed. */
+  | { kind: 'freeze_too_large'; scope: FreezeScope; seen: number }
   | { kind: 'no_freeze'; scope: FreezeScope };
 
 /**
@@ -31,6 +35,9 @@ export type FreezeAnswer =
  * pausing them as one request under the one policy, holding the scope's key so there is one freeze at a time per
  * scope across replicas. An unfreeze is that request's undo: the RESUME of exactly the campaigns it paused.
  */
+/** A hold whose request is not stored after this long was left by a freeze that died while searching. */
+const STARTING_MS = 5 * 60_000;
+
 export function createFreeze(
   ctx: LifecycleContext,
   propose: (input: ProposeInput) => Promise<Outcome>,
@@ -40,17 +47,47 @@ export function createFreeze(
   const { deps } = ctx;
   const rules = deps.lookupRules ?? { stopBeyondScheduled: false };
 
-  /** The freeze holding the scope's key now, if it still holds it; a stale holder is let go. */
-  async function holder(scope: FreezeScope): Promise<CampaignActionRequest | undefined> {
+  /** A hold is `<request id>|<when taken>`: a young one whose request is not stored yet is a freeze starting. */
+  const parseHold = (value: string) => {
+    const at = value.lastIndexOf('|');
+    return at < 0
+      ? { id: value, takenAt: 0 }
+      : { id: value.slice(0, at), takenAt: Number(value.slice(at + 1)) };
+  };
+
+  /**
+   * Who holds the scope: a freeze that still holds it, one starting (held a moment ago, its request not stored
+   * yet: its search is running), or nobody. A stale hold (its freeze cancelled, expired, unfrozen, or never
+   * stored) is let go.
+   */
+  async function holder(
+    scope: FreezeScope,
+  ): Promise<{ state: 'held'; request: CampaignActionRequest } | { state: 'starting' } | { state: 'none' }> {
     const key = freezeKey(scope);
-    const id = (await deps.store.holders()).get(key);
-    if (id === undefined) return undefined;
+    const value = (await deps.store.holders()).get(key);
+    if (value === undefined) return { state: 'none' };
+    const { id, takenAt } = parseHold(value);
     const freeze = await deps.store.get(id);
+    if (!freeze && ctx.now() - takenAt < STARTING_MS) return { state: 'starting' };
     const unfreeze = freeze ? unfreezeOf(freeze) : undefined;
     const undone = unfreeze ? (await deps.store.get(unfreeze))?.state === 'confirmed' : false;
-    if (freezeHolds(freeze, undone)) return freeze;
-    await deps.store.release(key, id);
-    return undefined;
+    if (freeze && freezeHolds(freeze, undone)) return { state: 'held', request: freeze };
+    await deps.store.release(key, value);
+    return { state: 'none' };
+  }
+
+  /** Takes the scope for a new freeze, or says who has it. */
+  async function acquire(scope: FreezeScope, id: string) {
+    const value = `${id}|${ctx.now()}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await deps.store.hold(freezeKey(scope), value)) === undefined) return { ok: true as const, value };
+      const who = await holder(scope);
+      if (who.state === 'held')
+        return { ok: false as const, answer: { kind: 'freeze_held', scope, request: who.request } as const };
+      if (who.state === 'starting')
+        return { ok: false as const, answer: { kind: 'freeze_starting', scope } as const };
+    }
+    return { ok: false as const, answer: { kind: 'freeze_starting', scope } as const };
   }
 
   async function freeze(input: { actor: Actor; scope: FreezeScope; channelId: string; reason?: string }) {
@@ -63,37 +100,40 @@ export function createFreeze(
       maxIds: 10_000,
     });
     if (!readable.ok) return readable.outcome;
+    // …and may ask for a PAUSE here at all: nobody else starts a search of every campaign.
+    const who = { action: 'PAUSE' as const, channelId, requestedBy: ctx.actorId(actor) };
+    const first = await deps.authorize(actor, 'propose', { ...who, campaignIds: undefined });
+    if (!first.allowed) return ctx.denied('propose', actor, first.part, who);
     if (!search?.list) return { kind: 'lookup_off' } as const;
-    const held = await holder(scope);
-    if (held) return { kind: 'freeze_held', scope, request: held } as const;
+    const id = ctx.newId();
+    // The scope is held before the search, so two freezes of it never both search and propose.
+    const taken = await acquire(scope, id);
+    if (!taken.ok) return taken.answer;
+    const key = freezeKey(scope);
+    const letGo = async <T>(answer: T): Promise<T> => {
+      await deps.store.release(key, taken.value);
+      return answer;
+    };
     const requester = ctx.actorId(actor);
     let seen: CampaignInfo[];
     if (scope.kind === 'group') {
       const found = await search.lookup(readable.campaignIds ?? [], 2, requester);
-      if (!found.ok) return { kind: 'lookup_unavailable', message: found.message } as const;
+      if (!found.ok) return letGo({ kind: 'lookup_unavailable', message: found.message } as const);
       seen = [...found.found.values()];
     } else {
       const listed = await search.list(
         { statuses: ['ACTIVE'], ...(scope.kind === 'channel' ? { channels: [scope.channel] } : {}) },
         { priority: 2, requester },
       );
-      if (!listed.ok) return { kind: 'lookup_unavailable', message: listed.message } as const;
+      if (!listed.ok) return letGo({ kind: 'lookup_unavailable', message: listed.message } as const);
+      // A partial freeze would look like a whole one: refused, with what to do instead.
+      if (listed.truncated)
+        return letGo({ kind: 'freeze_too_large', scope, seen: listed.campaigns.length } as const);
       seen = listed.campaigns;
     }
     const candidates = freezeCandidates(seen, rules);
-    if (candidates.length === 0) return { kind: 'nothing_to_freeze', scope, seen: seen.length } as const;
-    const key = freezeKey(scope);
-    const id = ctx.newId();
-    const other = await deps.store.hold(key, id);
-    if (other !== undefined) {
-      // Another freeze of this scope got there first (another person, another replica).
-      const winner = await holder(scope);
-      if (winner) return { kind: 'freeze_held', scope, request: winner } as const;
-      if ((await deps.store.hold(key, id)) !== undefined) {
-        const now = await holder(scope);
-        if (now) return { kind: 'freeze_held', scope, request: now } as const;
-      }
-    }
+    if (candidates.length === 0)
+      return letGo({ kind: 'nothing_to_freeze', scope, seen: seen.length } as const);
     const outcome = await propose({
       actor,
       action: 'PAUSE',
@@ -107,23 +147,25 @@ export function createFreeze(
       freeze: { scope, id, found: new Map(candidates.map((c) => [c.id, c])) },
     });
     // Refused or not posted: the scope is free again at once.
-    if (outcome.kind !== 'proposed' && outcome.kind !== 'running') await deps.store.release(key, id);
+    if (outcome.kind !== 'proposed' && outcome.kind !== 'running') return letGo(outcome);
     return outcome;
   }
 
   async function unfreeze(input: { actor: Actor; scope: FreezeScope; channelId: string }) {
     const held = await holder(input.scope);
-    if (!held) return { kind: 'no_freeze', scope: input.scope } as const;
-    return followUp(held.id, 'undo', input.actor);
+    if (held.state !== 'held') return { kind: 'no_freeze', scope: input.scope } as const;
+    return followUp(held.request.id, 'undo', input.actor);
   }
 
   /** The freezes that hold their scope now (App Home). */
   async function active(): Promise<CampaignActionRequest[]> {
     const out: CampaignActionRequest[] = [];
-    for (const [key, id] of await deps.store.holders()) {
+    for (const [key, value] of await deps.store.holders()) {
       if (!key.startsWith('freeze:')) continue;
-      const r = await deps.store.get(id);
-      if (r?.freeze && (await holder(r.freeze.scope))?.id === id) out.push(r);
+      const r = await deps.store.get(parseHold(value).id);
+      if (!r?.freeze) continue;
+      const who = await holder(r.freeze.scope);
+      if (who.state === 'held' && who.request.id === r.id) out.push(r);
     }
     return out;
   }

@@ -95,6 +95,30 @@ export function createLifecycle(deps: LifecycleDeps) {
     return updated?.request ?? stored;
   }
 
+  /**
+   * May this person approve it, and for which rules? A PAUSE "for a while" also asks for its RESUME's approvals
+   * (grants of part `resume`, named `resume:<rule>`): a person counts for the PAUSE's rules as its approvers, and for
+   * the RESUME's as theirs (each with its own same-person rule), for either or both.
+   */
+  async function approverVerdict(actor: Actor, request: CampaignActionRequest) {
+    const own = request.grants.filter((g) => g.part === undefined);
+    const later = request.grants.filter((g) => g.part === 'resume');
+    const pause = await deps.authorize(actor, 'approve', { ...request, grants: own });
+    if (later.length === 0) return pause;
+    const resume = await deps.authorize(actor, 'approve', {
+      ...request,
+      action: 'RESUME',
+      grants: later.map((g) => ({ ...g, rule: g.rule.slice('resume:'.length) })),
+    });
+    if (!pause.allowed && !resume.allowed) return pause;
+    const grants = [
+      ...(pause.allowed ? pause.grants : []),
+      ...(resume.allowed ? resume.grants.map((g) => ({ ...g, rule: `resume:${g.rule}` })) : []),
+    ];
+    const via = pause.allowed ? pause.via : resume.allowed ? resume.via : '';
+    return { allowed: true as const, via, grants };
+  }
+
   /** An approval (a Confirm click): counted per rule; the one that completes a rule's count runs it. */
   async function approve(
     requestId: string,
@@ -104,7 +128,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   ): Promise<Outcome> {
     const request = await clicked(requestId, seenTs, step);
     if (!request) return { kind: 'not_found' };
-    const verdict = await deps.authorize(actor, 'approve', request);
+    const verdict = await approverVerdict(actor, request);
     if (!verdict.allowed) return ctx.denied('approve', actor, verdict.part, { ...request, requestId });
     const by = ctx.actorId(actor);
     const result = await deps.store.approve(requestId, {
@@ -197,7 +221,13 @@ export function createLifecycle(deps: LifecycleDeps) {
     return expired;
   }
 
-  schedule = createSchedule(ctx, () => execution.resumeDue());
+  // The freezes are created further down (they propose); the schedule asks for them only when a RESUME is due.
+  let freezesActive: () => Promise<CampaignActionRequest[]> = async () => [];
+  schedule = createSchedule(
+    ctx,
+    () => execution.resumeDue(),
+    () => freezesActive(),
+  );
 
   const lookup = deps.lookup
     ? createLookup({
@@ -213,6 +243,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   const propose = createPropose(ctx, claimAndRun, lookup);
   const followUp = createFollowUp(ctx, propose);
   const freezes = createFreeze(ctx, propose, followUp, deps.lookup);
+  freezesActive = freezes.active;
   return {
     propose,
     followUp,

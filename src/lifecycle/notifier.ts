@@ -23,8 +23,10 @@ export type RequestChange =
   | { kind: 'resume_reminder' }
   /** …was called off, … */
   | { kind: 'resume_kept'; by: string }
-  /** …or has started as a request of its own (`request.resume.requestId`). */
+  /** …or has started as a request of its own (`request.resume.requestId`), … */
   | { kind: 'resume_started' }
+  /** …or was not run: the access policy no longer lets the requester ask for it (`part` failed), or `frozen`. */
+  | { kind: 'resume_refused'; part: string }
   | { kind: 'expired' }
   /** Posted, but the store could not tie the message to the request: the buttons must come down. */
   | { kind: 'unrecorded' }

@@ -5,7 +5,13 @@ import type { FreezeScope } from '../core/freeze.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
-import type { CampaignActionRequest, IncidentRef, RuleGrant, WorkflowStep } from '../core/request.ts';
+import {
+  type CampaignActionRequest,
+  type IncidentRef,
+  isSatisfied,
+  type RuleGrant,
+  type WorkflowStep,
+} from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
@@ -32,6 +38,8 @@ export interface ProposeInput {
   callback?: { url: string; token: string };
   /** Check everything and say what would be proposed: nothing is stored, posted, looked up or sent. */
   dryRun?: boolean;
+  /** More ids than MAX_CAMPAIGNS_PER_COMMAND: a follow-up of a request that had them (a freeze's unfreeze). */
+  maxIds?: number;
   /** `/campaign freeze`: the scope it freezes, the request's id (already holding the scope), and what the search found. */
   freeze?: { scope: FreezeScope; id: string; found: ReadonlyMap<string, CampaignInfo> };
 }
@@ -60,7 +68,8 @@ export function createPropose(
     const groups =
       visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
     // A freeze names as many campaigns as are active (the API's own limit), not what a person would type.
-    const rules = { ...deps.proposalRules, groups, ...(input.freeze ? { maxIds: FREEZE_MAX_IDS } : {}) };
+    const maxIds = input.freeze ? FREEZE_MAX_IDS : Math.max(deps.proposalRules.maxIds, input.maxIds ?? 0);
+    const rules = { ...deps.proposalRules, groups, maxIds };
     const checked = checkProposal(raw, rules);
     if (!checked.ok) return invalidInput(checked);
     const facts = { ...who, action: checked.action, campaignIds: checked.campaignIds };
@@ -75,16 +84,19 @@ export function createPropose(
           message: 'Only a pause can be for a while (`pause … for 2h`).',
         };
       }
-      // The RESUME it schedules is approved when the PAUSE is: so the requester must be allowed to request it
-      // too, and the PAUSE needs at least the approvals that RESUME would.
+      // The RESUME it schedules is approved when the PAUSE is: the requester must be allowed to request it too,
+      // and it needs the approvals that RESUME would need, from its own approvers, beside the PAUSE's.
       const resume = { ...facts, action: 'RESUME' as const };
       const later = await deps.authorize(input.actor, 'propose', resume);
       if (!later.allowed) return ctx.denied('propose', input.actor, later.part, resume);
-      grants = atLeast(grants, Math.min(...later.grants.map((g) => g.needed)));
+      grants = [
+        ...grants,
+        ...later.grants.map((g): RuleGrant => ({ ...g, rule: `resume:${g.rule}`, part: 'resume' })),
+      ];
     }
     const createdAt = now();
     // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.
-    const immediate = grants.some((g) => g.needed === 0);
+    const immediate = isSatisfied({ approvals: [], grants });
     const known = input.freeze?.found;
     const request: CampaignActionRequest = {
       id: input.freeze?.id ?? ctx.newId(),
@@ -172,11 +184,6 @@ export function createPropose(
 
 const FREEZE_MAX_IDS = 10_000;
 const NO_RULES = { stopBeyondScheduled: false };
-
-/** Each grant needing at least `needed` approvals (a RESUME scheduled with a PAUSE needs what it would alone). */
-function atLeast(grants: RuleGrant[], needed: number): RuleGrant[] {
-  return grants.map((g) => (g.needed >= needed ? g : { ...g, needed }));
-}
 
 function invalidInput(checked: CheckedProposal | InvalidProposal): Outcome {
   if (checked.ok) throw new Error('invalidInput called with a valid proposal');

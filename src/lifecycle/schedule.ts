@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/authorize.ts';
+import { type Actor, actorOf } from '../auth/authorize.ts';
 import type { CampaignAction } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import {
@@ -20,7 +20,11 @@ import { errorText } from './error-text.ts';
  * RESUME is a request of its own, confirmed already (approved when the PAUSE was), run by the one durable
  * execution; "Resume now" and "Keep paused" move the schedule, for people the policy lets request it.
  */
-export function createSchedule(ctx: LifecycleContext, kick: () => Promise<unknown>) {
+export function createSchedule(
+  ctx: LifecycleContext,
+  kick: () => Promise<unknown>,
+  activeFreezes: () => Promise<CampaignActionRequest[]>,
+) {
   const { deps, now, log, emit, fields } = ctx;
 
   /** Whatever is due on this finished PAUSE now (the index handed it over). */
@@ -44,7 +48,53 @@ export function createSchedule(ctx: LifecycleContext, kick: () => Promise<unknow
    * that last mark the PAUSE stays due, so a crash anywhere in between is repeated by whoever comes next.
    */
   async function startResume(pauseId: string): Promise<void> {
-    const claimed = await deps.store.update(pauseId, (r) => claimResume(r, now()));
+    const before = await deps.store.get(pauseId);
+    if (!before) return;
+    // Days may have passed: the policy decides again whether the requester may ask for this RESUME here.
+    if (!before.resume?.requestId) {
+      const s = scheduleOf(before);
+      if (!s || now() < s.at) return;
+      const facts = {
+        action: 'RESUME' as const,
+        channelId: before.channelId,
+        campaignIds: s.ids,
+        requestedBy: before.requestedBy,
+      };
+      const verdict = await deps.authorize(actorOf(before.requestedBy), 'propose', facts);
+      if (!verdict.allowed) {
+        const refused = await deps.store.update(pauseId, (r) =>
+          r.resume?.requestId || r.resume?.refused
+            ? { value: false }
+            : { next: { ...r, resume: { ...r.resume, refused: verdict.part } }, value: true },
+        );
+        if (refused?.value) {
+          ctx.denied('propose', actorOf(before.requestedBy), verdict.part, { ...facts, requestId: pauseId });
+          await deps.notifier.update(refused.request, { kind: 'resume_refused', part: verdict.part });
+        }
+        return;
+      }
+    }
+    const frozen = before.resume?.requestId ? [] : await frozenIds(before, scheduleOf(before)?.ids ?? []);
+    const all = scheduleOf(before)?.ids.length ?? 0;
+    if (frozen.length > 0 && frozen.length === all) {
+      // Every campaign it would resume is under a freeze now: the freeze decides, and its unfreeze resumes.
+      const refused = await deps.store.update(pauseId, (r) =>
+        r.resume?.requestId || r.resume?.refused
+          ? { value: false }
+          : {
+              next: { ...r, resume: { ...r.resume, refused: 'frozen' } },
+              value: true,
+            },
+      );
+      if (refused?.value) {
+        await deps.notifier.update(refused.request, {
+          kind: 'resume_refused',
+          part: 'frozen',
+        });
+      }
+      return;
+    }
+    const claimed = await deps.store.update(pauseId, (r) => claimResume(r, now(), frozen));
     const id = claimed?.value;
     if (!claimed || !id) return;
     const pause = claimed.request;
@@ -63,11 +113,36 @@ export function createSchedule(ctx: LifecycleContext, kick: () => Promise<unknow
         if (!(await deps.store.get(id))) throw error;
       }
     }
+    // Whoever marks it stored says so in the thread (once), whether or not it stored it itself.
     const marked = await deps.store.update(pauseId, markResumeCreated);
-    if (marked?.value && created) await deps.notifier.update(marked.request, { kind: 'resume_started' });
+    if (marked?.value) await deps.notifier.update(marked.request, { kind: 'resume_started' });
+    if (created) log.info({ requestId: pauseId, resume: id }, 'scheduled resume started');
     ctx.changes.publish(pauseId);
     // Run now rather than at the next sweep: the RESUME is due at once.
     await kick();
+  }
+
+  /**
+   * The ids a freeze that holds its scope now covers: all of them for `all`, a group's, or those the PAUSE's
+   * lookup showed on the frozen channel. A freeze lists only active campaigns, so those paused for a while are
+   * not in it; resuming them in the middle of it would undo it.
+   */
+  async function frozenIds(pause: CampaignActionRequest, ids: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const f of await activeFreezes()) {
+      const scope = f.freeze?.scope;
+      if (!scope) continue;
+      const lookup = pause.lookup?.state === 'done' ? pause.lookup.campaigns : {};
+      for (const id of ids) {
+        if (
+          scope.kind === 'all' ||
+          (scope.kind === 'group' && (deps.groups.get(scope.name) ?? []).includes(id)) ||
+          (scope.kind === 'channel' && lookup[id]?.channel === scope.channel)
+        )
+          out.add(id);
+      }
+    }
+    return [...out];
   }
 
   /** "Keep paused" (`keep`) or "Resume now" (`now`), by a person the policy lets request it here. */

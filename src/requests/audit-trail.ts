@@ -66,11 +66,6 @@ export function createRedisAuditTrail(
   let trimmedAt = Number.NEGATIVE_INFINITY;
   return {
     async append(event, at) {
-      // Kept AUDIT_RETENTION_DAYS (stream ids are append times), trimmed at most once an hour.
-      if (at - trimmedAt > 3_600_000) {
-        trimmedAt = at;
-        await redis.xtrim(key, 'MINID', '~', `${Math.max(0, Math.floor(at - retainMs))}-0`);
-      }
       await redis.xadd(
         key,
         'MAXLEN',
@@ -82,6 +77,14 @@ export function createRedisAuditTrail(
         'json',
         JSON.stringify(event),
       );
+      // Kept AUDIT_RETENTION_DAYS (stream ids are append times), trimmed at most once an hour, after the append:
+      // a trim that fails (Redis before 6.2 has no MINID) never costs the event.
+      if (at - trimmedAt > 3_600_000) {
+        trimmedAt = at;
+        await redis
+          .xtrim(key, 'MINID', '~', `${Math.max(0, Math.floor(at - retainMs))}-0`)
+          .catch(() => undefined);
+      }
     },
     async recent(limit) {
       const entries = await redis.xrevrange(key, '+', '-', 'COUNT', limit);

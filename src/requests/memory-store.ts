@@ -2,6 +2,7 @@ import {
   approveTransition,
   type CampaignActionRequest,
   decideTransition,
+  keepUntilOf,
   type RequestStore,
   runDueOf,
 } from './model.ts';
@@ -26,7 +27,12 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
     prunedAt = now();
     const cutoff = now() - retainMs;
     for (const [id, r] of requests)
-      if (r.state !== 'pending' && runDueOf(r) === undefined && (r.decidedAt ?? 0) < cutoff)
+      if (
+        r.state !== 'pending' &&
+        runDueOf(r) === undefined &&
+        (keepUntilOf(r) ?? 0) < cutoff &&
+        (r.decidedAt ?? 0) < cutoff
+      )
         requests.delete(id);
   };
 

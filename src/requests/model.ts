@@ -10,7 +10,7 @@ import type { RunStep } from '../core/run-journal.ts';
 
 export type * from '../core/request.ts';
 export { approveTransition, decideTransition } from '../core/request.ts';
-export { runDueOf } from '../core/run-journal.ts';
+export { keepUntilOf, runDueOf } from '../core/run-journal.ts';
 
 /**
  * Where requests live. `decide` and `approve` are the atomic steps every transition goes through, so the first

@@ -4,6 +4,7 @@ import { keyedSerial } from '../core/serial.ts';
 import {
   type ApproveResult,
   type DecideResult,
+  keepUntilOf,
   type RequestStore,
   requestFromJson,
   runDueOf,
@@ -73,9 +74,13 @@ for _, a in ipairs(approvals) do
 end
 approvals[#approvals + 1] = { by = by, at = at, rules = cjson.decode(ARGV[3]), claim = claim }
 r.approvals = approvals
+-- Confirmed once one grant of each part (the request's own; a PAUSE for a while's RESUME) is satisfied.
 local done = false
 if type(r.grants) == 'table' then
+  local parts = {}
   for _, g in ipairs(r.grants) do
+    local part = g.part or 'own'
+    if parts[part] == nil then parts[part] = false end
     local n = 0
     for _, a in ipairs(approvals) do
       if type(a.rules) == 'table' then
@@ -84,7 +89,11 @@ if type(r.grants) == 'table' then
         end
       end
     end
-    if n >= g.needed then done = true break end
+    if n >= g.needed then parts[part] = true end
+  end
+  done = next(parts) ~= nil
+  for _, ok in pairs(parts) do
+    if not ok then done = false end
   end
 end
 if done then
@@ -209,6 +218,7 @@ export function createRedisStore(options: {
       const { next, value } = step(current);
       if (!next) return { value, request: current };
       const due = runDueOf(next);
+      const keep = keepUntilOf(next);
       const [outcome] = await scripts.campaignRequestReplace(
         key(id),
         runs,
@@ -216,7 +226,7 @@ export function createRedisStore(options: {
         JSON.stringify(next),
         id,
         due === undefined ? '' : String(due),
-        due === undefined ? '' : String(Math.max(1, Math.ceil(due - now() + retainMs))),
+        keep === undefined ? '' : String(Math.max(1, Math.ceil(keep - now() + retainMs))),
       );
       if (outcome === 'ok') return { value, request: next };
       if (outcome === 'not_found') return undefined;

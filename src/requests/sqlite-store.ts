@@ -3,6 +3,7 @@ import {
   approveTransition,
   type CampaignActionRequest,
   decideTransition,
+  keepUntilOf,
   type RequestStore,
   requestFromJson,
   runDueOf,
@@ -49,11 +50,12 @@ export function createSqliteStore(
   };
   const write = (r: CampaignActionRequest) => {
     const due = runDueOf(r);
+    const keep = keepUntilOf(r);
     update.run(
       JSON.stringify(r),
       r.state === 'pending' ? 1 : 0,
       due ?? null,
-      due === undefined ? null : due + retainMs,
+      keep === undefined ? null : keep + retainMs,
       r.id,
     );
   };

@@ -45,6 +45,10 @@ export function freezeAnswerText(answer: FreezeAnswer): string | undefined {
             : 'running';
       return `A freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on already (asked by ${mention(r.requestedBy)}, ${state}; request ${escapeMrkdwn(r.id)}). \`/campaign unfreeze${escapeMrkdwn(scopeArg(answer.scope))}\` ends it.`;
     }
+    case 'freeze_starting':
+      return `Another freeze of ${escapeMrkdwn(scopeText(answer.scope))} is looking for its campaigns right now; its confirmation will be in the channel in a moment.`;
+    case 'freeze_too_large':
+      return `Nothing was proposed: MoEngage lists more campaigns in ${escapeMrkdwn(scopeText(answer.scope))} than one freeze takes (${answer.seen} on 200 pages). Freeze a channel or a group instead.`;
     case 'no_freeze':
       return `No freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on, so there is nothing to unfreeze.`;
     default:

@@ -19,7 +19,13 @@ import {
 import { SlackCallError, type SlackPort } from './port.ts';
 import { escalationReply, nudgeReply } from './reminder-view.ts';
 import { crashReply, repeatedReply, resultReplies } from './results.ts';
-import { resumeKeptReply, resumeReminderReply, resumeStartedReply, scheduledReply } from './schedule-view.ts';
+import {
+  resumeKeptReply,
+  resumeRefusedReply,
+  resumeReminderReply,
+  resumeStartedReply,
+  scheduledReply,
+} from './schedule-view.ts';
 import { stepEnd } from './step-outputs.ts';
 
 /** The changes that settle a request: the Workflow step that asked for it is finished then. */
@@ -123,6 +129,7 @@ export function createSlackNotifier(
     if (change.kind === 'resume_reminder') return void (await thread(r, resumeReminderReply(r)));
     if (change.kind === 'resume_kept') return void (await thread(r, resumeKeptReply(change.by)));
     if (change.kind === 'resume_started') return void (await thread(r, resumeStartedReply(r)));
+    if (change.kind === 'resume_refused') return void (await thread(r, resumeRefusedReply(change.part)));
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     await showChange(r, change);
     if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);

@@ -75,10 +75,27 @@ export function resumeKeptReply(by: string): SlackMessage {
   return { text: 'Kept paused', blocks: [section(text)] };
 }
 
+export function resumeRefusedReply(part: string): SlackMessage {
+  const why =
+    part === 'frozen'
+      ? 'a freeze covers every campaign it would resume'
+      : `the access policy no longer lets the requester ask for it here (${escapeMrkdwn(part)} failed)`;
+  const text = `:no_entry_sign: The scheduled resume was not run: ${why}. The campaigns stay paused; resume them with \`/campaign resume\` when it is right.`;
+  return { text: 'Scheduled resume refused', blocks: [section(text)] };
+}
+
 export function resumeStartedReply(r: CampaignActionRequest): SlackMessage {
   const n = r.result?.outcomes.filter((o) => o.status === 'applied').length ?? 0;
   const why = r.resume?.by ? `brought forward by ${mention(r.resume.by)}` : 'as scheduled';
-  const text = `:arrow_forward: Resuming ${plural(n, 'campaign')} now, ${why}: the new message in the channel (request ${escapeMrkdwn(r.resume?.requestId ?? '')}) shows each result.`;
+  const frozen = r.resume?.frozen ?? [];
+  const left =
+    frozen.length > 0
+      ? ` ${plural(frozen.length, 'campaign')} stay paused, because a freeze covers ${frozen.length === 1 ? 'it' : 'them'} now (the unfreeze does not resume them, as the freeze did not pause them: \`/campaign resume\` them once it is over): ${frozen
+          .slice(0, 20)
+          .map((id) => `\`${escapeMrkdwn(id)}\``)
+          .join(' ')}${frozen.length > 20 ? ' …' : ''}.`
+      : '';
+  const text = `:arrow_forward: Resuming ${plural(n - frozen.length, 'campaign')} now, ${why}: the new message in the channel (request ${escapeMrkdwn(r.resume?.requestId ?? '')}) shows each result.${left}`;
   return { text: 'Resuming now', blocks: [section(text)] };
 }
 

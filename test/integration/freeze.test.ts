@@ -103,6 +103,28 @@ describe('freeze and unfreeze', () => {
     expect(messageText(again)).toContain('Pause 7 MoEngage campaigns');
   });
 
+  it('lets one of two freezes typed at once through, and tells the other', async () => {
+    h = await startHarness({}, { moengage: { campaigns: fleet() } });
+    await Promise.all([h.command('UALICE', 'freeze'), h.command('UBOB', 'freeze')]);
+    await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 1 && h.slack.responses.length === 1);
+    expect(JSON.stringify(h.slack.responses[0]?.body)).toMatch(
+      /freeze of all campaigns is (on already|looking)|Another freeze of all campaigns/,
+    );
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it('unfreezes a freeze of more campaigns than one command may name (120 > 100)', async () => {
+    h = await startHarness({}, { moengage: { campaigns: seedCampaigns({ count: 120, prefix: 'big_' }) } });
+    await h.command('UALICE', 'freeze');
+    const message = await newMessage(0);
+    expect(messageText(message)).toContain('Pause 120 MoEngage campaigns');
+    await h.click('UBOB', message, 'campaign_confirm');
+    await finished(message.ts);
+    await h.command('UALICE', 'unfreeze');
+    const unfreeze = await newMessage(1);
+    expect(messageText(unfreeze)).toContain('Resume 120 MoEngage campaigns');
+  });
+
   it('refuses a freeze to someone outside the policy before searching anything, and says what is wrong with a scope', async () => {
     h = await startHarness({}, { moengage: { campaigns: fleet() } });
     await h.command('UEVE', 'freeze');

@@ -204,6 +204,66 @@ rules:
     expect(denied?.action).toBe('RESUME');
   });
 
+  it('asks the approvers of the RESUME too: a requester who may approve pauses but not resumes cannot confirm alone', async () => {
+    clock.offset = 0;
+    const rules = `
+rules:
+  - name: pause-self
+    actions: [PAUSE]
+    requesters: [UALICE]
+    channels: [${CHANNEL}]
+    requester_may_approve: true
+  - name: resume-leads
+    actions: [RESUME]
+    requesters: [UALICE]
+    approvers: [ULEAD1]
+    channels: [${CHANNEL}]
+    requester_may_approve: false
+`;
+    h = await startHarness(
+      {
+        ACCESS_POLICY_FILE: 'given to startBot',
+        ALLOWED_USER_IDS: '',
+        ALLOWED_CHANNEL_IDS: '',
+        CAMPAIGN_LOOKUP: 'off',
+      },
+      { now, policy: parseAccessPolicy(rules, { groups: new Map(), tokenNames: new Set() }) },
+    );
+    await h.command('UALICE', 'pause camp_001 for 2h');
+    const message = await h.latestMessage();
+    // Alice's own approval counts for the PAUSE's rule only: it waits for the RESUME's approver.
+    await h.click('UALICE', message, 'campaign_confirm');
+    const counted = await h.slack.waitFor(() => h.slack.ephemerals('UALICE')[0]);
+    expect(counted.text).toContain('Your approval is recorded');
+    expect(h.moengage.statusRequests()).toHaveLength(0);
+    // A lead alone would not do either: ULEAD1 is no approver of the PAUSE's rule, but of the RESUME's; with
+    // Alice's, both parts are there.
+    await h.click('ULEAD1', message, 'campaign_confirm');
+    await finished(message.ts);
+    expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
+  });
+
+  it('leaves paused what a freeze covers when the RESUME comes due, and says so', async () => {
+    clock.offset = 0;
+    h = await startHarness({}, { now });
+    const done = await pauseFor('1h');
+    const before = h.slack.messages(CHANNEL).length;
+    await h.command('UALICE', 'freeze');
+    const freeze = await h.slack.waitFor(() => h.slack.messages(CHANNEL)[before]);
+    expect(messageText(freeze)).toContain('Freeze of all campaigns');
+    // Confirmed (a freeze nobody confirms expires, and holds nothing).
+    await h.click('UBOB', freeze, 'campaign_confirm');
+    await finished(freeze.ts);
+    clock.offset = 61 * MIN;
+    const said = await h.slack.waitFor(
+      () => inThread(done.ts, /not run: a freeze covers every campaign/)[0],
+      10_000,
+    );
+    expect(messageText(said)).toContain('stay paused');
+    expect(resumes()).toHaveLength(0);
+    expect(h.moengage.campaign('camp_001')?.status).toBe('PAUSED');
+  });
+
   it('says what is wrong with the words after the ids, and changes nothing', async () => {
     clock.offset = 0;
     h = await startHarness({ CAMPAIGN_LOOKUP: 'off' }, { now });

@@ -79,6 +79,8 @@ interface StoreKind {
   make(options?: { retainMs?: number; now?: () => number }): Promise<{
     store: RequestStore;
     replicas(n: number): RequestStore[];
+    /** Redis: the key prefix. */
+    prefix?: string;
   }>;
 }
 
@@ -117,6 +119,7 @@ const kinds: StoreKind[] = [
       await redisAnswers();
       const keyPrefix = prefix('store');
       return {
+        prefix: keyPrefix,
         store: createRedisStore({ redis, keyPrefix, ...options }),
         replicas: (n) =>
           Array.from({ length: n }, () => createRedisStore({ redis: connect(), keyPrefix, ...options })),
@@ -392,6 +395,39 @@ describe.each(kinds)('$name request store', (kind) => {
     expect((await store.holders()).has(key)).toBe(false);
     expect(await store.hold(key, 'r-d')).toBeUndefined();
     expect((await a.holders()).get(key)).toBe('r-d');
+  });
+
+  it('keeps a freeze that paused something far past the retention, and an ordinary request only that long', async () => {
+    let t = Date.now();
+    const made = await kind.make({ retainMs: 60_000, now: () => t });
+    const freeze = request({ expiresAt: t, createdAt: t - 1_000 });
+    const plain = request({ expiresAt: t, createdAt: t - 1_000 });
+    for (const r of [freeze, plain]) {
+      await made.store.create(r);
+      await made.store.decide(r.id, 'confirmed', 'UBOB', r.createdAt);
+      await made.store.update(r.id, (x) => ({
+        next: {
+          ...x,
+          ...(x.id === freeze.id ? { freeze: { scope: { kind: 'all' as const } } } : {}),
+          result: {
+            applied: 1,
+            failed: 0,
+            completedAt: t,
+            outcomes: [{ campaignId: 'camp_001', status: 'applied' }],
+          },
+        },
+        value: true,
+      }));
+    }
+    if (kind.name === 'redis') {
+      // Redis keeps it by its TTL: a year and the retention.
+      expect(await redis.pttl(`${made.prefix ?? ''}req:${freeze.id}`)).toBeGreaterThan(300 * 86_400_000);
+      return;
+    }
+    t += 2 * 86_400_000;
+    await made.store.create(request());
+    expect(await made.store.get(freeze.id)).toBeDefined();
+    expect(await made.store.get(plain.id)).toBeUndefined();
   });
 
   it('lists a finished PAUSE for a while as due from its reminder time, not before', async () => {

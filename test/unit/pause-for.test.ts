@@ -84,6 +84,20 @@ describe('parsePauseFor', () => {
     );
   });
 
+  it('reads until HH:MM across a change of the clocks as Temporal does: skipped times forward, repeated ones both', () => {
+    const at = (now: string, v: string) => {
+      const r = parsePauseFor('until', v, Date.parse(now), 'Europe/Berlin');
+      return r.ok && 'until' in r.pauseFor ? new Date(r.pauseFor.until).toISOString() : r.ok;
+    };
+    // 2026-03-29: 02:00 CET jumps to 03:00 CEST. At 01:45 CET, 02:30 does not exist: 03:30 CEST.
+    expect(at('2026-03-29T00:45:00Z', '02:30')).toBe('2026-03-29T01:30:00.000Z');
+    expect(at('2026-03-29T00:50:00Z', '02:55')).toBe('2026-03-29T01:55:00.000Z');
+    expect(at('2026-03-29T00:45:00Z', '04:00')).toBe('2026-03-29T02:00:00.000Z');
+    // 2026-10-25: 03:00 CEST goes back to 02:00 CET; at the first 02:30, the next 02:30 is the second one.
+    expect(at('2026-10-25T00:30:00Z', '02:30')).toBe('2026-10-25T01:30:00.000Z');
+    expect(at('2026-10-25T00:10:00Z', '02:30')).toBe('2026-10-25T00:30:00.000Z');
+  });
+
   it('reads until an ISO time with a zone, and refuses one without, one past, or one too far', () => {
     const iso = parsePauseFor('until', '2026-12-02T06:00Z', T);
     expect(iso.ok && 'until' in iso.pauseFor && iso.pauseFor.until).toBe(Date.UTC(2026, 11, 2, 6, 0));
