@@ -8,7 +8,7 @@ import { problemFor } from '../runbook/api.ts';
 import type { IdempotencyStore } from '../runbook/idempotency.ts';
 import { describe } from '../runbook/resource.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
-import { deliveryId, isHookSource, notForUs, verifyHook } from './sources.ts';
+import { deliveryId, isHookSource, notForUs, replayed, verifyHook } from './sources.ts';
 
 export interface HooksDeps {
   /** HOOK_SECRETS: the sources taken, each with its secret(s) (two during a rotation). */
@@ -56,6 +56,11 @@ export function createHooksApi(deps: HooksDeps) {
       payload = JSON.parse(req.rawBody.toString('utf8'));
     } catch {
       return problem(400, 'invalid_json', 'the body is not valid JSON');
+    }
+    const old = replayed(source, payload, now());
+    if (old) {
+      audit.info({ event: 'hook_denied', source, reason: old });
+      return problem(401, 'unauthorized', old);
     }
     const skip = notForUs(source, payload);
     if (skip) {

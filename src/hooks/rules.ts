@@ -152,6 +152,9 @@ export function fieldText(payload: unknown, path: string): string | undefined {
   }
   if (typeof at === 'string') return at;
   if (typeof at === 'number' || typeof at === 'boolean') return String(at);
+  // A list of plain values (Opsgenie's tags) reads as its items joined by commas.
+  if (Array.isArray(at) && at.every((v) => ['string', 'number', 'boolean'].includes(typeof v)))
+    return at.join(',');
   return undefined;
 }
 

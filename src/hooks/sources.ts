@@ -4,7 +4,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * The incident tools whose own webhooks the bot takes (`POST /api/v1/hooks/{source}`), each as its documentation
  * says it signs, names a delivery and marks events that are not for anyone (../shared/INTEGRATIONS.md):
  * - pagerduty: v3 webhooks, `X-PagerDuty-Signature: v1=<hex HMAC-SHA256(body)>` (a comma list while a secret is
- *   rotated), no timestamp; the delivery is `X-Webhook-Id`; `pagey.ping` is a ping.
+ *   rotated), no timestamp; the delivery is the signed `event.id` (`X-Webhook-Id` is not signed); `pagey.ping`
+ *   is a ping.
  * - incidentio: Svix, `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256(id.ts.body)>`
  *   (space-separated list), the secret `whsec_<base64 key>`; the delivery is `webhook-id`.
  * - rootly: `X-Rootly-Signature: t=<unix ts>,v1=<hex HMAC-SHA256(ts + body)>`; the delivery is `event.id`.
@@ -179,7 +180,8 @@ export function deliveryId(source: HookSource, h: Headers, payload: unknown): st
   const p = obj(payload);
   switch (source) {
     case 'pagerduty':
-      return header(h, 'x-webhook-id') ?? str(obj(p.event).id);
+      // The event's id is in the signed body; X-Webhook-Id is not signed, so a replay could change it.
+      return str(obj(p.event).id) ?? header(h, 'x-webhook-id');
     case 'incidentio':
       return header(h, 'webhook-id');
     case 'rootly':
@@ -194,6 +196,19 @@ export function deliveryId(source: HookSource, h: Headers, payload: unknown): st
       return alert ? `${alert}|${str(p.action) ?? ''}` : undefined;
     }
   }
+}
+
+/**
+ * PagerDuty signs no timestamp, but its signed body says when the event happened: one older than an hour (its
+ * retries end within about 20 min) is a replay, refused. Undefined when fresh, or for the other senders.
+ */
+export function replayed(source: HookSource, payload: unknown, nowMs: number): string | undefined {
+  if (source !== 'pagerduty') return undefined;
+  const at = Date.parse(str(obj(obj(payload).event).occurred_at) ?? '');
+  if (Number.isNaN(at)) return 'the event carries no occurred_at';
+  if (nowMs - at > 3_600_000 || at - nowMs > 300_000)
+    return 'the event happened more than an hour from now (a replay?)';
+  return undefined;
 }
 
 /** Why an event is not for anyone (answered 2xx, nothing proposed), or undefined. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { request } from 'undici';
 import { parseAccessPolicy } from '../auth/policy-file.ts';
 import { startBot } from '../bot.ts';
 import { loadConfig } from '../config.ts';
+import { parseHookRules } from '../hooks/rules.ts';
 import { createLogger } from '../logger.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from './bot-env.ts';
 import { demoFleet } from './campaigns.ts';
@@ -67,6 +69,25 @@ rules:
     requesters: [token:pagerduty]
     approvers: [UALICE, UBOB, SONCALL]
     channels: [${CHANNEL}]
+  - name: pagerduty-webhook
+    actions: [PAUSE]
+    requesters: [hook:pagerduty]
+    approvers: [UALICE, UBOB, SONCALL]
+    channels: [${CHANNEL}]
+`;
+// HOOK_RULES_FILE: PagerDuty's own v3 webhook, when Checkout has an incident, proposes pausing two promos.
+const HOOK_SECRET = 'demo-pagerduty-webhook-secret-0123';
+const HOOK_RULES = `
+rules:
+  - name: checkout-down
+    source: pagerduty
+    match:
+      event.event_type: ^incident\\.triggered$
+      event.data.service.summary: ^Checkout
+    action: PAUSE
+    campaigns: [promo_031, promo_032]
+    channel: ${CHANNEL}
+    reason: "PagerDuty #{{event.data.number}}: {{event.data.title}}"
 `;
 const config = loadConfig({
   ...simulatorBotEnv({
@@ -80,14 +101,22 @@ const config = loadConfig({
   ALLOWED_CHANNEL_IDS: '',
   ACCESS_POLICY_FILE: '(the POLICY above)',
   RUNBOOK_TOKENS: JSON.stringify([{ name: 'pagerduty', token: RUNBOOK_TOKEN }]),
+  HOOK_SECRETS: JSON.stringify({ pagerduty: HOOK_SECRET }),
 });
-const policy = parseAccessPolicy(POLICY, { groups: new Map(), tokenNames: new Set(['pagerduty']) });
+const hookSources = new Set(['pagerduty']);
+const policy = parseAccessPolicy(POLICY, {
+  groups: new Map(),
+  tokenNames: new Set(['pagerduty']),
+  hookSources,
+});
+const hookRules = parseHookRules(HOOK_RULES, hookSources);
 // The bot's clock, which the demo moves forward to show a pause for two hours ending (nothing else is faked).
 const clock = { offset: 0 };
 const bot = await startBot(config, logger, {
   slackRetries: 0,
   host: '127.0.0.1',
   policy,
+  hookRules,
   expirySweepMs: 200,
   now: () => Date.now() + clock.offset,
 });
@@ -328,7 +357,64 @@ try {
     }
   }
 
-  heading('8. Alice pauses a noisy promo for 2 hours; it resumes by itself');
+  heading('8. PagerDuty itself calls the bot: a signed v3 webhook proposes a pause; Alice approves');
+  {
+    const event = {
+      event: {
+        id: '01DF2V6TQNR4JMKQTX0E58SBQF',
+        event_type: 'incident.triggered',
+        resource_type: 'incident',
+        occurred_at: new Date().toISOString(),
+        data: {
+          id: 'Q2PGR0VU2',
+          type: 'incident',
+          number: 4713,
+          title: 'Checkout returns 500s',
+          html_url: 'https://acme.pagerduty.com/incidents/Q2PGR0VU2',
+          service: { id: 'PF9KMXH', summary: 'Checkout API', type: 'service_reference' },
+        },
+      },
+    };
+    const raw = JSON.stringify(event);
+    const signature = `v1=${createHmac('sha256', HOOK_SECRET).update(raw).digest('hex')}`;
+    say(
+      `\n📟 PagerDuty POSTs /api/v1/hooks/pagerduty  (incident.triggered on "Checkout API", X-PagerDuty-Signature: ${signature.slice(0, 12)}…)`,
+    );
+    const before = slack.messages(CHANNEL).length;
+    const hook = await request(`http://127.0.0.1:${bot.port}/api/v1/hooks/pagerduty`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-pagerduty-signature': signature,
+        'x-webhook-id': 'demo-delivery-1',
+      },
+      body: raw,
+    });
+    const answer = (await hook.body.json()) as { matched?: string[] };
+    say(`   → ${hook.statusCode} ${JSON.stringify({ matched: answer.matched })}`);
+    const again = await request(`http://127.0.0.1:${bot.port}/api/v1/hooks/pagerduty`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-pagerduty-signature': signature,
+        'x-webhook-id': 'demo-delivery-1',
+      },
+      body: raw,
+    });
+    await again.body.dump();
+    say(
+      `   PagerDuty retries the same delivery → ${again.statusCode}, the same answer; nothing new is posted`,
+    );
+    const proposed = await newest(before);
+    say('   the bot posts in #incident:');
+    indent(renderBlocks(proposed.blocks, proposed.text));
+    const seen = moengage.statusRequests().length;
+    await click('UALICE', proposed, 'Confirm');
+    await finish(proposed);
+    moengageLog(seen);
+  }
+
+  heading('9. Alice pauses a noisy promo for 2 hours; it resumes by itself');
   {
     const paused = await type('UALICE', 'pause promo_030 for 2h reason: INC-4712 wrong price');
     if (paused) {

@@ -53,6 +53,12 @@ describe('npm run demo', () => {
       '[ Resume now ]  [ Keep paused ]',
       'end of the pause for 2h',
       '1 resumed',
+      // PagerDuty's own signed webhook proposes; a person approves.
+      'PagerDuty POSTs /api/v1/hooks/pagerduty',
+      '→ 202 {"matched":["checkout-down"]}',
+      'PagerDuty retries the same delivery → 202',
+      'Reason: PagerDuty #4713: Checkout returns 500s',
+      'Requested by hook:pagerduty · ✅ 2 paused · confirmed by @alice',
     ]) {
       expect(text).toContain(line);
     }

@@ -175,8 +175,13 @@ describe.each(HOOK_SOURCES)('POST /api/v1/hooks/%s', (source) => {
 });
 
 describe('webhooks: what each sender does besides', () => {
-  it('refuses stale timestamps where the sender signs one (incident.io, Rootly, Grafana)', async () => {
+  it('refuses stale timestamps where the sender signs one (incident.io, Rootly, Grafana), and an old PagerDuty event', async () => {
     h = await start();
+    const old = pagerduty();
+    old.event.occurred_at = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    const replay = await send('pagerduty', old);
+    expect(replay.status).toBe(401);
+    expect(JSON.stringify(replay.json)).toContain('a replay');
     for (const source of ['incidentio', 'rootly', 'grafana'] as const) {
       const body = JSON.stringify(SAMPLES[source].event);
       const res = await send(source, SAMPLES[source].event, signed(source, body, Date.now() - 10 * 60_000));

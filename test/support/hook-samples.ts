@@ -22,7 +22,8 @@ export function pagerduty(eventType = 'incident.triggered', service = 'Checkout 
       id: '01DF2V6TQNR4JMKQTX0E58SBQF',
       event_type: eventType,
       resource_type: 'incident',
-      occurred_at: '2026-12-01T10:15:22.169Z',
+      // As PagerDuty sends it: now (an event over an hour old is taken for a replay).
+      occurred_at: new Date().toISOString(),
       agent: {
         html_url: 'https://acme.pagerduty.com/users/PLH1HKV',
         id: 'PLH1HKV',
