@@ -165,6 +165,22 @@ describe.each(HOOK_SOURCES)('POST /api/v1/hooks/%s', (source) => {
     expect(JSON.stringify(h.log.lines())).not.toContain(SECRETS[source]);
   });
 
+  it('refuses and audits the mapping when its channel is one the policy forbids', async () => {
+    const elsewhere = hookRules.map((r) => ({ ...r, channel: 'CNOTALLOWED' }));
+    h = await startHarness(
+      { HOOK_SECRETS: JSON.stringify(SECRETS), CAMPAIGN_LOOKUP: 'off' },
+      { hookRules: elsewhere },
+    );
+    const res = await send(source, sample.event);
+    expect(res.status).toBe(403);
+    expect(h.auditEvents().find((e) => e.event === 'denied')).toMatchObject({
+      user: `hook:${source}`,
+      channel: 'CNOTALLOWED',
+      failed: 'channel',
+    });
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
   it('answers 200 and proposes nothing for an event no rule matches', async () => {
     h = await start();
     const res = await send(source, sample.other);
