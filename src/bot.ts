@@ -200,6 +200,7 @@ export async function startBot(
         store,
         keyOf: runbookAuth.keyOf,
         logger,
+        allowLoopback: config.callbackAllowLoopback,
         ...(options.callbackBackoffMs !== undefined ? { backoffMs: options.callbackBackoffMs } : {}),
       },
     ),

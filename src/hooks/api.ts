@@ -95,23 +95,52 @@ export function createHooksApi(deps: HooksDeps) {
     const proposals: unknown[] = [];
     let status = 202;
     for (const rule of matched) {
+      // Each rule's answer is kept apart: a retry after a partial failure (Slack down for the second rule) does
+      // not propose the first rule's action again.
+      const ruleKey = `hook:${source}:${delivery}:rule:${rule.name}`;
+      const before = await deps.idempotency.begin(ruleKey, 'hook');
+      if (before.state === 'done') {
+        if (before.status >= 400 && (status === 202 || before.status > status)) status = before.status;
+        proposals.push(before.body);
+        continue;
+      }
+      if (before.state === 'pending') {
+        status = 409;
+        proposals.push({
+          rule: rule.name,
+          error: { code: 'in_progress', message: 'this rule is being proposed' },
+        });
+        continue;
+      }
       const pauseFor = rule.pauseFor ? parsePauseFor('for', rule.pauseFor, now()) : undefined;
-      const outcome = await deps.lifecycle.propose({
-        actor: { kind: 'hook', source },
-        action: rule.action,
-        ids: rule.campaigns,
-        reason: renderReason(rule.reason, payload),
-        channelId: rule.channel,
-        source: `hook:${source}`,
-        ...(pauseFor?.ok ? { pauseFor: pauseFor.pauseFor } : {}),
-      });
+      let outcome: Awaited<ReturnType<typeof deps.lifecycle.propose>>;
+      try {
+        outcome = await deps.lifecycle.propose({
+          actor: { kind: 'hook', source },
+          action: rule.action,
+          ids: rule.campaigns,
+          reason: renderReason(rule.reason, payload),
+          channelId: rule.channel,
+          source: `hook:${source}`,
+          ...(pauseFor?.ok ? { pauseFor: pauseFor.pauseFor } : {}),
+        });
+      } catch (error) {
+        await deps.idempotency.abandon(ruleKey);
+        throw error;
+      }
       if (outcome.kind === 'proposed' || outcome.kind === 'running') {
-        proposals.push({ rule: rule.name, ...describe(outcome.request) });
+        const body = { rule: rule.name, ...describe(outcome.request) };
+        await deps.idempotency.finish(ruleKey, 'hook', 202, body);
+        proposals.push(body);
         continue;
       }
       const refused = problemFor(outcome);
+      const body = { rule: rule.name, ...(refused.body as object) };
+      // Our own failures (Slack, the store) are not kept: the sender's retry tries this rule again.
+      if (refused.status >= 500) await deps.idempotency.abandon(ruleKey);
+      else await deps.idempotency.finish(ruleKey, 'hook', refused.status, body);
       if (refused.status > status || status === 202) status = refused.status;
-      proposals.push({ rule: rule.name, ...(refused.body as object) });
+      proposals.push(body);
     }
     return { status, body: { delivery, matched: matched.map((r) => r.name), proposals } };
   }

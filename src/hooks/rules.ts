@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
+import { parsePauseFor } from '../core/pause-for.ts';
 import { HOOK_SOURCES, type HookSource } from './sources.ts';
 
 /**
@@ -99,6 +100,10 @@ export function parseHookRules(
     if (!configured.has(r.source)) problems.push(`${at}.source: "${r.source}" has no secret in HOOK_SECRETS`);
     if (r.pause_for && r.action !== 'PAUSE')
       problems.push(`${at}.pause_for: only a PAUSE can be for a while`);
+    if (r.pause_for) {
+      const read = parsePauseFor('for', r.pause_for, Date.now());
+      if (!read.ok) problems.push(`${at}.pause_for: ${read.message.replace(/`/g, '')}`);
+    }
     const match = Object.entries(r.match).flatMap(([path, source]) => {
       try {
         return [{ path, pattern: new RegExp(source, 'u') }];
@@ -158,6 +163,8 @@ export function fieldText(payload: unknown, path: string): string | undefined {
   return undefined;
 }
 
+const MATCHED_CHARS = 4_096;
+
 /** The rules of this source whose every pattern matches its field. Pure. */
 export function matchingRules(rules: readonly HookRule[], source: HookSource, payload: unknown): HookRule[] {
   return rules.filter(
@@ -165,7 +172,8 @@ export function matchingRules(rules: readonly HookRule[], source: HookSource, pa
       r.source === source &&
       r.match.every(({ path, pattern }) => {
         const text = fieldText(payload, path);
-        return text !== undefined && pattern.test(text);
+        // A pattern runs on at most 4 KiB of a field: a sender's long text cannot hold the bot on a slow match.
+        return text !== undefined && pattern.test(text.slice(0, MATCHED_CHARS));
       }),
   );
 }

@@ -181,7 +181,7 @@ export function deliveryId(source: HookSource, h: Headers, payload: unknown): st
   switch (source) {
     case 'pagerduty':
       // The event's id is in the signed body; X-Webhook-Id is not signed, so a replay could change it.
-      return str(obj(p.event).id) ?? header(h, 'x-webhook-id');
+      return str(obj(p.event).id);
     case 'incidentio':
       return header(h, 'webhook-id');
     case 'rootly':

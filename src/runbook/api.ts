@@ -157,7 +157,8 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       );
     }
     const fingerprint = createHash('sha256').update(raw).digest('hex');
-    const scoped = key === undefined ? undefined : `${principal.name}:${key}`;
+    // Namespaced: no token's key can be a webhook delivery's (`hook:…`).
+    const scoped = key === undefined ? undefined : `token:${principal.name}:${key}`;
     if (scoped) {
       const seen = await deps.idempotency.begin(scoped, fingerprint);
       if (seen.state !== 'new' && seen.fingerprint !== fingerprint) {
@@ -241,7 +242,8 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     if (outcome.kind === 'proposed' || outcome.kind === 'running') {
       // `Prefer: wait=N`: held until the request settles (decided and, if confirmed, run), or N seconds pass.
       if (waitS !== undefined && waitS > 0) {
-        const settled = await deps.lifecycle.settled(outcome.request.id, waitS * 1000);
+        // It is proposed whatever the wait does: a failure to wait answers 202, never "nothing was requested".
+        const settled = await deps.lifecycle.settled(outcome.request.id, waitS * 1000).catch(() => undefined);
         if (settled && settled.state !== 'pending' && (settled.state !== 'confirmed' || settled.result)) {
           return { status: 200, body: describe(settled), headers: { 'preference-applied': `wait=${waitS}` } };
         }

@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
 import type { RequestStore } from '../requests/model.ts';
+import { guardedLookup } from './callback-address.ts';
 import { describe } from './resource.ts';
 
 /** The changes that settle a request: its callback is due then. */
@@ -23,6 +24,10 @@ export interface CallbackOptions {
   backoffMs?: number;
   timeoutMs?: number;
   now?: () => number;
+  /** CALLBACK_ALLOW_LOOPBACK: loopback addresses may be called (never private ones). */
+  allowLoopback?: boolean;
+  /** Callbacks being delivered at once, at most; more are not sent (and said so). */
+  maxInFlight?: number;
 }
 
 /**
@@ -37,6 +42,10 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.backoffMs ?? 1_000;
+  // Every connection's address is checked as it is made (no redirects are followed: undici's request does not).
+  const agent = new Agent({ connect: { lookup: guardedLookup(options.allowLoopback ?? false) as never } });
+  const maxInFlight = options.maxInFlight ?? 50;
+  let inFlight = 0;
 
   async function deliver(id: string): Promise<void> {
     const claimed = await options.store.update(id, (r) => {
@@ -51,7 +60,15 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
     const key = options.keyOf(callback.token);
     let outcome: { deliveredAt?: number; failed?: string; attempts: number };
     if (!key) outcome = { failed: 'the token that asked is no longer configured', attempts: 0 };
-    else outcome = await send(callback.url, r, key);
+    else if (inFlight >= maxInFlight) outcome = { failed: 'too many callbacks at once', attempts: 0 };
+    else {
+      inFlight += 1;
+      try {
+        outcome = await send(callback.url, r, key);
+      } finally {
+        inFlight -= 1;
+      }
+    }
     await options.store.update(id, (x) =>
       x.callback
         ? { next: { ...x, callback: { ...x.callback, ...outcome } }, value: true }
@@ -79,8 +96,9 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
             'x-campaign-bot-delivery': r.id,
           },
           body,
-          headersTimeout: options.timeoutMs ?? 10_000,
-          bodyTimeout: options.timeoutMs ?? 10_000,
+          dispatcher: agent,
+          // A whole attempt, however slowly the other side drips its answer.
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         await res.body.dump();
         if (res.statusCode < 300) return { deliveredAt: now(), attempts: attempt };

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { CampaignActionRequest } from '../core/request.ts';
+import { isIP } from 'node:net';
+import { type CampaignActionRequest, isSatisfied } from '../core/request.ts';
+import { addressProblem } from './callback-address.ts';
 
 /** The runbook API's request details: headers and fields read before (or beside) the body's schema. */
 
@@ -20,19 +22,24 @@ export function preferWait(req: IncomingMessage): number | undefined {
 }
 const MAX_PREFER_WAIT_S = 25;
 
-/** Why a callback_url may not be called: HTTPS only, or loopback where allowed; never a private address by name. */
+/** Why a callback_url may not be called: HTTPS only (loopback where allowed), never a private address literal. */
 export function callbackProblem(url: string, allowLoopback: boolean): string | undefined {
   const u = new URL(url);
-  const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
   if (u.username || u.password) return 'must not carry credentials';
-  if (u.protocol === 'https:' && !loopback) return undefined;
-  if (loopback && allowLoopback) return undefined;
-  return loopback ? 'loopback callbacks are off (CALLBACK_ALLOW_LOOPBACK)' : 'must be https://';
+  const host = u.hostname.replace(/\.$/, '').toLowerCase();
+  const named = host === 'localhost' || host.endsWith('.localhost');
+  const literal = isIP(host.replace(/^\[|\]$/g, '')) !== 0 ? addressProblem(host, allowLoopback) : undefined;
+  if (named && !allowLoopback) return 'a loopback address (CALLBACK_ALLOW_LOOPBACK is off)';
+  if (literal) return `${literal}${literal.includes('loopback') ? ' (CALLBACK_ALLOW_LOOPBACK is off)' : ''}`;
+  const loopback =
+    named || (isIP(host.replace(/^\[|\]$/g, '')) !== 0 && addressProblem(host, false) !== undefined);
+  if (u.protocol === 'https:' || (loopback && allowLoopback)) return undefined;
+  return 'must be https://';
 }
 
 /** What a dry run says would be proposed. */
 export function dryRunView(r: CampaignActionRequest) {
-  const immediate = r.grants.some((g) => g.needed === 0);
+  const immediate = isSatisfied({ approvals: [], grants: r.grants });
   return {
     action: r.action,
     campaign_ids: r.campaignIds,

@@ -251,12 +251,37 @@ describe('webhooks: what each sender does besides', () => {
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
+  it('on a retry after a partial failure, proposes only the rule that failed', async () => {
+    const two = [
+      { ...hookRules[0], name: 'first' },
+      { ...hookRules[0], name: 'second', campaigns: ['camp_009'] },
+    ] as typeof hookRules;
+    h = await startHarness(
+      { HOOK_SECRETS: JSON.stringify(SECRETS), CAMPAIGN_LOOKUP: 'off' },
+      { hookRules: two },
+    );
+    // Slack fails the first confirmation (our failure: the sender must retry), not the second.
+    h.slack.failNext('chat.postMessage', 'internal_error', 1);
+    const failed = await send('pagerduty', pagerduty());
+    expect(failed.status).toBe(502);
+    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
+    const retried = await send('pagerduty', pagerduty());
+    expect(retried.status).toBe(202);
+    await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 2);
+    const texts = h.slack.messages(CHANNEL).map((m) => messageText(m));
+    expect(texts.filter((t) => t.includes('camp_009'))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes('camp_001'))).toHaveLength(1);
+  });
+
   it('404s a source without a secret, and names every problem of a rules file', async () => {
     h = await startHarness(
       { HOOK_SECRETS: JSON.stringify({ pagerduty: SECRETS.pagerduty }) },
       { hookRules: [] },
     );
     expect((await send('opsgenie', opsgenie())).status).toBe(404);
+    expect(() =>
+      parseHookRules(RULES.replace('reason: "Opsgenie', 'pause_for: 8d\n    reason: "Opsgenie'), ALL),
+    ).toThrow(/rules\.5\.pause_for: .*seven days at most/);
     expect(() =>
       parseHookRules(
         `rules:

@@ -53,3 +53,35 @@ describe('HOOK_RULES_FILE', () => {
     expect(renderReason('{{missing}}', {})).toBeUndefined();
   });
 });
+
+describe('where a callback may go', () => {
+  it('refuses private, reserved and loopback addresses, by literal and by name as the connection resolves it', async () => {
+    const { callbackProblem } = await import('../../src/runbook/request-fields.ts');
+    const { guardedLookup } = await import('../../src/runbook/callback-address.ts');
+    for (const url of [
+      'https://127.0.0.2/x',
+      'https://0/x',
+      'https://[::ffff:7f00:1]/x',
+      'https://localhost./x',
+      'https://169.254.169.254/latest',
+      'https://10.1.2.3/',
+      'https://[fd00::1]/',
+      'http://example.com/x',
+      'https://user:pw@example.com/x',
+    ]) {
+      expect(callbackProblem(url, false), url).toBeDefined();
+    }
+    expect(callbackProblem('https://example.com/done', false)).toBeUndefined();
+    expect(callbackProblem('http://127.0.0.1:8080/done', true)).toBeUndefined();
+    expect(callbackProblem('https://10.0.0.1/done', true)).toBeDefined();
+    // A name is checked as the connection resolves it: localhost (from /etc/hosts) is refused unless allowed.
+    const resolved = (allow: boolean) =>
+      new Promise<string>((resolve) =>
+        guardedLookup(allow)('localhost', {}, (err, address) =>
+          resolve(err ? `refused: ${err.message}` : String(address)),
+        ),
+      );
+    expect(await resolved(false)).toMatch(/refused: callback host resolves to a loopback address/);
+    expect(await resolved(true)).toMatch(/^(127\.0\.0\.1|::1)$/);
+  });
+});
