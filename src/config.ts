@@ -7,6 +7,22 @@ import { HOOK_SOURCES } from './hooks/sources.ts';
  * (actions, channels, auto_execute: the short form of a rule); with the file, rules name it as `token:<name>`
  * and the grant fields must be left out (config.ts checks). Only SHA-256 hashes of the tokens are kept.
  */
+/**
+ * A variable holding JSON with secrets in it. JSON.parse's own message quotes the text, so a parse failure says
+ * only what is expected, never what was given.
+ */
+function secretJson(empty: unknown, expected: string) {
+  return optional(z.string()).transform((v, ctx) => {
+    if (v === undefined) return empty;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+  });
+}
+
 const runbookTokensSchema = z
   .array(
     z.strictObject({
@@ -98,57 +114,32 @@ const schema = z.object({
   MAX_CAMPAIGNS_PER_COMMAND: positiveInt(100, 10_000),
   CAMPAIGN_GROUPS_FILE: optional(z.string().min(1)),
   ACCESS_POLICY_FILE: optional(z.string().min(1)),
-  RUNBOOK_TOKENS: optional(z.string())
-    .transform((v, ctx) => {
-      if (v === undefined) return [];
-      try {
-        return JSON.parse(v) as unknown;
-      } catch {
-        // JSON.parse's own message quotes the text, which holds tokens: say what is expected instead.
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
-        });
-        return z.NEVER;
-      }
-    })
-    .pipe(runbookTokensSchema),
+  RUNBOOK_TOKENS: secretJson(
+    [],
+    'must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
+  ).pipe(runbookTokensSchema),
   /** Incident tools' webhooks: `{"pagerduty": "<secret>", "incidentio": ["whsec_new", "whsec_old"], …}`. */
-  HOOK_SECRETS: optional(z.string())
-    .transform((v, ctx) => {
-      if (v === undefined) return {};
-      try {
-        return JSON.parse(v) as unknown;
-      } catch {
-        // Never quote the text: it holds secrets.
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a JSON object of source → secret (or [secret, secret])',
-        });
-        return z.NEVER;
-      }
-    })
-    .pipe(
-      z
-        .partialRecord(
-          z.enum(HOOK_SOURCES, `each key must be one of ${HOOK_SOURCES.join(', ')}`),
-          z.union([
-            z.string().min(16, 'a secret of at least 16 characters'),
-            z
-              .array(z.string().min(16, 'a secret of at least 16 characters'))
-              .min(1)
-              .max(2, 'two at most (a rotation)'),
-          ]),
-        )
-        .transform(
-          (r) =>
-            new Map(
-              Object.entries(r).flatMap(([k, v]) =>
-                v === undefined ? [] : [[k, typeof v === 'string' ? [v] : v]],
-              ),
+  HOOK_SECRETS: secretJson({}, 'must be a JSON object of source → secret (or [secret, secret])').pipe(
+    z
+      .partialRecord(
+        z.enum(HOOK_SOURCES, `each key must be one of ${HOOK_SOURCES.join(', ')}`),
+        z.union([
+          z.string().min(16, 'a secret of at least 16 characters'),
+          z
+            .array(z.string().min(16, 'a secret of at least 16 characters'))
+            .min(1)
+            .max(2, 'two at most (a rotation)'),
+        ]),
+      )
+      .transform(
+        (r) =>
+          new Map(
+            Object.entries(r).flatMap(([k, v]) =>
+              v === undefined ? [] : [[k, typeof v === 'string' ? [v] : v]],
             ),
-        ),
-    ),
+          ),
+      ),
+  ),
   HOOK_RULES_FILE: optional(z.string().min(1)),
   /** Lets a runbook's callback_url be http://127.0.0.1 (a sidecar, tests); otherwise HTTPS only. */
   CALLBACK_ALLOW_LOOPBACK: optional(z.enum(['on', 'off'], 'must be on or off')).transform((v) => v === 'on'),

@@ -381,26 +381,20 @@ try {
       `\n📟 PagerDuty POSTs /api/v1/hooks/pagerduty  (incident.triggered on "Checkout API", X-PagerDuty-Signature: ${signature.slice(0, 12)}…)`,
     );
     const before = slack.messages(CHANNEL).length;
-    const hook = await request(`http://127.0.0.1:${bot.port}/api/v1/hooks/pagerduty`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-pagerduty-signature': signature,
-        'x-webhook-id': 'demo-delivery-1',
-      },
-      body: raw,
-    });
+    const deliver = () =>
+      request(`http://127.0.0.1:${bot.port}/api/v1/hooks/pagerduty`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-pagerduty-signature': signature,
+          'x-webhook-id': 'demo-1',
+        },
+        body: raw,
+      });
+    const hook = await deliver();
     const answer = (await hook.body.json()) as { matched?: string[] };
     say(`   → ${hook.statusCode} ${JSON.stringify({ matched: answer.matched })}`);
-    const again = await request(`http://127.0.0.1:${bot.port}/api/v1/hooks/pagerduty`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-pagerduty-signature': signature,
-        'x-webhook-id': 'demo-delivery-1',
-      },
-      body: raw,
-    });
+    const again = await deliver();
     await again.body.dump();
     say(
       `   PagerDuty retries the same delivery → ${again.statusCode}, the same answer; nothing new is posted`,
