@@ -118,6 +118,9 @@ async function lookupLatency(api: 'v1' | 'v5', n: number, latencyMs: number): Pr
     botToken: CREDENTIALS.botToken,
     signingSecret: CREDENTIALS.signingSecret,
     memberChannels: [CHANNEL],
+    // The benches measure the bot's acknowledgements and MoEngage's pacing: Slack's per-channel posting limit
+    // (on by default in the simulator, tested in slack-limits.test.ts) would only measure itself here.
+    rateLimits: false,
   });
   const config = loadConfig({
     ...simulatorBotEnv({
