@@ -467,6 +467,9 @@ function printReplicas(r: ReplicasResult, prefix: string): void {
 // 2. Ack latency, Redis store vs in-memory store
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The bots' per-channel pacer opened as wide as the simulator here (its Slack limits are off). */
+const WIDE_OPEN = { postsPerSecond: 10_000, burst: 10_000 };
+
 async function runAckStoreBench(
   url: string,
   options: { warmup?: number; perStore?: number; rounds?: number; concurrency?: number } = {},
@@ -490,7 +493,12 @@ async function runAckStoreBench(
       LOG_LEVEL: 'silent',
     };
     const logger = createLogger('silent');
-    const memoryBot = await startBot(loadConfig(env), logger, { slackRetries: 0, host: '127.0.0.1' });
+    // The simulator's Slack limits are off here (see startSimulators), and the bots' pacers as wide.
+    const memoryBot = await startBot(loadConfig(env), logger, {
+      slackRetries: 0,
+      host: '127.0.0.1',
+      slackPace: WIDE_OPEN,
+    });
     stops.unshift(() => memoryBot.stop());
 
     const redisConfig = loadConfig({ ...env, REDIS_URL: url, REDIS_KEY_PREFIX: prefix });
@@ -500,6 +508,7 @@ async function runAckStoreBench(
     const redisBot = await startBot(redisConfig, logger, {
       slackRetries: 0,
       host: '127.0.0.1',
+      slackPace: WIDE_OPEN,
       store: shared.store,
       limiter: shared.limiter,
       dedupe: shared.dedupe,
