@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 import type { CampaignGroups } from '../core/groups.ts';
 import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
+import { parseStartFile, readStartFile } from '../core/yaml-file.ts';
 import { type AccessPolicy, PRINCIPAL_PATTERN, principals, type Rule } from './rules.ts';
 
 /**
@@ -63,16 +62,10 @@ export interface PolicyContext {
   hookSources?: ReadonlySet<string>;
 }
 
+const fail = (message: string) => new PolicyFileError(message);
+
 export async function loadAccessPolicy(path: string, context: PolicyContext): Promise<AccessPolicy> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new PolicyFileError(
-      `ACCESS_POLICY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-  return parseAccessPolicy(text, context, path);
+  return parseAccessPolicy(await readStartFile(path, 'ACCESS_POLICY_FILE', fail), context, path);
 }
 
 export function parseAccessPolicy(
@@ -80,25 +73,10 @@ export function parseAccessPolicy(
   context: PolicyContext,
   source = 'policy file',
 ): AccessPolicy {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new PolicyFileError(
-      `${source}: not valid YAML or JSON (${(error as Error).message.split('\n')[0]})`,
-    );
-  }
-  const parsed = fileSchema.safeParse(raw ?? {});
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-  if (parsed.success) problems.push(...crossRuleProblems(parsed.data.rules, context));
-  if (!parsed.success || problems.length > 0) {
-    throw new PolicyFileError(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
+  const data = parseStartFile(text, fileSchema, source, fail, (d) => crossRuleProblems(d.rules, context));
   return {
     source: 'file',
-    rules: parsed.data.rules.map((r) => compileRule(r, context.groups)),
+    rules: data.rules.map((r) => compileRule(r, context.groups)),
   };
 }
 

@@ -1,11 +1,12 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { HomeData } from '../lifecycle/home.ts';
+import type { HomeData, HomeFacts } from '../lifecycle/home.ts';
 import { homeBlocks } from '../slack/home-view.ts';
 import type { SlackPort } from '../slack/port.ts';
 
 export interface HomeDeps {
-  home: (userId: string) => Promise<HomeData>;
+  /** What a redraw of every Home shares (read once), and one person's Home from it. */
+  home: { facts(): Promise<HomeFacts>; forPerson(userId: string, facts?: HomeFacts): Promise<HomeData> };
   slack: Pick<SlackPort, 'publishHome'>;
   /** Every request change on any replica (the change feed). */
   onChange: (fn: (requestId: string) => void) => () => void;
@@ -30,9 +31,9 @@ export function createHome(deps: HomeDeps) {
   const watching = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
 
-  async function publish(userId: string, notice?: string): Promise<void> {
+  async function publish(userId: string, notice?: string, facts?: HomeFacts): Promise<void> {
     try {
-      await deps.slack.publishHome(userId, homeBlocks(await deps.home(userId), notice));
+      await deps.slack.publishHome(userId, homeBlocks(await deps.home.forPerson(userId, facts), notice));
     } catch (error) {
       log.warn(
         { user: userId, err: error instanceof Error ? error.message : String(error) },
@@ -55,9 +56,12 @@ export function createHome(deps: HomeDeps) {
       do {
         again = false;
         const since = Date.now() - watchMs;
-        for (const [user, at] of [...watching]) {
-          if (at < since) watching.delete(user);
-          else await publish(user);
+        for (const [user, at] of [...watching]) if (at < since) watching.delete(user);
+        if (watching.size === 0) continue;
+        // Read once for every Home of this round; each person's is filtered from it.
+        const facts = await deps.home.facts();
+        for (const user of [...watching.keys()]) {
+          await publish(user, undefined, facts);
         }
       } while (again);
     } finally {
@@ -68,7 +72,9 @@ export function createHome(deps: HomeDeps) {
     if (timer || watching.size === 0) return;
     timer = setTimeout(() => {
       timer = undefined;
-      void redrawAll();
+      void redrawAll().catch((error: unknown) =>
+        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'homes not redrawn'),
+      );
     }, deps.settleMs ?? 1_000);
     timer.unref();
   });

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAMPAIGN_ID_PATTERN, GROUP_NAME_PATTERN } from './ids.ts';
+import { parseStartFile, readStartFile } from './yaml-file.ts';
 
 /** Named lists of campaign ids (CAMPAIGN_GROUPS_FILE), usable anywhere ids are as `group:NAME`. */
 export type CampaignGroups = ReadonlyMap<string, readonly string[]>;
@@ -18,32 +17,13 @@ export class GroupsFileError extends Error {
 }
 
 /** Reads and validates the groups file (YAML or JSON); every problem is reported at once, with its path. */
+const fail = (message: string) => new GroupsFileError(message);
+
 export async function loadCampaignGroups(path: string): Promise<CampaignGroups> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new GroupsFileError(
-      `CAMPAIGN_GROUPS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-  return parseCampaignGroups(text, path);
+  return parseCampaignGroups(await readStartFile(path, 'CAMPAIGN_GROUPS_FILE', fail), path);
 }
 
 export function parseCampaignGroups(text: string, source = 'groups file'): CampaignGroups {
-  let raw: unknown;
-  try {
-    // YAML is a superset of JSON, so one parser reads both.
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new GroupsFileError(
-      `${source}: not valid YAML or JSON (${(error as Error).message.split('\n')[0]})`,
-    );
-  }
-  const parsed = groupsSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new GroupsFileError(`${source} is invalid:\n${problems.join('\n')}`);
-  }
-  return new Map(Object.entries(parsed.data).map(([name, ids]) => [name, [...new Set(ids)]]));
+  const data = parseStartFile(text, groupsSchema, source, fail);
+  return new Map(Object.entries(data).map(([name, ids]) => [name, [...new Set(ids)]]));
 }

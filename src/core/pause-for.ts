@@ -173,6 +173,12 @@ export function claimResume(
   return { next: { ...r, resume }, value: requestId };
 }
 
+/** The RESUME will not run (the policy refuses it now, or a freeze covers all of it); false once claimed or said. */
+export function refuseResume(r: CampaignActionRequest, why: string): ScheduleStep<boolean> {
+  if (r.resume?.requestId || r.resume?.refused) return { value: false };
+  return { next: { ...r, resume: { ...r.resume, refused: why } }, value: true };
+}
+
 /** The RESUME is stored: the PAUSE has nothing due any more. */
 export function markResumeCreated(r: CampaignActionRequest): ScheduleStep<boolean> {
   if (!r.resume?.requestId || r.resume.created) return { value: false };

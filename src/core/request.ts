@@ -179,6 +179,15 @@ export function approvalsFor(request: Pick<CampaignActionRequest, 'approvals'>, 
   return request.approvals.filter((a) => a.rules.includes(rule)).length;
 }
 
+/** A RESUME rule as a grant of a PAUSE "for a while" (`resume:<rule>`, part `resume`), and back. */
+const RESUME_RULE = 'resume:';
+export function asResumeGrant(g: RuleGrant): RuleGrant {
+  return { ...g, rule: `${RESUME_RULE}${g.rule}`, part: 'resume' };
+}
+export function resumeRuleName(rule: string): string {
+  return rule.startsWith(RESUME_RULE) ? rule.slice(RESUME_RULE.length) : rule;
+}
+
 export function isSatisfied(request: Pick<CampaignActionRequest, 'approvals' | 'grants'>): boolean {
   return partsOf(request.grants).every((grants) =>
     grants.some((g) => approvalsFor(request, g.rule) >= g.needed),

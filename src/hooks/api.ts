@@ -69,21 +69,9 @@ export function createHooksApi(deps: HooksDeps) {
     }
     const delivery = deliveryId(source, req.headers, payload);
     if (!delivery) return problem(400, 'invalid_request', `no delivery id in this ${source} webhook`);
-    const key = `hook:${source}:${delivery}`;
-    // The first answer for a delivery is its answer: a sender's retry, or Alertmanager's repeat, proposes nothing.
-    const seen = await deps.idempotency.begin(key, 'hook');
-    if (seen.state === 'done') return { status: seen.status, body: seen.body };
-    if (seen.state === 'pending') return problem(409, 'in_progress', 'this delivery is being handled');
-    let answer: Answer;
-    try {
-      answer = await propose(source, payload, delivery);
-    } catch (error) {
-      await deps.idempotency.abandon(key);
-      throw error;
-    }
-    if (answer.status >= 500) await deps.idempotency.abandon(key);
-    else await deps.idempotency.finish(key, 'hook', answer.status, answer.body);
-    return answer;
+    // The first answer for each rule of a delivery is its answer: a sender's retry, or Alertmanager's repeat,
+    // proposes nothing again (see propose).
+    return propose(source, payload, delivery);
   }
 
   async function propose(source: string, payload: unknown, delivery: string): Promise<Answer> {
@@ -95,8 +83,8 @@ export function createHooksApi(deps: HooksDeps) {
     const proposals: unknown[] = [];
     let status = 202;
     for (const rule of matched) {
-      // Each rule's answer is kept apart: a retry after a partial failure (Slack down for the second rule) does
-      // not propose the first rule's action again.
+      // Each rule's answer is kept apart, under the delivery's id: a retry proposes nothing already proposed, and
+      // after a partial failure (Slack down for the second rule) only what failed.
       const ruleKey = `hook:${source}:${delivery}:rule:${rule.name}`;
       const before = await deps.idempotency.begin(ruleKey, 'hook');
       if (before.state === 'done') {

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
 import { parsePauseFor } from '../core/pause-for.ts';
+import { invalid, parseStartFile, readStartFile } from '../core/yaml-file.ts';
 import { HOOK_SOURCES, type HookSource } from './sources.ts';
 
 /**
@@ -62,16 +61,10 @@ export class HookRulesError extends Error {
   readonly code = 'hook_rules_invalid';
 }
 
+const fail = (message: string) => new HookRulesError(message);
+
 export async function loadHookRules(path: string, configured: ReadonlySet<string>): Promise<HookRule[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new HookRulesError(
-      `HOOK_RULES_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-  return parseHookRules(text, configured, path);
+  return parseHookRules(await readStartFile(path, 'HOOK_RULES_FILE', fail), configured, path);
 }
 
 /** The rules, or a HookRulesError naming every problem (a bad regular expression, a source without a secret, …). */
@@ -80,20 +73,10 @@ export function parseHookRules(
   configured: ReadonlySet<string>,
   where = 'HOOK_RULES_FILE',
 ): HookRule[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new HookRulesError(`${where}: not YAML or JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`);
-    throw new HookRulesError(`${where}:\n  ${lines.join('\n  ')}`);
-  }
+  const data = parseStartFile(text, fileSchema, where, fail);
   const problems: string[] = [];
   const names = new Set<string>();
-  const rules = parsed.data.rules.map((r, i): HookRule => {
+  const rules = data.rules.map((r, i): HookRule => {
     const at = `rules.${i}`;
     if (names.has(r.name)) problems.push(`${at}.name: "${r.name}" is used twice`);
     names.add(r.name);
@@ -128,7 +111,7 @@ export function parseHookRules(
       pauseFor: r.pause_for,
     };
   });
-  if (problems.length > 0) throw new HookRulesError(`${where}:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw fail(invalid(where, problems));
   return rules;
 }
 

@@ -19,10 +19,19 @@ export interface HomeData {
 const SHOWN = 10;
 const SCANNED = 500;
 
+/** What every Home of a redraw shares, read once: filtered per person by `forPerson`. */
+export interface HomeFacts {
+  pending: CampaignActionRequest[];
+  scheduled: HomeData['scheduled'];
+  freezes: CampaignActionRequest[];
+  events: Awaited<ReturnType<NonNullable<LifecycleContext['deps']['auditTrail']>['since']>>;
+  quota: HomeData['quota'];
+}
+
 /**
- * The App Home's facts for one person, read on each view (nothing cached): pending approvals they may give,
- * their recent requests, the freezes that hold and the scheduled resumes in channels where the policy lets them
- * read, and how much of MoEngage's minute the bot has used.
+ * The App Home's facts: read once for a redraw of every watched Home (`facts`: the pending requests, the
+ * scheduled resumes, the freezes that hold, a week of the audit trail, MoEngage's minute), then for each person
+ * (`forPerson`) what the policy lets them approve or read, and their own recent requests.
  */
 export function createHome(
   ctx: LifecycleContext,
@@ -30,37 +39,48 @@ export function createHome(
   quota?: () => Promise<{ minute: number; perMinute: number }>,
 ) {
   const { deps, now } = ctx;
-  return async function home(userId: string): Promise<HomeData> {
+
+  async function facts(): Promise<HomeFacts> {
+    const pending = (await deps.store.dueForExpiry(Number.MAX_SAFE_INTEGER))
+      .filter((r) => r.state === 'pending' && r.expiresAt > now())
+      .slice(0, SCANNED);
+    const scheduled: HomeData['scheduled'] = [];
+    for (const id of (await deps.store.runsDue(Number.MAX_SAFE_INTEGER)).slice(0, SCANNED)) {
+      const r = await deps.store.get(id);
+      const s = r ? scheduleOf(r) : undefined;
+      if (r && s) scheduled.push({ request: r, at: s.at, ids: s.ids.length });
+    }
+    scheduled.sort((a, b) => a.at - b.at);
+    const events = deps.auditTrail ? await deps.auditTrail.since(now() - 7 * 86_400_000, 20_000) : [];
+    return {
+      pending,
+      scheduled,
+      freezes: await activeFreezes(),
+      events,
+      quota: await quota?.().catch(() => undefined),
+    };
+  }
+
+  async function forPerson(userId: string, given?: HomeFacts): Promise<HomeData> {
+    const f = given ?? (await facts());
     const actor: Actor = { kind: 'user', id: userId };
     const readable = async (r: CampaignActionRequest) => (await deps.authorize(actor, 'read', r)).allowed;
-
     const approvals: CampaignActionRequest[] = [];
-    const pending = (await deps.store.dueForExpiry(Number.MAX_SAFE_INTEGER)).filter(
-      (r) => r.state === 'pending' && r.expiresAt > now(),
-    );
-    for (const r of pending.slice(0, SCANNED)) {
+    for (const r of f.pending) {
       if (approvals.length >= SHOWN) break;
       if (r.approvals.some((a) => a.by === userId)) continue;
       if ((await deps.authorize(actor, 'approve', r)).allowed) approvals.push(r);
     }
-
     const scheduled: HomeData['scheduled'] = [];
-    for (const id of (await deps.store.runsDue(Number.MAX_SAFE_INTEGER)).slice(0, SCANNED)) {
-      if (scheduled.length >= SHOWN) break;
-      const r = await deps.store.get(id);
-      const s = r ? scheduleOf(r) : undefined;
-      if (r && s && (await readable(r))) scheduled.push({ request: r, at: s.at, ids: s.ids.length });
-    }
-    scheduled.sort((a, b) => a.at - b.at);
-
+    for (const s of f.scheduled)
+      if (scheduled.length < SHOWN && (await readable(s.request))) scheduled.push(s);
     const freezes: CampaignActionRequest[] = [];
-    for (const r of await activeFreezes()) if (freezes.length < SHOWN && (await readable(r))) freezes.push(r);
-
-    const events = deps.auditTrail ? await deps.auditTrail.since(now() - 7 * 86_400_000, 20_000) : [];
-    const recent = historyOf(events, { person: userId })
+    for (const r of f.freezes) if (freezes.length < SHOWN && (await readable(r))) freezes.push(r);
+    const recent = historyOf(f.events, { person: userId })
       .filter((h) => h.requestedBy === userId)
       .slice(0, 5);
+    return { approvals, recent, freezes, scheduled, quota: f.quota };
+  }
 
-    return { approvals, recent, freezes, scheduled, quota: await quota?.().catch(() => undefined) };
-  };
+  return { facts, forPerson };
 }

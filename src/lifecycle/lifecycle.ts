@@ -1,6 +1,11 @@
 import type { Actor } from '../auth/authorize.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import { approvalProgress, type CampaignActionRequest } from '../core/request.ts';
+import {
+  approvalProgress,
+  asResumeGrant,
+  type CampaignActionRequest,
+  resumeRuleName,
+} from '../core/request.ts';
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
@@ -108,12 +113,12 @@ export function createLifecycle(deps: LifecycleDeps) {
     const resume = await deps.authorize(actor, 'approve', {
       ...request,
       action: 'RESUME',
-      grants: later.map((g) => ({ ...g, rule: g.rule.slice('resume:'.length) })),
+      grants: later.map((g) => ({ ...g, rule: resumeRuleName(g.rule) })),
     });
     if (!pause.allowed && !resume.allowed) return pause;
     const grants = [
       ...(pause.allowed ? pause.grants : []),
-      ...(resume.allowed ? resume.grants.map((g) => ({ ...g, rule: `resume:${g.rule}` })) : []),
+      ...(resume.allowed ? resume.grants.map(asResumeGrant) : []),
     ];
     const via = pause.allowed ? pause.via : resume.allowed ? resume.via : '';
     return { allowed: true as const, via, grants };
@@ -244,6 +249,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   const followUp = createFollowUp(ctx, propose);
   const freezes = createFreeze(ctx, propose, followUp, deps.lookup);
   freezesActive = freezes.active;
+  const home = createHome(ctx, freezes.active, deps.quota);
   return {
     propose,
     followUp,
@@ -252,7 +258,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     unfreeze: freezes.unfreeze,
     activeFreezes: freezes.active,
     /** What a person's App Home shows. */
-    home: createHome(ctx, freezes.active, deps.quota),
+    home,
     /** Every request change, on any replica (the App Home redraws on it). */
     onChange: (fn: (requestId: string) => void) => changes.subscribe(fn),
     history: createHistory(ctx),

@@ -34,6 +34,19 @@ export type RequestChange =
   | { kind: 'completed'; report: StatusChangeReport; repeated?: string[] }
   | { kind: 'crashed'; error: string };
 
+/** The changes that settle a request: what waits on it (a Workflow step, a callback) is told then. */
+export const SETTLING: readonly RequestChange['kind'][] = [
+  'completed',
+  'cancelled',
+  'expired',
+  'crashed',
+  'unrecorded',
+];
+
+export function settles(change: RequestChange): boolean {
+  return SETTLING.includes(change.kind);
+}
+
 export interface Notifier {
   /**
    * Posts the confirmation (and whatever else the medium needs to show every id) and returns the handle of

@@ -6,10 +6,10 @@ import type { Outcome } from '../core/outcomes.ts';
 import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
 import {
+  asResumeGrant,
   type CampaignActionRequest,
   type IncidentRef,
   isSatisfied,
-  type RuleGrant,
   type WorkflowStep,
 } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
@@ -89,10 +89,7 @@ export function createPropose(
       const resume = { ...facts, action: 'RESUME' as const };
       const later = await deps.authorize(input.actor, 'propose', resume);
       if (!later.allowed) return ctx.denied('propose', input.actor, later.part, resume);
-      grants = [
-        ...grants,
-        ...later.grants.map((g): RuleGrant => ({ ...g, rule: `resume:${g.rule}`, part: 'resume' })),
-      ];
+      grants = [...grants, ...later.grants.map(asResumeGrant)];
     }
     const createdAt = now();
     // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.

@@ -6,6 +6,7 @@ import {
   markReminded,
   markResumeCreated,
   moveSchedule,
+  refuseResume,
   resumeRequestOf,
   type ScheduleRefusal,
   scheduleOf,
@@ -50,49 +51,30 @@ export function createSchedule(
   async function startResume(pauseId: string): Promise<void> {
     const before = await deps.store.get(pauseId);
     if (!before) return;
-    // Days may have passed: the policy decides again whether the requester may ask for this RESUME here.
+    let frozen: string[] = [];
     if (!before.resume?.requestId) {
       const s = scheduleOf(before);
       if (!s || now() < s.at) return;
+      // Days may have passed: the policy decides again whether the requester may ask for this RESUME here.
+      const actor = actorOf(before.requestedBy);
       const facts = {
         action: 'RESUME' as const,
         channelId: before.channelId,
         campaignIds: s.ids,
         requestedBy: before.requestedBy,
       };
-      const verdict = await deps.authorize(actorOf(before.requestedBy), 'propose', facts);
+      const verdict = await deps.authorize(actor, 'propose', facts);
       if (!verdict.allowed) {
-        const refused = await deps.store.update(pauseId, (r) =>
-          r.resume?.requestId || r.resume?.refused
-            ? { value: false }
-            : { next: { ...r, resume: { ...r.resume, refused: verdict.part } }, value: true },
-        );
-        if (refused?.value) {
-          ctx.denied('propose', actorOf(before.requestedBy), verdict.part, { ...facts, requestId: pauseId });
-          await deps.notifier.update(refused.request, { kind: 'resume_refused', part: verdict.part });
-        }
+        if (await refuse(pauseId, verdict.part))
+          ctx.denied('propose', actor, verdict.part, { ...facts, requestId: pauseId });
         return;
       }
-    }
-    const frozen = before.resume?.requestId ? [] : await frozenIds(before, scheduleOf(before)?.ids ?? []);
-    const all = scheduleOf(before)?.ids.length ?? 0;
-    if (frozen.length > 0 && frozen.length === all) {
-      // Every campaign it would resume is under a freeze now: the freeze decides, and its unfreeze resumes.
-      const refused = await deps.store.update(pauseId, (r) =>
-        r.resume?.requestId || r.resume?.refused
-          ? { value: false }
-          : {
-              next: { ...r, resume: { ...r.resume, refused: 'frozen' } },
-              value: true,
-            },
-      );
-      if (refused?.value) {
-        await deps.notifier.update(refused.request, {
-          kind: 'resume_refused',
-          part: 'frozen',
-        });
+      // What a freeze covers now stays paused; when that is everything, there is nothing to resume.
+      frozen = await frozenIds(before, s.ids);
+      if (frozen.length === s.ids.length) {
+        await refuse(pauseId, 'frozen');
+        return;
       }
-      return;
     }
     const claimed = await deps.store.update(pauseId, (r) => claimResume(r, now(), frozen));
     const id = claimed?.value;
@@ -120,6 +102,14 @@ export function createSchedule(
     ctx.changes.publish(pauseId);
     // Run now rather than at the next sweep: the RESUME is due at once.
     await kick();
+  }
+
+  /** Records once that the RESUME will not run, and why (a policy part, or `frozen`), and says so in the thread. */
+  async function refuse(pauseId: string, why: string): Promise<boolean> {
+    const refused = await deps.store.update(pauseId, (r) => refuseResume(r, why));
+    if (!refused?.value) return false;
+    await deps.notifier.update(refused.request, { kind: 'resume_refused', part: why });
+    return true;
   }
 
   /**

@@ -3,13 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { CampaignActionRequest } from '../core/request.ts';
-import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
+import { type Notifier, settles } from '../lifecycle/notifier.ts';
 import type { RequestStore } from '../requests/model.ts';
 import { guardedLookup } from './callback-address.ts';
 import { describe } from './resource.ts';
 
-/** The changes that settle a request: its callback is due then. */
-const SETTLED: RequestChange['kind'][] = ['completed', 'cancelled', 'expired', 'crashed', 'unrecorded'];
 /** A claim older than this was left by a replica that died mid-delivery: another may deliver. */
 const CLAIM_MS = 5 * 60_000;
 
@@ -116,7 +114,7 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
     post: (request) => inner.post(request),
     async update(request, change) {
       await inner.update(request, change);
-      if (request.callback && SETTLED.includes(change.kind)) {
+      if (request.callback && settles(change)) {
         void deliver(request.id).catch((error: unknown) =>
           log.error({ requestId: request.id, err: String(error) }, 'callback failed'),
         );

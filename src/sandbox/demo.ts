@@ -241,6 +241,14 @@ async function newest(before: number): Promise<SimMessage> {
   return lookedUp(posted);
 }
 
+/** A person confirms; the message and thread as they end, and what MoEngage received meanwhile. */
+async function confirmAndReport(userId: string, message: SimMessage) {
+  const seen = moengage.statusRequests().length;
+  await click(userId, message, 'Confirm');
+  await finish(message);
+  moengageLog(seen);
+}
+
 function moengageLog(since: number) {
   const rows = moengage.statusRequests().slice(since);
   say(`\n📡 MoEngage received ${rows.length} request${rows.length === 1 ? '' : 's'}:`);
@@ -259,22 +267,14 @@ try {
   heading('2. Alice pauses 25 misfiring promos; Bob confirms');
   const ids = Array.from({ length: 25 }, (_, i) => `promo_${String(i + 1).padStart(3, '0')}`);
   const pause = await type('UALICE', `pause ${ids.join(' ')}`);
-  if (pause) {
-    const seen = moengage.statusRequests().length;
-    await click('UBOB', pause, 'Confirm');
-    await finish(pause);
-    moengageLog(seen);
-  }
+  if (pause) await confirmAndReport('UBOB', pause);
 
   heading('3. Alice stops three scheduled blasts; only a lead may approve a STOP');
   const stop = await type('UALICE', 'stop blast_001 blast_002 sent_001');
   if (stop) {
     await click('UALICE', stop, 'Confirm');
     await click('UCAROL', stop, 'Confirm');
-    const seen = moengage.statusRequests().length;
-    await click('UDAVE', stop, 'Confirm');
-    await finish(stop);
-    moengageLog(seen);
+    await confirmAndReport('UDAVE', stop);
     say('\n   (sent_001 is a one-time campaign already running: the look before confirming flagged it, as');
     say("    MoEngage's V1 API stops only scheduled ones, so Confirm sent the other two alone.)");
   }
@@ -305,10 +305,7 @@ try {
   const proposed = await lookedUp(await slack.waitFor(() => slack.messages(CHANNEL).at(-1)));
   say('   the bot posts in #incident:');
   indent(renderBlocks(proposed.blocks, proposed.text));
-  const seen = moengage.statusRequests().length;
-  await click('UBOB', proposed, 'Confirm');
-  await finish(proposed);
-  moengageLog(seen);
+  await confirmAndReport('UBOB', proposed);
   const status = await request(`${api}/${resource.id}`, {
     headers: { authorization: `Bearer ${RUNBOOK_TOKEN}` },
   });
@@ -324,10 +321,7 @@ try {
     const undo = await newest(before);
     say('   the bot proposes the inverse, of exactly the 25 it paused, under the same rules:');
     indent(renderBlocks(undo.blocks, undo.text));
-    const seen = moengage.statusRequests().length;
-    await click('UBOB', undo, 'Confirm');
-    await finish(undo);
-    moengageLog(seen);
+    await confirmAndReport('UBOB', undo);
   }
 
   heading('7. The outage widens: Carol freezes every active email campaign');
@@ -338,22 +332,11 @@ try {
       `   (found by ${moengage.requests.filter((r) => r.api === 'v1-search').length - searches} paged calls to MoEngage's campaign search)`,
     );
     if (freeze) {
-      const seen = moengage.statusRequests().length;
-      await click('UBOB', freeze, 'Confirm');
-      await finish(freeze);
-      moengageLog(seen);
+      await confirmAndReport('UBOB', freeze);
       await type('UBOB', 'freeze channel:EMAIL');
-      const before = slack.messages(CHANNEL).length;
       say('\n   …the provider recovers:');
       const unfreeze = await type('UCAROL', 'unfreeze channel:EMAIL');
-      if (unfreeze) {
-        const seen2 = moengage.statusRequests().length;
-        await click('UBOB', unfreeze, 'Confirm');
-        await finish(unfreeze);
-        moengageLog(seen2);
-      } else if (slack.messages(CHANNEL).length > before) {
-        say('   (unexpected: no unfreeze was proposed)');
-      }
+      if (unfreeze) await confirmAndReport('UBOB', unfreeze);
     }
   }
 
@@ -402,10 +385,7 @@ try {
     const proposed = await newest(before);
     say('   the bot posts in #incident:');
     indent(renderBlocks(proposed.blocks, proposed.text));
-    const seen = moengage.statusRequests().length;
-    await click('UALICE', proposed, 'Confirm');
-    await finish(proposed);
-    moengageLog(seen);
+    await confirmAndReport('UALICE', proposed);
   }
 
   heading('9. Alice pauses a noisy promo for 2 hours; it resumes by itself');

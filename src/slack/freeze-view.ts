@@ -7,7 +7,19 @@ import { outcomeText } from './outcome-text.ts';
 
 /** What a freeze shows: its line on the confirmation, and the answers to `/campaign freeze` and `unfreeze`. Pure. */
 
-const scopeArg = (scope: FreezeScope) => (scope.kind === 'all' ? '' : ` ${scopeToken(scope)}`);
+/** The command that ends a freeze of this scope, as code: `/campaign unfreeze channel:EMAIL`. */
+export function unfreezeCommand(scope: FreezeScope): string {
+  return `\`/campaign unfreeze${escapeMrkdwn(scope.kind === 'all' ? '' : ` ${scopeToken(scope)}`)}\``;
+}
+
+/** How far a freeze has got: "8 paused", "waiting for confirmation", "running". */
+export function freezeState(r: CampaignActionRequest): string {
+  return r.result
+    ? `${r.result.applied} paused`
+    : r.state === 'pending'
+      ? 'waiting for confirmation'
+      : 'running';
+}
 
 const PREVIEW = 5;
 
@@ -21,7 +33,7 @@ export function freezeLine(r: CampaignActionRequest): string | undefined {
     .map((id) => `*${nameText(lookup?.campaigns[id]?.name ?? id, 40)}*`);
   const more =
     r.campaignIds.length > PREVIEW ? `, and ${r.campaignIds.length - PREVIEW} more (all in the thread)` : '';
-  return `:ice_cube: *Freeze of ${escapeMrkdwn(scopeText(scope))}*: every campaign MoEngage lists as active there that can be paused (${r.campaignIds.length}): ${names.join(', ')}${more}. \`/campaign unfreeze${escapeMrkdwn(scopeArg(scope))}\` resumes exactly those this pauses, and no other.`;
+  return `:ice_cube: *Freeze of ${escapeMrkdwn(scopeText(scope))}*: every campaign MoEngage lists as active there that can be paused (${r.campaignIds.length}): ${names.join(', ')}${more}. ${unfreezeCommand(scope)} resumes exactly those this pauses, and no other.`;
 }
 
 /** The answer to the person who typed `/campaign freeze` or `unfreeze`, when the channel does not show it. */
@@ -37,13 +49,7 @@ export function freezeAnswerText(answer: FreezeAnswer): string | undefined {
         : `Nothing to freeze: of the ${plural(answer.seen, 'campaign')} found in ${escapeMrkdwn(scopeText(answer.scope))}, none is active and can be paused.`;
     case 'freeze_held': {
       const r = answer.request;
-      const state =
-        r.state === 'pending'
-          ? 'waiting for confirmation'
-          : r.result
-            ? `${r.result.applied} paused`
-            : 'running';
-      return `A freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on already (asked by ${mention(r.requestedBy)}, ${state}; request ${escapeMrkdwn(r.id)}). \`/campaign unfreeze${escapeMrkdwn(scopeArg(answer.scope))}\` ends it.`;
+      return `A freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on already (asked by ${mention(r.requestedBy)}, ${freezeState(r)}; request ${escapeMrkdwn(r.id)}). ${unfreezeCommand(answer.scope)} ends it.`;
     }
     case 'freeze_starting':
       return `Another freeze of ${escapeMrkdwn(scopeText(answer.scope))} is looking for its campaigns right now; its confirmation will be in the channel in a moment.`;

@@ -1,7 +1,8 @@
-import { scopeText, scopeToken } from '../core/freeze.ts';
+import { scopeText } from '../core/freeze.ts';
 import { approvalProgress } from '../core/request.ts';
 import type { HomeData } from '../lifecycle/home.ts';
 import { type Block, context, mention, plural, section, VERB } from './blocks.ts';
+import { freezeState, unfreezeCommand } from './freeze-view.ts';
 import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from './messages.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 
@@ -73,15 +74,9 @@ export function homeBlocks(data: HomeData, notice?: string): Block[] {
   if (data.freezes.length === 0) blocks.push(context('No freeze is on.'));
   for (const r of data.freezes) {
     const scope = r.freeze?.scope;
-    const paused = r.result
-      ? `${r.result.applied} paused`
-      : r.state === 'pending'
-        ? 'waiting for confirmation'
-        : 'running';
-    const arg = scope && scope.kind !== 'all' ? ` ${scopeToken(scope)}` : '';
     blocks.push(
       section(
-        `:ice_cube: *${escapeMrkdwn(scope ? scopeText(scope) : 'freeze')}* · ${paused} · by ${mention(r.requestedBy)} in <#${escapeMrkdwn(r.channelId)}> · \`/campaign unfreeze${escapeMrkdwn(arg)}\` ends it`,
+        `:ice_cube: *${escapeMrkdwn(scope ? scopeText(scope) : 'freeze')}* · ${freezeState(r)} · by ${mention(r.requestedBy)} in <#${escapeMrkdwn(r.channelId)}>${scope ? ` · ${unfreezeCommand(scope)} ends it` : ''}`,
       ),
     );
   }

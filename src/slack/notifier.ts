@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { keyedSerial } from '../core/serial.ts';
 import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
-import { NotifyError } from '../lifecycle/notifier.ts';
+import { NotifyError, settles } from '../lifecycle/notifier.ts';
 import type { SlackMessage } from './blocks.ts';
 import { lookupReplies } from './campaign-view.ts';
 import {
@@ -27,9 +27,6 @@ import {
   scheduledReply,
 } from './schedule-view.ts';
 import { stepEnd } from './step-outputs.ts';
-
-/** The changes that settle a request: the Workflow step that asked for it is finished then. */
-const FINAL: RequestChange['kind'][] = ['completed', 'cancelled', 'expired', 'crashed', 'unrecorded'];
 
 /** Progress edits a minute for the whole workspace, of chat.update's ~50 (Tier 3). */
 const PROGRESS_EDITS_PER_MINUTE = 30;
@@ -132,7 +129,7 @@ export function createSlackNotifier(
     if (change.kind === 'resume_refused') return void (await thread(r, resumeRefusedReply(change.part)));
     if (!pendingView) mark(r.id, change.kind === 'running' ? 'decided' : 'final');
     await showChange(r, change);
-    if (r.workflow && FINAL.includes(change.kind)) await finishStep(r);
+    if (r.workflow && settles(change)) await finishStep(r);
   }
 
   /**
