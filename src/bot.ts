@@ -4,19 +4,10 @@ import { createAuthorizer } from './auth/authorize.ts';
 import type { AccessPolicy } from './auth/rules.ts';
 import { shortFormPolicy } from './auth/short-form.ts';
 import { cachedUserGroupResolver } from './auth/usergroups.ts';
-import { createCampaignCommand } from './commands/campaign-command.ts';
-import { createDecisionAction } from './commands/decision-action.ts';
-import { createFollowUpAction } from './commands/follow-up-action.ts';
-import { createGroupChanged } from './commands/group-events.ts';
-import { createHome } from './commands/home.ts';
 import { registerListeners } from './commands/index.ts';
-import { createStepClose } from './commands/step-close.ts';
-import { createWorkflowStep } from './commands/workflow-step.ts';
+import { slackListeners } from './commands/listeners.ts';
 import type { Config } from './config.ts';
-import type { Actor } from './core/access.ts';
 import type { CampaignGroups } from './core/groups.ts';
-import type { Outcome } from './core/outcomes.ts';
-import type { FollowUpKind } from './core/request.ts';
 import { createHooksApi } from './hooks/api.ts';
 import type { HookRule } from './hooks/rules.ts';
 import type { HttpLimits } from './http/server.ts';
@@ -40,15 +31,9 @@ import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
-import { reminderAnswered } from './slack/schedule-view.ts';
 import { webClientPort } from './slack/web-port.ts';
 
 export { StartupError } from './server.ts';
-
-/** A reminder's buttons, once one did something: what was chosen, in their place. */
-function reminderAnswer(outcome: Outcome, by: string) {
-  return outcome.kind === 'schedule_changed' ? reminderAnswered(outcome.change, by) : undefined;
-}
 
 export interface BotOptions {
   /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
@@ -228,71 +213,19 @@ export async function startBot(
       : {}),
   });
 
-  const followUp = (kind: FollowUpKind) => (id: string, actor: Actor) => lifecycle.followUp(id, kind, actor);
-  const schedule = (what: 'now' | 'keep') => (id: string, actor: Actor) =>
-    lifecycle.changeSchedule(id, what, actor);
-  const home = createHome({
-    home: lifecycle.home,
+  const slackDoors = slackListeners({
+    lifecycle,
     slack,
-    onChange: lifecycle.onChange,
     logger,
+    dedupe,
+    proposalRules,
+    onCommand: metrics.command,
+    timeZone: config.timeZone,
+    invalidateGroups: userGroups.invalidate,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
   });
-  const homeNotice = (userId: string, text: string | undefined) => home.refresh(userId, text);
-  const stepLife = options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {};
-  registerListeners(app, {
-    campaignCommand: createCampaignCommand({
-      lifecycle,
-      slack,
-      // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
-      rules: proposalRules,
-      logger,
-      onOutcome: metrics.command,
-      dedupe,
-      timeZone: config.timeZone,
-      ...(options.now ? { now: options.now } : {}),
-    }),
-    confirm: createDecisionAction({
-      decide: lifecycle.approve,
-      slack,
-      logger,
-      dedupe,
-      homeNotice,
-      ...stepLife,
-    }),
-    cancel: createDecisionAction({
-      decide: lifecycle.cancel,
-      slack,
-      logger,
-      dedupe,
-      homeNotice,
-      ...stepLife,
-    }),
-    stepClose: createStepClose({ slack, logger }),
-    retryFailed: createFollowUpAction({ press: followUp('retry'), slack, logger, dedupe }),
-    undo: createFollowUpAction({ press: followUp('undo'), slack, logger, dedupe }),
-    resumeNow: createFollowUpAction({
-      press: schedule('now'),
-      answered: reminderAnswer,
-      slack,
-      logger,
-      dedupe,
-    }),
-    keepPaused: createFollowUpAction({
-      press: schedule('keep'),
-      answered: reminderAnswer,
-      slack,
-      logger,
-      dedupe,
-    }),
-    workflowStep: createWorkflowStep({
-      lifecycle,
-      dedupe,
-      logger,
-      ...(options.stepTokenLifeMs ? { tokenLifeMs: options.stepTokenLifeMs } : {}),
-    }),
-    groupChanged: createGroupChanged({ invalidate: userGroups.invalidate, logger }),
-    homeOpened: home.opened,
-  });
+  registerListeners(app, slackDoors.listeners);
   app.error(async (error) => {
     logger.error(
       { module: 'bolt', err: `${error.name}: ${error.message}`, code: error.code },
@@ -407,7 +340,7 @@ export async function startBot(
       if (!state.alive) return;
       state.alive = false;
       clearInterval(sweep);
-      home.close();
+      slackDoors.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await server.stop();
       const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
