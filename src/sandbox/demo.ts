@@ -165,32 +165,8 @@ function lookedUp(posted: SimMessage): Promise<SimMessage> {
   }, 30_000);
 }
 
-async function click(userId: string, message: SimMessage, button: 'Confirm' | 'Cancel') {
-  const actionId = button === 'Confirm' ? 'campaign_confirm' : 'campaign_cancel';
-  const first = message.versions[0]?.blocks ?? [];
-  const value = first
-    .flatMap((b) => (b.elements as { action_id?: string; value?: string }[] | undefined) ?? [])
-    .find((e) => e.action_id === actionId)?.value;
-  say(`\n🖱  ${name(userId)} clicks [ ${button} ]`);
-  const ephemeralsBefore = slack.ephemerals(userId).length;
-  const versionsBefore = slack.message(CHANNEL, message.ts)?.versions.length ?? 0;
-  await slack.clickButton(url, {
-    userId,
-    channelId: CHANNEL,
-    messageTs: message.ts,
-    actionId,
-    value: value ?? '',
-  });
-  const result = await slack.waitFor(() => {
-    const eph = slack.ephemerals(userId)[ephemeralsBefore];
-    if (eph) return { refused: eph.text ?? '' };
-    const m = slack.message(CHANNEL, message.ts);
-    return m && m.versions.length > versionsBefore ? { updated: m } : undefined;
-  });
-  if ('refused' in result) {
-    say(`   only ${name(userId)} sees:`);
-    indent(renderBlocks(undefined, result.refused));
-  }
+function click(userId: string, message: SimMessage, button: 'Confirm' | 'Cancel') {
+  return press(userId, message, button === 'Confirm' ? 'campaign_confirm' : 'campaign_cancel', button);
 }
 
 async function finish(message: SimMessage) {
@@ -208,9 +184,12 @@ async function finish(message: SimMessage) {
   }
 }
 
-/** Presses a button on a message or a thread reply (its value as posted) and waits until something shows it. */
+/**
+ * Presses a button on a message or a thread reply (the value it was shown with: a confirmation's on its first
+ * version, a result's follow-ups on a later one) and waits until something shows it: an edit of that message, a
+ * new post, or an answer to the presser alone (printed).
+ */
 async function press(userId: string, message: SimMessage, actionId: string, label: string) {
-  // The button as shown now (a result's follow-ups appear on the message's latest version).
   const value = [...message.versions.map((v) => v.blocks), message.blocks]
     .flatMap((blocks) => blocks ?? [])
     .flatMap((b) => (b.elements as { action_id?: string; value?: string }[] | undefined) ?? [])
@@ -218,6 +197,7 @@ async function press(userId: string, message: SimMessage, actionId: string, labe
   say(`\n🖱  ${name(userId)} clicks [ ${label} ]`);
   const before = slack.calls.length;
   const ephemerals = slack.ephemerals(userId).length;
+  const versions = slack.message(CHANNEL, message.ts)?.versions.length ?? 0;
   await slack.clickButton(url, {
     userId,
     channelId: CHANNEL,
@@ -225,8 +205,11 @@ async function press(userId: string, message: SimMessage, actionId: string, labe
     actionId,
     value: value ?? '',
   });
-  await slack.waitFor(() =>
-    slack.calls.slice(before).some((c) => /chat\.(postMessage|update|postEphemeral)/.test(c.method)),
+  await slack.waitFor(
+    () =>
+      slack.ephemerals(userId).length > ephemerals ||
+      (slack.message(CHANNEL, message.ts)?.versions.length ?? 0) > versions ||
+      slack.calls.slice(before).some((c) => c.method === 'chat.postMessage'),
   );
   const told = slack.ephemerals(userId)[ephemerals];
   if (told) {

@@ -29,6 +29,11 @@ export function mention(userId: string): string {
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** A button carrying a value (a request id), optionally styled or with more fields (a confirm dialog). */
+export function button(actionId: string, text: string, value: string, more: Block = {}): Block {
+  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text }, value, ...more };
+}
+
 export function section(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text } };
 }

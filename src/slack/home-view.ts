@@ -3,7 +3,7 @@ import { approvalProgress } from '../core/request.ts';
 import type { HomeData } from '../lifecycle/home.ts';
 import { type Block, context, mention, plural, section, VERB } from './blocks.ts';
 import { freezeState, unfreezeCommand } from './freeze-view.ts';
-import { CANCEL_ACTION_ID, CONFIRM_ACTION_ID } from './messages.ts';
+import { cancelButton, confirmButton } from './messages.ts';
 import { escapeMrkdwn, quoteUserText, slackDate } from './mrkdwn.ts';
 
 /**
@@ -37,35 +37,8 @@ export function homeBlocks(data: HomeData, notice?: string): Block[] {
       {
         type: 'actions',
         block_id: `home_request:${r.id}`,
-        elements: [
-          {
-            type: 'button',
-            action_id: CONFIRM_ACTION_ID,
-            text: { type: 'plain_text', text: 'Confirm' },
-            value: r.id,
-            style: r.action === 'STOP' ? 'danger' : 'primary',
-            ...(r.action === 'STOP'
-              ? {
-                  confirm: {
-                    title: { type: 'plain_text', text: `Stop ${plural(r.campaignIds.length, 'campaign')}?` },
-                    text: {
-                      type: 'plain_text',
-                      text: 'Stopping ends a campaign for good: it cannot be resumed.',
-                    },
-                    confirm: { type: 'plain_text', text: 'Stop them' },
-                    deny: { type: 'plain_text', text: 'Go back' },
-                    style: 'danger',
-                  },
-                }
-              : {}),
-          },
-          {
-            type: 'button',
-            action_id: CANCEL_ACTION_ID,
-            text: { type: 'plain_text', text: 'Cancel' },
-            value: r.id,
-          },
-        ],
+        // The message's own buttons: the same dialog, the same policy on the click.
+        elements: [confirmButton(r), cancelButton(r)],
       },
     );
   }

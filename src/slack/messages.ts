@@ -5,6 +5,7 @@ import { runProgress } from '../core/run-journal.ts';
 import type { StatusChangeReport } from '../moengage/types.ts';
 import {
   type Block,
+  button,
   context,
   mention,
   packLines,
@@ -123,16 +124,14 @@ function approvalLine(request: CampaignActionRequest): string {
   return [count, second].filter(Boolean).join(' · ');
 }
 
-export function confirmationMessage(request: CampaignActionRequest): SlackMessage {
+/**
+ * Confirm, as the message and the Home tab show it: a STOP's, and one whose lookup flagged ids, ask again in a
+ * dialog that says what it applies to.
+ */
+export function confirmButton(request: CampaignActionRequest): Block {
   const v = VERB[request.action];
   const n = request.campaignIds.length;
-  const confirmButton: Block = {
-    type: 'button',
-    action_id: CONFIRM_ACTION_ID,
-    text: { type: 'plain_text', text: 'Confirm' },
-    value: request.id,
-    style: request.action === 'STOP' ? 'danger' : 'primary',
-  };
+  const stop = request.action === 'STOP';
   // Once the lookup flagged ids, Confirm applies to the others only, and its dialog says so.
   const sendable = sendableIds(request.campaignIds, request.lookup).length;
   const left = n - sendable;
@@ -140,27 +139,39 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
     left > 0
       ? `${plural(left, 'flagged campaign')} (already done, unknown or not eligible) ${left === 1 ? 'is' : 'are'} not sent. `
       : '';
-  if (request.action === 'STOP' || left > 0) {
-    const stop = request.action === 'STOP';
-    confirmButton.confirm = {
-      title: {
-        type: 'plain_text',
-        text: `${v.base} ${left > 0 ? `${sendable} of ${n}` : plural(n, 'campaign')}?`,
-      },
-      // Slack requires plain_text in a confirm dialog's text.
-      text: {
-        type: 'plain_text',
-        text: `${apart}${
-          stop
-            ? 'Stopping ends a campaign for good: it cannot be resumed. Stop them now?'
-            : `${v.base} the other ${plural(sendable, 'campaign')} now?`
-        }`,
-      },
-      confirm: { type: 'plain_text', text: stop ? 'Stop them' : `${v.base} ${sendable}` },
-      deny: { type: 'plain_text', text: 'Go back' },
-      ...(stop ? { style: 'danger' } : {}),
-    };
-  }
+  const dialog =
+    stop || left > 0
+      ? {
+          confirm: {
+            title: {
+              type: 'plain_text',
+              text: `${v.base} ${left > 0 ? `${sendable} of ${n}` : plural(n, 'campaign')}?`,
+            },
+            // Slack requires plain_text in a confirm dialog's text.
+            text: {
+              type: 'plain_text',
+              text: `${apart}${
+                stop
+                  ? 'Stopping ends a campaign for good: it cannot be resumed. Stop them now?'
+                  : `${v.base} the other ${plural(sendable, 'campaign')} now?`
+              }`,
+            },
+            confirm: { type: 'plain_text', text: stop ? 'Stop them' : `${v.base} ${sendable}` },
+            deny: { type: 'plain_text', text: 'Go back' },
+            ...(stop ? { style: 'danger' } : {}),
+          },
+        }
+      : {};
+  return button(CONFIRM_ACTION_ID, 'Confirm', request.id, { style: stop ? 'danger' : 'primary', ...dialog });
+}
+
+export function cancelButton(request: CampaignActionRequest): Block {
+  return button(CANCEL_ACTION_ID, 'Cancel', request.id);
+}
+
+export function confirmationMessage(request: CampaignActionRequest): SlackMessage {
+  const v = VERB[request.action];
+  const n = request.campaignIds.length;
   const who = `${requester(request)} · expires ${slackDate(request.expiresAt, '{time}')}`;
   const approvals = approvalLine(request);
   const found = lookupLine(request);
@@ -178,15 +189,7 @@ export function confirmationMessage(request: CampaignActionRequest): SlackMessag
       {
         type: 'actions',
         block_id: `campaign_request:${request.id}`,
-        elements: [
-          confirmButton,
-          {
-            type: 'button',
-            action_id: CANCEL_ACTION_ID,
-            text: { type: 'plain_text', text: 'Cancel' },
-            value: request.id,
-          },
-        ],
+        elements: [confirmButton(request), cancelButton(request)],
       },
     ],
   };
@@ -228,14 +231,7 @@ export function expiredMessage(request: CampaignActionRequest, closeStep = false
   message.blocks.push({
     type: 'actions',
     block_id: `campaign_step:${request.id}`,
-    elements: [
-      {
-        type: 'button',
-        action_id: CLOSE_STEP_ACTION_ID,
-        text: { type: 'plain_text', text: 'End the workflow step' },
-        value: request.id,
-      },
-    ],
+    elements: [button(CLOSE_STEP_ACTION_ID, 'End the workflow step', request.id)],
   });
   return message;
 }
@@ -261,11 +257,11 @@ export function completedMessage(
   );
   // What comes next in an incident: the failed ids again, or the inverse of what was applied.
   const buttons: Block[] = [];
-  if (c.failed > 0) buttons.push(followUpButton(RETRY_ACTION_ID, `Retry failed (${c.failed})`, request.id));
+  if (c.failed > 0) buttons.push(button(RETRY_ACTION_ID, `Retry failed (${c.failed})`, request.id));
   const inverse = INVERSE[request.action];
   if (inverse && c.applied > 0) {
     buttons.push(
-      followUpButton(
+      button(
         UNDO_ACTION_ID,
         `${request.freeze ? 'Unfreeze' : 'Undo'}: ${VERB[inverse].base.toLowerCase()} ${c.applied}`,
         request.id,
@@ -278,10 +274,6 @@ export function completedMessage(
     message.blocks.push(context('A STOP has no undo: a stopped campaign cannot be resumed.'));
   }
   return message;
-}
-
-function followUpButton(actionId: string, text: string, requestId: string): Block {
-  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text }, value: requestId };
 }
 
 export function unrecordedMessage(request: CampaignActionRequest): SlackMessage {

@@ -1,6 +1,6 @@
 import { REMIND_BEFORE_MS, scheduleOf } from '../core/pause-for.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
-import { mention, plural, type SlackMessage, section } from './blocks.ts';
+import { button, mention, plural, type SlackMessage, section } from './blocks.ts';
 import { escapeMrkdwn, slackDate } from './mrkdwn.ts';
 
 /** What a PAUSE "for a while" shows: its duration on the confirmation, and its schedule in its thread. Pure. */
@@ -51,19 +51,8 @@ export function resumeReminderReply(r: CampaignActionRequest): SlackMessage {
         type: 'actions',
         block_id: `campaign_schedule:${r.id}`,
         elements: [
-          {
-            type: 'button',
-            action_id: RESUME_NOW_ACTION_ID,
-            text: { type: 'plain_text', text: 'Resume now' },
-            value: r.id,
-            style: 'primary',
-          },
-          {
-            type: 'button',
-            action_id: KEEP_PAUSED_ACTION_ID,
-            text: { type: 'plain_text', text: 'Keep paused' },
-            value: r.id,
-          },
+          button(RESUME_NOW_ACTION_ID, 'Resume now', r.id, { style: 'primary' }),
+          button(KEEP_PAUSED_ACTION_ID, 'Keep paused', r.id),
         ],
       },
     ],
