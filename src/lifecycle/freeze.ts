@@ -35,6 +35,11 @@ export type FreezeAnswer =
  * pausing them as one request under the one policy, holding the scope's key so there is one freeze at a time per
  * scope across replicas. An unfreeze is that request's undo: the RESUME of exactly the campaigns it paused.
  */
+type HoldState =
+  | { state: 'held'; request: CampaignActionRequest }
+  | { state: 'starting' }
+  | { state: 'none' };
+
 /** A hold whose request is not stored after this long was left by a freeze that died while searching. */
 const STARTING_MS = 5 * 60_000;
 
@@ -60,12 +65,14 @@ export function createFreeze(
    * yet: its search is running), or nobody. A stale hold (its freeze cancelled, expired, unfrozen, or never
    * stored) is let go.
    */
-  async function holder(
-    scope: FreezeScope,
-  ): Promise<{ state: 'held'; request: CampaignActionRequest } | { state: 'starting' } | { state: 'none' }> {
+  async function holder(scope: FreezeScope): Promise<HoldState> {
     const key = freezeKey(scope);
     const value = (await deps.store.holders()).get(key);
-    if (value === undefined) return { state: 'none' };
+    return value === undefined ? { state: 'none' } : stateOf(key, value);
+  }
+
+  /** What a hold's value stands for now; a stale hold is let go. */
+  async function stateOf(key: string, value: string): Promise<HoldState> {
     const { id, takenAt } = parseHold(value);
     const freeze = await deps.store.get(id);
     if (!freeze && ctx.now() - takenAt < STARTING_MS) return { state: 'starting' };
@@ -162,10 +169,8 @@ export function createFreeze(
     const out: CampaignActionRequest[] = [];
     for (const [key, value] of await deps.store.holders()) {
       if (!key.startsWith('freeze:')) continue;
-      const r = await deps.store.get(parseHold(value).id);
-      if (!r?.freeze) continue;
-      const who = await holder(r.freeze.scope);
-      if (who.state === 'held' && who.request.id === r.id) out.push(r);
+      const who = await stateOf(key, value);
+      if (who.state === 'held') out.push(who.request);
     }
     return out;
   }
