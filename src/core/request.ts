@@ -235,6 +235,12 @@ export interface RunJournal {
   chunks: RunChunk[];
   owner: string | undefined;
   leaseUntil: number;
+  /**
+   * The lease's fencing token: one more at every take. A runner writes a step of its run (a send, a renewal, a
+   * hand-back) only while the journal still carries its owner and token, so one that stalled (SIGSTOP, a long
+   * pause) and was taken over stops at its next step. Absent on records written before it existed (read as 0).
+   */
+  fence?: number;
   startedAt: number;
   /** MoEngage requests sent over the whole run, retries and splits included. */
   requests: number;

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { MoEngageError, MoEngageHttpError, MoEngageRateLimitSpentError } from './errors.ts';
+import {
+  MoEngageCancelledError,
+  MoEngageError,
+  MoEngageHttpError,
+  MoEngageNotSentError,
+  MoEngageRateLimitSpentError,
+} from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
 import { abortError, failAll, failAll as failAllIds, lost, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
@@ -49,8 +55,12 @@ export interface StatusChangeOptions {
    * others, and the parts of a split, get new ones.
    */
   requestId?: string;
-  /** Called once, when the first request of this change is handed to MoEngage (not while it is queued). */
-  onSent?: () => void;
+  /**
+   * Asked once, just before the first request of this change is handed to MoEngage (in its limiter slot, not
+   * while it is queued): a durable run records the send there first. False: send nothing (the run was taken
+   * over); a throw: nothing is sent, and the ids come back `not_sent`.
+   */
+  beforeSend?: () => Promise<boolean>;
   /** Who asked (a user or a token): requesters take turns at the shared rate within a priority. */
   requester?: string;
 }
@@ -64,7 +74,7 @@ interface Run extends SendRun {
   /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
   fatal: MoEngageError | undefined;
   requests: number;
-  onSent: (() => void) | undefined;
+  beforeSend: (() => Promise<boolean>) | undefined;
   requester: string | undefined;
 }
 
@@ -138,7 +148,7 @@ export class MoEngageClient {
       fatal: undefined,
       requests: 0,
       sends: [],
-      onSent: options.onSent,
+      beforeSend: options.beforeSend,
       requester: options.requester,
     };
     const parts = await Promise.all(
@@ -146,7 +156,7 @@ export class MoEngageClient {
         // A failure of our own (e.g. the shared limiter's Redis away) fails this chunk's ids, not the whole run.
         this.#runPart(run, chunk, i === 0 ? options.requestId : undefined).catch((error: unknown) => {
           this.#log.error({ err: String(error), ids: chunk.length }, 'request could not be run');
-          const why = new MoEngageError(
+          const why = new MoEngageNotSentError(
             `Not sent to MoEngage: ${String((error as Error)?.message ?? error)}`,
             undefined,
           );
@@ -219,11 +229,26 @@ export class MoEngageClient {
             slot.unused();
             return { ok: false, error: stopped, sent: false } as const;
           }
+          // From here the request is this slot's: a withdrawal no longer overtakes it (it may be sent below).
           started = true;
-          if (run.onSent) {
-            const sent = run.onSent;
-            run.onSent = undefined;
-            sent();
+          if (run.beforeSend) {
+            const gate = run.beforeSend;
+            run.beforeSend = undefined;
+            let go: boolean;
+            try {
+              go = await gate();
+            } catch (error) {
+              slot.unused();
+              throw error;
+            }
+            if (!go) {
+              slot.unused();
+              run.fatal ??= new MoEngageCancelledError(
+                'Not sent: another runner took this run over',
+                requestId,
+              );
+              return { ok: false, error: run.fatal, sent: false } as const;
+            }
           }
           firstSend ??= Date.now();
           attempts += 1;

@@ -59,6 +59,14 @@ export class MoEngageRateLimitSpentError extends MoEngageError {
   override readonly kind = 'rate_limited';
 }
 
+/**
+ * Nothing was sent because of the bot's own side (the shared limiter's Redis away, a store that could not
+ * record the send first): the campaigns are untouched, and the same request may simply be sent later.
+ */
+export class MoEngageNotSentError extends MoEngageError {
+  override readonly kind = 'not_sent';
+}
+
 /** The caller aborted the status change before this request was sent. */
 export class MoEngageCancelledError extends MoEngageError {
   override readonly kind = 'cancelled';
