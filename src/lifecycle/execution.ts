@@ -36,6 +36,8 @@ export function createExecution(deps: ExecutionDeps) {
   const leaseMs = deps.leaseMs ?? 10_000;
   const running = new Map<string, Promise<void>>();
   const shutdown = new AbortController();
+  let storeLost = false;
+  let graceUntil = 0;
   // Every write of a run waits out a store that is away, and writes a vanished record back (run-writes.ts).
   const writes = createRunWrites({
     store,
@@ -58,8 +60,23 @@ export function createExecution(deps: ExecutionDeps) {
    */
   async function resumeDue(orphans = false): Promise<number> {
     if (shutdown.signal.aborted) return 0;
+    let due: string[];
+    try {
+      due = await store.runsDue(orphans ? Number.POSITIVE_INFINITY : now());
+    } catch (error) {
+      storeLost = true;
+      throw error;
+    }
+    if (storeLost) {
+      // The store was away for this replica, so probably for the runners too: a lease that lapsed meanwhile is no
+      // sign that its runner died. Each gets one lease length to renew (and write back what it learnt) before a
+      // takeover would send its in-flight chunks a second time.
+      storeLost = false;
+      graceUntil = now() + leaseMs;
+    }
+    if (!orphans && now() < graceUntil) return 0;
     let taken = 0;
-    for (const id of await store.runsDue(orphans ? Number.POSITIVE_INFINITY : now())) {
+    for (const id of due) {
       if (running.has(id)) continue;
       taken += 1;
       void claim(id, orphans);
@@ -123,7 +140,13 @@ export function createExecution(deps: ExecutionDeps) {
           .update(request.id, (r) => renewRun(r, lease, now(), leaseMs))
           .then(
             (renewed) => {
-              if (renewed && !renewed.value) local.abort('another replica took this run over');
+              if (renewed && !renewed.value && !local.signal.aborted) {
+                deps.log.warn(
+                  { requestId: request.id },
+                  'lease lost: another runner took this run over; this one sends nothing more',
+                );
+                local.abort('another replica took this run over');
+              }
             },
             (error: unknown) =>
               deps.log.warn({ requestId: request.id, err: errorText(error) }, 'lease renewal failed'),

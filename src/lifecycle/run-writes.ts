@@ -32,7 +32,7 @@ export interface RunWritesOptions {
   log: Logger;
   /** Aborted on shutdown: a write still waiting then gives up (throws), with what it held logged. */
   signal: AbortSignal;
-  /** First wait after a failed write, doubled up to `maxDelayMs` (default 100 ms → 5 s). */
+  /** First wait after a failed write, doubled up to `maxDelayMs` (default 100 ms → 2 s). */
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Called when a write had to wait and has now landed: how long the store was away for it. */
@@ -42,7 +42,7 @@ export interface RunWritesOptions {
 export function createRunWrites(options: RunWritesOptions): RunWrites {
   const { store, log, signal } = options;
   const base = options.baseDelayMs ?? 100;
-  const cap = options.maxDelayMs ?? 5_000;
+  const cap = options.maxDelayMs ?? 2_000;
   const known = new Map<string, CampaignActionRequest>();
   let waiting = 0;
 
