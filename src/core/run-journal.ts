@@ -161,6 +161,7 @@ export function resultOf(outcomes: readonly CampaignOutcome[], completedAt: numb
     failed: count('failed'),
     already: count('already'),
     skipped: count('skipped'),
+    uncertain: count('uncertain'),
     completedAt,
     outcomes: outcomes.map(resultOutcome),
   };
@@ -186,8 +187,13 @@ function resultOutcome(o: CampaignOutcome): ResultOutcome {
       return { campaignId, status: 'skipped', note: `not sent: ${o.reason}` };
     case 'failed':
       return { campaignId, status: 'failed', error: o.error.message };
+    case 'uncertain':
+      return { campaignId, status: 'uncertain', note: `${MAY_HAVE_APPLIED} (${o.error.message})` };
   }
 }
+
+/** What an uncertain outcome means for the person reading it. */
+export const MAY_HAVE_APPLIED = 'may have been applied: check in MoEngage';
 
 export interface RunProgress {
   total: number;
@@ -197,6 +203,7 @@ export interface RunProgress {
   already: number;
   skipped: number;
   failed: number;
+  uncertain: number;
   /** Time left as the runner last estimated it, counted down from then; undefined before its first estimate. */
   etaMs: number | undefined;
 }
@@ -212,6 +219,7 @@ export function runProgress(run: RunJournal, now: number): RunProgress {
     already: count('already'),
     skipped: count('skipped'),
     failed: count('failed'),
+    uncertain: count('uncertain'),
     etaMs: run.eta ? Math.max(0, run.eta.ms - (now - run.eta.at)) : undefined,
   };
 }
