@@ -337,7 +337,7 @@ export class MoEngageClient {
   ): CampaignOutcome[] {
     if (requestId === undefined || !endsUncertain(tries, last, this.apiVersion))
       return failAll(ids, error, requestId, tries.sends, last);
-    const message = error === last ? `${error.message} (after an earlier send got no answer)` : error.message;
+    const message = error === last ? `No answer to an earlier send, then: ${error.message}` : error.message;
     return uncertainAll(ids, message, requestId, tries.sends, last);
   }
 

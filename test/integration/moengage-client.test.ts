@@ -363,7 +363,7 @@ describe('what the client says of an answer it could not trust', () => {
     const afterReset = await client.changeCampaignStatus('PAUSE', ['paused_001']);
     expect(afterReset.outcomes[0]).toMatchObject({ status: 'uncertain', attempts: 2 });
     expect(afterReset.outcomes[0]?.status === 'uncertain' && afterReset.outcomes[0].error.message).toMatch(
-      /cannot be paused.*\(after an earlier send got no answer\)/,
+      /^No answer to an earlier send, then: MoEngage 400: .*cannot be paused/,
     );
     // A 429 and then the refusal: both answered, nothing uncertain.
     sim.inject({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
