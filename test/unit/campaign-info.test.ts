@@ -110,6 +110,30 @@ describe('checking a failed outcome against MoEngage after the run', () => {
     });
   });
 
+  it('settles an uncertain outcome by lookup: applied, or known not applied (a failure); unchecked it stays uncertain', () => {
+    const maybe: CampaignOutcome = {
+      campaignId: 'c1',
+      status: 'uncertain',
+      requestId: 'r1',
+      attempts: 3,
+      error: { kind: 'timeout', httpStatus: undefined, code: undefined, message: 'MoEngage did not answer' },
+    };
+    expect(needsCheck(maybe)).toBe(true);
+    expect(checkedOutcome('PAUSE', maybe, { ok: true, info: info('PAUSED') })).toMatchObject({
+      status: 'applied',
+      confirmed: 'lookup',
+      attempts: 3,
+    });
+    expect(checkedOutcome('PAUSE', maybe, { ok: true, info: info('ACTIVE') })).toMatchObject({
+      status: 'failed',
+      error: { message: 'MoEngage did not answer; checked: not applied (MoEngage shows it active)' },
+    });
+    expect(checkedOutcome('PAUSE', maybe, { ok: false, why: 'MoEngage 403: no search' })).toMatchObject({
+      status: 'uncertain',
+      error: { message: 'MoEngage did not answer (not checked: MoEngage 403: no search)' },
+    });
+  });
+
   it('keeps a real failure, saying what MoEngage shows or that it could not check', () => {
     const active = checkedOutcome('PAUSE', failed('rejected'), { ok: true, info: info('ACTIVE') });
     expect(active).toMatchObject({
