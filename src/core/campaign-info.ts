@@ -172,8 +172,10 @@ const UNSENT_KINDS = ['cancelled', 'unauthorized', 'internal', 'moengage_error']
 export function needsCheck(o: CampaignOutcome): boolean {
   if (o.status === 'uncertain') return true;
   if (o.status !== 'failed' || o.requestId === undefined || UNSENT_KINDS.includes(o.error.kind)) return false;
-  // A 429 refuses the request; only an earlier send of it without an answer (a timeout, say) may have applied it.
-  return o.error.kind !== 'rate_limited' || o.uncertain === true;
+  // A 429 or a 503 refuses the request; only an earlier send of it without an answer (a timeout, say) may have
+  // applied it, and the client then reports it uncertain (or, in older records, marks it).
+  const refused = o.error.kind === 'rate_limited' || o.error.httpStatus === 503;
+  return !refused || o.uncertain === true;
 }
 
 /**

@@ -226,6 +226,8 @@ export class MoEngageClient {
     const requestId = givenRequestId ?? this.#newRequestId();
     const resends = lostAnswerResends(this.apiVersion, run.action);
     let tries = before;
+    /** The last failed send's error: a retry still queued when the time budget ends gives up with its words. */
+    let lastError: MoEngageError | undefined;
     if (tries.exposedSends !== undefined && tries.exposedSends > resends) {
       const why = new MoEngageError('Not sent again: an earlier send of it got no answer', requestId);
       return this.#settle(ids, why, requestId, tries);
@@ -236,6 +238,7 @@ export class MoEngageClient {
       const queuedAt = performance.now();
       let started = false;
       let withdrawn: MoEngageError | undefined;
+      let budgetSpent: MoEngageError | undefined;
       const scheduled = this.#limiter.schedule(
         run.priority,
         async (slot) => {
@@ -271,7 +274,8 @@ export class MoEngageClient {
         () => started,
         run.signal,
         () => {
-          withdrawn = abortError(run.signal, requestId) ?? this.#pausedTooLong(requestId);
+          budgetSpent = this.#outOfTime(tries, lastError, requestId);
+          withdrawn = abortError(run.signal, requestId) ?? this.#pausedTooLong(requestId) ?? budgetSpent;
           return withdrawn && { ok: false as const, error: withdrawn, sent: false as const, waitedMs: 0 };
         },
       );
@@ -279,7 +283,15 @@ export class MoEngageClient {
         return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts: tries.sends }));
 
       const error = result.error;
-      if (!result.sent) return this.#settle(ids, error, tries.sends > 0 ? requestId : undefined, tries);
+      if (!result.sent)
+        return this.#settle(
+          ids,
+          error,
+          tries.sends > 0 ? requestId : undefined,
+          tries,
+          error === budgetSpent && lastError ? lastError : error,
+        );
+      lastError = error;
       const verdict = verdictOf(error);
       tries = afterFailure(tries, verdict, result.waitedMs);
       if (error.kind === 'unauthorized') {
@@ -339,6 +351,15 @@ export class MoEngageClient {
       return failAll(ids, error, requestId, tries.sends, last);
     const message = error === last ? `No answer to an earlier send, then: ${error.message}` : error.message;
     return uncertainAll(ids, message, requestId, tries.sends, last);
+  }
+
+  /** A retry still waiting for the limiter when the time budget from its first send has run out: given up. */
+  #outOfTime(tries: Tries, last: MoEngageError | undefined, requestId: string): MoEngageError | undefined {
+    if (!last || tries.firstSendAt === undefined) return undefined;
+    const elapsed = Date.now() - tries.firstSendAt;
+    if (elapsed <= this.#policy.maxElapsedMs) return undefined;
+    const uncertain = endsUncertain(tries, last, this.apiVersion);
+    return new MoEngageError(gaveUpText(last, tries, elapsed, uncertain), requestId, { cause: last });
   }
 
   /** Set when MoEngage said to come back later than a run may wait (e.g. the hourly window is spent). */

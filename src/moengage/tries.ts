@@ -111,7 +111,8 @@ export function nextStep(
  */
 export function endsUncertain(t: Tries, last: MoEngageError, apiVersion: 'v1' | 'v5'): boolean {
   if (!t.mayHaveApplied) return false;
-  return !(apiVersion === 'v5' && verdictOf(last) === 'final');
+  const answered = last instanceof MoEngageHttpError && verdictOf(last) === 'final';
+  return !(apiVersion === 'v5' && answered);
 }
 
 /**

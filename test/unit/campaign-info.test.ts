@@ -82,6 +82,15 @@ describe('checking a failed outcome against MoEngage after the run', () => {
     expect(needsCheck(failed('rejected'))).toBe(true);
     expect(needsCheck(failed('timeout'))).toBe(true);
     expect(needsCheck(failed('server_error', 3))).toBe(true);
+    // A 503 give-up: MoEngage refused every send at the door.
+    const storm: CampaignOutcome = {
+      campaignId: 'c1',
+      status: 'failed',
+      requestId: 'r1',
+      attempts: 14,
+      error: { kind: 'server_error', httpStatus: 503, code: undefined, message: 'MoEngage answered 503' },
+    };
+    expect(needsCheck(storm)).toBe(false);
     expect(needsCheck(failed('rate_limited', 1))).toBe(false);
     // 429, 429: refused twice, nothing applied; after a timeout, the first send may have been.
     expect(needsCheck(failed('rate_limited', 2))).toBe(false);
