@@ -6,6 +6,9 @@ export function isCampaignAction(value: string): value is CampaignAction {
   return (CAMPAIGN_ACTIONS as readonly string[]).includes(value);
 }
 
+/** What an `uncertain` outcome means for the person reading it, in every door. */
+export const MAY_HAVE_APPLIED = 'may have been applied: check in MoEngage';
+
 /**
  * What happened to one campaign id; every id of a request gets exactly one of these. `applied`: MoEngage took
  * the change (`confirmed: 'lookup'` when its answer was uncertain and a lookup showed the campaign in the target

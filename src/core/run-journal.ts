@@ -1,4 +1,4 @@
-import type { CampaignOutcome } from './actions.ts';
+import { type CampaignOutcome, MAY_HAVE_APPLIED } from './actions.ts';
 import { scheduleDueOf } from './pause-for.ts';
 import type { CampaignActionRequest, RequestResult, ResultOutcome, RunChunk, RunJournal } from './request.ts';
 
@@ -191,9 +191,6 @@ function resultOutcome(o: CampaignOutcome): ResultOutcome {
       return { campaignId, status: 'uncertain', note: `${MAY_HAVE_APPLIED} (${o.error.message})` };
   }
 }
-
-/** What an uncertain outcome means for the person reading it. */
-export const MAY_HAVE_APPLIED = 'may have been applied: check in MoEngage';
 
 export interface RunProgress {
   total: number;

@@ -1,5 +1,5 @@
-import type { CampaignAction, CampaignOutcome } from '../core/actions.ts';
-import { MAY_HAVE_APPLIED, type RunProgress } from '../core/run-journal.ts';
+import { type CampaignAction, type CampaignOutcome, MAY_HAVE_APPLIED } from '../core/actions.ts';
+import type { RunProgress } from '../core/run-journal.ts';
 import type { StatusChangeReport } from '../moengage/types.ts';
 import {
   type Block,
