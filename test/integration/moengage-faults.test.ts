@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CampaignOutcome } from '../../src/core/actions.ts';
 import type { CampaignActionRequest } from '../../src/core/request.ts';
 import type { MoEngageClient } from '../../src/moengage/client.ts';
-import { createSlidingLimiter } from '../../src/moengage/limiter.ts';
+import { type CallLimiter, createSlidingLimiter } from '../../src/moengage/limiter.ts';
 import type { RetryPolicy } from '../../src/moengage/retry-policy.ts';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
@@ -123,12 +123,22 @@ describe('MoEngage failing for a while (client against the simulator)', () => {
 
   it('(c) rides out a 503 storm longer than six quick tries, within the time budget: every id applied', async () => {
     sim = await startSim({ campaigns: fleet().slice(0, 20) });
-    // The storm lasts 2 s; the budget is 5× that. Six quick tries at this scale would be over before it ends.
+    // The storm lasts 3 s; the budget is 5× that. Six quick tries (≤ 200 ms apart here) end well inside it.
+    const limiter = createSlidingLimiter();
+    let scheduled = 0;
+    const counting: CallLimiter = {
+      ...limiter,
+      schedule: (priority, task, key) => {
+        scheduled += 1;
+        return limiter.schedule(priority, task, key);
+      },
+    };
     client = clientFor(sim, memoryLogger().logger, {
-      retryPolicy: scaled(10_000),
+      retryPolicy: scaled(15_000),
       requestTimeoutMs: FLOOR_MS,
+      limiter: counting,
     });
-    sim.inject({ kind: 'status', status: 503, forMs: 2_000 });
+    sim.inject({ kind: 'status', status: 503, forMs: 3_000 });
     const some = ids().slice(0, 20);
     const report = await client.changeCampaignStatus('PAUSE', some);
 
@@ -136,6 +146,9 @@ describe('MoEngage failing for a while (client against the simulator)', () => {
     expect(some.every((id) => sim.campaign(id)?.status === 'PAUSED')).toBe(true);
     expect(sim.statusRequests().filter((r) => r.status === 503).length).toBeGreaterThan(0);
     expect(Math.max(...report.outcomes.map((o) => o.attempts))).toBeGreaterThan(6);
+    // Every retry was a new job of the limiter (one started outside it would break MoEngage's windows).
+    expect(scheduled).toBe(sim.statusRequests().length);
+    await limiter.stop();
   });
 
   it('(d) reports a MoEngage that never answers as "may have been applied", never failed, after 3 sends', async () => {
