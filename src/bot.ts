@@ -38,7 +38,7 @@ export { StartupError } from './server.ts';
 export interface BotOptions {
   /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
   moengage?: CampaignExecutor;
-  moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs'>;
+  moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs' | 'maxRequestTimeoutMs'>;
   /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;

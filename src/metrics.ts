@@ -111,6 +111,7 @@ export function createMetrics() {
       if (e.event === 'completed') {
         campaigns.inc({ action: e.action, outcome: 'applied' }, e.applied);
         campaigns.inc({ action: e.action, outcome: 'failed' }, e.failed);
+        if (e.uncertain) campaigns.inc({ action: e.action, outcome: 'uncertain' }, e.uncertain);
       }
     },
     moengage(e: RequestEvent) {

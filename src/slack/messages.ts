@@ -243,7 +243,12 @@ export function completedMessage(
   undelivered = 0,
 ): SlackMessage {
   const c = countsOf(report);
-  const icon = c.failed === 0 ? ':white_check_mark:' : c.applied + c.already === 0 ? ':x:' : ':warning:';
+  const icon =
+    c.failed + c.uncertain === 0
+      ? ':white_check_mark:'
+      : c.failed > 0 && c.applied + c.already + c.uncertain === 0
+        ? ':x:'
+        : ':warning:';
   const summary = summaryText(report);
   const by = mention(request.decidedBy ?? '');
   const missing =
@@ -255,7 +260,8 @@ export function completedMessage(
     `${icon} *${summary}* · confirmed by ${by} · details in the thread${missing}`,
     summary,
   );
-  // What comes next in an incident: the failed ids again, or the inverse of what was applied.
+  // What comes next in an incident: the failed ids again (never those that may have been applied: a second
+  // STOP or PAUSE nobody asked for), or the inverse of what was applied.
   const buttons: Block[] = [];
   if (c.failed > 0) buttons.push(button(RETRY_ACTION_ID, `Retry failed (${c.failed})`, request.id));
   const inverse = INVERSE[request.action];

@@ -93,6 +93,8 @@ export async function startHarness(
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
     hookRules?: BotOptions['hookRules'];
+    /** The MoEngage client's retry policy and deadlines (the fast retry policy by default). */
+    moengageOptions?: BotOptions['moengageOptions'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -121,7 +123,7 @@ export async function startHarness(
   const startOne = async () => {
     const shared = await connectSharedState(config, log.logger);
     const bot = await startBot(config, log.logger, {
-      moengageOptions: { retryPolicy: retryPolicies.fast },
+      moengageOptions: { retryPolicy: retryPolicies.fast, ...options.moengageOptions },
       slackRetries: 0,
       expirySweepMs: 100,
       host: '127.0.0.1',
