@@ -93,6 +93,7 @@ export async function startHarness(
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
     hookRules?: BotOptions['hookRules'];
+    outboxTimings?: BotOptions['outboxTimings'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -137,6 +138,7 @@ export async function startHarness(
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
+      ...(options.outboxTimings ? { outboxTimings: options.outboxTimings } : {}),
       callbackBackoffMs: 20,
     });
     return { bot, shared };
