@@ -186,7 +186,8 @@ export async function startBot(
     log: outboxLog,
     onDropped: metrics.outboxDropped,
     onRetry: metrics.outboxRetry,
-    ...(options.outboxTimings ? { timings: options.outboxTimings } : {}),
+    // A replica that dies mid-send lets go of its queues as soon as it would of its runs.
+    timings: { leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000, ...options.outboxTimings },
   });
   metrics.watchOutbox(() => outbox.stats());
   const usageOf = (options.limiter ?? ownClient?.limiter)?.usage;

@@ -22,7 +22,7 @@ export interface DrainTimings {
 
 export const DRAIN_TIMINGS: DrainTimings = {
   pollMs: 1_000,
-  leaseMs: 60_000,
+  leaseMs: 15_000,
   maxAgeMs: 24 * 3_600_000,
   backoff: { baseMs: 1_000, maxMs: 30_000 },
   queuesAtOnce: 8,

@@ -44,6 +44,9 @@ export function createSqliteOutbox(
   const now = options.now ?? Date.now;
   const { db } = sqlite;
   db.exec(SCHEMA);
+  // One process uses the file (shared-state.ts: exclusiveStore): a lease found at open was held by a process that
+  // is gone (a crash, a SIGKILL), and its queues are this one's to send now, not after the lease.
+  db.exec('UPDATE outbox_queues SET holder = NULL, lease_until = 0 WHERE holder IS NOT NULL');
   const queueOf = db.prepare('SELECT ranks FROM outbox_queues WHERE queue = ?');
   const addQueue = db.prepare(
     'INSERT INTO outbox_queues (queue, due_at, touched_at) VALUES (?, ?, ?) ON CONFLICT (queue) DO NOTHING',

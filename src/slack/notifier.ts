@@ -162,7 +162,7 @@ export function createSlackNotifier(
     const r = (current ? await current(given.id).catch(() => given) : given) ?? given;
     const step = r.workflow;
     if (!step || step.ended) return [];
-    return [finishStepEntry(r.id, stepEnd(r))];
+    return [finishStepEntry(r.id, step, stepEnd(r))];
   }
 
   /** Ends the step of a run that outlasts its token: the run goes on, and its results go in the thread. */
@@ -171,7 +171,7 @@ export function createSlackNotifier(
     if (!step || step.tokenUntil <= Date.now()) return [];
     const left = etaMs === undefined ? '' : ` (about ${Math.max(1, Math.round(etaMs / 60_000))} min left)`;
     const error = `the run takes longer than Slack lets this step wait${left}; it goes on, and every campaign's result will be in the thread of the confirmation in <#${r.channelId}>`;
-    return [finishStepEntry(r.id, { error })];
+    return [finishStepEntry(r.id, step, { error }, true)];
   }
 
   function showChange(r: CampaignActionRequest, change: RequestChange): NewEntry[] {

@@ -12,8 +12,23 @@ export type SlackOutboxPayload =
   | { kind: 'post'; channel: string; threadTs: string; message: SlackMessage }
   /** `noteDropped`: the summary; it says how many of its thread's replies Slack refused for good, if any. */
   | { kind: 'edit'; channel: string; ts: string; message: SlackMessage; noteDropped?: string }
-  /** Finishes (or ends) a Workflow step with the freshest token stored for the request, read when sent. */
-  | { kind: 'finish_step'; requestId: string; end: StepEnd };
+  /**
+   * Finishes a Workflow step with the freshest token stored for the request, read when sent (else `step`'s, as
+   * read when queued). `early`: a run that outlasts the token ends the step before it settles.
+   */
+  | {
+      kind: 'finish_step';
+      requestId: string;
+      end: StepEnd;
+      step: StepToken;
+      early?: boolean;
+    };
+
+interface StepToken {
+  executionId: string;
+  token: string;
+  tokenUntil: number;
+}
 
 /** Where a message is in its life: a view drawn later never replaces one ranked higher (see core/outbox.ts). */
 export const RANK = { pending: 0, running: 1, settled: 2 } as const;
@@ -40,8 +55,19 @@ export const editEntry = (
   } satisfies SlackOutboxPayload,
 });
 
-export const finishStepEntry = (requestId: string, end: StepEnd): NewEntry => ({
-  payload: { kind: 'finish_step', requestId, end } satisfies SlackOutboxPayload,
+export const finishStepEntry = (
+  requestId: string,
+  step: StepToken,
+  end: StepEnd,
+  early = false,
+): NewEntry => ({
+  payload: {
+    kind: 'finish_step',
+    requestId,
+    end,
+    step: { executionId: step.executionId, token: step.token, tokenUntil: step.tokenUntil },
+    ...(early ? { early } : {}),
+  } satisfies SlackOutboxPayload,
 });
 
 /** Sends one queued payload through the (paced) Slack port. Throws what Slack said; `classify` judges it. */
@@ -68,9 +94,11 @@ export function slackDelivery(
       );
       return;
     }
-    const r = current ? await current(payload.requestId) : undefined;
-    const step = r?.workflow;
-    if (!step || step.ended) return;
+    // The store away: the token as queued still finishes the step while it lives.
+    const r = current ? await current(payload.requestId).catch(() => undefined) : undefined;
+    if (r?.workflow?.ended && !payload.early) return;
+    const fresher = r?.workflow && r.workflow.tokenUntil > payload.step.tokenUntil ? r.workflow : undefined;
+    const step = fresher ?? payload.step;
     if (step.tokenUntil <= Date.now()) {
       log.warn(
         { requestId: payload.requestId, executionId: step.executionId },
