@@ -61,6 +61,9 @@ export function createOutboxDrainer(options: DrainerOptions) {
   let stopping = false;
   let passing: Promise<unknown> | undefined;
   let again = false;
+  // Slack unreachable or failing (not a rate limit): this replica claims nothing more until the wait is over, so
+  // an outage with a thousand queues waiting costs one probe per wait, not a thousand.
+  let coolUntil = 0;
 
   async function drainQueue(queue: string): Promise<void> {
     let lost = false;
@@ -128,6 +131,7 @@ export function createOutboxDrainer(options: DrainerOptions) {
         'outbox: Slack did not take a message; kept, and tried again later',
       );
       options.onRetry?.(failure.code);
+      if (failure.code !== 'ratelimited') coolUntil = Math.max(coolUntil, now() + waitMs);
       await outbox.release(queue, holder, now() + waitMs);
       return 'wait';
     }
@@ -136,7 +140,7 @@ export function createOutboxDrainer(options: DrainerOptions) {
   /** Claims what is due and starts sending it; how many queues it claimed. */
   async function pass(): Promise<number> {
     const room = t.queuesAtOnce - active.size;
-    if (room <= 0 || stopping) return 0;
+    if (room <= 0 || stopping || now() < coolUntil) return 0;
     let queues: string[];
     try {
       queues = await outbox.claim(holder, room, t.leaseMs);

@@ -99,6 +99,25 @@ describe('the outbox drainer', () => {
     await d.drainer.stop();
   });
 
+  it('while Slack is down, knocks once per wait, not once per waiting queue', async () => {
+    let attempts = 0;
+    const d = drainerWith(
+      () => {
+        attempts += 1;
+        return new SlackCallError('chat.postMessage', 'http_503');
+      },
+      { timings: { ...FAST, queuesAtOnce: 4, backoff: { baseMs: 400, maxMs: 400 } } },
+    );
+    for (let i = 0; i < 30; i++) await d.outbox.enqueue(`q${i}`, [{ payload: `r${i}` }]);
+    d.drainer.kick();
+    await until(() => attempts >= 1);
+    await new Promise((r) => setTimeout(r, 150));
+    // The first claim's queues at most: the others wait for the end of the wait.
+    expect(attempts).toBeLessThanOrEqual(4);
+    expect((await d.outbox.stats()).depth).toBe(30);
+    await d.drainer.stop();
+  });
+
   it('sends what is due before it stops, and claims nothing after', async () => {
     const d = drainerWith(() => undefined);
     await d.outbox.enqueue('q', [{ payload: 'r1' }]);
