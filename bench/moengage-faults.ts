@@ -8,7 +8,7 @@ import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { type Fault, startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 
 /**
- * MoEngage faults (`npm run bench -- --only faults`): a PAUSE of 100 ids (V1, chunks of 10; 300 for the slow
+ * MoEngage faults (`npm run bench -- --only moengage-faults`): a PAUSE of 100 ids (V1, chunks of 10; 300 for the slow
  * answers, so that chunks go after the client has seen how slow MoEngage is) against the simulator
  * under each fault, with the client and, where the search works, the lookup after the run that settles uncertain
  * ids (the same checkedOutcome the runner uses). Scaled down: a 400 ms deadline floor stands for the 10 s one,

@@ -8,12 +8,14 @@ import { registerListeners } from './commands/index.ts';
 import { slackListeners } from './commands/listeners.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
+import type { Outbox } from './core/outbox.ts';
 import { createHooksApi } from './hooks/api.ts';
 import type { HookRule } from './hooks/rules.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
+import { createOutboxDrainer, type DrainTimings } from './lifecycle/outbox-drainer.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
@@ -23,6 +25,7 @@ import type { AuditTrail } from './requests/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
+import { createMemoryOutbox } from './requests/outbox-memory.ts';
 import { createRunbookApi } from './runbook/api.ts';
 import { createAuditExport } from './runbook/audit-export.ts';
 import { withCallbacks } from './runbook/callbacks.ts';
@@ -30,6 +33,7 @@ import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempo
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
+import { classifySlackFailure, slackDelivery } from './slack/outbox-delivery.ts';
 import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
 import { webClientPort } from './slack/web-port.ts';
 
@@ -49,6 +53,10 @@ export interface BotOptions {
   changes?: ChangeFeed;
   /** Where the audit trail is kept beside the log (SQLite or Redis; see shared-state.ts). */
   auditTrail?: AuditTrail;
+  /** Where Slack posts and edits wait for Slack (SQLite or Redis; see shared-state.ts); memory by default. */
+  outbox?: Outbox;
+  /** The outbox drainer's timings (see outbox-drainer.ts); tests shorten them. */
+  outboxTimings?: Partial<DrainTimings>;
   /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
   handBack?: boolean;
   /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
@@ -168,6 +176,20 @@ export async function startBot(
     requireReasonFor: config.requireReasonActions,
   };
   const store = options.store ?? createMemoryStore();
+  // Everything shown after a confirmation is up waits in the outbox until Slack takes it (any replica sends it).
+  const outbox = options.outbox ?? createMemoryOutbox();
+  const outboxLog = logger.child({ module: 'slack-outbox' });
+  const drainer = createOutboxDrainer({
+    outbox,
+    deliver: slackDelivery(slack, outboxLog, (id) => store.get(id)),
+    classify: classifySlackFailure,
+    log: outboxLog,
+    onDropped: metrics.outboxDropped,
+    onRetry: metrics.outboxRetry,
+    // A replica that dies mid-send lets go of its queues as soon as it would of its runs.
+    timings: { leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000, ...options.outboxTimings },
+  });
+  metrics.watchOutbox(() => outbox.stats());
   const usageOf = (options.limiter ?? ownClient?.limiter)?.usage;
   const quotaOf = usageOf ? () => usageOf.call(options.limiter ?? ownClient?.limiter) : undefined;
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
@@ -180,7 +202,7 @@ export async function startBot(
     moengage: options.moengage ?? (ownClient as MoEngageClient),
     // A runbook's callback_url is called once its request settles, after Slack is told.
     notifier: withCallbacks(
-      createSlackNotifier(slack, logger, (id) => store.get(id)),
+      createSlackNotifier(slack, logger, (id) => store.get(id), outbox, drainer.kick),
       {
         store,
         keyOf: runbookAuth.keyOf,
@@ -345,6 +367,8 @@ export async function startBot(
       await server.stop();
       const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       logger.info(drained, 'executions drained');
+      // What the runs reported is queued; sent within the grace, else left for a replica or the next start.
+      await drainer.stop();
       await ownClient?.close();
       await ownSearch?.close();
     },

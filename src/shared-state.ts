@@ -1,12 +1,15 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Outbox } from './core/outbox.ts';
 import { type ChangeFeed, createRedisChangeFeed } from './lifecycle/changes.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
 import { type AuditTrail, createRedisAuditTrail, createSqliteAuditTrail } from './requests/audit-trail.ts';
 import { createRedisDeduper, createSqliteDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
+import { createRedisOutbox } from './requests/outbox-redis.ts';
+import { createSqliteOutbox } from './requests/outbox-sqlite.ts';
 import { createRedisStore } from './requests/redis-store.ts';
 import { createSqliteStore } from './requests/sqlite-store.ts';
 import {
@@ -26,6 +29,8 @@ export interface SharedState {
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
   auditTrail?: AuditTrail;
+  /** What waits for Slack (thread results, summaries, edits), drained by any replica. */
+  outbox?: Outbox;
   /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
   handBack: boolean;
   /** Only this process uses the store (a SQLite file): runs left unfinished are its own, resumed at start. */
@@ -75,6 +80,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     auditTrail: createRedisAuditTrail(redis, prefix, { retainDays: config.auditRetentionDays }),
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
+    outbox: createRedisOutbox({ redis, keyPrefix: prefix }),
     limiter,
     searchLimiter,
     dedupe: createRedisDeduper(redis, prefix),
@@ -110,6 +116,7 @@ function openEmbeddedState(path: string, logger: Logger, retainDays: number): Sh
     );
   return {
     store: createSqliteStore(sqlite),
+    outbox: createSqliteOutbox(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
     auditTrail: createSqliteAuditTrail(sqlite, { retainDays }),

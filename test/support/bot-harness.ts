@@ -95,6 +95,7 @@ export async function startHarness(
     hookRules?: BotOptions['hookRules'];
     /** The MoEngage client's retry policy and deadlines (the fast retry policy by default). */
     moengageOptions?: BotOptions['moengageOptions'];
+    outboxTimings?: BotOptions['outboxTimings'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -139,6 +140,7 @@ export async function startHarness(
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
+      ...(options.outboxTimings ? { outboxTimings: options.outboxTimings } : {}),
       callbackBackoffMs: 20,
     });
     return { bot, shared };
