@@ -93,6 +93,8 @@ export async function startHarness(
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
     hookRules?: BotOptions['hookRules'];
+    /** MoEngage's credentials watched for /readyz; off by default so tests' search counts hold. */
+    credentialCheck?: BotOptions['credentialCheck'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -138,6 +140,7 @@ export async function startHarness(
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
       callbackBackoffMs: 20,
+      credentialCheck: options.credentialCheck ?? false,
     });
     return { bot, shared };
   };
