@@ -9,6 +9,8 @@ import type { Config } from './config.ts';
  */
 export type RedisTarget = Pick<Config, 'redisUrl' | 'redisSentinel'>;
 
+export const REDIS_CLIENT_NAME = 'campaign-bot';
+
 /** No command waits longer than this for an answer, queued or sent: the caller hears of an outage at once. */
 export const COMMAND_TIMEOUT_MS = 3_000;
 
@@ -43,6 +45,8 @@ export function redisOptions(target: RedisTarget, now: () => number = Date.now):
     connectTimeout: 5_000,
     commandTimeout: COMMAND_TIMEOUT_MS,
     reconnectOnError: readonlyReconnect(now),
+    // CLIENT LIST on a node shows which connections are the bot's (its duplicates carry the name too).
+    connectionName: REDIS_CLIENT_NAME,
   };
   const sentinel = target.redisSentinel;
   if (!sentinel) return common;
