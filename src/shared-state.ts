@@ -67,10 +67,12 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   });
   try {
     await redis.ping();
+    await refuseClusterMode(redis, where);
     await limiter.ready();
     await searchLimiter.ready();
   } catch (error) {
     redis.disconnect();
+    if (error instanceof StartupError) throw error;
     throw new StartupError(`Redis (${where}) did not answer (${(error as Error).message})`);
   }
   log.info(
@@ -123,6 +125,20 @@ export function redisWritable(redis: Redis, key: string, deadlineMs = 1_000): ()
         },
       );
     });
+}
+
+/**
+ * The scripts read and write several keys of the prefix at once, some named inside the script: on a cluster-mode
+ * endpoint they would fail (CROSSSLOT, MOVED) at the first request, not at start. Said now, plainly. A server
+ * that does not let INFO through is let be.
+ */
+async function refuseClusterMode(redis: Redis, where: string): Promise<void> {
+  const info = await redis.info('cluster').catch(() => '');
+  if (/cluster_enabled:1/.test(info)) {
+    throw new StartupError(
+      `Redis (${where}) is a cluster-mode endpoint, which the bot does not support: use a primary with replicas (REDIS_SENTINELS, or a managed service's primary endpoint with cluster mode disabled)`,
+    );
+  }
 }
 
 /** A failover or an outage seen by the client, in the log: where it is connected now, never a password. */

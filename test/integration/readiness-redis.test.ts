@@ -1,6 +1,9 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { connectSharedState } from '../../src/shared-state.ts';
 import { type Harness, startHarness } from '../support/bot-harness.ts';
+import { memoryLogger } from '../support/fixtures.ts';
 import { uniquePrefix } from '../support/redis.ts';
 import { type RedisProc, redisCommand, startRedisServer, waitUntil } from '../support/redis-procs.ts';
 
@@ -31,6 +34,15 @@ async function get(port: number, path: string) {
 }
 
 const readyz = (port: number) => get(port, '/readyz');
+
+/** Enough of an environment for loadConfig; nothing is called. */
+const baseEnv = () => ({
+  SLACK_BOT_TOKEN: 'xoxb-test-0000',
+  SLACK_SIGNING_SECRET: 'test-signing-secret',
+  MOENGAGE_WORKSPACE_ID: 'TESTWS01',
+  MOENGAGE_API_KEY: 'moe-test-key-0000',
+  MOENGAGE_BASE_URL: 'http://127.0.0.1:9',
+});
 
 /** The number of connections a server has accepted since it started. */
 async function connectionsReceived(port: number): Promise<number> {
@@ -99,4 +111,16 @@ describe('/readyz with Redis', () => {
     );
     console.log(`demoted node: ${reconnects} connections over 20 readiness probes`);
   }, 40_000);
+
+  it('refuses a cluster-mode endpoint at start, saying what to use instead', async () => {
+    const cluster = await server({ args: ['--cluster-enabled', 'yes'] });
+    const config = loadConfig({
+      ...baseEnv(),
+      REDIS_URL: cluster.url,
+      REDIS_KEY_PREFIX: uniquePrefix('cluster'),
+    });
+    await expect(connectSharedState(config, memoryLogger().logger)).rejects.toThrow(
+      /is a cluster-mode endpoint, which the bot does not support: use a primary with replicas/,
+    );
+  });
 });
