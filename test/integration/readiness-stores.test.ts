@@ -150,4 +150,26 @@ describe('/readyz and MoEngage credentials', () => {
     expect((await readyz(harness.bot.port)).status).toBe(200);
     expect(call?.outcome).not.toBe('applied');
   });
+
+  it('asks the V5 APIs with MOENGAGE_API_VERSION=v5: a refused key, and an accepted one on an account without search', async () => {
+    h = await startHarness(
+      { MOENGAGE_API_VERSION: 'v5', MOENGAGE_API_KEY: 'wrong-v5-key-000000' },
+      { credentialCheck: { everyMs: 600_000 } },
+    );
+    const refused = h;
+    await waitUntil('readiness to turn false', async () => (await readyz(refused.bot.port)).status === 503);
+    expect(refused.moengage.searchRequests().map((r) => [r.api, r.status])).toEqual([['v5-search', 401]]);
+    await h.stop();
+
+    h = await startHarness(
+      { MOENGAGE_API_VERSION: 'v5' },
+      { credentialCheck: { everyMs: 600_000 }, moengage: { searchEnabled: false } },
+    );
+    const accepted = h;
+    await waitUntil('the status call', async () => accepted.moengage.statusRequests().length === 1);
+    const [call] = accepted.moengage.statusRequests();
+    expect(call?.api).toBe('v5-status');
+    expect([400, 404, 422]).toContain(call?.status);
+    expect((await readyz(accepted.bot.port)).status).toBe(200);
+  });
 });
