@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_CLIENT_NAME } from '../../src/redis-connection.ts';
+import { connectRedis, REDIS_CLIENT_NAME } from '../../src/redis-connection.ts';
 import { CHANNEL, type Harness, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
 import { uniquePrefix } from '../support/redis.ts';
 import { redisCommand, type SentinelGroup, startSentinelGroup, waitUntil } from '../support/redis-procs.ts';
@@ -143,4 +143,31 @@ describe('Redis through Sentinel', () => {
     expect(harness.moengage.campaign('camp_004')?.status).toBe('PAUSED');
     console.log(`sentinel kill: a new request worked ${recoveredMs} ms after the master was killed`);
   }, 90_000);
+
+  it('takes only the db (and credentials) from REDIS_URL when the sentinels name the master', async () => {
+    const redis = connectRedis({
+      redisUrl: 'redis://not-the-master.invalid:1/3',
+      redisSentinel: {
+        sentinels: group.sentinels.map((p) => ({ host: '127.0.0.1', port: p.port })),
+        name: group.name,
+        password: undefined,
+        tls: false,
+      },
+    });
+    try {
+      const key = `${uniquePrefix('sentinel-db')}k`;
+      expect(await redis.set(key, 'v', 'PX', 60_000)).toBe('OK');
+      expect(
+        await redisCommand(
+          await group.masterPort(),
+          'EVAL',
+          `redis.call('SELECT', 3) return redis.call('GET', KEYS[1])`,
+          1,
+          key,
+        ),
+      ).toBe('v');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
