@@ -18,9 +18,10 @@ import type { CampaignLookup } from './lifecycle/lookup.ts';
 import { createOutboxDrainer, type DrainTimings } from './lifecycle/outbox-drainer.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
+import { credentialProbe, watchCredentials } from './moengage/credential-check.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { CampaignSearch } from './moengage/search.ts';
-import { opsHandlers } from './ops.ts';
+import { opsHandlers, readinessOf } from './ops.ts';
 import type { AuditTrail } from './requests/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
@@ -79,8 +80,15 @@ export interface BotOptions {
   policy?: AccessPolicy;
   /** Where Idempotency-Key answers of the runbook API are kept (Redis for replicas). */
   idempotency?: IdempotencyStore;
-  /** Extra readiness check, e.g. Redis answering. */
+  /** Extra readiness checks, e.g. Redis taking a write (see shared-state.ts). */
   readinessChecks?: Record<string, () => Promise<boolean>>;
+  /** False once a dependency's client has given up for good (see shared-state.ts): /healthz then fails. */
+  alive?: () => boolean;
+  /**
+   * MoEngage's acceptance of the credentials, checked at start and every `everyMs` (default 10 minutes) with
+   * the bot's own client (see moengage/credential-check.ts): readiness check `moengage_credentials`. false: off.
+   */
+  credentialCheck?: false | { everyMs?: number };
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
   /** Slack Web API retries (the client's default retries for ~30 minutes; tests want 0). */
@@ -170,6 +178,21 @@ export async function startBot(
         })
       : undefined;
   const search = options.search === false ? undefined : (options.search ?? ownSearch);
+  const credentials =
+    ownClient && options.credentialCheck !== false
+      ? watchCredentials({
+          probe: credentialProbe({
+            ...config.moengage,
+            statusLimiter: ownClient.limiter,
+            ...((options.searchLimiter ?? ownSearch?.limiter)
+              ? { searchLimiter: options.searchLimiter ?? ownSearch?.limiter }
+              : {}),
+          }),
+          logger,
+          where: config.moengage.baseUrl,
+          ...(options.credentialCheck?.everyMs ? { everyMs: options.credentialCheck.everyMs } : {}),
+        })
+      : undefined;
 
   const proposalRules = {
     maxIds: config.maxCampaignsPerCommand,
@@ -255,14 +278,16 @@ export async function startBot(
     );
   });
 
-  const checks = options.readinessChecks ?? {};
   const ops = opsHandlers({
-    alive: () => state.alive,
-    async readiness() {
-      const results: Record<string, boolean> = { slack: state.slackAuthenticated, accepting: state.alive };
-      for (const [name, check] of Object.entries(checks)) results[name] = await check().catch(() => false);
-      return { ready: Object.values(results).every(Boolean), checks: results };
-    },
+    alive: () => state.alive && (options.alive?.() ?? true),
+    readiness: readinessOf(
+      () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
+      {
+        ...options.readinessChecks,
+        ...(credentials ? { moengage_credentials: credentials.check } : {}),
+      },
+      logger,
+    ),
     metrics,
   });
   const hookIdempotency = options.idempotency ?? createMemoryIdempotency();
@@ -362,6 +387,7 @@ export async function startBot(
       if (!state.alive) return;
       state.alive = false;
       clearInterval(sweep);
+      credentials?.stop();
       slackDoors.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await server.stop();

@@ -96,6 +96,8 @@ export async function startHarness(
     /** The MoEngage client's retry policy and deadlines (the fast retry policy by default). */
     moengageOptions?: BotOptions['moengageOptions'];
     outboxTimings?: BotOptions['outboxTimings'];
+    /** MoEngage's credentials watched for /readyz; off by default so tests' search counts hold. */
+    credentialCheck?: BotOptions['credentialCheck'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -142,6 +144,7 @@ export async function startHarness(
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
       ...(options.outboxTimings ? { outboxTimings: options.outboxTimings } : {}),
       callbackBackoffMs: 20,
+      credentialCheck: options.credentialCheck ?? false,
     });
     return { bot, shared };
   };
