@@ -15,7 +15,12 @@ import {
 } from '../support/bot-harness.ts';
 import { startSim } from '../support/fixtures.ts';
 import { uniquePrefix } from '../support/redis.ts';
-import { type RedisProc, startRedisServer } from '../support/redis-procs.ts';
+import {
+  type RedisProc,
+  type SentinelGroup,
+  startRedisServer,
+  startSentinelGroup,
+} from '../support/redis-procs.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 /**
@@ -35,6 +40,7 @@ let slack: SlackSim;
 let prefix: string;
 let proxy: TcpProxy | undefined;
 let ownRedis: RedisProc | undefined;
+let sentinels: SentinelGroup | undefined;
 const bots: ChildBot[] = [];
 
 beforeEach(async () => {
@@ -47,16 +53,18 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  await stopFleet(bots, { moengage, slack }, ownRedis ? undefined : prefix);
+  await stopFleet(bots, { moengage, slack }, ownRedis || sentinels ? undefined : prefix);
   await proxy?.close();
   await ownRedis?.stop();
+  await sentinels?.stop();
   proxy = undefined;
   ownRedis = undefined;
+  sentinels = undefined;
 });
 
-async function replica(redisUrl: string): Promise<ChildBot> {
+async function replica(redis: string | Record<string, string>): Promise<ChildBot> {
   const bot = await startChildBotOn({ moengage, slack }, ['UALICE', 'UBOB'], {
-    REDIS_URL: redisUrl,
+    ...(typeof redis === 'string' ? { REDIS_URL: redis } : redis),
     REDIS_KEY_PREFIX: prefix,
     RUN_LEASE_SECONDS: '2',
     MAX_CAMPAIGNS_PER_COMMAND: String(N),
@@ -190,4 +198,26 @@ describe('a run under a failing replica or store', () => {
     expect(repeats()).toBeLessThanOrEqual(IN_FLIGHT);
     expect(a.lines().some((l) => /record had vanished/.test(String(l.msg)))).toBe(true);
   }, 120_000);
+
+  for (const how of ['SENTINEL FAILOVER', 'the master killed'] as const) {
+    it(`Redis fails over mid-run (${how}): no id lost, repeats only of what was in flight, and a command works after`, async () => {
+      sentinels = await startSentinelGroup();
+      const env = { REDIS_SENTINELS: sentinels.sentinelsEnv, REDIS_SENTINEL_NAME: sentinels.name };
+      const [a, b] = [await replica(env), await replica(env)] as [ChildBot, ChildBot];
+      moengage.delayNext(CHUNKS, 300);
+      const message = await confirmOn(a, IDS(N));
+      await slack.waitFor(() => appliedRequests().length >= 8, 20_000);
+      if (how === 'SENTINEL FAILOVER') await sentinels.failover();
+      else sentinels.master.kill('SIGKILL');
+      await finished(message);
+      expectAllAppliedAndTold(message);
+      expect(repeats()).toBeLessThanOrEqual(IN_FLIGHT);
+      // A new command and its confirmation go through the new master.
+      await slack.slashCommand(b.url, { userId: 'UALICE', channelId: CHANNEL, text: 'resume camp_001' });
+      await slack.waitFor(
+        () => slack.messages(CHANNEL).find((m) => m.ts !== message.ts && /resume/i.test(messageText(m))),
+        20_000,
+      );
+    }, 120_000);
+  }
 });
