@@ -65,7 +65,7 @@ export async function runFailoverBench(
     latencyMs: 0,
     faultAfterApplied: KILL_AFTER_APPLIED,
     leaseSeconds: LEASE_SECONDS,
-    reportWithinMs: 180_000,
+    budgetMs: 240_000,
   });
   const wallMs = run.totalMs ?? Number.NaN;
   const summary = /: (\d+) paused(?:, (\d+) failed)?/.exec(run.summaryText ?? '');
