@@ -106,6 +106,11 @@ export interface FaultTally {
   resultReports: number;
   reportedOnce: boolean;
   summaryText: string;
+  /** The summary's "N paused", and the ids its "Retry failed (N)" button offers (0 without one). */
+  summaryApplied: number | undefined;
+  retryOffered: number;
+  /** The summary counts what MoEngage applied, and Retry offers exactly the ids it did not. */
+  summaryTrue: boolean;
   arrivals: number;
   rateLimited: number;
   maxPer1s: number;
@@ -160,6 +165,13 @@ export function tallyFaultRun(input: FaultRunInput): FaultTally {
   const firstDone = versions.find(carries);
   const last = versions.at(-1);
 
+  const summaryText = last && carries(last) ? last.text : '(no summary)';
+  const appliedWord = /(\d+) paused/.exec(summaryText);
+  const summaryApplied = appliedWord ? Number(appliedWord[1]) : undefined;
+  const retry =
+    last && carries(last) ? /Retry failed \((\d+)\)/.exec(JSON.stringify(last.blocks ?? [])) : null;
+  const retryOffered = retry ? Number(retry[1]) : 0;
+
   const wrong = new Set([
     ...wrongly.failedButApplied,
     ...wrongly.notSentButApplied,
@@ -182,7 +194,10 @@ export function tallyFaultRun(input: FaultRunInput): FaultTally {
     summaries: summaries.length,
     resultReports: reports,
     reportedOnce: summaries.length === 1 && reports === 1,
-    summaryText: last && carries(last) ? last.text : '(no summary)',
+    summaryText,
+    summaryApplied,
+    retryOffered,
+    summaryTrue: summaryApplied === paused.size && retryOffered === notPaused.length,
     arrivals: times.length,
     rateLimited: arrivals.length - passed.length,
     maxPer1s: maxInWindow(times, 1_000),

@@ -254,6 +254,8 @@ const DEFINITIONS = {
     "from the fault's end (kill, SIGCONT, restore, restart, failover) to the next status request arriving",
   longestSilenceMs: 'the longest gap between status requests arriving, from the last one before the fault on',
   totalMs: 'from the Confirm click to the first version of the confirmation carrying the summary',
+  summaryTrue:
+    'the summary\'s "N paused" is the number PAUSED at the simulator, and its "Retry failed (N)" offers exactly the ids that are not',
   reportedOnce: `exactly one edit into the summary ("${DONE}") and one "Results:" report in the thread`,
 };
 
@@ -288,6 +290,7 @@ function printFaults(runs: readonly FaultRun[], s: FaultRunSettings): void {
     'ids lost',
     'sent twice (applied twice)',
     'reported wrongly',
+    'summary = MoEngage',
     'recover s',
     'longest gap s',
     'total s',
@@ -301,6 +304,7 @@ function printFaults(runs: readonly FaultRun[], s: FaultRunSettings): void {
       String(r.idsLost),
       `${r.idsSentTwice} (${r.idsAppliedTwice})`,
       String(r.idsReportedWrongly),
+      r.summaryTrue ? 'yes' : `no (says ${r.summaryApplied ?? '-'}, retry ${r.retryOffered})`,
       sec(r.recoverMs),
       sec(r.longestSilenceMs),
       sec(r.totalMs),
@@ -325,6 +329,10 @@ function printFaults(runs: readonly FaultRun[], s: FaultRunSettings): void {
   console.log(
     'ids lost: not PAUSED at MoEngage or missing from the thread; sent twice: ids whose request_id got past ' +
       "MoEngage's gateway twice;",
+  );
+  console.log(
+    'reported wrongly: the thread says failed/not sent of an applied id or the reverse; summary = MoEngage: its ' +
+      'count is what MoEngage applied and Retry offers only the rest;',
   );
   console.log(
     'recover s: end of the fault -> next status request at MoEngage; longest gap s: between status requests ' +

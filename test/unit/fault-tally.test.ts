@@ -49,7 +49,32 @@ describe('tallying a faulted run', () => {
       summaries: 1,
       resultReports: 1,
       reportedOnce: true,
+      summaryApplied: 4,
+      retryOffered: 0,
+      summaryTrue: true,
     });
+  });
+
+  it('calls a summary untrue that counts other than MoEngage applied, or offers to retry applied ids', () => {
+    const run = cleanRun();
+    run.paused = new Set(['c1', 'c2', 'c3']);
+    run.parentVersions = [
+      {
+        text: 'Pause 4 MoEngage campaigns: 2 paused, 2 failed',
+        blocks: [
+          section([`*2 paused, 2 failed* · ${DONE}`]),
+          { type: 'actions', elements: [{ text: 'Retry failed (2)' }] },
+        ],
+        at: 300,
+      },
+    ];
+    expect(tallyFaultRun(run)).toMatchObject({ summaryApplied: 2, retryOffered: 2, summaryTrue: false });
+    run.parentVersions = [{ ...summary(300), text: 'Pause 4 MoEngage campaigns: 3 paused, 1 failed' }];
+    (run.parentVersions[0] as { blocks: unknown[] }).blocks.push({
+      type: 'actions',
+      elements: [{ text: 'Retry failed (1)' }],
+    });
+    expect(tallyFaultRun(run)).toMatchObject({ summaryApplied: 3, retryOffered: 1, summaryTrue: true });
   });
 
   it('counts an id never paused and an id missing from the thread as lost, once each', () => {
