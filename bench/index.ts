@@ -20,7 +20,7 @@ import { runV5Bench } from './v5-lookup.ts';
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
  * then V5 and the look before confirming. `--only faults` runs the faults bench (kill, stall, Redis cut, Redis
- * restarted empty, Sentinel failover mid-run; about five minutes). `npm run bench -- --only
+ * restarted empty, Sentinel failover mid-run; about three minutes). `npm run bench -- --only
  * ack|replicas|failover|faults|moengage|v5` runs one. `--ack-mode isolated` (default:
  * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
  * runs; `--fault kill,stall` picks some of the faults. Exits 0 (it is a report), 2 on a bad `--only`, `--ack-mode`
