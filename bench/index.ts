@@ -11,22 +11,34 @@ import { FAULT_NAMES, type FaultName } from './fault-scenarios.ts';
 import { runFaultsBench } from './faults.ts';
 import { MATRIX_TARGETS_LINE, matrixTable, runMatrix } from './matrix.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
+import { runMoEngageFaultsBench } from './moengage-faults.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
 import { runReplicasBench } from './replicas.ts';
+import { runSlackOutageBench } from './slack-outage.ts';
 import { runV5Bench } from './v5-lookup.ts';
 
 /**
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
- * then V5 and the look before confirming. `--only faults` runs the faults bench (kill, stall, Redis cut, Redis
- * restarted empty, Sentinel failover mid-run; about three minutes). `npm run bench -- --only
- * ack|replicas|failover|faults|moengage|v5` runs one. `--ack-mode isolated` (default:
- * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
- * runs; `--fault kill,stall` picks some of the faults. Exits 0 (it is a report), 2 on a bad `--only`, `--ack-mode`
- * or `--fault`.
+ * then V5 and the look before confirming, then MoEngage faults (slow, dropped, 503 storms, no answer), then a Slack
+ * outage, then faults of a replica or its store mid-run (kill, stall, Redis cut, Redis restarted empty, Sentinel
+ * failover; about three minutes). `npm run bench -- --only
+ * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults` runs one; `--fault kill,stall` picks some of
+ * the last part's faults. `--ack-mode isolated` (default: each app in its own child process) or `--ack-mode shared`
+ * (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a bad `--only`,
+ * `--ack-mode` or `--fault`.
  */
-const PARTS = ['ack', 'replicas', 'failover', 'faults', 'moengage', 'v5'] as const;
+const PARTS = [
+  'ack',
+  'replicas',
+  'failover',
+  'moengage',
+  'v5',
+  'moengage-faults',
+  'slack-outage',
+  'faults',
+] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -68,10 +80,6 @@ if (parts.includes('failover')) {
   separate();
   await runFailoverBench();
 }
-if (parts.includes('faults')) {
-  separate();
-  await runFaultsBench({ only: faults as FaultName[] });
-}
 if (parts.includes('moengage')) {
   separate();
   await runMoEngageBench();
@@ -82,6 +90,21 @@ if (parts.includes('v5')) {
   const dir = join(import.meta.dirname, '..', 'bench-results');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'v5-lookup.json'), `${JSON.stringify(figures, null, 2)}\n`);
+}
+if (parts.includes('moengage-faults')) {
+  separate();
+  const rows = await runMoEngageFaultsBench();
+  const dir = join(import.meta.dirname, '..', 'bench-results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'moengage-faults.json'), `${JSON.stringify(rows, null, 2)}\n`);
+}
+if (parts.includes('slack-outage')) {
+  separate();
+  await runSlackOutageBench();
+}
+if (parts.includes('faults')) {
+  separate();
+  await runFaultsBench({ only: faults as FaultName[] });
 }
 process.exitCode = 0;
 

@@ -119,14 +119,19 @@ export interface RequestResult {
   already?: number;
   /** Flagged before confirming and never sent. */
   skipped?: number;
+  /** Sent, but no answer or lookup said whether MoEngage applied them: "may have been applied". */
+  uncertain?: number;
   completedAt: number;
   outcomes: ResultOutcome[];
 }
 
-/** One id's result as the doors show it: `error` for a failure, `note` for how the others came to be. */
+/**
+ * One id's result as the doors show it: `error` for a failure, `note` for how the others came to be (for an
+ * uncertain one, "may have been applied: check in MoEngage" and why).
+ */
 export interface ResultOutcome {
   campaignId: string;
-  status: 'applied' | 'already' | 'skipped' | 'failed';
+  status: 'applied' | 'already' | 'skipped' | 'failed' | 'uncertain';
   error?: string;
   note?: string;
 }

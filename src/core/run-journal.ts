@@ -1,4 +1,4 @@
-import type { CampaignOutcome } from './actions.ts';
+import { type CampaignOutcome, MAY_HAVE_APPLIED } from './actions.ts';
 import { scheduleDueOf } from './pause-for.ts';
 import type { CampaignActionRequest, RequestResult, ResultOutcome, RunChunk, RunJournal } from './request.ts';
 
@@ -128,7 +128,7 @@ export function recordChunk(
   const chunk = r.run?.chunks[index];
   if (!r.run || !chunk || chunk.state === 'done' || r.result) return { value: 'ignored' };
   // Sent again after a runner died mid-send: a refusal may only mean the first send already applied it.
-  const said = chunk.sends > 1 ? outcomes.map(maybeAppliedBefore) : outcomes;
+  const said = chunk.sends > 1 ? outcomes.map((o) => maybeAppliedBefore(o, chunk.requestId)) : outcomes;
   const chunks = r.run.chunks.map((c, i) =>
     i === index ? { ...c, state: 'done' as const, outcomes: said } : c,
   );
@@ -156,10 +156,22 @@ export function releaseRun(r: Req, lease: Lease): RunStep<boolean> {
 const REPEATED_NOTE =
   ' (sent again after a replica stopped while MoEngage was answering: the first send may have applied it — check before retrying)';
 
-function maybeAppliedBefore(o: CampaignOutcome): CampaignOutcome {
-  return o.status === 'failed'
-    ? { ...o, error: { ...o.error, message: `${o.error.message}${REPEATED_NOTE}` } }
-    : o;
+/**
+ * A chunk two runners sent (the first died or was cut off while MoEngage answered): a refusal or a give-up of the
+ * second send says nothing of the first, which may have applied it. Unless a lookup saw the campaign not in the
+ * target state, the id may have been applied: never reported failed (and never offered by Retry failed).
+ */
+function maybeAppliedBefore(o: CampaignOutcome, chunkRequestId: string): CampaignOutcome {
+  if (o.status !== 'failed') return o;
+  const error = { ...o.error, message: `${o.error.message}${REPEATED_NOTE}` };
+  if (o.checked) return { ...o, error };
+  return {
+    campaignId: o.campaignId,
+    status: 'uncertain',
+    requestId: o.requestId ?? chunkRequestId,
+    attempts: o.attempts,
+    error,
+  };
 }
 
 export function unfinishedChunks(run: RunJournal): { chunk: RunChunk; index: number }[] {
@@ -182,6 +194,7 @@ export function resultOf(outcomes: readonly CampaignOutcome[], completedAt: numb
     failed: count('failed'),
     already: count('already'),
     skipped: count('skipped'),
+    uncertain: count('uncertain'),
     completedAt,
     outcomes: outcomes.map(resultOutcome),
   };
@@ -207,6 +220,8 @@ function resultOutcome(o: CampaignOutcome): ResultOutcome {
       return { campaignId, status: 'skipped', note: `not sent: ${o.reason}` };
     case 'failed':
       return { campaignId, status: 'failed', error: o.error.message };
+    case 'uncertain':
+      return { campaignId, status: 'uncertain', note: `${MAY_HAVE_APPLIED} (${o.error.message})` };
   }
 }
 
@@ -218,6 +233,7 @@ export interface RunProgress {
   already: number;
   skipped: number;
   failed: number;
+  uncertain: number;
   /** Time left as the runner last estimated it, counted down from then; undefined before its first estimate. */
   etaMs: number | undefined;
 }
@@ -233,6 +249,7 @@ export function runProgress(run: RunJournal, now: number): RunProgress {
     already: count('already'),
     skipped: count('skipped'),
     failed: count('failed'),
+    uncertain: count('uncertain'),
     etaMs: run.eta ? Math.max(0, run.eta.ms - (now - run.eta.at)) : undefined,
   };
 }

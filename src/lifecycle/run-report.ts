@@ -53,6 +53,7 @@ export function createRunReport(deps: ExecutionDeps, update: RequestStore['updat
       outcomes,
       applied: outcomes.filter((o) => o.status === 'applied').length,
       failed: outcomes.filter((o) => o.status === 'failed').length,
+      uncertain: outcomes.filter((o) => o.status === 'uncertain').length,
       requests: run.requests,
       sends: [],
       elapsedMs: Math.max(0, (request.result?.completedAt ?? now()) - run.startedAt),
@@ -67,6 +68,7 @@ export function createRunReport(deps: ExecutionDeps, update: RequestStore['updat
       outcome: 'done',
       applied: report.applied,
       failed: report.failed,
+      uncertain: report.uncertain ?? 0,
       moengageRequests: report.requests,
       elapsedMs: report.elapsedMs,
     });

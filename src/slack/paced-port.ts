@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { SlackMessage } from './blocks.ts';
-import { SlackCallError, type SlackPort } from './port.ts';
+import { drawn, SlackCallError, type SlackPort } from './port.ts';
 
 export interface PaceOptions {
   /** chat.postMessage per channel: about one a second (Slack), with a short burst. */
@@ -68,9 +68,10 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
     channels.key(channel).schedule({ weight }, () => withRetries(method, channel, call));
 
   return {
+    // A late message is drawn when its turn comes (and again on each retry), not when it joined the queue.
     postMessage: (channel, message, threadTs, stepToken) =>
-      inChannel(channel, 1, 'chat.postMessage', () =>
-        port.postMessage(channel, message, threadTs, stepToken),
+      inChannel(channel, 1, 'chat.postMessage', async () =>
+        port.postMessage(channel, await drawn(message), threadTs, stepToken),
       ),
     finishStep: (executionId, token, end) =>
       withRetries('functions.complete', '', () => port.finishStep(executionId, token, end)),

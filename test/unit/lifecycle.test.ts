@@ -374,7 +374,7 @@ describe('durable runs', () => {
 });
 
 describe('a chunk sent twice', () => {
-  it('says of a refusal that the first send may have applied it', async () => {
+  it('reports a refusal as may have been applied (the first send may have applied it), never as failed', async () => {
     const { recordChunk } = await import('../../src/core/run-journal.ts');
     const r = {
       state: 'confirmed',
@@ -395,9 +395,38 @@ describe('a chunk sent twice', () => {
     };
     const step = recordChunk(r, 0, [failed], 1, 5);
     expect(step.value).toBe('finished');
-    expect(step.next?.result?.outcomes[0]?.error).toMatch(
-      /cannot be paused \(sent again .* may have applied it/,
-    );
+    expect(step.next?.result).toMatchObject({ failed: 0, uncertain: 1 });
+    expect(step.next?.result?.outcomes[0]?.status).toBe('uncertain');
+    expect(step.next?.result?.outcomes[0]?.note).toMatch(/may have been applied/);
+  });
+
+  it('keeps it failed when a lookup saw the campaign not in the target state', async () => {
+    const { recordChunk } = await import('../../src/core/run-journal.ts');
+    const r = {
+      state: 'confirmed',
+      run: {
+        chunks: [{ ids: ['c1'], requestId: 'q', state: 'sent', sends: 2 }],
+        owner: 'me',
+        leaseUntil: 0,
+        startedAt: 0,
+        requests: 0,
+      },
+    } as never;
+    const checked = {
+      campaignId: 'c1',
+      status: 'failed' as const,
+      requestId: 'q',
+      attempts: 1,
+      checked: true as const,
+      error: {
+        kind: 'rejected',
+        httpStatus: 400,
+        code: undefined,
+        message: 'refused (MoEngage shows it active)',
+      },
+    };
+    const step = recordChunk(r, 0, [checked], 1, 5);
+    expect(step.next?.result).toMatchObject({ failed: 1 });
   });
 });
 

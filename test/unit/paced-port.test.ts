@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../src/slack/blocks.ts';
 import { pacedPort } from '../../src/slack/paced-port.ts';
-import { SlackCallError, type SlackPort } from '../../src/slack/port.ts';
+import { drawn, SlackCallError, type SlackPort } from '../../src/slack/port.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 const msg = (text: string): SlackMessage => ({ text, blocks: [] });
@@ -19,7 +19,7 @@ function fakeSlack(limited: (method: string, channel: string, n: number) => numb
   };
   const port: SlackPort = {
     async postMessage(channel, message) {
-      take('chat.postMessage', channel, message.text);
+      take('chat.postMessage', channel, (await drawn(message)).text);
       return String(calls.length);
     },
     async updateMessage(channel, _ts, message) {
