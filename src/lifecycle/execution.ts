@@ -21,7 +21,7 @@ import { errorText } from './error-text.ts';
 import type { ExecutionDeps } from './execution-deps.ts';
 import { checkOutcomes } from './run-check.ts';
 import { crashed, createRunReport } from './run-report.ts';
-import { createRunWrites } from './run-writes.ts';
+import { createRunWrites, pause } from './run-writes.ts';
 
 /**
  * Runs confirmed requests as durable work (core/run-journal.ts): the run is planned in chunks, each chunk's
@@ -316,7 +316,7 @@ export function createExecution(deps: ExecutionDeps) {
               { requestId: request.id, ids: ids.length, err: report.outcomes[0] && outcomeError(report) },
               'chunk not sent: the bot cannot reach its own limiter or store; sending it once it can',
             );
-          await pauseFor(Math.min(5_000, (deps.storeRetryMs ?? 200) * 2 ** Math.min(attempt, 5)), signal);
+          await pause(Math.min(5_000, (deps.storeRetryMs ?? 200) * 2 ** Math.min(attempt, 5)), signal);
           continue;
         }
       }
@@ -404,20 +404,6 @@ function notSent(report: StatusChangeReport): boolean {
 function outcomeError(report: StatusChangeReport): string | undefined {
   const first = report.outcomes[0];
   return first?.status === 'failed' ? first.error.message : undefined;
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pauseFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

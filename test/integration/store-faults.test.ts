@@ -6,8 +6,8 @@ import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import {
   BOT_TOKEN,
-  buttonValue,
   CHANNEL,
+  confirmPauseOn,
   messageText,
   SIGNING_SECRET,
   startChildBotOn,
@@ -73,18 +73,7 @@ async function replica(redis: string | Record<string, string>): Promise<ChildBot
   return bot;
 }
 
-async function confirmOn(bot: ChildBot, ids: string[]): Promise<SimMessage> {
-  await slack.slashCommand(bot.url, { userId: 'UALICE', channelId: CHANNEL, text: `pause ${ids.join(' ')}` });
-  const message = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
-  await slack.clickButton(bot.url, {
-    userId: 'UBOB',
-    channelId: CHANNEL,
-    messageTs: message.ts,
-    actionId: 'campaign_confirm',
-    value: buttonValue(message, 'campaign_confirm'),
-  });
-  return message;
-}
+const confirmOn = (bot: ChildBot, ids: string[]) => confirmPauseOn(slack, bot, ids);
 
 const summary = (message: SimMessage) => messageText(slack.message(CHANNEL, message.ts) as never);
 const finished = (message: SimMessage) =>

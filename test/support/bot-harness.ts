@@ -278,3 +278,17 @@ export async function stopFleet(
     await redis.quit();
   }
 }
+
+/** Alice proposes a PAUSE of `ids` on `bot`; Bob confirms it there, so `bot` runs it. Returns the confirmation. */
+export async function confirmPauseOn(slack: SlackSim, bot: ChildBot, ids: string[]): Promise<SimMessage> {
+  await slack.slashCommand(bot.url, { userId: 'UALICE', channelId: CHANNEL, text: `pause ${ids.join(' ')}` });
+  const message = await slack.waitFor(() => slack.messages(CHANNEL).at(-1));
+  await slack.clickButton(bot.url, {
+    userId: 'UBOB',
+    channelId: CHANNEL,
+    messageTs: message.ts,
+    actionId: 'campaign_confirm',
+    value: buttonValue(message, 'campaign_confirm'),
+  });
+  return message;
+}

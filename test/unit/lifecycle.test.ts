@@ -374,9 +374,9 @@ describe('durable runs', () => {
 });
 
 describe('a chunk sent twice', () => {
-  it('reports a refusal as may have been applied (the first send may have applied it), never as failed', async () => {
-    const { recordChunk } = await import('../../src/core/run-journal.ts');
-    const r = {
+  /** A run whose one chunk two runners sent. */
+  const sentTwice = () =>
+    ({
       state: 'confirmed',
       run: {
         chunks: [{ ids: ['c1'], requestId: 'q', state: 'sent', sends: 2 }],
@@ -385,7 +385,11 @@ describe('a chunk sent twice', () => {
         startedAt: 0,
         requests: 0,
       },
-    } as never;
+    }) as never;
+
+  it('reports a refusal as may have been applied (the first send may have applied it), never as failed', async () => {
+    const { recordChunk } = await import('../../src/core/run-journal.ts');
+    const r = sentTwice();
     const failed = {
       campaignId: 'c1',
       status: 'failed' as const,
@@ -402,16 +406,7 @@ describe('a chunk sent twice', () => {
 
   it('keeps it failed when a lookup saw the campaign not in the target state', async () => {
     const { recordChunk } = await import('../../src/core/run-journal.ts');
-    const r = {
-      state: 'confirmed',
-      run: {
-        chunks: [{ ids: ['c1'], requestId: 'q', state: 'sent', sends: 2 }],
-        owner: 'me',
-        leaseUntil: 0,
-        startedAt: 0,
-        requests: 0,
-      },
-    } as never;
+    const r = sentTwice();
     const checked = {
       campaignId: 'c1',
       status: 'failed' as const,
