@@ -6,6 +6,7 @@ import { shortFormPolicy } from './auth/short-form.ts';
 import { cachedUserGroupResolver } from './auth/usergroups.ts';
 import { registerListeners } from './commands/index.ts';
 import { slackListeners } from './commands/listeners.ts';
+import { createUnhandledErrorReply } from './commands/unhandled.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
 import { createHooksApi } from './hooks/api.ts';
@@ -226,12 +227,8 @@ export async function startBot(
     ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
   });
   registerListeners(app, slackDoors.listeners);
-  app.error(async (error) => {
-    logger.error(
-      { module: 'bolt', err: `${error.name}: ${error.message}`, code: error.code },
-      'unhandled listener error',
-    );
-  });
+  // Unhandled listener errors reach the person (the payload's response_url, or an ephemeral), not only the log.
+  app.error(createUnhandledErrorReply({ slack, logger }));
 
   const checks = options.readinessChecks ?? {};
   const ops = opsHandlers({

@@ -9,6 +9,7 @@ import {
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
+import { afterRecorded } from './errors.ts';
 import { createExecution } from './execution.ts';
 import { createFollowUp } from './follow-up.ts';
 import { createFreeze } from './freeze.ts';
@@ -157,7 +158,10 @@ export function createLifecycle(deps: LifecycleDeps) {
     });
     if (result.confirmed) return started(result.request, by, verdict.via);
     changes.publish(requestId);
-    await deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress });
+    // Counted already: a failure to show it must not be told as "nothing changed".
+    await afterRecorded('approval', () =>
+      deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress }),
+    );
     return { kind: 'approval_recorded', request: result.request, ...progress };
   }
 
@@ -176,7 +180,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (!result.ok) return refusal(result);
     changes.publish(requestId);
     emit({ event: 'cancelled', user: by, ...fields(result.request) });
-    await deps.notifier.update(result.request, { kind: 'cancelled' });
+    await afterRecorded('cancel', () => deps.notifier.update(result.request, { kind: 'cancelled' }));
     return { kind: 'cancelled', request: result.request };
   }
 
