@@ -29,8 +29,9 @@ export interface CampaignCommandDeps {
 
 /** A command that proposes (pause, resume, stop, freeze, unfreeze) and failed before storing it proposed nothing. */
 export const COMMAND_FAILED: FailureWords = {
-  could: 'take your request',
-  unchanged: 'Nothing was proposed and nothing was sent to MoEngage; run the command again in a moment',
+  // The same words as the lifecycle's own "unavailable" outcome (a store.create that failed).
+  could: 'record the request',
+  unchanged: 'Nothing was proposed and nothing was sent to MoEngage; try again in a moment',
   unknown: 'Look in the channel before running it again; if it keeps failing, check the bot logs',
 };
 /** `/campaign status`, `history`, `groups` change nothing. */

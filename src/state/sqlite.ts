@@ -58,7 +58,9 @@ export function openSqlite(path: string): Sqlite {
         db.exec('COMMIT');
         return out;
       } catch (error) {
-        db.exec('ROLLBACK');
+        // SQLite has rolled back already on some errors (SQLITE_FULL, IOERR, BUSY): a ROLLBACK then throws "no
+        // transaction is active" and would hide the cause (a full disk told as a bug).
+        if (db.isTransaction) db.exec('ROLLBACK');
         throw error;
       }
     },
