@@ -15,6 +15,7 @@ import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
+import { startSweeps } from './lifecycle/sweeps.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
@@ -293,23 +294,16 @@ export async function startBot(
   state.slackAuthenticated = true;
 
   const sweepMs = options.expirySweepMs ?? Math.min(2_000, config.confirmationTtlSeconds * 250);
-  // One sweep: pending requests past their time expire; runs whose runner has gone are taken over.
-  const sweep = setInterval(() => {
-    lifecycle
-      .expireDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'expiry sweep failed'));
-    lifecycle
-      .resumeDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'resume sweep failed'));
-    lifecycle
-      .remindDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'reminder sweep failed'));
-  }, sweepMs);
+  // Pending requests past their time expire; runs whose runner has gone are taken over; reminders are sent.
+  // Each one round at a time (the next waits for the last), so a backlog cannot pile rounds up.
+  const sweeps = startSweeps(
+    { expiry: lifecycle.expireDue, resume: () => lifecycle.resumeDue(), reminders: lifecycle.remindDue },
+    { everyMs: sweepMs, log: logger.child({ module: 'sweeps' }) },
+  );
   // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
   void lifecycle
     .resumeDue(options.exclusiveStore ?? false)
     .catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
-  sweep.unref();
   if (!options.store) {
     logger.warn(
       'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL or SQLITE_PATH)',
@@ -336,7 +330,7 @@ export async function startBot(
     async stop() {
       if (!state.alive) return;
       state.alive = false;
-      clearInterval(sweep);
+      await sweeps.stop();
       slackDoors.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await server.stop();

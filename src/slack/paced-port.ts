@@ -19,7 +19,8 @@ export interface PaceOptions {
 
 /**
  * Slack's rate limits handled per channel, around any SlackPort:
- * - one queue per channel (Bottleneck.Group, one call at a time, so a channel's posts and edits keep their order)
+ * - one queue per channel (Bottleneck.Group, one call at a time; posts keep their order, and edits and ephemerals
+ *   go ahead of posts still queued: what is already up is kept true first)
  *   and a bucket for chat.postMessage of `burst` posts refilled at `postsPerSecond`: Slack's "about one message
  *   per second per channel, short bursts allowed". Edits and ephemerals weigh nothing in the bucket;
  * - a 429 (the Web API client is told to hand rate-limited calls back, not to pause every call of the process)
@@ -64,8 +65,13 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
     }
   }
 
+  // Edits and ephemerals go ahead of the posts still queued in their channel (Bottleneck: lower runs first):
+  // an edit is of a message already up, so it never overtakes its own post, and an expiry or a decision is shown
+  // within Slack's edit limit, not after a backlog of confirmations (2,000 posts take over half an hour).
   const inChannel = <T>(channel: string, weight: number, method: string, call: () => Promise<T>) =>
-    channels.key(channel).schedule({ weight }, () => withRetries(method, channel, call));
+    channels
+      .key(channel)
+      .schedule({ weight, priority: weight === 0 ? 4 : 5 }, () => withRetries(method, channel, call));
 
   return {
     postMessage: (channel, message, threadTs, stepToken) =>
