@@ -52,6 +52,8 @@ export function createPropose(
   ctx: LifecycleContext,
   claimAndRun: (requestId: string, by: string, via: string) => Promise<Outcome>,
   lookup?: Lookup,
+  /** Shows a request that expired while its confirmation waited for Slack (see below). */
+  expiredWhilePosting?: (requestId: string) => Promise<void>,
 ) {
   const { deps, emit, fields, log, now } = ctx;
   return async function propose(input: ProposeInput): Promise<Outcome> {
@@ -168,6 +170,14 @@ export function createPropose(
       log.error({ requestId: request.id, err: errorText(error) }, 'could not record the message');
       await deps.notifier.update(request, { kind: 'unrecorded' });
       return { kind: 'unavailable', what: 'store' };
+    }
+    if (expiredWhilePosting && now() >= request.expiresAt) {
+      // Its post waited in a backed-up channel past its time: the sweep had no message to edit, so it is shown
+      // expired now; nobody needs a look at its campaigns, and the requester hears it expired.
+      await expiredWhilePosting(request.id).catch((error: unknown) =>
+        log.warn({ requestId: request.id, err: errorText(error) }, 'late confirmation not shown expired'),
+      );
+      return { kind: 'expired', at: request.expiresAt };
     }
     if (!immediate) {
       // Never holds up the answer: the confirmation is up, and the look edits it within seconds.

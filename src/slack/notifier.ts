@@ -226,7 +226,13 @@ export function createSlackNotifier(
       return ts;
     },
     update: (request, change) =>
-      change.kind === 'progress' ? progress(request) : inOrder(request.id, () => show(request, change)),
+      change.kind === 'progress'
+        ? progress(request)
+        : // A reminder is a post in the thread, paced behind the channel's other posts: the request's own edits
+          // (its expiry, a decision) must not wait for it in the request's order.
+          change.kind === 'nudge' || change.kind === 'escalate'
+          ? show(request, change)
+          : inOrder(request.id, () => show(request, change)),
   };
 }
 
