@@ -6,6 +6,7 @@ import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
+import { runBacklogBench } from './backlog.ts';
 import { runFailoverBench } from './failover.ts';
 import { MATRIX_TARGETS_LINE, matrixTable, runMatrix } from './matrix.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
@@ -17,11 +18,12 @@ import { runV5Bench } from './v5-lookup.ts';
 /**
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
- * then V5 and the look before confirming. `npm run bench -- --only ack|replicas|failover|moengage|v5` runs one. `--ack-mode isolated` (default:
+ * then V5 and the look before confirming, then a backlog of 2,000 unclicked confirmations in one channel (six
+ * minutes: the bot's memory and each one shown expired). `npm run bench -- --only ack|replicas|failover|moengage|v5|backlog` runs one. `--ack-mode isolated` (default:
  * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
  * runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
  */
-const PARTS = ['ack', 'replicas', 'failover', 'moengage', 'v5'] as const;
+const PARTS = ['ack', 'replicas', 'failover', 'moengage', 'v5', 'backlog'] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -66,6 +68,10 @@ if (parts.includes('v5')) {
   const dir = join(import.meta.dirname, '..', 'bench-results');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'v5-lookup.json'), `${JSON.stringify(figures, null, 2)}\n`);
+}
+if (parts.includes('backlog')) {
+  separate();
+  await runBacklogBench();
 }
 process.exitCode = 0;
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HOME_UNAVAILABLE } from '../../src/commands/home.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
 import { createSqliteStore } from '../../src/requests/sqlite-store.ts';
 import { openSqlite } from '../../src/state/sqlite.ts';
@@ -94,13 +95,39 @@ describe('when Redis cannot be reached', () => {
 
     proxy.cut();
     await answeredWhileDown(h, message);
+    const harness = h;
+
+    // The Home tab says it cannot be drawn, rather than showing nothing or stale data.
+    await harness.slack.openAppHome(harness.url, 'UBOB');
+    await harness.slack.waitFor(
+      () => JSON.stringify(harness.slack.homeViews('UBOB').at(-1) ?? []).includes(HOME_UNAVAILABLE),
+      15_000,
+    );
+    // A Workflow step fails with the words, instead of hanging.
+    const run = await harness.slack.runFunction(harness.url, {
+      callbackId: 'change_campaign_status',
+      inputs: {
+        action: 'pause',
+        campaign_ids: 'camp_004',
+        reason: 'INC-9',
+        channel_id: CHANNEL,
+        requested_by: { id: 'UALICE', secret: 'dXNlcl9jb250ZXh0' },
+      },
+    });
+    const failed = await harness.slack.waitFor(
+      () => harness.slack.completions.find((c) => c.functionExecutionId === run.functionExecutionId),
+      15_000,
+    );
+    expect(failed.kind).toBe('error');
+    expect(failed.error).toContain("the bot's storage is unavailable. Nothing was proposed");
+    expect(harness.moengage.statusRequests()).toHaveLength(0);
+
     const down = h.log.lines().filter((l) => l.msg === 'failed after the acknowledgement');
     expect(down.length).toBeGreaterThan(0);
     expect(down.every((l) => l.code === 'storage_unavailable')).toBe(true);
 
     // Back: the same Confirm works.
     proxy.restore();
-    const harness = h;
     const deadline = Date.now() + 15_000;
     while (harness.moengage.statusRequests().length === 0 && Date.now() < deadline) {
       await harness.click('UBOB', message, 'campaign_confirm');
