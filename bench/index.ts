@@ -10,20 +10,32 @@ import { runBacklogBench } from './backlog.ts';
 import { runFailoverBench } from './failover.ts';
 import { MATRIX_TARGETS_LINE, matrixTable, runMatrix } from './matrix.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
+import { runMoEngageFaultsBench } from './moengage-faults.ts';
 import { runNaive } from './naive.ts';
 import { runOurs } from './ours.ts';
 import { runReplicasBench } from './replicas.ts';
+import { runSlackOutageBench } from './slack-outage.ts';
 import { runV5Bench } from './v5-lookup.ts';
 
 /**
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
- * then V5 and the look before confirming, then a backlog of 2,000 unclicked confirmations in one channel (six
- * minutes: the bot's memory and each one shown expired). `npm run bench -- --only ack|replicas|failover|moengage|v5|backlog` runs one. `--ack-mode isolated` (default:
- * each app in its own child process) or `--ack-mode shared` (everything in this process) picks how the ack part
- * runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
+ * then V5 and the look before confirming, then MoEngage faults (slow, dropped, 503 storms, no answer), then a Slack
+ * outage, then a backlog of 2,000 unclicked confirmations in one channel (six minutes: the bot's memory and each one
+ * shown expired). `npm run bench -- --only ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|backlog`
+ * runs one. `--ack-mode isolated` (default: each app in its own child process) or `--ack-mode shared` (everything
+ * in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
  */
-const PARTS = ['ack', 'replicas', 'failover', 'moengage', 'v5', 'backlog'] as const;
+const PARTS = [
+  'ack',
+  'replicas',
+  'failover',
+  'moengage',
+  'v5',
+  'moengage-faults',
+  'slack-outage',
+  'backlog',
+] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -68,6 +80,17 @@ if (parts.includes('v5')) {
   const dir = join(import.meta.dirname, '..', 'bench-results');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'v5-lookup.json'), `${JSON.stringify(figures, null, 2)}\n`);
+}
+if (parts.includes('moengage-faults')) {
+  separate();
+  const rows = await runMoEngageFaultsBench();
+  const dir = join(import.meta.dirname, '..', 'bench-results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'moengage-faults.json'), `${JSON.stringify(rows, null, 2)}\n`);
+}
+if (parts.includes('slack-outage')) {
+  separate();
+  await runSlackOutageBench();
 }
 if (parts.includes('backlog')) {
   separate();

@@ -9,22 +9,26 @@ import { slackListeners } from './commands/listeners.ts';
 import { createUnhandledErrorReply } from './commands/unhandled.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
+import type { Outbox } from './core/outbox.ts';
 import { createHooksApi } from './hooks/api.ts';
 import type { HookRule } from './hooks/rules.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
+import { createOutboxDrainer, type DrainTimings } from './lifecycle/outbox-drainer.ts';
 import { startSweeps } from './lifecycle/sweeps.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
+import { credentialProbe, watchCredentials } from './moengage/credential-check.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { CampaignSearch } from './moengage/search.ts';
-import { opsHandlers } from './ops.ts';
+import { opsHandlers, readinessOf } from './ops.ts';
 import type { AuditTrail } from './requests/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './requests/dedupe.ts';
 import { createMemoryStore } from './requests/memory-store.ts';
 import type { RequestStore } from './requests/model.ts';
+import { createMemoryOutbox } from './requests/outbox-memory.ts';
 import { createRunbookApi } from './runbook/api.ts';
 import { createAuditExport } from './runbook/audit-export.ts';
 import { withCallbacks } from './runbook/callbacks.ts';
@@ -32,6 +36,7 @@ import { createMemoryIdempotency, type IdempotencyStore } from './runbook/idempo
 import { createRunbookAuth } from './runbook/tokens.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
+import { classifySlackFailure, slackDelivery } from './slack/outbox-delivery.ts';
 import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
 import { webClientPort } from './slack/web-port.ts';
 
@@ -40,7 +45,7 @@ export { StartupError } from './server.ts';
 export interface BotOptions {
   /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
   moengage?: CampaignExecutor;
-  moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs'>;
+  moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs' | 'maxRequestTimeoutMs'>;
   /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;
@@ -51,6 +56,10 @@ export interface BotOptions {
   changes?: ChangeFeed;
   /** Where the audit trail is kept beside the log (SQLite or Redis; see shared-state.ts). */
   auditTrail?: AuditTrail;
+  /** Where Slack posts and edits wait for Slack (SQLite or Redis; see shared-state.ts); memory by default. */
+  outbox?: Outbox;
+  /** The outbox drainer's timings (see outbox-drainer.ts); tests shorten them. */
+  outboxTimings?: Partial<DrainTimings>;
   /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
   handBack?: boolean;
   /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
@@ -73,8 +82,15 @@ export interface BotOptions {
   policy?: AccessPolicy;
   /** Where Idempotency-Key answers of the runbook API are kept (Redis for replicas). */
   idempotency?: IdempotencyStore;
-  /** Extra readiness check, e.g. Redis answering. */
+  /** Extra readiness checks, e.g. Redis taking a write (see shared-state.ts). */
   readinessChecks?: Record<string, () => Promise<boolean>>;
+  /** False once a dependency's client has given up for good (see shared-state.ts): /healthz then fails. */
+  alive?: () => boolean;
+  /**
+   * MoEngage's acceptance of the credentials, checked at start and every `everyMs` (default 10 minutes) with
+   * the bot's own client (see moengage/credential-check.ts): readiness check `moengage_credentials`. false: off.
+   */
+  credentialCheck?: false | { everyMs?: number };
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
   /** Slack Web API retries (the client's default retries for ~30 minutes; tests want 0). */
@@ -164,12 +180,41 @@ export async function startBot(
         })
       : undefined;
   const search = options.search === false ? undefined : (options.search ?? ownSearch);
+  const credentials =
+    ownClient && options.credentialCheck !== false
+      ? watchCredentials({
+          probe: credentialProbe({
+            ...config.moengage,
+            statusLimiter: ownClient.limiter,
+            ...((options.searchLimiter ?? ownSearch?.limiter)
+              ? { searchLimiter: options.searchLimiter ?? ownSearch?.limiter }
+              : {}),
+          }),
+          logger,
+          where: config.moengage.baseUrl,
+          ...(options.credentialCheck?.everyMs ? { everyMs: options.credentialCheck.everyMs } : {}),
+        })
+      : undefined;
 
   const proposalRules = {
     maxIds: config.maxCampaignsPerCommand,
     requireReasonFor: config.requireReasonActions,
   };
   const store = options.store ?? createMemoryStore();
+  // Everything shown after a confirmation is up waits in the outbox until Slack takes it (any replica sends it).
+  const outbox = options.outbox ?? createMemoryOutbox();
+  const outboxLog = logger.child({ module: 'slack-outbox' });
+  const drainer = createOutboxDrainer({
+    outbox,
+    deliver: slackDelivery(slack, outboxLog, (id) => store.get(id)),
+    classify: classifySlackFailure,
+    log: outboxLog,
+    onDropped: metrics.outboxDropped,
+    onRetry: metrics.outboxRetry,
+    // A replica that dies mid-send lets go of its queues as soon as it would of its runs.
+    timings: { leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000, ...options.outboxTimings },
+  });
+  metrics.watchOutbox(() => outbox.stats());
   const usageOf = (options.limiter ?? ownClient?.limiter)?.usage;
   const quotaOf = usageOf ? () => usageOf.call(options.limiter ?? ownClient?.limiter) : undefined;
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
@@ -182,7 +227,7 @@ export async function startBot(
     moengage: options.moengage ?? (ownClient as MoEngageClient),
     // A runbook's callback_url is called once its request settles, after Slack is told.
     notifier: withCallbacks(
-      createSlackNotifier(slack, logger, (id) => store.get(id)),
+      createSlackNotifier(slack, logger, (id) => store.get(id), outbox, drainer.kick),
       {
         store,
         keyOf: runbookAuth.keyOf,
@@ -231,14 +276,16 @@ export async function startBot(
   // Unhandled listener errors reach the person (the payload's response_url, or an ephemeral), not only the log.
   app.error(createUnhandledErrorReply({ slack, logger }));
 
-  const checks = options.readinessChecks ?? {};
   const ops = opsHandlers({
-    alive: () => state.alive,
-    async readiness() {
-      const results: Record<string, boolean> = { slack: state.slackAuthenticated, accepting: state.alive };
-      for (const [name, check] of Object.entries(checks)) results[name] = await check().catch(() => false);
-      return { ready: Object.values(results).every(Boolean), checks: results };
-    },
+    alive: () => state.alive && (options.alive?.() ?? true),
+    readiness: readinessOf(
+      () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
+      {
+        ...options.readinessChecks,
+        ...(credentials ? { moengage_credentials: credentials.check } : {}),
+      },
+      logger,
+    ),
     metrics,
   });
   const hookIdempotency = options.idempotency ?? createMemoryIdempotency();
@@ -331,11 +378,14 @@ export async function startBot(
       if (!state.alive) return;
       state.alive = false;
       await sweeps.stop();
+      credentials?.stop();
       slackDoors.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
       await server.stop();
       const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       logger.info(drained, 'executions drained');
+      // What the runs reported is queued; sent within the grace, else left for a replica or the next start.
+      await drainer.stop();
       await ownClient?.close();
       await ownSearch?.close();
     },

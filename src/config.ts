@@ -91,6 +91,9 @@ const positiveInt = (fallback: number, max: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
+
 const schema = z.object({
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
   SLACK_SIGNING_SECRET: optional(z.string().min(8)),
@@ -160,6 +163,20 @@ const schema = z.object({
   ESCALATE_TO: optional(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group id (S…)')),
   ESCALATE_AFTER_MINUTES: positiveInt(10, 1_440),
   REDIS_URL: optional(z.url({ protocol: /^rediss?$/ })),
+  /** Sentinels to ask where the master is (`host:port,host:port`); REDIS_URL then gives only credentials, db, TLS. */
+  REDIS_SENTINELS: optional(z.string())
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .pipe(z.array(z.string().regex(HOST_PORT, 'each entry must be host:port (e.g. sentinel-1:26379)'))),
+  REDIS_SENTINEL_NAME: optional(
+    z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be the master group name the sentinels monitor'),
+  ),
+  REDIS_SENTINEL_PASSWORD: optional(z.string().min(1)),
+  REDIS_SENTINEL_TLS: optional(z.enum(['on', 'off'], 'must be on or off')).transform((v) => v === 'on'),
   SQLITE_PATH: optional(z.string().min(1)).transform((v) => v ?? 'data/campaign-bot.sqlite'),
   REDIS_KEY_PREFIX: optional(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 of A-Z a-z 0-9 : _ . -'),
@@ -192,10 +209,23 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     }
   }
   problems.push(...tokenGrantProblems(env.RUNBOOK_TOKENS, set('ACCESS_POLICY_FILE')));
+  problems.push(...sentinelProblems(set));
   if (set('HOOK_RULES_FILE') && !set('HOOK_SECRETS')) {
     problems.push('HOOK_RULES_FILE: set HOOK_SECRETS too (no webhook is verified, so none is taken)');
   }
   return problems;
+}
+
+/** The sentinel variables come together: a name with the sentinels, and nothing of theirs without them. */
+function sentinelProblems(set: (name: string) => boolean): string[] {
+  if (set('REDIS_SENTINELS')) {
+    return set('REDIS_SENTINEL_NAME')
+      ? []
+      : ['REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the master group name they monitor)'];
+  }
+  return ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_TLS']
+    .filter(set)
+    .map((name) => `${name}: only used with REDIS_SENTINELS (set it, or leave this unset)`);
 }
 
 /** With a policy file, tokens carry no grant of their own; without one, each must say what it may do. */
@@ -225,6 +255,11 @@ function tokenGrantProblems(raw: string | undefined, withFile: boolean): string[
     }
   });
   return problems;
+}
+
+function hostAndPort(entry: string): { host: string; port: number } {
+  const m = HOST_PORT.exec(entry) as RegExpExecArray;
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 function withTrailingSlash(url: string): string {
@@ -273,6 +308,16 @@ const configSchema = schema.transform((e) =>
     escalateTo: e.ESCALATE_TO,
     escalateAfterMinutes: e.ESCALATE_AFTER_MINUTES,
     redisUrl: e.REDIS_URL,
+    /** With REDIS_SENTINELS: where the master is comes from them; REDIS_URL (optional) gives credentials, db, TLS. */
+    redisSentinel:
+      e.REDIS_SENTINELS.length > 0 && e.REDIS_SENTINEL_NAME !== undefined
+        ? {
+            sentinels: e.REDIS_SENTINELS.map(hostAndPort),
+            name: e.REDIS_SENTINEL_NAME,
+            password: e.REDIS_SENTINEL_PASSWORD,
+            tls: e.REDIS_SENTINEL_TLS,
+          }
+        : undefined,
     sqlitePath: e.SQLITE_PATH,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

@@ -92,8 +92,50 @@ export function createMetrics() {
     },
   });
 
+  // The Slack outbox (core/outbox.ts): what waits for Slack, how long the oldest has waited, what was given up.
+  let outboxStats: (() => Promise<{ depth: number; oldestAt: number | undefined }>) | undefined;
+  const readOutbox = () => outboxStats?.().catch(() => undefined);
+  new Gauge({
+    name: 'campaign_bot_slack_outbox_depth',
+    help: 'Slack posts and edits queued in the outbox (the shared store) and not yet taken by Slack',
+    registers: r,
+    async collect() {
+      this.set((await readOutbox())?.depth ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'campaign_bot_slack_outbox_oldest_seconds',
+    help: 'How long the oldest entry in the Slack outbox has waited (0 when empty)',
+    registers: r,
+    async collect() {
+      const oldestAt = (await readOutbox())?.oldestAt;
+      this.set(oldestAt === undefined ? 0 : Math.max(0, (Date.now() - oldestAt) / 1000));
+    },
+  });
+  const outboxDropped = new Counter({
+    name: 'campaign_bot_slack_outbox_dropped_total',
+    help: 'Outbox entries given up: refused by Slack for good, or too_old (not taken within the age limit)',
+    labelNames: ['reason', 'error'],
+    registers: r,
+  });
+  const outboxRetries = new Counter({
+    name: 'campaign_bot_slack_outbox_retries_total',
+    help: 'Outbox sends that failed for a while (Slack down, 5xx, 429, network) and wait to be tried again',
+    labelNames: ['error'],
+    registers: r,
+  });
+
   return {
     registry,
+    watchOutbox(stats: () => Promise<{ depth: number; oldestAt: number | undefined }>) {
+      outboxStats = stats;
+    },
+    outboxDropped(reason: 'refused' | 'too_old', error: string) {
+      outboxDropped.inc({ reason, error });
+    },
+    outboxRetry(error: string) {
+      outboxRetries.inc({ error });
+    },
     contentType: registry.contentType,
     text: () => registry.metrics(),
     watchLimiter(stats: () => LimiterStats) {
@@ -111,6 +153,7 @@ export function createMetrics() {
       if (e.event === 'completed') {
         campaigns.inc({ action: e.action, outcome: 'applied' }, e.applied);
         campaigns.inc({ action: e.action, outcome: 'failed' }, e.failed);
+        if (e.uncertain) campaigns.inc({ action: e.action, outcome: 'uncertain' }, e.uncertain);
       }
     },
     moengage(e: RequestEvent) {

@@ -1,12 +1,17 @@
-import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Outbox } from './core/outbox.ts';
 import { type ChangeFeed, createRedisChangeFeed } from './lifecycle/changes.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
+import { connectRedis, describeTarget } from './redis-connection.ts';
 import { type AuditTrail, createRedisAuditTrail, createSqliteAuditTrail } from './requests/audit-trail.ts';
 import { createRedisDeduper, createSqliteDeduper, type Deduper } from './requests/dedupe.ts';
 import type { RequestStore } from './requests/model.ts';
+import { createRedisOutbox } from './requests/outbox-redis.ts';
+import { createSqliteOutbox } from './requests/outbox-sqlite.ts';
 import { createRedisStore } from './requests/redis-store.ts';
 import { createSqliteStore } from './requests/sqlite-store.ts';
 import {
@@ -26,11 +31,16 @@ export interface SharedState {
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
   auditTrail?: AuditTrail;
+  /** What waits for Slack (thread results, summaries, edits), drained by any replica. */
+  outbox?: Outbox;
   /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
   handBack: boolean;
   /** Only this process uses the store (a SQLite file): runs left unfinished are its own, resumed at start. */
   exclusiveStore?: boolean;
+  /** Each resolves true when ready, false or a rejection (its message says why) when not. */
   readinessChecks: Record<string, () => Promise<boolean>>;
+  /** False once a client has given up for good (nothing left to retry): liveness fails, a restart is due. */
+  alive?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -40,15 +50,15 @@ export interface SharedState {
  * database at SQLITE_PATH (one process; it survives a restart), and MoEngage's rate limit in memory.
  */
 export async function connectSharedState(config: Config, logger: Logger): Promise<SharedState> {
-  if (!config.redisUrl) return openEmbeddedState(config.sqlitePath, logger, config.auditRetentionDays);
+  if (!config.redisUrl && !config.redisSentinel)
+    return openEmbeddedState(config.sqlitePath, logger, config.auditRetentionDays);
   const log = logger.child({ module: 'redis' });
-  // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound.
-  const redis = new Redis(config.redisUrl, {
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    connectTimeout: 5_000,
-  });
+  const where = describeTarget(config);
+  // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound; a READONLY
+  // answer (a failover) reconnects to the current master. See redis-connection.ts.
+  const redis = connectRedis(config);
   redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  logRedisMoves(redis, log);
   const prefix = config.redisKeyPrefix;
   const limiter = createRedisSlidingLimiter({
     redis,
@@ -62,30 +72,33 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   });
   try {
     await redis.ping();
+    await refuseClusterMode(redis, where);
     await limiter.ready();
     await searchLimiter.ready();
   } catch (error) {
     redis.disconnect();
-    throw new StartupError(`Redis at REDIS_URL did not answer (${(error as Error).message})`);
+    if (error instanceof StartupError) throw error;
+    throw new StartupError(`Redis (${where}) did not answer (${(error as Error).message})`);
   }
-  log.info({ prefix }, 'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit');
+  log.info(
+    { prefix, redis: where },
+    'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit',
+  );
   const changes = createRedisChangeFeed(redis, prefix);
   return {
     changes,
     auditTrail: createRedisAuditTrail(redis, prefix, { retainDays: config.auditRetentionDays }),
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
+    outbox: createRedisOutbox({ redis, keyPrefix: prefix }),
     limiter,
     searchLimiter,
     dedupe: createRedisDeduper(redis, prefix),
     idempotency: createRedisIdempotency(redis, prefix),
-    readinessChecks: {
-      redis: () =>
-        Promise.race([
-          redis.ping().then((pong) => pong === 'PONG'),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
-        ]),
-    },
+    readinessChecks: { redis: redisWritable(redis, `${prefix}readiness:${randomUUID()}`) },
+    // ioredis ends a connection only when told to (quit) or when its retry strategy says stop: then nothing
+    // will bring it back but a restart.
+    alive: () => redis.status !== 'end',
     async close() {
       await changes.close();
       await limiter.stop();
@@ -93,6 +106,55 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Ready only when Redis takes a write: a replica (READONLY), a full Redis (OOM), a cut connection or a master
+ * that has gone all fail here, where a PING would still answer from a replica. The key is this process's own
+ * and vanishes by itself; one second at most.
+ */
+export function redisWritable(redis: Redis, key: string, deadlineMs = 1_000): () => Promise<boolean> {
+  return () =>
+    new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`Redis did not take a write within ${deadlineMs} ms`)),
+        deadlineMs,
+      );
+      redis.set(key, String(Date.now()), 'PX', 60_000).then(
+        (answer) => {
+          clearTimeout(timer);
+          resolve(answer === 'OK');
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(new Error(`Redis refused a write: ${error.message}`));
+        },
+      );
+    });
+}
+
+/**
+ * The scripts read and write several keys of the prefix at once, some named inside the script: on a cluster-mode
+ * endpoint they would fail (CROSSSLOT, MOVED) at the first request, not at start. Said now, plainly. A server
+ * that does not let INFO through is let be.
+ */
+async function refuseClusterMode(redis: Redis, where: string): Promise<void> {
+  const info = await redis.info('cluster').catch(() => '');
+  if (/cluster_enabled:1/.test(info)) {
+    throw new StartupError(
+      `Redis (${where}) is a cluster-mode endpoint, which the bot does not support: use a primary with replicas (REDIS_SENTINELS, or a managed service's primary endpoint with cluster mode disabled)`,
+    );
+  }
+}
+
+/** A failover or an outage seen by the client, in the log: where it is connected now, never a password. */
+function logRedisMoves(redis: Redis, log: Logger): void {
+  let wasReady = false;
+  redis.on('ready', () => {
+    const node = `${redis.stream?.remoteAddress ?? '?'}:${redis.stream?.remotePort ?? '?'}`;
+    if (wasReady) log.info({ node }, 'redis connection ready again');
+    wasReady = true;
+  });
 }
 
 function openEmbeddedState(path: string, logger: Logger, retainDays: number): SharedState {
@@ -110,12 +172,22 @@ function openEmbeddedState(path: string, logger: Logger, retainDays: number): Sh
     );
   return {
     store: createSqliteStore(sqlite),
+    outbox: createSqliteOutbox(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),
     auditTrail: createSqliteAuditTrail(sqlite, { retainDays }),
     handBack: path !== ':memory:',
     exclusiveStore: true,
-    readinessChecks: {},
+    // A file that cannot be written (full disk, read-only mount, I/O errors) makes the bot unready.
+    readinessChecks:
+      path === ':memory:'
+        ? {}
+        : {
+            sqlite: async () => {
+              sqlite.checkWritable();
+              return true;
+            },
+          },
     async close() {
       sqlite.close();
     },

@@ -19,6 +19,8 @@ export interface ActionResource {
     already: number;
     skipped: number;
     failed: number;
+    /** Absent from servers older than the `uncertain` status. */
+    uncertain?: number;
     eta_seconds: number | null;
   } | null;
   result: {
@@ -27,9 +29,10 @@ export interface ActionResource {
     completed_at: string;
     already?: number;
     skipped?: number;
+    uncertain?: number;
     outcomes: {
       campaign_id: string;
-      status: 'applied' | 'already' | 'skipped' | 'failed';
+      status: 'applied' | 'already' | 'skipped' | 'failed' | 'uncertain';
       error?: string;
       note?: string;
     }[];

@@ -27,7 +27,8 @@ export const USAGE = `usage: campaign-bot <pause|resume|stop> <campaign id>... -
                          add --insecure-token-arg to allow it anyway
   -h, --help             show this help
 
-exit codes: 0 all applied or already so (status: also pending or running)  1 some ids failed or not sent  2 usage error
+exit codes: 0 all applied or already so (status: also pending or running)  1 some ids failed, were not sent or may
+            have been applied (check those in MoEngage)  2 usage error
             3 refused by the bot  4 cancelled or expired  5 timed out waiting  6 cannot reach the bot`;
 
 export const EXIT = {
@@ -158,8 +159,11 @@ function unreadable(): string {
 /** 0 all applied, 1 some failed, 4 never ran; still pending or running is 0 (only `status` prints those). */
 export function exitCodeFor(r: ActionResource): number {
   // An id not sent (flagged by the lookup) is not in the state asked for either: a runbook must hear of it.
-  if (r.status === 'completed')
-    return (r.result?.failed ?? 0) + (r.result?.skipped ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+  // An id that may have been applied needs a person to look: a script must not read it as done.
+  if (r.status === 'completed') {
+    const unsettled = (r.result?.failed ?? 0) + (r.result?.skipped ?? 0) + (r.result?.uncertain ?? 0);
+    return unsettled > 0 ? EXIT.failed : EXIT.ok;
+  }
   if (r.status === 'cancelled' || r.status === 'expired') return EXIT.notRun;
   return EXIT.ok;
 }

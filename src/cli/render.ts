@@ -35,7 +35,9 @@ export function progressLine(r: ActionResource): string {
         p.eta_seconds === null
           ? ''
           : `, about ${p.eta_seconds >= 90 ? `${Math.round(p.eta_seconds / 60)} min` : `${p.eta_seconds} s`} left`;
-      const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
+      const failed =
+        (p.failed > 0 ? `, ${p.failed} failed` : '') +
+        (p.uncertain ? `, ${p.uncertain} may have been applied` : '');
       return `running… ${p.done} / ${p.total} done (${p.applied} applied${failed})${left}`;
     }
     case 'completed':
@@ -56,6 +58,7 @@ function counts(r: ActionResource): string {
   if (res?.already) parts.push(`${res.already} already`);
   if (res?.skipped) parts.push(`${res.skipped} not sent`);
   parts.push(`${res?.failed ?? 0} failed`);
+  if (res?.uncertain) parts.push(`${res.uncertain} may have been applied (check in MoEngage)`);
   return parts.join(', ');
 }
 

@@ -6,11 +6,16 @@ export function isCampaignAction(value: string): value is CampaignAction {
   return (CAMPAIGN_ACTIONS as readonly string[]).includes(value);
 }
 
+/** What an `uncertain` outcome means for the person reading it, in every door. */
+export const MAY_HAVE_APPLIED = 'may have been applied: check in MoEngage';
+
 /**
  * What happened to one campaign id; every id of a request gets exactly one of these. `applied`: MoEngage took
  * the change (`confirmed: 'lookup'` when its answer was uncertain and a lookup showed the campaign in the target
  * state). `already`: it was in the target state already (seen before confirming, or after a refusal), which is
- * not a failure. `skipped`: flagged before confirming (unknown, not eligible) and never sent.
+ * not a failure. `skipped`: flagged before confirming (unknown, not eligible) and never sent. `uncertain`: sent,
+ * but no answer said whether MoEngage applied it (lost answers, an unclear 5xx) and no lookup settled it: it
+ * may have been applied; people check in MoEngage, and it is never offered as failed.
  */
 export type CampaignOutcome =
   | { campaignId: string; status: 'applied'; requestId: string; attempts: number; confirmed?: 'lookup' }
@@ -37,6 +42,20 @@ export type CampaignOutcome =
       requestId: string | undefined;
       attempts: number;
       error: { kind: string; httpStatus: number | undefined; code: string | undefined; message: string };
-      /** A send of it got no answer it could trust (timeout, reset, 5xx): MoEngage may have applied it. */
+      /**
+       * Records from before the `uncertain` status: a send of it got no answer it could trust (timeout, reset,
+       * 5xx), so MoEngage may have applied it. The client now reports such ids as `uncertain`.
+       */
       uncertain?: true;
+      /** A lookup after the run saw the campaign not in the target state: known not applied. */
+      checked?: true;
+    }
+  | {
+      campaignId: string;
+      status: 'uncertain';
+      /** The request it last went in: a lookup or a person can find it in MoEngage by this. */
+      requestId: string;
+      attempts: number;
+      /** What the last send came to, and why it may have applied all the same. */
+      error: { kind: string; httpStatus: number | undefined; code: string | undefined; message: string };
     };

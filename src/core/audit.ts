@@ -51,6 +51,8 @@ export type AuditEvent =
       outcome: 'done' | 'crashed';
       applied: number;
       failed: number;
+      /** Sent without an answer or lookup saying whether they were applied (absent in older events). */
+      uncertain?: number;
       moengageRequests: number;
       elapsedMs: number;
     } & RequestFields);

@@ -165,14 +165,17 @@ export function lookupCounts(ids: readonly string[], lookup: RequestLookup): { l
 const UNSENT_KINDS = ['cancelled', 'unauthorized', 'internal', 'moengage_error'];
 
 /**
- * Which failed outcomes a lookup can settle: every id that reached MoEngage and was not plainly applied. A
- * refusal may only mean the campaign was in that state already; an answer that never came (a timeout, a reset,
- * a 5xx, a give-up) may hide a change MoEngage made.
+ * Which outcomes a lookup can settle: every uncertain one, and every failed id that reached MoEngage and was not
+ * plainly applied. A refusal may only mean the campaign was in that state already; an answer that never came (a
+ * timeout, a reset, a 5xx, a give-up) may hide a change MoEngage made.
  */
 export function needsCheck(o: CampaignOutcome): boolean {
+  if (o.status === 'uncertain') return true;
   if (o.status !== 'failed' || o.requestId === undefined || UNSENT_KINDS.includes(o.error.kind)) return false;
-  // A 429 refuses the request; only an earlier send of it without an answer (a timeout, say) may have applied it.
-  return o.error.kind !== 'rate_limited' || o.uncertain === true;
+  // A 429 or a 503 refuses the request; only an earlier send of it without an answer (a timeout, say) may have
+  // applied it, and the client then reports it uncertain (or, in older records, marks it).
+  const refused = o.error.kind === 'rate_limited' || o.error.httpStatus === 503;
+  return !refused || o.uncertain === true;
 }
 
 /**
@@ -185,9 +188,11 @@ function uncertain(o: Extract<CampaignOutcome, { status: 'failed' }>, sentTwice:
 }
 
 /**
- * A failed outcome, checked against what MoEngage's search shows now: in the target state, it was applied
- * (when an answer was uncertain: "confirmed by lookup") or was so already (a plain refusal); otherwise it stays a
- * failure, saying what MoEngage shows, or that it could not be checked.
+ * An outcome to settle, checked against what MoEngage's search shows now. In the target state, it was applied
+ * (when an answer was uncertain: "confirmed by lookup") or was so already (a plain refusal). Otherwise a
+ * failure stays one, saying what MoEngage shows, and an uncertain one is known not applied: it becomes a
+ * failure ("Retry failed" may offer it). When the search could not be asked, everything stays as it was, saying
+ * so: an uncertain id "may have been applied".
  */
 export function checkedOutcome(
   action: CampaignAction,
@@ -195,12 +200,12 @@ export function checkedOutcome(
   seen: { ok: true; info: CampaignInfo | undefined } | { ok: false; why: string },
   sentTwice = false,
 ): CampaignOutcome {
-  if (o.status !== 'failed' || !needsCheck(o)) return o;
+  if ((o.status !== 'failed' && o.status !== 'uncertain') || !needsCheck(o)) return o;
   if (!seen.ok)
     return { ...o, error: { ...o.error, message: `${o.error.message} (not checked: ${seen.why})` } };
   const status = seen.info?.status.toUpperCase();
   if (status === TARGET_STATUS[action]) {
-    if (uncertain(o, sentTwice) && o.requestId) {
+    if ((o.status === 'uncertain' || uncertain(o, sentTwice)) && o.requestId) {
       return {
         campaignId: o.campaignId,
         status: 'applied',
@@ -218,5 +223,15 @@ export function checkedOutcome(
     };
   }
   const shows = status ? `MoEngage shows it ${status.toLowerCase()}` : 'MoEngage does not find it';
-  return { ...o, error: { ...o.error, message: `${o.error.message} (${shows})` } };
+  if (o.status === 'uncertain') {
+    return {
+      campaignId: o.campaignId,
+      status: 'failed',
+      requestId: o.requestId,
+      attempts: o.attempts,
+      error: { ...o.error, message: `${o.error.message}; checked: not applied (${shows})` },
+      checked: true,
+    };
+  }
+  return { ...o, error: { ...o.error, message: `${o.error.message} (${shows})` }, checked: true };
 }

@@ -13,7 +13,7 @@ export interface HistoryEntry {
   approvedBy: string[];
   confirmedBy: string | undefined;
   end:
-    | { kind: 'completed'; at: number; applied: number; failed: number }
+    | { kind: 'completed'; at: number; applied: number; failed: number; uncertain?: number }
     | { kind: 'cancelled'; at: number; by: string }
     | { kind: 'expired'; at: number }
     | { kind: 'open' };
@@ -57,7 +57,13 @@ export function historyOf(
     if (e.event === 'approved') entry.approvedBy.push(e.user);
     else if (e.event === 'confirmed') entry.confirmedBy = e.user;
     else if (e.event === 'completed')
-      entry.end = { kind: 'completed', at: e.at, applied: e.applied, failed: e.failed };
+      entry.end = {
+        kind: 'completed',
+        at: e.at,
+        applied: e.applied,
+        failed: e.failed,
+        ...(e.uncertain ? { uncertain: e.uncertain } : {}),
+      };
     else if (e.event === 'cancelled') entry.end = { kind: 'cancelled', at: e.at, by: e.user };
     else if (e.event === 'expired') entry.end = { kind: 'expired', at: e.at };
   }

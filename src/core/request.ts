@@ -119,14 +119,19 @@ export interface RequestResult {
   already?: number;
   /** Flagged before confirming and never sent. */
   skipped?: number;
+  /** Sent, but no answer or lookup said whether MoEngage applied them: "may have been applied". */
+  uncertain?: number;
   completedAt: number;
   outcomes: ResultOutcome[];
 }
 
-/** One id's result as the doors show it: `error` for a failure, `note` for how the others came to be. */
+/**
+ * One id's result as the doors show it: `error` for a failure, `note` for how the others came to be (for an
+ * uncertain one, "may have been applied: check in MoEngage" and why).
+ */
 export interface ResultOutcome {
   campaignId: string;
-  status: 'applied' | 'already' | 'skipped' | 'failed';
+  status: 'applied' | 'already' | 'skipped' | 'failed' | 'uncertain';
   error?: string;
   note?: string;
 }
@@ -235,6 +240,12 @@ export interface RunJournal {
   chunks: RunChunk[];
   owner: string | undefined;
   leaseUntil: number;
+  /**
+   * The lease's fencing token: one more at every take. A runner writes a step of its run (a send, a renewal, a
+   * hand-back) only while the journal still carries its owner and token, so one that stalled (SIGSTOP, a long
+   * pause) and was taken over stops at its next step. Absent on records written before it existed (read as 0).
+   */
+  fence?: number;
   startedAt: number;
   /** MoEngage requests sent over the whole run, retries and splits included. */
   requests: number;

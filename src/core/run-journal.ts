@@ -1,4 +1,4 @@
-import type { CampaignOutcome } from './actions.ts';
+import { type CampaignOutcome, MAY_HAVE_APPLIED } from './actions.ts';
 import { scheduleDueOf } from './pause-for.ts';
 import type { CampaignActionRequest, RequestResult, ResultOutcome, RunChunk, RunJournal } from './request.ts';
 
@@ -42,7 +42,27 @@ export function keepUntilOf(r: Req): number | undefined {
   return freeze === undefined ? due : Math.max(due, freeze);
 }
 
-/** Takes the run: plans it the first time, takes it over once the lease has lapsed, refuses while held. */
+/** Who holds a run: the runner's id and the fencing token its take was given. */
+export interface Lease {
+  owner: string;
+  fence: number;
+}
+
+/** Whether `lease` still holds the run: nobody has taken it since (same owner, same token) and it is unfinished. */
+export function holds(r: Req, lease: Lease): boolean {
+  return !!r.run && !r.result && r.run.owner === lease.owner && (r.run.fence ?? 0) === lease.fence;
+}
+
+/** The lease a journal names (after a take, the taker's). */
+export function leaseOf(run: RunJournal): Lease | undefined {
+  return run.owner === undefined ? undefined : { owner: run.owner, fence: run.fence ?? 0 };
+}
+
+/**
+ * Takes the run: plans it the first time, takes it over once the lease has lapsed, refuses while held. Each take
+ * is given the next fencing token, so the runner it replaces is refused at its next step. Applied inside the
+ * store's atomic update, so the lease is checked and taken in one step.
+ */
 export function takeRun(
   r: Req,
   owner: string,
@@ -53,44 +73,45 @@ export function takeRun(
   force = false,
 ): RunStep<'taken' | 'held' | 'finished'> {
   if (r.state !== 'confirmed' || r.result) return { value: 'finished' };
-  if (!force && r.run && r.run.owner !== owner && r.run.leaseUntil > now) return { value: 'held' };
+  if (!force && r.run && r.run.owner !== owner && r.run.owner !== undefined && r.run.leaseUntil > now)
+    return { value: 'held' };
+  const fence = (r.run?.fence ?? 0) + 1;
   const run: RunJournal = r.run
-    ? { ...r.run, owner, leaseUntil: now + leaseMs }
+    ? { ...r.run, owner, leaseUntil: now + leaseMs, fence }
     : {
         chunks: plan().map((c) => ({ ...c, state: 'planned', sends: 0 })),
         owner,
         leaseUntil: now + leaseMs,
         startedAt: now,
         requests: 0,
+        fence,
       };
   return { next: { ...r, run }, value: 'taken' };
 }
 
 /** Extends the lease; false when another runner holds it now (this one must stop). */
-export function renewRun(r: Req, owner: string, now: number, leaseMs: number): RunStep<boolean> {
-  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
-  return { next: { ...r, run: { ...r.run, leaseUntil: now + leaseMs } }, value: true };
+export function renewRun(r: Req, lease: Lease, now: number, leaseMs: number): RunStep<boolean> {
+  if (!holds(r, lease)) return { value: false };
+  return { next: { ...r, run: { ...(r.run as RunJournal), leaseUntil: now + leaseMs } }, value: true };
 }
 
-/** A chunk handed to MoEngage (its first send by this runner). */
-export function markSent(r: Req, index: number): RunStep<void> {
+/**
+ * A chunk about to be handed to MoEngage: recorded first, so a crash while it is sent counts it as maybe sent
+ * twice (never as never sent). `sent`: go ahead, with how many runners have now sent it; `fenced`: another
+ * runner took the run (this one must send nothing more); `done`: its outcome is known already, nothing to send.
+ */
+export function markSent(
+  r: Req,
+  index: number,
+  lease: Lease,
+): RunStep<{ go: 'sent'; sends: number } | { go: 'fenced' | 'done' }> {
   const chunk = r.run?.chunks[index];
-  if (!r.run || !chunk || chunk.state === 'done') return { value: undefined };
-  const chunks = r.run.chunks.map((c, i) =>
-    i === index ? { ...c, state: 'sent' as const, sends: c.sends + 1 } : c,
-  );
-  return { next: { ...r, run: { ...r.run, chunks } }, value: undefined };
-}
-
-/** A chunk withdrawn before anything was sent (shutdown): back to how it was, for whoever continues. */
-export function unmarkSent(r: Req, index: number): RunStep<void> {
-  const chunk = r.run?.chunks[index];
-  if (!r.run || !chunk || chunk.state !== 'sent') return { value: undefined };
-  const sends = Math.max(0, chunk.sends - 1);
-  const chunks = r.run.chunks.map((c, i) =>
-    i === index ? { ...c, state: sends > 0 ? c.state : ('planned' as const), sends } : c,
-  );
-  return { next: { ...r, run: { ...r.run, chunks } }, value: undefined };
+  if (!holds(r, lease)) return { value: { go: 'fenced' } };
+  if (!r.run || !chunk || chunk.state === 'done' || chunk.state === 'answered')
+    return { value: { go: 'done' } };
+  const sends = chunk.sends + 1;
+  const chunks = r.run.chunks.map((c, i) => (i === index ? { ...c, state: 'sent' as const, sends } : c));
+  return { next: { ...r, run: { ...r.run, chunks } }, value: { go: 'sent', sends } };
 }
 
 /**
@@ -107,7 +128,7 @@ export function recordChunk(
   const chunk = r.run?.chunks[index];
   if (!r.run || !chunk || chunk.state === 'done' || r.result) return { value: 'ignored' };
   // Sent again after a runner died mid-send: a refusal may only mean the first send already applied it.
-  const said = chunk.sends > 1 ? outcomes.map(maybeAppliedBefore) : outcomes;
+  const said = chunk.sends > 1 ? outcomes.map((o) => maybeAppliedBefore(o, chunk.requestId)) : outcomes;
   const chunks = r.run.chunks.map((c, i) =>
     i === index ? { ...c, state: 'done' as const, outcomes: said } : c,
   );
@@ -127,18 +148,30 @@ export function recordChunk(
 }
 
 /** Gives the run back (shutdown): another runner may take it at once. Chunks never sent stay planned. */
-export function releaseRun(r: Req, owner: string): RunStep<boolean> {
-  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
+export function releaseRun(r: Req, lease: Lease): RunStep<boolean> {
+  if (!r.run || !holds(r, lease)) return { value: false };
   return { next: { ...r, run: { ...r.run, owner: undefined, leaseUntil: 0 } }, value: true };
 }
 
 const REPEATED_NOTE =
   ' (sent again after a replica stopped while MoEngage was answering: the first send may have applied it — check before retrying)';
 
-function maybeAppliedBefore(o: CampaignOutcome): CampaignOutcome {
-  return o.status === 'failed'
-    ? { ...o, error: { ...o.error, message: `${o.error.message}${REPEATED_NOTE}` } }
-    : o;
+/**
+ * A chunk two runners sent (the first died or was cut off while MoEngage answered): a refusal or a give-up of the
+ * second send says nothing of the first, which may have applied it. Unless a lookup saw the campaign not in the
+ * target state, the id may have been applied: never reported failed (and never offered by Retry failed).
+ */
+function maybeAppliedBefore(o: CampaignOutcome, chunkRequestId: string): CampaignOutcome {
+  if (o.status !== 'failed') return o;
+  const error = { ...o.error, message: `${o.error.message}${REPEATED_NOTE}` };
+  if (o.checked) return { ...o, error };
+  return {
+    campaignId: o.campaignId,
+    status: 'uncertain',
+    requestId: o.requestId ?? chunkRequestId,
+    attempts: o.attempts,
+    error,
+  };
 }
 
 export function unfinishedChunks(run: RunJournal): { chunk: RunChunk; index: number }[] {
@@ -161,6 +194,7 @@ export function resultOf(outcomes: readonly CampaignOutcome[], completedAt: numb
     failed: count('failed'),
     already: count('already'),
     skipped: count('skipped'),
+    uncertain: count('uncertain'),
     completedAt,
     outcomes: outcomes.map(resultOutcome),
   };
@@ -186,6 +220,8 @@ function resultOutcome(o: CampaignOutcome): ResultOutcome {
       return { campaignId, status: 'skipped', note: `not sent: ${o.reason}` };
     case 'failed':
       return { campaignId, status: 'failed', error: o.error.message };
+    case 'uncertain':
+      return { campaignId, status: 'uncertain', note: `${MAY_HAVE_APPLIED} (${o.error.message})` };
   }
 }
 
@@ -197,6 +233,7 @@ export interface RunProgress {
   already: number;
   skipped: number;
   failed: number;
+  uncertain: number;
   /** Time left as the runner last estimated it, counted down from then; undefined before its first estimate. */
   etaMs: number | undefined;
 }
@@ -212,13 +249,14 @@ export function runProgress(run: RunJournal, now: number): RunProgress {
     already: count('already'),
     skipped: count('skipped'),
     failed: count('failed'),
+    uncertain: count('uncertain'),
     etaMs: run.eta ? Math.max(0, run.eta.ms - (now - run.eta.at)) : undefined,
   };
 }
 
 /** The runner's estimate of the time left, kept for whoever shows progress (another replica, the API). */
-export function estimateRun(r: Req, owner: string, eta: { at: number; ms: number }): RunStep<boolean> {
-  if (!r.run || r.run.owner !== owner || r.result) return { value: false };
+export function estimateRun(r: Req, lease: Lease, eta: { at: number; ms: number }): RunStep<boolean> {
+  if (!r.run || !holds(r, lease)) return { value: false };
   return { next: { ...r, run: { ...r.run, eta } }, value: true };
 }
 

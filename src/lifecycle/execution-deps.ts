@@ -42,6 +42,8 @@ export interface ExecutionDeps {
   leaseMs?: number;
   /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
   onRepeated?: (ids: number) => void;
+  /** First wait before a run's write (or a chunk our side could not send) is tried again (default 100–200 ms). */
+  storeRetryMs?: number;
   /** How often a running request's message shows its progress (default 5 s). */
   progressMs?: number;
   /** How looked-up campaigns are judged (V5 stops more than V1): for the re-check of an old lookup's flags. */

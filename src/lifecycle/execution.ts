@@ -5,6 +5,8 @@ import type { CampaignActionRequest } from '../core/request.ts';
 import {
   answerChunk,
   estimateRun,
+  type Lease,
+  leaseOf,
   markSent,
   type RunJournal,
   releaseRun,
@@ -12,7 +14,6 @@ import {
   replanFlagged,
   takeRun,
   unfinishedChunks,
-  unmarkSent,
 } from '../core/run-journal.ts';
 import { planChunks } from '../moengage/plan.ts';
 import type { StatusChangeReport } from '../moengage/types.ts';
@@ -20,6 +21,7 @@ import { errorText } from './error-text.ts';
 import type { ExecutionDeps } from './execution-deps.ts';
 import { checkOutcomes } from './run-check.ts';
 import { crashed, createRunReport } from './run-report.ts';
+import { createRunWrites } from './run-writes.ts';
 
 /**
  * Runs confirmed requests as durable work (core/run-journal.ts): the run is planned in chunks, each chunk's
@@ -31,10 +33,19 @@ import { crashed, createRunReport } from './run-report.ts';
 export function createExecution(deps: ExecutionDeps) {
   const { notifier, emit, fields, now, store } = deps;
   const owner = randomUUID();
-  const { record, abandon } = createRunReport(deps);
   const leaseMs = deps.leaseMs ?? 10_000;
   const running = new Map<string, Promise<void>>();
   const shutdown = new AbortController();
+  let storeLost = false;
+  let graceUntil = 0;
+  // Every write of a run waits out a store that is away, and writes a vanished record back (run-writes.ts).
+  const writes = createRunWrites({
+    store,
+    log: deps.log,
+    signal: shutdown.signal,
+    ...(deps.storeRetryMs ? { baseDelayMs: deps.storeRetryMs, maxDelayMs: deps.storeRetryMs * 20 } : {}),
+  });
+  const { record, abandon } = createRunReport(deps, writes.update);
 
   /** Starts a request just confirmed here; resolves once this runner is done with it. */
   function start(request: CampaignActionRequest): Promise<void> {
@@ -49,8 +60,23 @@ export function createExecution(deps: ExecutionDeps) {
    */
   async function resumeDue(orphans = false): Promise<number> {
     if (shutdown.signal.aborted) return 0;
+    let due: string[];
+    try {
+      due = await store.runsDue(orphans ? Number.POSITIVE_INFINITY : now());
+    } catch (error) {
+      storeLost = true;
+      throw error;
+    }
+    if (storeLost) {
+      // The store was away for this replica, so probably for the runners too: a lease that lapsed meanwhile is no
+      // sign that its runner died. Each gets one lease length to renew (and write back what it learnt) before a
+      // takeover would send its in-flight chunks a second time.
+      storeLost = false;
+      graceUntil = now() + leaseMs;
+    }
+    if (!orphans && now() < graceUntil) return 0;
     let taken = 0;
-    for (const id of await store.runsDue(orphans ? Number.POSITIVE_INFINITY : now())) {
+    for (const id of due) {
       if (running.has(id)) continue;
       taken += 1;
       void claim(id, orphans);
@@ -62,18 +88,25 @@ export function createExecution(deps: ExecutionDeps) {
     const existing = running.get(id);
     if (existing) return existing;
     const work = (async () => {
+      // The take is one atomic step of the store: the lease is checked and taken together, with a new fence.
       const taken = await store.update(id, (r) =>
         takeRun(r, owner, now(), leaseMs, () => planRun(r, deps.moengage.chunkSize), force),
       );
       if (taken?.value === 'finished' && taken.request.result) return deps.onDue?.(taken.request);
       if (taken?.value !== 'taken' || !taken.request.run) return;
       let r = taken.request;
-      const confirmedAt = r.decidedAt ?? r.createdAt;
-      if (now() - confirmedAt > deps.resumeWindowMs) return abandon(r, r.run as RunJournal);
-      // Confirmed without a message (a RESUME a PAUSE scheduled): its message is posted before it runs, so its
-      // progress and results have somewhere to go.
-      if (!r.messageTs) r = await announce(r);
-      await runChunks(r, r.run as RunJournal);
+      const lease = leaseOf(r.run as RunJournal) as Lease;
+      writes.track(r);
+      try {
+        const confirmedAt = r.decidedAt ?? r.createdAt;
+        if (now() - confirmedAt > deps.resumeWindowMs) return await abandon(r, r.run as RunJournal);
+        // Confirmed without a message (a RESUME a PAUSE scheduled): its message is posted before it runs, so its
+        // progress and results have somewhere to go.
+        if (!r.messageTs) r = await announce(r);
+        await runChunks(r, r.run as RunJournal, lease);
+      } finally {
+        writes.forget(id);
+      }
     })()
       .catch((error: unknown) => deps.log.error({ requestId: id, err: errorText(error) }, 'run failed'))
       .finally(() => running.delete(id));
@@ -84,7 +117,7 @@ export function createExecution(deps: ExecutionDeps) {
   async function announce(r: CampaignActionRequest): Promise<CampaignActionRequest> {
     try {
       const ts = await notifier.post(r);
-      const updated = await store.update(r.id, (x) => ({ next: { ...x, messageTs: ts }, value: true }));
+      const updated = await writes.update(r.id, (x) => ({ next: { ...x, messageTs: ts }, value: true }));
       return updated?.request ?? { ...r, messageTs: ts };
     } catch (error) {
       // It runs all the same: its outcomes are in the store, the audit trail and the API.
@@ -96,7 +129,7 @@ export function createExecution(deps: ExecutionDeps) {
     }
   }
 
-  async function runChunks(request: CampaignActionRequest, run: RunJournal): Promise<void> {
+  async function runChunks(request: CampaignActionRequest, run: RunJournal, lease: Lease): Promise<void> {
     const local = new AbortController();
     const stop = () => local.abort(shutdown.signal.reason ?? 'the bot was shutting down');
     shutdown.signal.addEventListener('abort', stop, { once: true });
@@ -104,10 +137,16 @@ export function createExecution(deps: ExecutionDeps) {
     const renew = setInterval(
       () => {
         store
-          .update(request.id, (r) => renewRun(r, owner, now(), leaseMs))
+          .update(request.id, (r) => renewRun(r, lease, now(), leaseMs))
           .then(
             (renewed) => {
-              if (renewed && !renewed.value) local.abort('another replica took this run over');
+              if (renewed && !renewed.value && !local.signal.aborted) {
+                deps.log.warn(
+                  { requestId: request.id },
+                  'lease lost: another runner took this run over; this one sends nothing more',
+                );
+                local.abort('another replica took this run over');
+              }
             },
             (error: unknown) =>
               deps.log.warn({ requestId: request.id, err: errorText(error) }, 'lease renewal failed'),
@@ -121,7 +160,7 @@ export function createExecution(deps: ExecutionDeps) {
     const ticker = setInterval(() => {
       if (showing) return;
       showing = true;
-      void showProgress(request.id)
+      void showProgress(request.id, lease)
         .catch((error: unknown) =>
           deps.log.warn({ requestId: request.id, err: errorText(error) }, 'progress not shown'),
         )
@@ -134,12 +173,12 @@ export function createExecution(deps: ExecutionDeps) {
       await Promise.all(
         unfinishedChunks(run).map(({ chunk, index }) =>
           chunk.preset
-            ? settleFlagged(request, index, chunk.ids, chunk.preset, local.signal)
+            ? settleFlagged(request, index, chunk.ids, chunk.preset, lease, local)
             : chunk.state === 'answered'
               ? checkOutcomes(deps, request, chunk.outcomes ?? [], chunk.sends > 1).then((o) =>
                   record(request, index, o, 0),
                 )
-              : runChunk(request, index, chunk.ids, chunk.requestId, local.signal),
+              : runChunk(request, index, chunk.ids, chunk.requestId, lease, local),
         ),
       );
     } finally {
@@ -148,7 +187,7 @@ export function createExecution(deps: ExecutionDeps) {
       shutdown.signal.removeEventListener('abort', stop);
       if (local.signal.aborted && deps.handBack) {
         // Handed back at once: another replica (or this bot after its restart) continues without waiting out the lease.
-        const released = await store.update(request.id, (r) => releaseRun(r, owner)).catch(() => undefined);
+        const released = await store.update(request.id, (r) => releaseRun(r, lease)).catch(() => undefined);
         if (released?.value)
           deps.log.info({ requestId: request.id }, 'run handed back for another runner to continue');
       }
@@ -166,7 +205,8 @@ export function createExecution(deps: ExecutionDeps) {
     index: number,
     ids: string[],
     preset: CampaignOutcome[],
-    signal: AbortSignal,
+    lease: Lease,
+    local: AbortController,
   ): Promise<void> {
     const lookup = request.lookup;
     const stale = lookup?.state === 'done' && now() - lookup.at > (deps.staleLookupMs ?? STALE_LOOKUP_MS);
@@ -180,7 +220,7 @@ export function createExecution(deps: ExecutionDeps) {
             ids: c,
             requestId: randomUUID(),
           }));
-          const replanned = await store.update(request.id, (r) => replanFlagged(r, index, sendNow, planned));
+          const replanned = await writes.update(request.id, (r) => replanFlagged(r, index, sendNow, planned));
           const run = replanned?.value ? replanned.request.run : undefined;
           if (replanned && run) {
             deps.log.info(
@@ -194,7 +234,7 @@ export function createExecution(deps: ExecutionDeps) {
             await Promise.all([
               record(replanned.request, index, kept, 0),
               ...fresh.map(({ chunk, index: i }) =>
-                runChunk(replanned.request, i, chunk.ids, chunk.requestId, signal),
+                runChunk(replanned.request, i, chunk.ids, chunk.requestId, lease, local),
               ),
             ]);
             return;
@@ -210,59 +250,95 @@ export function createExecution(deps: ExecutionDeps) {
     index: number,
     ids: string[],
     requestId: string,
-    signal: AbortSignal,
+    lease: Lease,
+    local: AbortController,
   ): Promise<void> {
-    // Marked before it is handed over, so a crash while it is sent counts it as maybe sent twice (not never).
-    const marked = await store.update(request.id, (r) => markSent(r, index));
-    const sentTwice = (marked?.request.run?.chunks[index]?.sends ?? 0) > 1;
-    let report: StatusChangeReport;
-    try {
-      report = await deps.moengage.changeCampaignStatus(request.action, ids, {
-        signal,
-        requestId,
-        requester: request.requestedBy,
-      });
-    } catch (error) {
-      // The client reports every failure per id; reaching here is a bug. Give these ids a result all the same.
-      const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
-      deps.log.error({ requestId: request.id, err: errorText(error) }, 'chunk crashed');
-      report = crashed(request.action, ids, message);
-    }
-    for (const send of report.sends) {
-      emit({
-        event: 'executed',
-        ...fields(request),
-        campaignIds: send.campaignIds,
-        user: request.decidedBy,
-        moengageRequestId: send.requestId,
-        attempt: send.attempt,
-        status: send.status,
-        errorKind: send.errorKind,
-        ms: send.ms,
-      });
-    }
-    if (signal.aborted && report.requests === 0 && deps.handBack) {
-      // Withdrawn before it was sent: it stays planned for whoever continues.
-      await store.update(request.id, (r) => unmarkSent(r, index));
+    const signal = local.signal;
+    for (let attempt = 0; ; attempt++) {
+      // The send is recorded (with this runner's fence) in its limiter slot, just before it goes out: a crash while
+      // it is sent counts it as maybe sent twice (not never); a runner whose lease was taken sends nothing more;
+      // and ids still waiting in the queue were never marked, so a takeover sends them once.
+      let gate: 'sent' | 'fenced' | 'done' | undefined;
+      let sends = 0;
+      const beforeSend = async () => {
+        const marked = await writes.update(request.id, (r) => markSent(r, index, lease));
+        const go = marked?.value ?? { go: 'done' as const };
+        gate = go.go;
+        if (go.go === 'sent') sends = go.sends;
+        return go.go === 'sent';
+      };
+      let report: StatusChangeReport;
+      try {
+        report = await deps.moengage.changeCampaignStatus(request.action, ids, {
+          signal,
+          requestId,
+          requester: request.requestedBy,
+          beforeSend,
+        });
+      } catch (error) {
+        // The client reports every failure per id; reaching here is a bug. Give these ids a result all the same.
+        const message = `The run failed before a result: ${errorText(error)}. Check MoEngage before retrying.`;
+        deps.log.error({ requestId: request.id, err: errorText(error) }, 'chunk crashed');
+        report = crashed(request.action, ids, message);
+      }
+      for (const send of report.sends) {
+        emit({
+          event: 'executed',
+          ...fields(request),
+          campaignIds: send.campaignIds,
+          user: request.decidedBy,
+          moengageRequestId: send.requestId,
+          attempt: send.attempt,
+          status: send.status,
+          errorKind: send.errorKind,
+          ms: send.ms,
+        });
+      }
+      if (gate === 'fenced') {
+        // Taken over (this runner stalled, or its store was away past the lease): the new owner continues.
+        if (!signal.aborted) local.abort('another replica took this run over');
+        deps.log.warn(
+          { requestId: request.id },
+          'run taken over by another runner: this one sends nothing more',
+        );
+        return;
+      }
+      if (gate === 'done') return; // recorded meanwhile (by a runner that was taken over): nothing to send
+      if (report.requests === 0 && (signal.aborted || notSent(report))) {
+        // Nothing went out. Withdrawn (shutdown, a takeover): it stays planned for whoever continues. Or our own
+        // side failed first (the shared limiter's Redis away): the campaigns are untouched, so it is no
+        // failure of theirs; sent once the bot can, within the resume window.
+        if (signal.aborted && deps.handBack) return;
+        const confirmedAt = request.decidedAt ?? request.createdAt;
+        if (!signal.aborted && now() - confirmedAt <= deps.resumeWindowMs) {
+          if (attempt === 0)
+            deps.log.warn(
+              { requestId: request.id, ids: ids.length, err: report.outcomes[0] && outcomeError(report) },
+              'chunk not sent: the bot cannot reach its own limiter or store; sending it once it can',
+            );
+          await pauseFor(Math.min(5_000, (deps.storeRetryMs ?? 200) * 2 ** Math.min(attempt, 5)), signal);
+          continue;
+        }
+      }
+      if (!deps.check || !report.outcomes.some(needsCheck)) {
+        await record(request, index, report.outcomes, report.requests);
+        return;
+      }
+      // The answers are kept before the check (a search that may wait): a crash meanwhile never sends them again.
+      await writes.update(request.id, (r) => answerChunk(r, index, report.outcomes, report.requests));
+      await record(request, index, await checkOutcomes(deps, request, report.outcomes, sends > 1), 0);
       return;
     }
-    if (!deps.check || !report.outcomes.some(needsCheck)) {
-      await record(request, index, report.outcomes, report.requests);
-      return;
-    }
-    // The answers are kept before the check (a search that may wait): a crash meanwhile never sends them again.
-    await store.update(request.id, (r) => answerChunk(r, index, report.outcomes, report.requests));
-    await record(request, index, await checkOutcomes(deps, request, report.outcomes, sentTwice), 0);
   }
 
   /** Records the time left as this runner sees it, and shows the progress. */
-  async function showProgress(id: string): Promise<void> {
+  async function showProgress(id: string, lease: Lease): Promise<void> {
     const current = await store.get(id);
     if (!current?.run || current.result || current.run.owner !== owner) return;
     const left = unfinishedChunks(current.run).filter(({ chunk }) => !chunk.preset).length;
     const ms = deps.moengage.estimateMs?.(left);
     const updated =
-      ms === undefined ? undefined : await store.update(id, (r) => estimateRun(r, owner, { at: now(), ms }));
+      ms === undefined ? undefined : await store.update(id, (r) => estimateRun(r, lease, { at: now(), ms }));
     const shown = updated?.request ?? current;
     if (!shown.result) await notifier.update(shown, { kind: 'progress' });
     await endStepIfOutlasted(shown, ms);
@@ -318,6 +394,30 @@ function planRun(r: CampaignActionRequest, chunkSize: number | undefined) {
   const preset = flaggedOutcomes(r.campaignIds, r.lookup);
   if (preset.length > 0) chunks.push({ ids: preset.map((o) => o.campaignId), requestId: '', preset });
   return chunks;
+}
+
+/** Every id came back `not_sent`: our own side failed before anything reached MoEngage. */
+function notSent(report: StatusChangeReport): boolean {
+  return report.outcomes.every((o) => o.status === 'failed' && o.error.kind === 'not_sent');
+}
+
+function outcomeError(report: StatusChangeReport): string | undefined {
+  const first = report.outcomes[0];
+  return first?.status === 'failed' ? first.error.message : undefined;
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pauseFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -278,17 +278,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       })
     : undefined;
 
-  /**
-   * A confirmation posted after its time (its post waited in a backed-up channel): expired by the sweep before
-   * it had a message to edit, it is edited now; still pending, the sweep round started here expires and edits it.
-   */
-  async function expiredWhilePosting(requestId: string): Promise<void> {
-    const stored = await deps.store.get(requestId);
-    if (stored?.state === 'expired') await deps.notifier.update(stored, { kind: 'expired' });
-    else if (stored?.state === 'pending') void expireDue().catch(() => {});
-  }
-
-  const propose = createPropose(ctx, claimAndRun, lookup, expiredWhilePosting);
+  const propose = createPropose(ctx, claimAndRun, lookup);
   const followUp = createFollowUp(ctx, propose);
   const freezes = createFreeze(ctx, propose, followUp, deps.lookup);
   freezesActive = freezes.active;

@@ -53,7 +53,11 @@ export interface Notifier {
    * the message that later changes edit. Throws NotifyError when it could not.
    */
   post(request: CampaignActionRequest): Promise<string>;
-  /** Shows a change. Best-effort: a failure is logged by the notifier and never stops the lifecycle. */
+  /**
+   * Shows a change. Resolves once it is durably queued (the Slack notifier's outbox in the store), not once people
+   * see it: a slow or absent Slack never holds the lifecycle. A failure is logged by the notifier and never stops
+   * the lifecycle.
+   */
   update(request: CampaignActionRequest, change: RequestChange): Promise<void>;
 }
 

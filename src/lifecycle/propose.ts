@@ -52,8 +52,6 @@ export function createPropose(
   ctx: LifecycleContext,
   claimAndRun: (requestId: string, by: string, via: string) => Promise<Outcome>,
   lookup?: Lookup,
-  /** Shows a request that expired while its confirmation waited for Slack (see below). */
-  expiredWhilePosting?: (requestId: string) => Promise<void>,
 ) {
   const { deps, emit, fields, log, now } = ctx;
   return async function propose(input: ProposeInput): Promise<Outcome> {
@@ -171,12 +169,9 @@ export function createPropose(
       await deps.notifier.update(request, { kind: 'unrecorded' });
       return { kind: 'unavailable', what: 'store' };
     }
-    if (expiredWhilePosting && now() >= request.expiresAt) {
-      // Its post waited in a backed-up channel past its time: the sweep had no message to edit, so it is shown
-      // expired now; nobody needs a look at its campaigns, and the requester hears it expired.
-      await expiredWhilePosting(request.id).catch((error: unknown) =>
-        log.warn({ requestId: request.id, err: errorText(error) }, 'late confirmation not shown expired'),
-      );
+    if (now() >= request.expiresAt) {
+      // Its post waited in a backed-up channel past its time (the notifier drew it expired when its turn came):
+      // nobody needs a look at its campaigns, and the requester hears that it expired.
       return { kind: 'expired', at: request.expiresAt };
     }
     if (!immediate) {

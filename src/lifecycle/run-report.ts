@@ -17,8 +17,8 @@ import type { ExecutionDeps } from './execution-deps.ts';
  * The end of a durable run: each chunk's outcomes recorded, and the one record that completes the run reports
  * it, once, whoever holds it (audit, change feed, thread and summary). Also what a run too old to resume becomes.
  */
-export function createRunReport(deps: ExecutionDeps) {
-  const { notifier, emit, fields, now, store } = deps;
+export function createRunReport(deps: ExecutionDeps, update: RequestStore['update'] = deps.store.update) {
+  const { notifier, emit, fields, now } = deps;
 
   /** Records a chunk's outcomes; whoever records the last one reports. */
   async function record(
@@ -27,7 +27,7 @@ export function createRunReport(deps: ExecutionDeps) {
     outcomes: CampaignOutcome[],
     requests: number,
   ): Promise<void> {
-    const recorded = await store.update(request.id, (r) => recordChunk(r, index, outcomes, requests, now()));
+    const recorded = await update(request.id, (r) => recordChunk(r, index, outcomes, requests, now()));
     if (recorded?.value === 'finished') await finish(recorded.request);
   }
 
@@ -40,7 +40,7 @@ export function createRunReport(deps: ExecutionDeps) {
       // Flagged ids were never to be sent, and answered ones were: each keeps what it had.
       const outcomes = chunk.preset ?? (chunk.state === 'answered' ? chunk.outcomes : undefined);
       const settled = outcomes ?? crashed(request.action, chunk.ids, message).outcomes;
-      last = await store.update(request.id, (r) => recordChunk(r, index, settled, 0, now()));
+      last = await update(request.id, (r) => recordChunk(r, index, settled, 0, now()));
     }
     if (last?.value === 'finished') await finish(last.request);
   }
@@ -53,6 +53,7 @@ export function createRunReport(deps: ExecutionDeps) {
       outcomes,
       applied: outcomes.filter((o) => o.status === 'applied').length,
       failed: outcomes.filter((o) => o.status === 'failed').length,
+      uncertain: outcomes.filter((o) => o.status === 'uncertain').length,
       requests: run.requests,
       sends: [],
       elapsedMs: Math.max(0, (request.result?.completedAt ?? now()) - run.startedAt),
@@ -67,6 +68,7 @@ export function createRunReport(deps: ExecutionDeps) {
       outcome: 'done',
       applied: report.applied,
       failed: report.failed,
+      uncertain: report.uncertain ?? 0,
       moengageRequests: report.requests,
       elapsedMs: report.elapsedMs,
     });

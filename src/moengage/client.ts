@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { MoEngageError, MoEngageHttpError, MoEngageRateLimitSpentError } from './errors.ts';
+import { AdaptiveDeadline, deadlineSettings } from './deadline.ts';
+import {
+  MoEngageCancelledError,
+  MoEngageError,
+  MoEngageHttpError,
+  MoEngageNotSentError,
+  MoEngageRateLimitSpentError,
+} from './errors.ts';
 import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
-import { abortError, failAll, failAll as failAllIds, lost, whileQueued } from './outcomes.ts';
+import { abortError, failAll, lost, uncertainAll, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
 import { backoffDelay, type RetryPolicy, retryPolicies } from './retry-policy.ts';
 import {
@@ -13,6 +20,17 @@ import {
   type StatusApiVersion,
   StatusSender,
 } from './send.ts';
+import {
+  afterFailure,
+  afterSend,
+  endsUncertain,
+  gaveUpText,
+  lostAnswerResends,
+  NO_TRIES,
+  nextStep,
+  type Tries,
+  verdictOf,
+} from './tries.ts';
 import type { CampaignAction, CampaignOutcome, StatusChangeReport } from './types.ts';
 
 // Moved to send.ts with the HTTP send; still exported here, where the rest of the app imports them from.
@@ -26,8 +44,12 @@ export interface MoEngageClientOptions {
   /** Defaults to an in-process sliding-window limiter at MoEngage's limits. */
   limiter?: CallLimiter;
   retryPolicy?: RetryPolicy;
-  /** Whole-request deadline (connect, headers and body) for one send. */
+  /**
+   * The shortest whole-request deadline (connect, headers and body) of one send; each send's deadline adapts to
+   * how long MoEngage has been taking to answer, up to `maxRequestTimeoutMs` (see deadline.ts).
+   */
   requestTimeoutMs?: number;
+  maxRequestTimeoutMs?: number;
   /** v1 (default): the batch API, API-created campaigns only. v5: one campaign per request, any campaign. */
   apiVersion?: StatusApiVersion;
   /** Sockets kept alive to MoEngage; the default limiter runs as many requests at once. */
@@ -49,8 +71,12 @@ export interface StatusChangeOptions {
    * others, and the parts of a split, get new ones.
    */
   requestId?: string;
-  /** Called once, when the first request of this change is handed to MoEngage (not while it is queued). */
-  onSent?: () => void;
+  /**
+   * Asked once, just before the first request of this change is handed to MoEngage (in its limiter slot, not
+   * while it is queued): a durable run records the send there first. False: send nothing (the run was taken
+   * over); a throw: nothing is sent, and the ids come back `not_sent`.
+   */
+  beforeSend?: () => Promise<boolean>;
   /** Who asked (a user or a token): requesters take turns at the shared rate within a priority. */
   requester?: string;
 }
@@ -64,12 +90,13 @@ interface Run extends SendRun {
   /** Set once MoEngage refuses the credentials: nothing else is sent, every remaining id fails with it. */
   fatal: MoEngageError | undefined;
   requests: number;
-  onSent: (() => void) | undefined;
+  beforeSend: (() => Promise<boolean>) | undefined;
   requester: string | undefined;
 }
 
 export class MoEngageClient {
   readonly #sender: StatusSender;
+  readonly #deadline: AdaptiveDeadline;
   readonly #limiter: CallLimiter;
   readonly #ownsLimiter: boolean;
   readonly #policy: RetryPolicy;
@@ -83,11 +110,14 @@ export class MoEngageClient {
     const connections = options.connections ?? 10;
     this.apiVersion = options.apiVersion ?? 'v1';
     this.#log = options.logger.child({ module: 'moengage' });
+    const floorMs = options.requestTimeoutMs ?? 10_000;
+    this.#deadline = new AdaptiveDeadline(deadlineSettings(floorMs, options.maxRequestTimeoutMs));
     this.#sender = new StatusSender({
       baseUrl: options.baseUrl,
       workspaceId: options.workspaceId,
       apiKey: options.apiKey,
-      timeoutMs: options.requestTimeoutMs ?? 10_000,
+      timeoutMs: floorMs,
+      maxTimeoutMs: this.#deadline.settings.capMs,
       connections,
       apiVersion: this.apiVersion,
       logger: this.#log,
@@ -138,7 +168,7 @@ export class MoEngageClient {
       fatal: undefined,
       requests: 0,
       sends: [],
-      onSent: options.onSent,
+      beforeSend: options.beforeSend,
       requester: options.requester,
     };
     const parts = await Promise.all(
@@ -146,7 +176,7 @@ export class MoEngageClient {
         // A failure of our own (e.g. the shared limiter's Redis away) fails this chunk's ids, not the whole run.
         this.#runPart(run, chunk, i === 0 ? options.requestId : undefined).catch((error: unknown) => {
           this.#log.error({ err: String(error), ids: chunk.length }, 'request could not be run');
-          const why = new MoEngageError(
+          const why = new MoEngageNotSentError(
             `Not sent to MoEngage: ${String((error as Error)?.message ?? error)}`,
             undefined,
           );
@@ -156,12 +186,13 @@ export class MoEngageClient {
     );
     const byId = new Map(parts.flat().map((o) => [o.campaignId, o]));
     const outcomes = ids.map((id) => byId.get(id) ?? lost(id));
-    const applied = outcomes.filter((o) => o.status === 'applied').length;
+    const count = (status: CampaignOutcome['status']) => outcomes.filter((o) => o.status === status).length;
     return {
       action,
       outcomes,
-      applied,
-      failed: outcomes.length - applied,
+      applied: count('applied'),
+      failed: count('failed'),
+      uncertain: count('uncertain'),
       requests: run.requests,
       sends: run.sends,
       elapsedMs: Math.round(performance.now() - started),
@@ -173,43 +204,51 @@ export class MoEngageClient {
     await this.#sender.close();
   }
 
-  /** One logical request: sent, retried under the limiter with the same request_id, or split when rejected. */
   /** Applies what a rejection says (see splitRejected): named ids fail unsent, the rest is sent again. */
   async #isolateRejected(
     run: Run,
     ids: string[],
     error: MoEngageHttpError,
     requestId: string,
-    uncertain: boolean,
+    tries: Tries,
   ): Promise<CampaignOutcome[]> {
     const { failed, retry } = splitRejected(ids, error.detailText);
-    const parts = await Promise.all(retry.map((part) => this.#runPart(run, part, undefined, uncertain)));
-    return [...mark(failAll(failed, error, requestId, 0), uncertain), ...parts.flat()];
+    // The parts carry what the sends so far left open (a lost answer before this refusal), not their count.
+    const carried: Tries = {
+      ...NO_TRIES,
+      mayHaveApplied: tries.mayHaveApplied,
+      exposedSends: tries.exposedSends,
+    };
+    const parts = await Promise.all(retry.map((part) => this.#runPart(run, part, undefined, carried)));
+    return [...this.#settle(failed, error, requestId, tries), ...parts.flat()];
   }
 
   /**
-   * `uncertain`: an earlier send of these ids got no answer it could trust (a timeout, a reset, a 5xx), so
-   * MoEngage may have applied them though this part's answer says otherwise; the outcome says so (see
-   * campaign-info.ts's check after a run).
+   * One logical request: sent, retried under the limiter with the same request_id (see tries.ts for when), or
+   * split when rejected. `before`: what earlier sends of these ids left open (a part of a split request).
    */
   async #runPart(
     run: Run,
     ids: string[],
     givenRequestId?: string,
-    uncertainBefore = false,
+    before: Tries = NO_TRIES,
   ): Promise<CampaignOutcome[]> {
-    let uncertain = uncertainBefore;
-    const failAll = (...args: Parameters<typeof failAllIds>) => mark(failAllIds(...args), uncertain);
     const requestId = givenRequestId ?? this.#newRequestId();
-    // The retry budget runs from the first send, not from queueing: the 200th request may wait minutes in line.
-    let firstSend: number | undefined;
-    let attempts = 0;
+    const resends = lostAnswerResends(this.apiVersion, run.action);
+    let tries = before;
+    /** The last failed send's error: a retry still queued when the time budget ends gives up with its words. */
+    let lastError: MoEngageError | undefined;
+    if (tries.exposedSends !== undefined && tries.exposedSends > resends) {
+      const why = new MoEngageError('Not sent again: an earlier send of it got no answer', requestId);
+      return this.#settle(ids, why, requestId, tries);
+    }
     for (;;) {
       const spent = this.#pausedTooLong(requestId);
-      if (spent) return failAll(ids, spent, attempts > 0 ? requestId : undefined, attempts);
+      if (spent) return this.#settle(ids, spent, tries.sends > 0 ? requestId : undefined, tries);
       const queuedAt = performance.now();
       let started = false;
       let withdrawn: MoEngageError | undefined;
+      let budgetSpent: MoEngageError | undefined;
       const scheduled = this.#limiter.schedule(
         run.priority,
         async (slot) => {
@@ -217,19 +256,39 @@ export class MoEngageClient {
           const stopped = withdrawn ?? run.fatal ?? abortError(run.signal, requestId);
           if (stopped) {
             slot.unused();
-            return { ok: false, error: stopped, sent: false } as const;
+            return { ok: false as const, error: stopped, sent: false as const, waitedMs: 0 };
           }
+          // From here the request is this slot's: a withdrawal no longer overtakes it (it may be sent below).
           started = true;
-          if (run.onSent) {
-            const sent = run.onSent;
-            run.onSent = undefined;
-            sent();
+          if (run.beforeSend) {
+            const gate = run.beforeSend;
+            run.beforeSend = undefined;
+            let go: boolean;
+            try {
+              go = await gate();
+            } catch (error) {
+              slot.unused();
+              throw error;
+            }
+            if (!go) {
+              slot.unused();
+              run.fatal ??= new MoEngageCancelledError(
+                'Not sent: another runner took this run over',
+                requestId,
+              );
+              return { ok: false as const, error: run.fatal, sent: false as const, waitedMs: 0 };
+            }
           }
-          firstSend ??= Date.now();
-          attempts += 1;
+          tries = afterSend(tries, Date.now());
           run.requests += 1;
           const queuedMs = performance.now() - queuedAt;
-          return { ...(await this.#sender.send(run, ids, requestId, attempts, queuedMs)), sent: true };
+          const deadline = this.#deadline.ms;
+          const result = await this.#sender.send(run, ids, requestId, tries.sends, queuedMs, deadline);
+          if (result.answered) this.#deadline.answered(result.ms);
+          else if (!result.ok && result.error.kind === 'timeout') this.#deadline.timedOut(deadline);
+          return result.ok
+            ? { ok: true as const, sent: true as const, waitedMs: result.ms }
+            : { ok: false as const, error: result.error, sent: true as const, waitedMs: result.ms };
         },
         run.requester,
       );
@@ -240,18 +299,29 @@ export class MoEngageClient {
         () => started,
         run.signal,
         () => {
-          withdrawn = abortError(run.signal, requestId) ?? this.#pausedTooLong(requestId);
-          return withdrawn && { ok: false as const, error: withdrawn, sent: false as const };
+          budgetSpent = this.#outOfTime(tries, lastError, requestId);
+          withdrawn = abortError(run.signal, requestId) ?? this.#pausedTooLong(requestId) ?? budgetSpent;
+          return withdrawn && { ok: false as const, error: withdrawn, sent: false as const, waitedMs: 0 };
         },
       );
-      if (result.ok) return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts }));
+      if (result.ok)
+        return ids.map((campaignId) => ({ campaignId, status: 'applied', requestId, attempts: tries.sends }));
 
       const error = result.error;
-      if (result.sent && UNCERTAIN_KINDS.includes(error.kind)) uncertain = true;
-      if (!result.sent) return failAll(ids, error, attempts > 0 ? requestId : undefined, attempts);
+      if (!result.sent)
+        return this.#settle(
+          ids,
+          error,
+          tries.sends > 0 ? requestId : undefined,
+          tries,
+          error === budgetSpent && lastError ? lastError : error,
+        );
+      lastError = error;
+      const verdict = verdictOf(error);
+      tries = afterFailure(tries, verdict, result.waitedMs);
       if (error.kind === 'unauthorized') {
         run.fatal = error;
-        return failAll(ids, error, requestId, attempts);
+        return this.#settle(ids, error, requestId, tries);
       }
       if (
         error.kind === 'rejected' &&
@@ -259,25 +329,29 @@ export class MoEngageClient {
         error instanceof MoEngageHttpError &&
         ids.length > 1
       ) {
-        const nested = await this.#isolateRejected(run, ids, error, requestId, uncertain);
-        return nested.map((o) => ({ ...o, attempts: o.attempts + attempts }) as CampaignOutcome);
+        const nested = await this.#isolateRejected(run, ids, error, requestId, tries);
+        const sends = tries.sends;
+        return nested.map((o) => ({ ...o, attempts: o.attempts + sends }) as CampaignOutcome);
       }
-      if (!error.retryable) return failAll(ids, error, requestId, attempts);
 
       const now = Date.now();
       const retryAt = error instanceof MoEngageHttpError ? error.retryAtMs : undefined;
       if (retryAt !== undefined) this.#limiter.pauseUntil(retryAt);
-      const delay = Math.max(backoffDelay(this.#policy, attempts, this.#random), (retryAt ?? 0) - now);
-      const elapsed = now - (firstSend ?? now);
-      if (attempts >= this.#policy.maxAttempts || elapsed + delay > this.#policy.maxElapsedMs) {
-        const plural = attempts === 1 ? '' : 's';
+      const delay = Math.max(backoffDelay(this.#policy, tries.sends, this.#random), (retryAt ?? 0) - now);
+      const elapsed = now - (tries.firstSendAt ?? now);
+      const step = nextStep(tries, verdict, this.#policy, resends, elapsed, delay);
+      if (!step.retry) {
+        if (step.why === 'final') return this.#settle(ids, error, requestId, tries);
+        const uncertain = endsUncertain(tries, error, this.apiVersion);
         const until = retryAt === undefined ? '' : `; MoEngage asks to wait until ${utcMinute(retryAt)} UTC`;
         const gaveUp = new MoEngageError(
-          `${error.message} (gave up after ${attempts} attempt${plural} in ${(elapsed / 1000).toFixed(1)} s${until})`,
+          `${gaveUpText(error, tries, elapsed, uncertain)}${until}`,
           requestId,
-          { cause: error },
+          {
+            cause: error,
+          },
         );
-        return failAll(ids, gaveUp, requestId, attempts, error);
+        return this.#settle(ids, gaveUp, requestId, tries, error);
       }
       try {
         await sleep(delay, undefined, run.signal ? { signal: run.signal } : {});
@@ -285,6 +359,32 @@ export class MoEngageClient {
         // Aborted while waiting: the next pass through the limiter reports it without sending.
       }
     }
+  }
+
+  /**
+   * The outcome of ids not applied: failed, or uncertain when an earlier send may have applied them though no
+   * answer said so (tries.ts's endsUncertain); `last`, the error as MoEngage gave it, when `error` words it.
+   */
+  #settle(
+    ids: string[],
+    error: MoEngageError,
+    requestId: string | undefined,
+    tries: Tries,
+    last: MoEngageError = error,
+  ): CampaignOutcome[] {
+    if (requestId === undefined || !endsUncertain(tries, last, this.apiVersion))
+      return failAll(ids, error, requestId, tries.sends, last);
+    const message = error === last ? `No answer to an earlier send, then: ${error.message}` : error.message;
+    return uncertainAll(ids, message, requestId, tries.sends, last);
+  }
+
+  /** A retry still waiting for the limiter when the time budget from its first send has run out: given up. */
+  #outOfTime(tries: Tries, last: MoEngageError | undefined, requestId: string): MoEngageError | undefined {
+    if (!last || tries.firstSendAt === undefined) return undefined;
+    const elapsed = Date.now() - tries.firstSendAt;
+    if (elapsed <= this.#policy.maxElapsedMs) return undefined;
+    const uncertain = endsUncertain(tries, last, this.apiVersion);
+    return new MoEngageError(gaveUpText(last, tries, elapsed, uncertain), requestId, { cause: last });
   }
 
   /** Set when MoEngage said to come back later than a run may wait (e.g. the hourly window is spent). */
@@ -297,14 +397,6 @@ export class MoEngageClient {
       requestId,
     );
   }
-}
-
-/** Send results that leave open whether MoEngage applied the request: no answer, or a server error. */
-const UNCERTAIN_KINDS = ['timeout', 'network', 'server_error'];
-
-/** Failed outcomes that an earlier, unanswered send may have applied after all. */
-function mark(outcomes: CampaignOutcome[], uncertain: boolean): CampaignOutcome[] {
-  return uncertain ? outcomes.map((o) => (o.status === 'failed' ? { ...o, uncertain: true } : o)) : outcomes;
 }
 
 /** `2026-12-01 10:28`: a date and time a person can act on, in UTC. */

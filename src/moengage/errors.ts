@@ -48,15 +48,45 @@ export class MoEngageHttpError extends MoEngageError {
 export class MoEngageNetworkError extends MoEngageError {
   override readonly kind: 'network' | 'timeout';
   override readonly retryable = true;
+  /**
+   * Whether the request may have reached MoEngage: false only when the connection itself could not be made
+   * (refused, no such host), so nothing was written. A timeout or a connection closed after the request was
+   * written may hide a change MoEngage made: its answer was lost.
+   */
+  readonly mayHaveReached: boolean;
   constructor(message: string, requestId: string, timedOut: boolean, cause: unknown) {
     super(message, requestId, { cause });
     this.kind = timedOut ? 'timeout' : 'network';
+    this.mayHaveReached = timedOut || !NOT_CONNECTED.includes(errorCode(cause) ?? '');
   }
+}
+
+/** Codes that mean no connection was made, so no request was written. */
+const NOT_CONNECTED = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+];
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return e?.code ?? e?.cause?.code;
 }
 
 /** MoEngage's window is spent for longer than the retry budget allows waiting; the request was not sent. */
 export class MoEngageRateLimitSpentError extends MoEngageError {
   override readonly kind = 'rate_limited';
+}
+
+/**
+ * Nothing was sent because of the bot's own side (the shared limiter's Redis away, a store that could not
+ * record the send first): the campaigns are untouched, and the same request may simply be sent later.
+ */
+export class MoEngageNotSentError extends MoEngageError {
+  override readonly kind = 'not_sent';
 }
 
 /** The caller aborted the status change before this request was sent. */

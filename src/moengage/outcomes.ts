@@ -48,6 +48,25 @@ export function failAll(
   }));
 }
 
+/** Every id of a request whose answers left open whether MoEngage applied it (see tries.ts). */
+export function uncertainAll(
+  ids: string[],
+  message: string,
+  requestId: string,
+  attempts: number,
+  last: MoEngageError,
+): CampaignOutcome[] {
+  const httpStatus = last instanceof MoEngageHttpError ? last.status : undefined;
+  const code = last instanceof MoEngageHttpError ? last.code : undefined;
+  return ids.map((campaignId) => ({
+    campaignId,
+    status: 'uncertain',
+    requestId,
+    attempts,
+    error: { kind: last.kind, httpStatus, code, message },
+  }));
+}
+
 /** A guard: if a bug ever lost an id, it is reported as failed rather than silently dropped. */
 export function lost(campaignId: string): CampaignOutcome {
   return {

@@ -3,7 +3,10 @@
  * as in @slack/web-api: production waits patiently, tests fail fast.
  */
 export interface RetryPolicy {
-  /** Sends of one request, the first included. */
+  /**
+   * Sends of one request, the first included: a safety cap only, large enough that the time budget decides. A
+   * request whose answer was lost is sent again at most twice whatever this says (see tries.ts).
+   */
   maxAttempts: number;
   /** Full-jitter backoff: the n-th retry waits a random time in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))). */
   baseDelayMs: number;
@@ -13,8 +16,11 @@ export interface RetryPolicy {
 }
 
 export const retryPolicies = {
-  /** ~1 minute of patience: enough to ride out a brief outage or a 429 window without leaving a person waiting. */
-  standard: { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 15_000, maxElapsedMs: 90_000 },
+  /**
+   * 90 s of patience: a 503 storm or a 429 window of a minute is ridden out (about 14 tries at full jitter), and
+   * a person hears the outcome within a couple of minutes.
+   */
+  standard: { maxAttempts: 50, baseDelayMs: 500, maxDelayMs: 15_000, maxElapsedMs: 90_000 },
   /** For tests: same shape, small numbers. */
   fast: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 50, maxElapsedMs: 10_000 },
   none: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxElapsedMs: 0 },

@@ -29,14 +29,20 @@ export interface RequestEvent {
   queuedMs: number;
 }
 
-export type SendResult = { ok: true } | { ok: false; error: MoEngageError };
+/** What one send came to, and how long it took (`answered`: MoEngage's answer came, whatever its status). */
+export type SendResult = ({ ok: true } | { ok: false; error: MoEngageError }) & {
+  ms: number;
+  answered: boolean;
+};
 
 export interface SenderOptions {
   baseUrl: string;
   workspaceId: string;
   apiKey: string;
-  /** Whole-request deadline (connect, headers and body) for one send. */
+  /** The shortest whole-request deadline (connect, headers and body) of one send; each send is given its own. */
   timeoutMs: number;
+  /** The longest deadline a send may be given (the HTTP pool's backstops are set past it). */
+  maxTimeoutMs: number;
   connections: number;
   apiVersion: StatusApiVersion;
   logger: Logger;
@@ -70,20 +76,18 @@ export class StatusSender {
   readonly #base: string;
   readonly #version: StatusApiVersion;
   readonly #headers: Record<string, string>;
-  readonly #timeoutMs: number;
   readonly #log: Logger;
   readonly #onRequest: ((event: RequestEvent) => void) | undefined;
 
   constructor(options: SenderOptions) {
     const url = new URL(options.baseUrl);
-    this.#timeoutMs = options.timeoutMs;
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,
-      connectTimeout: Math.min(5_000, this.#timeoutMs),
-      // Backstops only: undici's own timers are coarse (~1 s); the AbortSignal below is the real deadline.
-      headersTimeout: this.#timeoutMs + 1_000,
-      bodyTimeout: this.#timeoutMs + 1_000,
+      connectTimeout: Math.min(5_000, options.timeoutMs),
+      // Backstops only: undici's own timers are coarse (~1 s); each send's AbortSignal is the real deadline.
+      headersTimeout: options.maxTimeoutMs + 1_000,
+      bodyTimeout: options.maxTimeoutMs + 1_000,
     });
     this.#base = url.pathname.replace(/\/+$/, '');
     this.#version = options.apiVersion;
@@ -124,14 +128,16 @@ export class StatusSender {
     requestId: string,
     attempt: number,
     queuedMs: number,
+    /** This send's deadline (see deadline.ts: it adapts to how long MoEngage takes). */
+    timeoutMs: number,
   ): Promise<SendResult> {
     const started = performance.now();
     let status: number | undefined;
-    let result: SendResult;
+    let result: { ok: true } | { ok: false; error: MoEngageError };
     try {
       const response = await this.#pool.request({
         ...this.#request(run.action, ids, requestId),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.statusCode;
       const text = await response.body.text();
@@ -164,7 +170,7 @@ export class StatusSender {
     } catch (cause) {
       const timedOut = isTimeout(cause);
       const message = timedOut
-        ? `MoEngage did not answer within ${this.#timeoutMs} ms`
+        ? `MoEngage did not answer within ${timeoutMs} ms`
         : `Could not reach MoEngage (${describeNetworkError(cause)})`;
       result = { ok: false, error: new MoEngageNetworkError(message, requestId, timedOut, cause) };
     }
@@ -185,7 +191,7 @@ export class StatusSender {
       ms,
       queuedMs,
     });
-    return result;
+    return { ...result, ms, answered: status !== undefined };
   }
 }
 

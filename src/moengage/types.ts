@@ -12,6 +12,8 @@ export interface StatusChangeReport {
   outcomes: CampaignOutcome[];
   applied: number;
   failed: number;
+  /** Sent, but whether MoEngage applied them is not known (see CampaignOutcome's `uncertain`). */
+  uncertain?: number;
   /** HTTP requests sent to MoEngage, retries and failure isolation included. */
   requests: number;
   /** Every send, in order: what went in it and what came back (for the audit trail). */

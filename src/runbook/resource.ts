@@ -33,6 +33,7 @@ export function describe(r: CampaignActionRequest) {
           already: r.result.already ?? 0,
           skipped: r.result.skipped ?? 0,
           failed: r.result.failed,
+          uncertain: r.result.uncertain ?? 0,
           completed_at: new Date(r.result.completedAt).toISOString(),
           outcomes: r.result.outcomes.map((o) => ({
             campaign_id: o.campaignId,
@@ -77,6 +78,7 @@ function progressOf(run: RunJournal) {
     already: p.already,
     skipped: p.skipped,
     failed: p.failed,
+    uncertain: p.uncertain,
     eta_seconds: p.etaMs === undefined ? null : Math.round(p.etaMs / 1000),
   };
 }

@@ -5,7 +5,10 @@ import { startMoEngageSim } from './moengage-sim.ts';
 /**
  * `npm run moengage-sim -- --port 4010` runs the simulator alone, e.g. for a staging bot:
  * MOENGAGE_BASE_URL=http://127.0.0.1:4010 MOENGAGE_WORKSPACE_ID=SIMWORKSPACE MOENGAGE_API_KEY=sim-api-key.
- * State and faults are reachable at /_sim/requests, /_sim/campaigns and /_sim/faults.
+ * State and faults are reachable at /_sim/requests, /_sim/campaigns and /_sim/faults (POST a fault, e.g.
+ * `{"kind":"status","status":503,"forMs":60000}` for a minute-long 503 storm or `{"kind":"late","ms":11000,
+ * "forMs":300000}` for answers that come after the change and after the client's timeout; DELETE clears them),
+ * and /_sim/search (PUT `{"enabled":false}`: the account has no campaign search). `--no-search` starts without.
  */
 const { values } = parseArgs({
   options: {
@@ -15,6 +18,7 @@ const { values } = parseArgs({
     'api-key': { type: 'string', default: 'sim-api-key' },
     campaigns: { type: 'string' },
     'no-limits': { type: 'boolean', default: false },
+    'no-search': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -35,6 +39,7 @@ const sim = await startMoEngageSim({
   apiKey: values['api-key'],
   campaigns: count === undefined ? demoFleet() : seedCampaigns({ count }),
   limits: values['no-limits'] ? false : undefined,
+  searchEnabled: !values['no-search'],
   port,
   host: values.host,
   onRequest: values.quiet

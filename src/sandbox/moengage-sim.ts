@@ -59,19 +59,34 @@ export interface RecordedRequest {
   contentType: string | undefined;
   status: number | undefined;
   outcome: SimOutcome;
+  /** Its answer was held back (a `late` fault); `status` is undefined when nobody was waiting for it any more. */
+  late?: boolean;
 }
 
 /**
  * Scripted faults, taken in order by the next request of their family (`api`: status, the default, or search)
- * before anything else happens. `drop` applies the request as usual and then closes the connection without an
- * answer (MoEngage applied it; the answer was lost on the way).
+ * before anything else happens.
+ * - `status`: answers that status (e.g. 503) and applies nothing.
+ * - `reset`: closes the connection once the request arrived, applying nothing.
+ * - `drop`: applies the request as usual and then closes the connection without an answer (MoEngage applied it;
+ *   the answer was lost on the way).
+ * - `latency`: waits `ms` before the request gets through the gateway; a client that gave up meanwhile finds
+ *   nothing applied.
+ * - `late`: applies the request at once and answers after `ms`: the unpleasant one, where the change happens and
+ *   the answer comes after the client stopped waiting.
+ * - `hang`: never answers and applies nothing, until the client gives up (a MoEngage that does not answer).
+ * With `forMs`, a fault is standing instead of taken once: every request of its family gets it for `forMs`
+ * from when it was injected (a storm of 503s for a minute, a minute of slow answers); faults taken once come
+ * first.
  */
 export type Fault = (
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'reset' }
   | { kind: 'drop' }
   | { kind: 'latency'; ms: number }
-) & { api?: 'status' | 'search' };
+  | { kind: 'late'; ms: number }
+  | { kind: 'hang' }
+) & { api?: 'status' | 'search'; forMs?: number };
 
 export interface MoEngageSimOptions {
   workspaceId: string;
@@ -99,8 +114,12 @@ export interface MoEngageSim {
   searchRequests(): RecordedRequest[];
   campaign(id: string): SimCampaign | undefined;
   setCampaigns(campaigns: readonly SimCampaign[]): void;
-  /** Queues `count` copies of a fault for the next requests of its family. */
+  /** Queues `count` copies of a fault for the next requests of its family (or, with `forMs`, stands it). */
   inject(fault: Fault, count?: number): void;
+  /** Drops every fault queued or standing. */
+  clearFaults(): void;
+  /** Turns the account's campaign search on or off (off: 403, as for an account without it). */
+  setSearchEnabled(enabled: boolean): void;
   failNext(count: number, status?: number): void;
   resetNext(count: number): void;
   delayNext(count: number, ms: number): void;
@@ -121,6 +140,15 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
   const expectedAuth = `Basic ${Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64')}`;
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
+  const standing: { fault: Fault; untilMs: number }[] = [];
+  let searchEnabled = options.searchEnabled !== false;
+  // Ends every wait of a late or hanging answer when the simulator closes.
+  const closing = new AbortController();
+  const wait = (ms: number) =>
+    sleep(ms, undefined, { signal: closing.signal }).then(
+      () => true,
+      () => false,
+    );
   let seq = 0;
 
   const familyOf = (api: SimApi) => (api.endsWith('status') ? 'status' : 'search');
@@ -155,7 +183,19 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     const { api } = route;
     const family = familyOf(api);
     const index = faults.findIndex((f) => (f.api ?? 'status') === family);
-    const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
+    const fault =
+      index >= 0
+        ? faults.splice(index, 1)[0]
+        : standing.find((f) => (f.fault.api ?? 'status') === family && f.untilMs > Date.now())?.fault;
+    if (fault?.kind === 'hang') {
+      // Held open, unanswered, until the client gives up (or the simulator closes).
+      record.outcome = 'abandoned';
+      await new Promise<void>((resolve) => {
+        res.once('close', resolve);
+        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      return;
+    }
     if (fault?.kind === 'reset') {
       record.outcome = 'reset';
       req.socket.destroy();
@@ -172,8 +212,8 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       res.on('close', () => {
         gone = !res.writableFinished;
       });
-      await sleep(fault.ms);
-      if (gone) {
+      await wait(fault.ms);
+      if (gone || closing.signal.aborted) {
         // The client gave up before the request got through the gateway: nothing is applied.
         record.outcome = 'abandoned';
         return;
@@ -188,7 +228,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       return send(res, record, 401, UNAUTHORIZED_BODY);
     }
     const responseId = randomUUID();
-    if (family === 'search' && options.searchEnabled === false) {
+    if (family === 'search' && !searchEnabled) {
       record.outcome = 'forbidden';
       const message =
         'Campaign search is not enabled for this account. Please contact your CSM to enable it.';
@@ -269,8 +309,11 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     return finish(req, res, record, fault, answer.status, answer.body, rateHeaders(api, now));
   };
 
-  /** Answers, or — under a `drop` fault — closes the connection after the request took effect. */
-  const finish = (
+  /**
+   * Answers, or — under a `drop` fault — closes the connection after the request took effect, or — under a
+   * `late` one — answers after its delay (to nobody, when the client stopped waiting: the change stays made).
+   */
+  const finish = async (
     req: IncomingMessage,
     res: ServerResponse,
     record: RecordedRequest,
@@ -284,6 +327,18 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       record.outcome = 'dropped';
       req.socket.destroy();
       return;
+    }
+    if (fault?.kind === 'late') {
+      record.late = true;
+      let gone = false;
+      res.once('close', () => {
+        gone = !res.writableFinished;
+      });
+      const waited = await wait(fault.ms);
+      if (gone || !waited) {
+        record.status = undefined;
+        return;
+      }
     }
     send(res, record, status, body, headers);
   };
@@ -306,7 +361,17 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     if (path === '/faults' && req.method === 'POST') {
       const { count = 1, ...fault } = JSON.parse(body) as Fault & { count?: number };
       sim.inject(fault as Fault, count);
-      return json(200, { ok: true, queued: faults.length });
+      return json(200, { ok: true, queued: faults.length, standing: standing.length });
+    }
+    if (path === '/faults' && req.method === 'DELETE') {
+      sim.clearFaults();
+      return json(200, { ok: true });
+    }
+    if (path === '/search' && req.method === 'PUT') {
+      const { enabled } = JSON.parse(body) as { enabled?: unknown };
+      if (typeof enabled !== 'boolean') return json(400, { error: 'body must be {"enabled": true|false}' });
+      sim.setSearchEnabled(enabled);
+      return json(200, { ok: true, enabled });
     }
     return json(404, { error: `no simulator control at ${req.method} ${SIM_PREFIX}${path}` });
   };
@@ -372,7 +437,18 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     },
     setCampaigns,
     inject(fault, count = 1) {
+      if (fault.forMs !== undefined) {
+        standing.push({ fault, untilMs: Date.now() + fault.forMs });
+        return;
+      }
       for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    clearFaults() {
+      faults.length = 0;
+      standing.length = 0;
+    },
+    setSearchEnabled(enabled) {
+      searchEnabled = enabled;
     },
     failNext: (count, status = 500) => sim.inject({ kind: 'status', status }, count),
     resetNext: (count) => sim.inject({ kind: 'reset' }, count),
@@ -382,6 +458,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing.abort();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

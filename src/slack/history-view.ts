@@ -13,7 +13,7 @@ export function historyText(entries: readonly HistoryEntry[], total: number, sin
     const approved = h.approvedBy.length > 0 ? ` · approved by ${h.approvedBy.map(mention).join(', ')}` : '';
     const end =
       h.end.kind === 'completed'
-        ? `${h.end.applied} ${v.past}${h.end.failed > 0 ? `, ${h.end.failed} failed` : ''}`
+        ? `${h.end.applied} ${v.past}${h.end.failed > 0 ? `, ${h.end.failed} failed` : ''}${h.end.uncertain ? `, ${h.end.uncertain} may have been applied` : ''}`
         : h.end.kind === 'cancelled'
           ? `cancelled by ${mention(h.end.by)}`
           : h.end.kind === 'expired'

@@ -69,7 +69,7 @@ export function homeBlocks(data: HomeData, notice?: string): Block[] {
   for (const h of data.recent) {
     const end =
       h.end.kind === 'completed'
-        ? `${h.end.applied} ${VERB[h.action].past}${h.end.failed ? `, ${h.end.failed} failed` : ''}`
+        ? `${h.end.applied} ${VERB[h.action].past}${h.end.failed ? `, ${h.end.failed} failed` : ''}${h.end.uncertain ? `, ${h.end.uncertain} may have been applied` : ''}`
         : h.end.kind === 'open'
           ? 'open'
           : h.end.kind;

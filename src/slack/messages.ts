@@ -243,19 +243,22 @@ export function completedMessage(
   undelivered = 0,
 ): SlackMessage {
   const c = countsOf(report);
-  const icon = c.failed === 0 ? ':white_check_mark:' : c.applied + c.already === 0 ? ':x:' : ':warning:';
+  const icon =
+    c.failed + c.uncertain === 0
+      ? ':white_check_mark:'
+      : c.failed > 0 && c.applied + c.already + c.uncertain === 0
+        ? ':x:'
+        : ':warning:';
   const summary = summaryText(report);
   const by = mention(request.decidedBy ?? '');
-  const missing =
-    undelivered > 0
-      ? ` · :warning: ${undelivered === 1 ? '1 reply' : `${undelivered} replies`} of the results could not be posted (Slack refused them); every outcome is in the audit trail and the runbook API (request ${escapeMrkdwn(request.id)})`
-      : '';
+  const missing = undelivered > 0 ? ` · ${undeliveredLine(undelivered, request.id)}` : '';
   const message = decided(
     request,
     `${icon} *${summary}* · confirmed by ${by} · details in the thread${missing}`,
     summary,
   );
-  // What comes next in an incident: the failed ids again, or the inverse of what was applied.
+  // What comes next in an incident: the failed ids again (never those that may have been applied: a second
+  // STOP or PAUSE nobody asked for), or the inverse of what was applied.
   const buttons: Block[] = [];
   if (c.failed > 0) buttons.push(button(RETRY_ACTION_ID, `Retry failed (${c.failed})`, request.id));
   const inverse = INVERSE[request.action];
@@ -274,6 +277,25 @@ export function completedMessage(
     message.blocks.push(context('A STOP has no undo: a stopped campaign cannot be resumed.'));
   }
   return message;
+}
+
+/** What a summary says when Slack refused some of its thread's replies for good. */
+export function undeliveredLine(undelivered: number, requestId: string): string {
+  return `:warning: ${undelivered === 1 ? '1 reply' : `${undelivered} replies`} of the results could not be posted (Slack refused them); every outcome is in the audit trail and the runbook API (request ${escapeMrkdwn(requestId)})`;
+}
+
+/**
+ * The request's message as it must look when Slack takes it, which may be long after it was asked for (a
+ * channel's posts wait their turn): a confirmation past its time is shown expired, never with live buttons.
+ */
+export function firstMessage(request: CampaignActionRequest, now: number): SlackMessage {
+  if (request.state === 'pending') {
+    return request.expiresAt <= now ? expiredMessage(request) : confirmationMessage(request);
+  }
+  if (request.state === 'expired') return expiredMessage(request);
+  if (request.state === 'cancelled') return cancelledMessage(request);
+  // Created confirmed (a RESUME a PAUSE scheduled): nothing to click.
+  return runningMessage(request);
 }
 
 export function unrecordedMessage(request: CampaignActionRequest): SlackMessage {

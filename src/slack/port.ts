@@ -7,9 +7,16 @@ import type { SlackMessage } from './blocks.ts';
 export interface SlackPort {
   /**
    * Posts into a channel (or a thread) and returns the new message's ts. Throws SlackCallError. `stepToken`: a
-   * Workflow step's token, so the message is the step's (its clicks carry the step and a fresh token).
+   * Workflow step's token, so the message is the step's (its clicks carry the step and a fresh token). A
+   * `LateMessage` is drawn just before it is sent (each attempt), so a post that waited its turn shows the state
+   * then, not the state when it was asked for.
    */
-  postMessage(channel: string, message: SlackMessage, threadTs?: string, stepToken?: string): Promise<string>;
+  postMessage(
+    channel: string,
+    message: SlackMessage | LateMessage,
+    threadTs?: string,
+    stepToken?: string,
+  ): Promise<string>;
   /** Finishes a Workflow step (functions.completeSuccess / completeError) with a token of that step. */
   finishStep(
     executionId: string,
@@ -22,6 +29,11 @@ export interface SlackPort {
   /** Publishes a person's Home tab (views.publish: up to 100 blocks). */
   publishHome(userId: string, blocks: readonly Record<string, unknown>[]): Promise<void>;
 }
+
+export type LateMessage = () => Promise<SlackMessage>;
+
+export const drawn = (message: SlackMessage | LateMessage): Promise<SlackMessage> =>
+  typeof message === 'function' ? message() : Promise.resolve(message);
 
 /**
  * The bot scope each Web API method the bot calls needs (auth.test needs none). manifest.yml must declare

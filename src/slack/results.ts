@@ -1,4 +1,4 @@
-import type { CampaignAction, CampaignOutcome } from '../core/actions.ts';
+import { type CampaignAction, type CampaignOutcome, MAY_HAVE_APPLIED } from '../core/actions.ts';
 import type { RunProgress } from '../core/run-journal.ts';
 import type { StatusChangeReport } from '../moengage/types.ts';
 import {
@@ -24,6 +24,7 @@ export function progressText(action: CampaignAction, p: RunProgress): string {
   if (p.already > 0) parts.push(`${p.already} ${v.already}`);
   if (p.skipped > 0) parts.push(`${p.skipped} not sent`);
   if (p.failed > 0) parts.push(`${p.failed} failed`);
+  if (p.uncertain > 0) parts.push(`${p.uncertain} may have been applied`);
   if (p.etaMs !== undefined) parts.push(aboutLeft(p.etaMs));
   return parts.join(' · ');
 }
@@ -36,10 +37,19 @@ function aboutLeft(ms: number): string {
 
 export function countsOf(report: StatusChangeReport) {
   const n = (status: CampaignOutcome['status']) => report.outcomes.filter((o) => o.status === status).length;
-  return { applied: n('applied'), already: n('already'), skipped: n('skipped'), failed: n('failed') };
+  return {
+    applied: n('applied'),
+    already: n('already'),
+    skipped: n('skipped'),
+    failed: n('failed'),
+    uncertain: n('uncertain'),
+  };
 }
 
-/** "87 paused, 9 already paused, 4 not sent (flagged), 2 failed": nothing already done counts as a failure. */
+/**
+ * "87 paused, 9 already paused, 4 not sent (flagged), 2 failed, 3 may have been applied": nothing already done
+ * counts as a failure, and nothing that may have been applied either.
+ */
 export function summaryText(report: StatusChangeReport): string {
   const v = VERB[report.action];
   const c = countsOf(report);
@@ -47,6 +57,7 @@ export function summaryText(report: StatusChangeReport): string {
   if (c.already > 0) parts.push(`${c.already} ${v.already}`);
   if (c.skipped > 0) parts.push(`${c.skipped} not sent (flagged)`);
   if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.uncertain > 0) parts.push(`${c.uncertain} may have been applied`);
   return parts.join(', ');
 }
 
@@ -63,18 +74,21 @@ function outcomeLine(action: CampaignAction, o: CampaignOutcome, names: Names): 
       return `:heavy_minus_sign: ${id} not sent: ${quoteUserText(o.reason, 300)}`;
     case 'failed':
       return `:x: ${id} failed: ${quoteUserText(o.error.message, 400)}`;
+    case 'uncertain':
+      return `:grey_question: ${id} ${MAY_HAVE_APPLIED} (${quoteUserText(o.error.message, 400)})`;
   }
 }
 
 type Names = Readonly<Record<string, { name: string } | undefined>>;
 
 /**
- * The per-campaign results for the thread: failures first (they need attention), then the ids not sent, then
+ * The per-campaign results for the thread: failures and the ids that may have been applied first (they need
+ * attention), then the ids not sent, then
  * the applied and the already-done ones, with their names when the lookup found them,
  * split over as many replies as Slack's size limits need. Every id appears exactly once.
  */
 export function resultReplies(report: StatusChangeReport, names: Names = {}): SlackMessage[] {
-  const order: CampaignOutcome['status'][] = ['failed', 'skipped', 'applied', 'already'];
+  const order: CampaignOutcome['status'][] = ['failed', 'uncertain', 'skipped', 'applied', 'already'];
   const lines = order.flatMap((status) =>
     report.outcomes.filter((o) => o.status === status).map((o) => outcomeLine(report.action, o, names)),
   );

@@ -24,7 +24,12 @@ export function stepEnd(
     ].filter(Boolean);
     return {
       outputs: {
-        summary: [`${result.applied} applied`, ...apart, `${result.failed} failed`].join(', '),
+        summary: [
+          `${result.applied} applied`,
+          ...apart,
+          `${result.failed} failed`,
+          ...(result.uncertain ? [`${result.uncertain} may have been applied (check in MoEngage)`] : []),
+        ].join(', '),
         applied_count: result.applied,
         failed_count: result.failed,
         results: result.outcomes

@@ -1,12 +1,13 @@
 import type { webApi } from '@slack/bolt';
-import { SlackCallError, type SlackPort } from './port.ts';
+import { drawn, SlackCallError, type SlackPort } from './port.ts';
 
 type WebClient = webApi.WebClient;
 
 /** SlackPort over @slack/web-api. Slack's error codes come back as SlackCallError; nothing else leaks out. */
 export function webClientPort(client: WebClient, options: { teamId?: string | undefined } = {}): SlackPort {
   return {
-    async postMessage(channel, message, threadTs, stepToken) {
+    async postMessage(channel, late, threadTs, stepToken) {
+      const message = await drawn(late);
       const res = await call('chat.postMessage', () =>
         client.chat.postMessage({
           ...(stepToken ? { token: stepToken } : {}),
@@ -66,12 +67,15 @@ async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    const e = error as { code?: string; data?: { error?: string }; retryAfter?: number };
+    const e = error as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number };
     // A 429 handed back by the client (rejectRateLimitedCalls): the paced port waits it out for this channel.
     if (e.code === 'slack_webapi_rate_limited_error') {
       const retryAfterMs = typeof e.retryAfter === 'number' ? e.retryAfter * 1000 : 1_000;
       throw new SlackCallError(method, 'ratelimited', { retryAfterMs });
     }
+    // Slack (or what stands before it) answered with an HTTP error: its status says whether to try again.
+    if (e.code === 'slack_webapi_http_error' && typeof e.statusCode === 'number')
+      throw new SlackCallError(method, `http_${e.statusCode}`);
     // Only Slack's error string travels on: the raw error holds request options we never want logged.
     throw new SlackCallError(method, e.data?.error ?? e.code ?? 'request_failed');
   }

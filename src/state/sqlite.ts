@@ -12,7 +12,27 @@ export interface Sqlite {
   db: DatabaseSync;
   /** Runs `fn` as one write transaction; rolls back if it throws. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Whether the file takes a write now: one small write in a transaction (waiting at most `busyMs` for a lock),
+   * failing too while a transaction of the stores failed for want of disk within the last `recentMs` (a small
+   * write may still fit where a new request does not). Throws with why.
+   */
+  checkWritable(options?: { busyMs?: number; recentMs?: number; now?: number }): void;
   close(): void;
+}
+
+/** SQLite's primary result codes that mean the file cannot be written (full, I/O, read-only, cannot open). */
+const DISK_ERRORS = new Map([
+  [13, 'the disk (or the database) is full'],
+  [10, 'a disk I/O error'],
+  [8, 'the file is read-only'],
+  [14, 'the file cannot be opened'],
+]);
+
+/** The words for a write failure that is about the file, not about the statement; undefined otherwise. */
+export function diskProblem(error: unknown): string | undefined {
+  const code = (error as { errcode?: unknown })?.errcode;
+  return typeof code === 'number' ? DISK_ERRORS.get(code & 0xff) : undefined;
 }
 
 const SCHEMA = `
@@ -38,6 +58,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_request ON audit (request_id);
+CREATE TABLE IF NOT EXISTS readiness (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 export function openSqlite(path: string): Sqlite {
@@ -49,19 +70,47 @@ export function openSqlite(path: string): Sqlite {
   const columns = db.prepare('PRAGMA table_info(requests)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'run_due')) db.exec('ALTER TABLE requests ADD COLUMN run_due INTEGER');
   db.exec('CREATE INDEX IF NOT EXISTS requests_runs ON requests (run_due) WHERE run_due IS NOT NULL');
+  const probe = db.prepare(
+    'INSERT INTO readiness (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+  );
+  /** The last write of the stores that failed for want of disk: readiness says so for a while. */
+  let lastDiskFailure: { at: number; problem: string } | undefined;
+  const inTransaction = <T>(fn: () => T): T => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  };
   return {
     db,
     transaction(fn) {
-      db.exec('BEGIN IMMEDIATE');
       try {
-        const out = fn();
-        db.exec('COMMIT');
-        return out;
+        return inTransaction(fn);
       } catch (error) {
-        // SQLite has rolled back already on some errors (SQLITE_FULL, IOERR, BUSY): a ROLLBACK then throws "no
-        // transaction is active" and would hide the cause (a full disk told as a bug).
-        if (db.isTransaction) db.exec('ROLLBACK');
+        const problem = diskProblem(error);
+        if (problem) lastDiskFailure = { at: Date.now(), problem };
         throw error;
+      }
+    },
+    checkWritable({ busyMs = 250, recentMs = 30_000, now = Date.now() } = {}) {
+      // Readiness must not hold the (single) thread for the stores' 5 s busy timeout.
+      db.exec(`PRAGMA busy_timeout = ${Math.round(busyMs)}`);
+      try {
+        inTransaction(() => probe.run(now));
+      } catch (error) {
+        throw new Error(`SQLITE_PATH cannot be written: ${diskProblem(error) ?? (error as Error).message}`);
+      } finally {
+        db.exec('PRAGMA busy_timeout = 5000');
+      }
+      if (lastDiskFailure && now - lastDiskFailure.at < recentMs) {
+        throw new Error(
+          `SQLITE_PATH: a write failed ${Math.round((now - lastDiskFailure.at) / 1000)} s ago: ${lastDiskFailure.problem}`,
+        );
       }
     },
     close: () => db.close(),

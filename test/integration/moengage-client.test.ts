@@ -162,7 +162,9 @@ describe('MoEngage client against the simulator', () => {
     expect(report.failed).toBe(12);
     for (const o of report.outcomes) {
       expect(o).toMatchObject({ status: 'failed', attempts: retryPolicies.fast.maxAttempts });
-      expect(o.status === 'failed' && o.error.message).toMatch(/MoEngage 503: .*gave up after 4 attempts/);
+      expect(o.status === 'failed' && o.error.message).toMatch(
+        /^MoEngage answered 503 for \d+\.\d s \(4 tries\); not applied\. MoEngage said: Something went wrong/,
+      );
     }
     expect(sim.statusRequests()).toHaveLength(2 * retryPolicies.fast.maxAttempts);
   });
@@ -351,7 +353,7 @@ describe('MoEngage client when things around it fail', () => {
 });
 
 describe('what the client says of an answer it could not trust', () => {
-  it('marks a refusal that followed an unanswered send as uncertain, and one after clear answers not', async () => {
+  it('reports a refusal that followed an unanswered send as uncertain, and one after clear answers as failed', async () => {
     sim = await startSim({
       campaigns: [...periodic(1), ...seedCampaigns({ count: 1, prefix: 'paused_', status: 'PAUSED' })],
     });
@@ -359,7 +361,10 @@ describe('what the client says of an answer it could not trust', () => {
     // Reset (no answer), then MoEngage refuses the paused one: it may have been the first send that paused it.
     sim.resetNext(1);
     const afterReset = await client.changeCampaignStatus('PAUSE', ['paused_001']);
-    expect(afterReset.outcomes[0]).toMatchObject({ status: 'failed', uncertain: true });
+    expect(afterReset.outcomes[0]).toMatchObject({ status: 'uncertain', attempts: 2 });
+    expect(afterReset.outcomes[0]?.status === 'uncertain' && afterReset.outcomes[0].error.message).toMatch(
+      /^No answer to an earlier send, then: MoEngage 400: .*cannot be paused/,
+    );
     // A 429 and then the refusal: both answered, nothing uncertain.
     sim.inject({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
     const after429 = await client.changeCampaignStatus('PAUSE', ['paused_001']);

@@ -8,8 +8,14 @@ import { API_KEY, startSim, WORKSPACE_ID } from '../support/fixtures.ts';
 const AUTH = `Basic ${Buffer.from(`${WORKSPACE_ID}:${API_KEY}`).toString('base64')}`;
 const PATH = '/core-services/v1/campaigns/status';
 
-async function post(sim: MoEngageSim, body: unknown, headers: Record<string, string> = {}) {
+async function post(
+  sim: MoEngageSim,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+) {
   const res = await request(`${sim.url}${PATH}`, {
+    signal,
     method: 'POST',
     headers: {
       authorization: AUTH,
@@ -21,6 +27,15 @@ async function post(sim: MoEngageSim, body: unknown, headers: Record<string, str
   });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: text ? JSON.parse(text) : undefined };
+}
+
+/** Polls `ok` until it holds, failing after `ms`. */
+async function until(ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 describe('MoEngage simulator contract', () => {
@@ -150,6 +165,46 @@ describe('MoEngage simulator contract', () => {
     expect((at[2] as number) - (at[0] as number)).toBeGreaterThanOrEqual(690);
   });
 
+  it('applies a request at once and answers it late, to nobody when the client stopped waiting', async () => {
+    sim.inject({ kind: 'late', ms: 1_000 });
+    const ok = { request_id: 'late', action: 'PAUSE', campaign_ids: ['camp_011'] };
+    await expect(post(sim, ok, {}, AbortSignal.timeout(100))).rejects.toThrow();
+    // Changed though nobody heard it: the unpleasant part.
+    expect(sim.campaign('camp_011')?.status).toBe('PAUSED');
+    expect(sim.requests[0]).toMatchObject({ outcome: 'applied', late: true });
+    await until(() => sim.requests[0]?.status === undefined && sim.requests[0]?.late === true);
+  });
+
+  it('answers a late request when the client waits for it', async () => {
+    sim.inject({ kind: 'late', ms: 100 });
+    const started = performance.now();
+    const res = await post(sim, { request_id: 'l', action: 'PAUSE', campaign_ids: ['camp_012'] });
+    expect(res.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  it('holds a request unanswered and unapplied until the client gives up', async () => {
+    sim.inject({ kind: 'hang' });
+    const ok = { request_id: 'h', action: 'PAUSE', campaign_ids: ['camp_009'] };
+    await expect(post(sim, ok, {}, AbortSignal.timeout(150))).rejects.toThrow();
+    expect(sim.campaign('camp_009')?.status).toBe('ACTIVE');
+    expect(sim.requests[0]).toMatchObject({ outcome: 'abandoned', status: undefined });
+  });
+
+  it('plays a standing fault to every request until it lapses or is cleared (a 503 storm)', async () => {
+    sim.inject({ kind: 'status', status: 503, forMs: 60_000 });
+    const ok = { request_id: 's', action: 'PAUSE', campaign_ids: ['camp_008'] };
+    for (let i = 0; i < 3; i++) expect((await post(sim, ok)).status).toBe(503);
+    sim.clearFaults();
+    expect((await post(sim, ok)).status).toBe(200);
+    // One that lapses by itself.
+    sim.inject({ kind: 'status', status: 503, forMs: 200 });
+    const body = { request_id: 't', action: 'PAUSE', campaign_ids: ['camp_007'] };
+    expect((await post(sim, body)).status).toBe(503);
+    await until(async () => (await post(sim, body)).status === 200);
+    expect(sim.campaign('camp_007')?.status).toBe('PAUSED');
+  });
+
   it('answers an unknown route with 404 and records it', async () => {
     const res = await request(`${sim.url}/v1/whatever`, { method: 'GET' });
     expect(res.statusCode).toBe(404);
@@ -162,7 +217,7 @@ describe('MoEngage simulator contract', () => {
       method: 'POST',
       body: JSON.stringify({ kind: 'status', status: 502, count: 2 }),
     });
-    expect(await faults.body.json()).toEqual({ ok: true, queued: 2 });
+    expect(await faults.body.json()).toEqual({ ok: true, queued: 2, standing: 0 });
     const campaigns = await request(`${sim.url}/_sim/campaigns`);
     expect(((await campaigns.body.json()) as unknown[]).length).toBe(14);
     expect((await post(sim, { request_id: 'x', action: 'PAUSE', campaign_ids: ['camp_001'] })).status).toBe(
@@ -351,6 +406,17 @@ describe('MoEngage simulator contract: V5 status and campaign search', () => {
       );
       expect(res.status).toBe(403);
       expect(res.json.error.message).toContain('contact your CSM');
+      // Turned on (and off) at run time, over /_sim as well.
+      const on = await request(`${closed.url}/_sim/search`, { method: 'PUT', body: '{"enabled":true}' });
+      expect(await on.body.json()).toEqual({ ok: true, enabled: true });
+      const again = await call(
+        closed,
+        'POST',
+        '/v5/campaigns/search',
+        { campaign_fields: { ids: ['camp_001'] } },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(again.status).toBe(200);
     } finally {
       await closed.close();
     }

@@ -33,22 +33,43 @@ describe('Slack’s rate limits, as the simulator applies them by default', () =
     expect(h.slack.responses).toHaveLength(0);
   }, 90_000);
 
-  it('says on the summary when a result reply could not be posted, instead of dropping it silently', async () => {
+  it('sends a result reply Slack failed for a moment again, before the summary that points at it', async () => {
+    h = await startHarness(
+      { CAMPAIGN_LOOKUP: 'off' },
+      { outboxTimings: { backoff: { baseMs: 50, maxMs: 200 } } },
+    );
+    await h.command('UALICE', 'pause camp_001');
+    const message = await h.latestMessage();
+    // The confirmation is up; the next post (the results in the thread) fails once on Slack's side.
+    h.slack.failNext('chat.postMessage', 'internal_error', 1);
+    await h.click('UBOB', message, 'campaign_confirm');
+    const current = h;
+    const final = await h.slack.waitFor(() => {
+      const m = current.slack.message(CHANNEL, message.ts);
+      return m && messageText(m).includes('details in the thread') && m;
+    });
+    expect(messageText(final)).not.toContain('could not be posted');
+    expect(h.slack.thread(CHANNEL, message.ts)).toHaveLength(1);
+  });
+
+  it('says on the summary when Slack refused a result reply for good, instead of dropping it silently', async () => {
     h = await startHarness({ CAMPAIGN_LOOKUP: 'off' });
     await h.command('UALICE', 'pause camp_001');
     const message = await h.latestMessage();
     // The confirmation is up; the next post (the results in the thread) is refused by Slack.
-    h.slack.failNext('chat.postMessage', 'internal_error', 1);
+    h.slack.failNext('chat.postMessage', 'invalid_blocks', 1);
     await h.click('UBOB', message, 'campaign_confirm');
+    const current = h;
     const final = await h.slack.waitFor(() => {
-      const m = h.slack.message(CHANNEL, message.ts);
+      const m = current.slack.message(CHANNEL, message.ts);
       return m && messageText(m).includes('details in the thread') && m;
     });
     expect(messageText(final)).toContain('1 reply of the results could not be posted (Slack refused them)');
     expect(h.slack.thread(CHANNEL, message.ts)).toHaveLength(0);
     const metrics = await fetch(`http://127.0.0.1:${h.bot.port}/metrics`).then((r) => r.text());
     expect(metrics).toContain(
-      'campaign_bot_slack_calls_given_up_total{method="chat.postMessage",error="internal_error"} 1',
+      'campaign_bot_slack_outbox_dropped_total{reason="refused",error="invalid_blocks"} 1',
     );
+    expect(h.log.lines().some((l) => l.msg === 'outbox: Slack refused a message; dropped')).toBe(true);
   });
 });

@@ -93,6 +93,11 @@ export async function startHarness(
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
     hookRules?: BotOptions['hookRules'];
+    /** The MoEngage client's retry policy and deadlines (the fast retry policy by default). */
+    moengageOptions?: BotOptions['moengageOptions'];
+    outboxTimings?: BotOptions['outboxTimings'];
+    /** MoEngage's credentials watched for /readyz; off by default so tests' search counts hold. */
+    credentialCheck?: BotOptions['credentialCheck'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -121,7 +126,7 @@ export async function startHarness(
   const startOne = async () => {
     const shared = await connectSharedState(config, log.logger);
     const bot = await startBot(config, log.logger, {
-      moengageOptions: { retryPolicy: retryPolicies.fast },
+      moengageOptions: { retryPolicy: retryPolicies.fast, ...options.moengageOptions },
       slackRetries: 0,
       expirySweepMs: 100,
       host: '127.0.0.1',
@@ -137,7 +142,9 @@ export async function startHarness(
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
+      ...(options.outboxTimings ? { outboxTimings: options.outboxTimings } : {}),
       callbackBackoffMs: 20,
+      credentialCheck: options.credentialCheck ?? false,
     });
     return { bot, shared };
   };

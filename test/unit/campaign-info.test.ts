@@ -82,6 +82,15 @@ describe('checking a failed outcome against MoEngage after the run', () => {
     expect(needsCheck(failed('rejected'))).toBe(true);
     expect(needsCheck(failed('timeout'))).toBe(true);
     expect(needsCheck(failed('server_error', 3))).toBe(true);
+    // A 503 give-up: MoEngage refused every send at the door.
+    const storm: CampaignOutcome = {
+      campaignId: 'c1',
+      status: 'failed',
+      requestId: 'r1',
+      attempts: 14,
+      error: { kind: 'server_error', httpStatus: 503, code: undefined, message: 'MoEngage answered 503' },
+    };
+    expect(needsCheck(storm)).toBe(false);
     expect(needsCheck(failed('rate_limited', 1))).toBe(false);
     // 429, 429: refused twice, nothing applied; after a timeout, the first send may have been.
     expect(needsCheck(failed('rate_limited', 2))).toBe(false);
@@ -107,6 +116,30 @@ describe('checking a failed outcome against MoEngage after the run', () => {
     expect(checkedOutcome('PAUSE', failed('rejected', 1), paused)).toMatchObject({
       status: 'already',
       seen: 'after',
+    });
+  });
+
+  it('settles an uncertain outcome by lookup: applied, or known not applied (a failure); unchecked it stays uncertain', () => {
+    const maybe: CampaignOutcome = {
+      campaignId: 'c1',
+      status: 'uncertain',
+      requestId: 'r1',
+      attempts: 3,
+      error: { kind: 'timeout', httpStatus: undefined, code: undefined, message: 'MoEngage did not answer' },
+    };
+    expect(needsCheck(maybe)).toBe(true);
+    expect(checkedOutcome('PAUSE', maybe, { ok: true, info: info('PAUSED') })).toMatchObject({
+      status: 'applied',
+      confirmed: 'lookup',
+      attempts: 3,
+    });
+    expect(checkedOutcome('PAUSE', maybe, { ok: true, info: info('ACTIVE') })).toMatchObject({
+      status: 'failed',
+      error: { message: 'MoEngage did not answer; checked: not applied (MoEngage shows it active)' },
+    });
+    expect(checkedOutcome('PAUSE', maybe, { ok: false, why: 'MoEngage 403: no search' })).toMatchObject({
+      status: 'uncertain',
+      error: { message: 'MoEngage did not answer (not checked: MoEngage 403: no search)' },
     });
   });
 

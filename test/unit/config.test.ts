@@ -233,3 +233,45 @@ describe('the access policy in the environment', () => {
     ]);
   });
 });
+
+describe('loadConfig: Redis through Sentinel', () => {
+  it('reads the sentinels, the master name, the password and TLS; REDIS_URL may be left out', () => {
+    const config = loadConfig({
+      ...valid,
+      REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',
+      REDIS_SENTINEL_NAME: 'botmaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_SENTINEL_TLS: 'on',
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisSentinel).toEqual({
+      sentinels: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'botmaster',
+      password: 'sentinel-secret',
+      tls: true,
+    });
+    expect(loadConfig(valid).redisSentinel).toBeUndefined();
+  });
+
+  it('names a missing master name, a bad entry and sentinel settings without sentinels, never a value', () => {
+    expect(problemsOf({ ...valid, REDIS_SENTINELS: 'sentinel-1:26379,nohost' })).toEqual([
+      'REDIS_SENTINELS: 1: each entry must be host:port (e.g. sentinel-1:26379)',
+      'REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the master group name they monitor)',
+    ]);
+    const problems = problemsOf({
+      ...valid,
+      REDIS_SENTINEL_PASSWORD: 'hunter2-sentinel',
+      REDIS_SENTINEL_TLS: 'yes',
+    });
+    expect(problems).toEqual([
+      'REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS (set it, or leave this unset)',
+      'REDIS_SENTINEL_TLS: must be on or off',
+      'REDIS_SENTINEL_TLS: only used with REDIS_SENTINELS (set it, or leave this unset)',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+});

@@ -53,6 +53,24 @@ describe('follow-ups of a finished request', () => {
     });
   });
 
+  it('never offers to retry an id that may have been applied (a second STOP nobody asked for), nor undo it', () => {
+    const r = done({
+      result: {
+        applied: 1,
+        failed: 1,
+        uncertain: 1,
+        completedAt: 1_000,
+        outcomes: [
+          { campaignId: 'a', status: 'applied' },
+          { campaignId: 'b', status: 'failed', error: 'x' },
+          { campaignId: 'c', status: 'uncertain', note: 'may have been applied: check in MoEngage' },
+        ],
+      },
+    });
+    expect(planFollowUp(r, 'retry', 2_000, HOUR)).toMatchObject({ ok: true, ids: ['b'] });
+    expect(planFollowUp(r, 'undo', 2_000, HOUR)).toMatchObject({ ok: true, ids: ['a'] });
+  });
+
   it('refuses an undo of a STOP, a lapsed undo, one proposed already, and a request not finished', () => {
     expect(planFollowUp(done({ action: 'STOP' }), 'undo', 2_000, HOUR)).toMatchObject({
       ok: false,

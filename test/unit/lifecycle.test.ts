@@ -53,6 +53,26 @@ function report(action: 'PAUSE' | 'STOP', ids: readonly string[]): StatusChangeR
   };
 }
 
+/** What the client answers when its gate said no: every id withdrawn, nothing sent. */
+function notSentReport(action: string, ids: readonly string[]): StatusChangeReport {
+  const error = { kind: 'cancelled', httpStatus: undefined, code: undefined, message: 'Not sent' };
+  return {
+    action: action as 'PAUSE',
+    outcomes: ids.map((campaignId) => ({
+      campaignId,
+      status: 'failed',
+      requestId: undefined,
+      attempts: 0,
+      error,
+    })),
+    applied: 0,
+    failed: ids.length,
+    requests: 0,
+    sends: [],
+    elapsedMs: 0,
+  };
+}
+
 function setup(
   over: { notifier?: Partial<Notifier>; moengage?: Partial<CampaignExecutor>; store?: RequestStore } = {},
 ) {
@@ -69,7 +89,9 @@ function setup(
   });
   const moengage = strict<CampaignExecutor>('moengage', {
     chunkSize: 10,
-    changeCampaignStatus: async (action, ids) => {
+    changeCampaignStatus: async (action, ids, options) => {
+      // The contract: the gate is asked just before the send; false or a throw means nothing is sent.
+      if (options?.beforeSend && !(await options.beforeSend())) return notSentReport(action, ids);
       runs.push([...ids]);
       return report(action as 'PAUSE' | 'STOP', ids);
     },
@@ -349,6 +371,7 @@ describe('durable runs', () => {
       store,
       moengage: {
         changeCampaignStatus: async (action, ids, options) => {
+          if (options?.beforeSend && !(await options.beforeSend())) return notSentReport(action, ids);
           sent.push({ ids: [...ids], requestId: options?.requestId });
           return report(action as 'PAUSE', ids);
         },
@@ -390,7 +413,7 @@ describe('durable runs', () => {
 });
 
 describe('a chunk sent twice', () => {
-  it('says of a refusal that the first send may have applied it', async () => {
+  it('reports a refusal as may have been applied (the first send may have applied it), never as failed', async () => {
     const { recordChunk } = await import('../../src/core/run-journal.ts');
     const r = {
       state: 'confirmed',
@@ -411,8 +434,250 @@ describe('a chunk sent twice', () => {
     };
     const step = recordChunk(r, 0, [failed], 1, 5);
     expect(step.value).toBe('finished');
-    expect(step.next?.result?.outcomes[0]?.error).toMatch(
-      /cannot be paused \(sent again .* may have applied it/,
-    );
+    expect(step.next?.result).toMatchObject({ failed: 0, uncertain: 1 });
+    expect(step.next?.result?.outcomes[0]?.status).toBe('uncertain');
+    expect(step.next?.result?.outcomes[0]?.note).toMatch(/may have been applied/);
+  });
+
+  it('keeps it failed when a lookup saw the campaign not in the target state', async () => {
+    const { recordChunk } = await import('../../src/core/run-journal.ts');
+    const r = {
+      state: 'confirmed',
+      run: {
+        chunks: [{ ids: ['c1'], requestId: 'q', state: 'sent', sends: 2 }],
+        owner: 'me',
+        leaseUntil: 0,
+        startedAt: 0,
+        requests: 0,
+      },
+    } as never;
+    const checked = {
+      campaignId: 'c1',
+      status: 'failed' as const,
+      requestId: 'q',
+      attempts: 1,
+      checked: true as const,
+      error: {
+        kind: 'rejected',
+        httpStatus: 400,
+        code: undefined,
+        message: 'refused (MoEngage shows it active)',
+      },
+    };
+    const step = recordChunk(r, 0, [checked], 1, 5);
+    expect(step.next?.result).toMatchObject({ failed: 1 });
   });
 });
+
+describe('a fenced lease', () => {
+  const base = {
+    state: 'confirmed',
+    run: {
+      chunks: [
+        { ids: ['c1'], requestId: 'q1', state: 'planned', sends: 0 },
+        { ids: ['c2'], requestId: 'q2', state: 'planned', sends: 0 },
+      ],
+      owner: undefined,
+      leaseUntil: 0,
+      startedAt: 0,
+      requests: 0,
+    },
+  } as never;
+
+  it('gives every take a higher token; a runner that stalled and was taken over is refused its next send, renewal and hand-back', async () => {
+    const { takeRun, leaseOf, markSent, renewRun, releaseRun, recordChunk } = await import(
+      '../../src/core/run-journal.ts'
+    );
+    const first = takeRun(base, 'A', 0, 1_000, () => []);
+    const a = leaseOf(first.next?.run as never);
+    expect(a).toEqual({ owner: 'A', fence: 1 });
+    // A stalls (SIGSTOP) past its lease; B takes the run over.
+    const second = takeRun(first.next as never, 'B', 5_000, 1_000, () => []);
+    expect(second.value).toBe('taken');
+    const b = leaseOf(second.next?.run as never);
+    expect(b).toEqual({ owner: 'B', fence: 2 });
+    const taken = second.next as never;
+    // A wakes up (SIGCONT): everything it would write as the runner is refused.
+    expect(markSent(taken, 0, a as never).value).toEqual({ go: 'fenced' });
+    expect(renewRun(taken, a as never, 6_000, 1_000).value).toBe(false);
+    expect(releaseRun(taken, a as never).value).toBe(false);
+    // Even a runner named like A again, with A's old token (a restarted process reusing an id), is refused.
+    expect(markSent(taken, 0, { owner: 'B', fence: 1 }).value).toEqual({ go: 'fenced' });
+    // B sends.
+    expect(markSent(taken, 0, b as never).value).toEqual({ go: 'sent', sends: 1 });
+    // What MoEngage answered A for a send before its stall is a fact, kept whoever records it.
+    const applied = [{ campaignId: 'c2', status: 'applied' as const, requestId: 'q2', attempts: 1 }];
+    expect(recordChunk(taken, 1, applied, 1, 7_000).value).toBe('recorded');
+  });
+
+  it('re-checks a live lease held by another runner when taking, and only a known restart forces it', async () => {
+    const { takeRun } = await import('../../src/core/run-journal.ts');
+    const held = takeRun(base, 'A', 0, 10_000, () => []).next as never;
+    expect(takeRun(held, 'B', 9_999, 10_000, () => []).value).toBe('held');
+    expect(takeRun(held, 'B', 10_001, 10_000, () => []).value).toBe('taken');
+    expect(takeRun(held, 'B', 1, 10_000, () => [], true).value).toBe('taken');
+  });
+
+  it('marks a chunk whose outcome is known as done, never to be sent again', async () => {
+    const { takeRun, leaseOf, markSent, recordChunk } = await import('../../src/core/run-journal.ts');
+    const taken = takeRun(base, 'A', 0, 1_000, () => []).next as never;
+    const lease = leaseOf((taken as { run: never }).run) as never;
+    const applied = [{ campaignId: 'c1', status: 'applied' as const, requestId: 'q1', attempts: 1 }];
+    const recorded = recordChunk(taken, 0, applied, 1, 1).next as never;
+    expect(markSent(recorded, 0, lease).value).toEqual({ go: 'done' });
+  });
+});
+
+describe('a run whose store goes away under it', () => {
+  /** The memory store behind a switch: while `down`, every call fails as a cut Redis connection does. */
+  function switchable(inner: RequestStore) {
+    const state = { down: false, failures: 0 };
+    const guard =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        if (state.down) {
+          state.failures += 1;
+          throw new Error('Connection is closed.');
+        }
+        return fn(...args);
+      };
+    const store: RequestStore = {
+      ...inner,
+      get: guard(inner.get),
+      update: guard(inner.update) as RequestStore['update'],
+      create: guard(inner.create),
+      runsDue: guard(inner.runsDue),
+    };
+    return { store, state };
+  }
+
+  it('waits for the store instead of reporting failures, sends nothing meanwhile, and reports what MoEngage applied', async () => {
+    const { store, state } = switchable(createMemoryStore());
+    const sent: string[][] = [];
+    let queue: Promise<void> = Promise.resolve();
+    let release: () => void = () => {};
+    const firstAnswered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const s = setup({
+      store,
+      moengage: {
+        chunkSize: 2,
+        // One request at a time, as a limiter with one slot sends them.
+        changeCampaignStatus: (action, ids, options) => {
+          const turn = queue.then(async () => {
+            if (options?.beforeSend && !(await options.beforeSend())) return notSentReport(action, ids);
+            sent.push([...ids]);
+            // The store goes away while MoEngage answers the first chunk.
+            if (sent.length === 1) state.down = true;
+            release();
+            return report(action as 'PAUSE', ids);
+          });
+          queue = turn.then(() => undefined);
+          return turn;
+        },
+      },
+    });
+    const proposed = await s.propose('UALICE', 'pause', ['c1', 'c2', 'c3', 'c4']);
+    if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
+    const started = await s.lifecycle.approve(proposed.request.id, s.user('UBOB'));
+    expect(started.kind).toBe('running');
+    await firstAnswered;
+    // Down: the answer cannot be recorded and the next chunk's send cannot be marked: nothing more is sent.
+    await waitUntil(() => state.failures >= 3);
+    expect(sent).toEqual([['c1', 'c2']]);
+    expect(s.changes).not.toContain('completed');
+    state.down = false;
+    const done = await s.lifecycle.settled(proposed.request.id, 10_000);
+    await s.lifecycle.drain(5_000);
+    expect(done?.result).toMatchObject({ applied: 4, failed: 0 });
+    expect(sent).toEqual([
+      ['c1', 'c2'],
+      ['c3', 'c4'],
+    ]);
+    expect(s.changes.filter((c) => c === 'completed')).toHaveLength(1);
+  });
+
+  it('writes a vanished record back from the runner’s copy (Redis restarted empty) and still reports the run', async () => {
+    const inner = createMemoryStore();
+    const vanished = new Set<string>();
+    const store: RequestStore = {
+      ...inner,
+      get: async (id) => (vanished.has(id) ? undefined : inner.get(id)),
+      update: (async (id, step) =>
+        vanished.has(id) ? undefined : inner.update(id, step)) as RequestStore['update'],
+      // Written back: the memory store still holds the old copy, so the write-back replaces it.
+      create: async (r) => {
+        if (!vanished.delete(r.id)) return inner.create(r);
+        await inner.update(r.id, () => ({ next: r, value: undefined }));
+      },
+    };
+    let requestId = '';
+    const s = setup({
+      store,
+      moengage: {
+        chunkSize: 2,
+        changeCampaignStatus: async (action, ids, options) => {
+          if (options?.beforeSend && !(await options.beforeSend())) return notSentReport(action, ids);
+          // The record vanishes while MoEngage applies the first chunk.
+          if (ids[0] === 'c1') vanished.add(requestId);
+          return report(action as 'PAUSE', ids);
+        },
+      },
+    });
+    const proposed = await s.propose('UALICE', 'pause', ['c1', 'c2', 'c3']);
+    if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
+    requestId = proposed.request.id;
+    await s.lifecycle.approve(requestId, s.user('UBOB'));
+    await waitUntil(() => s.changes.includes('completed'));
+    await s.lifecycle.drain(5_000);
+    expect(vanished.size).toBe(0);
+    expect((await store.get(requestId))?.result).toMatchObject({ applied: 3, failed: 0 });
+  });
+
+  it('sends a chunk later, never reports it failed, when the bot’s own side could not send it (the shared limiter away)', async () => {
+    let refusals = 2;
+    const s = setup({
+      moengage: {
+        changeCampaignStatus: async (action, ids, options) => {
+          if (refusals > 0) {
+            refusals -= 1;
+            const error = {
+              kind: 'not_sent',
+              httpStatus: undefined,
+              code: undefined,
+              message: 'Not sent to MoEngage: Connection is closed.',
+            };
+            return {
+              ...notSentReport(action, ids),
+              outcomes: ids.map((campaignId) => ({
+                campaignId,
+                status: 'failed' as const,
+                requestId: undefined,
+                attempts: 0,
+                error,
+              })),
+            };
+          }
+          if (options?.beforeSend && !(await options.beforeSend())) return notSentReport(action, ids);
+          return report(action as 'PAUSE', ids);
+        },
+      },
+    });
+    const proposed = await s.propose('UALICE', 'pause', ['c1', 'c2']);
+    if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
+    await s.lifecycle.approve(proposed.request.id, s.user('UBOB'));
+    const done = await s.lifecycle.settled(proposed.request.id, 10_000);
+    await s.lifecycle.drain(5_000);
+    expect(refusals).toBe(0);
+    expect(done?.result).toMatchObject({ applied: 2, failed: 0 });
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -155,6 +155,58 @@ describe('message builders', () => {
     for (const o of outcomes) expect(text.split(`\`${o.campaignId}\``).length - 1).toBe(1);
   });
 
+  it('counts ids that may have been applied apart, lists them beside the failures, and offers only the failed to retry', () => {
+    const maybe = (campaignId: string): CampaignOutcome => ({
+      campaignId,
+      status: 'uncertain',
+      requestId: 'r',
+      attempts: 3,
+      error: {
+        kind: 'timeout',
+        httpStatus: undefined,
+        code: undefined,
+        message: 'MoEngage did not answer for 1 min 10 s (3 tries, the last one waited 40.0 s)',
+      },
+    });
+    const outcomes: CampaignOutcome[] = [
+      { campaignId: 'ok_1', status: 'applied', requestId: 'r', attempts: 1 },
+      maybe('maybe_1'),
+      maybe('maybe_2'),
+      {
+        campaignId: 'bad_1',
+        status: 'failed',
+        requestId: 'r2',
+        attempts: 14,
+        error: { kind: 'server_error', httpStatus: 503, code: undefined, message: 'MoEngage answered 503' },
+      },
+    ];
+    const report: StatusChangeReport = {
+      action: 'PAUSE',
+      outcomes,
+      applied: 1,
+      failed: 1,
+      uncertain: 2,
+      requests: 9,
+      sends: [],
+      elapsedMs: 70_000,
+    };
+    const done = completedMessage(request({ state: 'confirmed', decidedBy: 'UBOB' }), report);
+    expect(allText(done)).toContain('1 paused, 1 failed, 2 may have been applied');
+    expect(buttons(done as never).map((b) => (b.text as { text: string }).text)).toContain(
+      'Retry failed (1)',
+    );
+    const text = allText(resultReplies(report)[0] as never);
+    expect(text).toContain(
+      '`maybe_1` may have been applied: check in MoEngage (MoEngage did not answer for 1 min 10 s',
+    );
+    expect(text.indexOf('maybe_2')).toBeLessThan(text.indexOf('ok_1'));
+    // Only uncertain ones: no Retry at all, and not a red cross.
+    const unsure = { ...report, outcomes: [maybe('maybe_1')], applied: 0, failed: 0, uncertain: 1 };
+    const none = completedMessage(request({ state: 'confirmed', decidedBy: 'UBOB' }), unsure);
+    expect(allText(none)).not.toContain('Retry failed');
+    expect(allText(none)).toContain(':warning:');
+  });
+
   it('splits a thousand results over several replies, each within Slack limits', () => {
     const outcomes: CampaignOutcome[] = Array.from({ length: 1_000 }, (_, i) => ({
       campaignId: `64f1a2b3c4d5e6f7a8b9${String(i).padStart(4, '0')}`,

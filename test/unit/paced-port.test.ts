@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../src/slack/blocks.ts';
 import { pacedPort } from '../../src/slack/paced-port.ts';
-import { SlackCallError, type SlackPort } from '../../src/slack/port.ts';
+import { drawn, SlackCallError, type SlackPort } from '../../src/slack/port.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 const msg = (text: string): SlackMessage => ({ text, blocks: [] });
@@ -19,7 +19,7 @@ function fakeSlack(limited: (method: string, channel: string, n: number) => numb
   };
   const port: SlackPort = {
     async postMessage(channel, message) {
-      take('chat.postMessage', channel, message.text);
+      take('chat.postMessage', channel, (await drawn(message)).text);
       return String(calls.length);
     },
     async updateMessage(channel, _ts, message) {
@@ -75,6 +75,16 @@ describe('the per-channel Slack pacer', () => {
     expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'p0 expired']);
     await Promise.all(posts);
     expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'p0 expired', 'p1', 'p2', 'p3', 'p4']);
+  });
+
+  it('posts a reply in a thread already up before the new messages still queued in its channel', async () => {
+    const slack = fakeSlack(() => undefined);
+    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 5, burst: 1 });
+    const posts = Array.from({ length: 4 }, (_, i) => paced.postMessage('CA', msg(`p${i}`)));
+    await posts[0];
+    await paced.postMessage('CA', msg('reminder in p0'), '1');
+    await Promise.all(posts);
+    expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'reminder in p0', 'p1', 'p2', 'p3']);
   });
 
   it('coalesces edits of one message still queued: the latest state wins', async () => {

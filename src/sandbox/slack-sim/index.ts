@@ -104,6 +104,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     responses,
     callsTo: (method) => calls.filter((c) => c.method === method),
     failNext: api.failNext,
+    outage: api.setOutage,
     joinChannel: api.joinChannel,
     leaveChannel: api.leaveChannel,
     addUserMessage: messages.addUserMessage,

@@ -203,6 +203,11 @@ export interface SlackSim {
   callsTo(method: string): SlackCall[];
   /** The next `count` calls of `method` answer `{ok:false, error}` ('ratelimited' answers HTTP 429). */
   failNext(method: string, error: string, count?: number): void;
+  /**
+   * Slack down: from now on every Web API call is answered with HTTP `status` (e.g. 503) and does nothing, until
+   * called again without one.
+   */
+  outage(status?: number): void;
   joinChannel(channel: string): void;
   leaveChannel(channel: string): void;
   /** Stores a message a person posted (not the bot), e.g. a thread parent. */

@@ -58,6 +58,9 @@ export function createWebApi({
     homeViews,
   });
 
+  // Slack down (an outage): every Web API call is recorded and answered with this HTTP status, nothing done.
+  let outage: number | undefined;
+
   const limited = createRateLimiter(
     options.rateLimits === undefined ? SLACK_RATE_LIMITS : options.rateLimits,
   );
@@ -112,7 +115,10 @@ export function createWebApi({
     // A message posted with a step's token is the step's: interactions on it carry the step (function_data).
     const viaStep =
       token !== undefined && call.auth === 'valid' ? functionTokens.get(token)?.executionId : undefined;
-    const answer = answerApi(method, viaStep ? { ...args, __function_execution_id: viaStep } : args, call);
+    const answer: Answer =
+      outage !== undefined
+        ? { status: outage, body: { ok: false, error: 'service_unavailable' } }
+        : answerApi(method, viaStep ? { ...args, __function_execution_id: viaStep } : args, call);
     call.status = answer.status;
     call.ok = answer.body.ok === true;
     call.error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
@@ -163,6 +169,9 @@ export function createWebApi({
         until: now() + (options.functionTokenTtlMs ?? 15 * 60_000),
         executionId,
       }),
+    setOutage(status?: number) {
+      outage = status;
+    },
     failNext(method: string, error: string, count = 1) {
       const list = scripted.get(method) ?? [];
       for (let i = 0; i < count; i++) list.push(error);
