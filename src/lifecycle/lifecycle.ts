@@ -212,13 +212,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     };
   }
 
-  // Expiry edits handed to Slack and not yet taken: bounded, so a backed-up channel cannot grow the process.
+  // Expiry edits handed on and not yet queued or taken: bounded, so a backed-up channel (or an outbox that is away,
+  // when the notifier sends to Slack directly) cannot grow the process.
   const showing = inFlight(EXPIRY_EDITS_IN_FLIGHT);
 
   /**
    * Expires the pending requests whose time is up, a page at a time, each exactly once (the store's decide) and
-   * audited; its message's edit is started, not awaited (Slack paces it), with a bounded number in flight: when
-   * that many wait on Slack, the rest wait for the next round (a click on them is refused as expired meanwhile).
+   * audited; its message's edit is started, not awaited (the outbox queues it, Slack paces it), with a bounded
+   * number in flight: when that many are still under way, the rest wait for the next round (a click on them is
+   * refused as expired meanwhile).
    */
   async function expireBatches(): Promise<number> {
     let expired = 0;
