@@ -8,6 +8,8 @@ import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
 import { runBacklogBench } from './backlog.ts';
 import { runFailoverBench } from './failover.ts';
+import { FAULT_NAMES, type FaultName } from './fault-scenarios.ts';
+import { runFaultsBench } from './faults.ts';
 import { MATRIX_TARGETS_LINE, matrixTable, runMatrix } from './matrix.ts';
 import { measure, minimumMs, type RunResult, TARGETS, TARGETS_LINE, table, verdict } from './measure.ts';
 import { runMoEngageFaultsBench } from './moengage-faults.ts';
@@ -21,10 +23,13 @@ import { runV5Bench } from './v5-lookup.ts';
  * `npm run bench` runs every part: the slash-command ack latency (quick) first, then the replicas sharing Redis
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
  * then V5 and the look before confirming, then MoEngage faults (slow, dropped, 503 storms, no answer), then a Slack
- * outage, then a backlog of 2,000 unclicked confirmations in one channel (six minutes: the bot's memory and each one
- * shown expired). `npm run bench -- --only ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|backlog`
- * runs one. `--ack-mode isolated` (default: each app in its own child process) or `--ack-mode shared` (everything
- * in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a bad `--only` or `--ack-mode`.
+ * outage, then faults of a replica or its store mid-run (kill, stall, Redis cut, Redis restarted empty, Sentinel
+ * failover; about three minutes), then a backlog of 2,000 unclicked confirmations in one channel (six minutes: the
+ * bot's memory and each one shown expired). `npm run bench -- --only
+ * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog` runs one; `--fault kill,stall`
+ * picks some of the faults part's faults. `--ack-mode isolated` (default: each app in its own child process) or
+ * `--ack-mode shared` (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a
+ * bad `--only`, `--ack-mode` or `--fault`.
  */
 const PARTS = [
   'ack',
@@ -34,12 +39,13 @@ const PARTS = [
   'v5',
   'moengage-faults',
   'slack-outage',
+  'faults',
   'backlog',
 ] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, 'ack-mode': { type: 'string' } },
+  options: { only: { type: 'string' }, 'ack-mode': { type: 'string' }, fault: { type: 'string' } },
 });
 const only = values.only;
 if (only !== undefined && !PARTS.includes(only as Part)) {
@@ -49,6 +55,13 @@ if (only !== undefined && !PARTS.includes(only as Part)) {
 const ackMode = values['ack-mode'] ?? 'isolated';
 if (!ACK_MODES.includes(ackMode as AckMode)) {
   console.error(`--ack-mode must be one of ${ACK_MODES.join(', ')} (got ${ackMode})`);
+  process.exit(2);
+}
+// `--fault kill,stall`: some of the faults bench's faults only (all by default).
+const faults = values.fault?.split(',') ?? [...FAULT_NAMES];
+const badFault = faults.find((f) => !FAULT_NAMES.includes(f as FaultName));
+if (badFault !== undefined) {
+  console.error(`--fault takes a comma-separated list of ${FAULT_NAMES.join(', ')} (got ${badFault})`);
   process.exit(2);
 }
 const parts: readonly Part[] = only === undefined ? PARTS : [only as Part];
@@ -91,6 +104,10 @@ if (parts.includes('moengage-faults')) {
 if (parts.includes('slack-outage')) {
   separate();
   await runSlackOutageBench();
+}
+if (parts.includes('faults')) {
+  separate();
+  await runFaultsBench({ only: faults as FaultName[] });
 }
 if (parts.includes('backlog')) {
   separate();

@@ -11,6 +11,7 @@ import type { ProposalRules } from '../core/proposal.ts';
 import type { CampaignActionRequest, DecideResult } from '../core/request.ts';
 import type { AuditTrail } from '../requests/audit-trail.ts';
 import type { RequestStore } from '../requests/model.ts';
+import { bufferedAuditAppend } from './audit-buffer.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution-deps.ts';
 import type { CampaignLookup } from './lookup.ts';
@@ -62,17 +63,12 @@ export interface LifecycleDeps {
 export function lifecycleContext(deps: LifecycleDeps) {
   const audit = deps.logger.child({ module: 'audit' });
   const now = deps.now ?? Date.now;
+  // An event the store cannot take now waits in memory and is appended, in order, once it answers again.
+  const append = deps.auditTrail ? bufferedAuditAppend(deps.auditTrail, { log: audit }) : undefined;
   const emit = (event: AuditEvent) => {
     audit.info(event);
     deps.observe?.(event);
-    deps.auditTrail
-      ?.append(event, now())
-      .catch((error: unknown) =>
-        audit.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'audit trail not recorded',
-        ),
-      );
+    append?.(event, now());
   };
   const actorId = (a: Actor) => actorIdOf(a);
   return {

@@ -191,7 +191,19 @@ function script(body: string): LuaScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
+// The slots a replica holds, written back after Redis lost them (a failover that dropped the last writes, a
+// restart without persistence): each member with the time it still counts, from the replica's own record. NX: a
+// slot Redis still has is left as it is. ARGV[6..] member, remaining ms, member, remaining ms, …
+const RESEED = `
+local now = now_ms()
+local added = 0
+for i = 6, #ARGV, 2 do
+  added = added + redis.call('ZADD', KEYS[1], 'NX', int(now + tonumber(ARGV[i + 1])), ARGV[i])
+end
+return added`;
+
 const SCRIPTS = {
+  reseed: script(RESEED),
   enqueue: script(ENQUEUE),
   claim: script(CLAIM),
   answered: script(ANSWERED),
@@ -232,6 +244,8 @@ export interface LimiterScripts {
   }): Promise<ClaimReply>;
   answered(member: string): Promise<unknown>;
   unused(member: string): Promise<unknown>;
+  /** Writes back slots Redis lost; replies with how many it did not have. */
+  reseed(slots: [member: string, remainingMs: number][]): Promise<number>;
   /** Refreshes the members' vouching; replies with the members no longer queued. */
   alive(members: string[], aliveMs: number): Promise<string[]>;
   leave(members: string[]): Promise<unknown>;
@@ -275,6 +289,7 @@ export function limiterScripts(options: LimiterScriptsOptions): LimiterScripts {
     },
     answered: (member) => run(SCRIPTS.answered, [member]),
     unused: (member) => run(SCRIPTS.unused, [member]),
+    reseed: async (slots) => (slots.length === 0 ? 0 : Number(await run(SCRIPTS.reseed, slots.flat()))),
     alive: async (members, aliveMs) =>
       members.length === 0 ? [] : ((await run(SCRIPTS.alive, [aliveMs, ...members])) as string[]),
     leave: (members) => (members.length === 0 ? Promise.resolve() : run(SCRIPTS.leave, members)),

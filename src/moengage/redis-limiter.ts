@@ -135,19 +135,55 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     wakeTimer.unref();
   };
 
+  // This replica's own slots and when each is due back (its clock): what it writes back when Redis has lost them
+  // (a failover that dropped the last writes, a restart without persistence), so a reconnect is not a fresh
+  // window that lets a second burst through (MoEngage would answer it 429).
+  const mine = new Map<string, number>();
+  const hold = (member: string, ms: number) => {
+    const now = Date.now();
+    for (const [m, due] of mine) if (due <= now) mine.delete(m);
+    mine.set(member, now + ms);
+  };
+  let reseedNeeded = false;
+  let connectedOnce = false;
+  client.on('ready', () => {
+    if (connectedOnce) reseedNeeded = true;
+    connectedOnce = true;
+  });
+  if (client.status === 'ready') connectedOnce = true;
+  const reseed = async () => {
+    if (!reseedNeeded) return;
+    reseedNeeded = false;
+    const now = Date.now();
+    const slots = [...mine]
+      .filter(([, due]) => due > now)
+      .map(([m, due]) => [m, due - now] as [string, number]);
+    try {
+      const added = await scripts.reseed(slots);
+      if (added > 0)
+        report(new Error(`limiter: ${added} slots Redis had lost were written back after a reconnect`));
+    } catch (error) {
+      reseedNeeded = true;
+      throw error;
+    }
+  };
+
   const start = (member: string, job: Job) => {
     running += 1;
     let returned = false;
+    hold(member, inFlightMs + windowMs + marginMs);
     const slot: Slot = {
       unused() {
         if (returned) return;
         returned = true;
+        mine.delete(member);
         void scripts.unused(member).catch(report);
       },
     };
     const settle = (ok: boolean, value: unknown) => {
       running -= 1;
       // Answered: the slot is due one window from now, for every replica.
+      if (!returned) hold(member, windowMs + marginMs);
       const answered = returned ? Promise.resolve() : scripts.answered(member).catch(report);
       returned = true;
       if (ok) job.resolve(value);
@@ -178,6 +214,7 @@ export function createRedisSlidingLimiter(options: RedisSlidingLimiterOptions): 
     if (running >= maxConcurrent) return false; // a finishing request claims again
     let reply: ClaimReply;
     try {
+      await reseed();
       reply = await scripts.claim({
         replica,
         clientNowMs: now,

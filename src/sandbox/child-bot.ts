@@ -21,17 +21,21 @@ export interface ChildBot {
  * Runs the real entry point (`node src/index.ts`, as the container does) in its own process with `env`, and
  * resolves once it logs "campaign bot ready". Signals go to the node process itself (npm would not forward them).
  * `process.execPath` is the Node running the caller: the project's Node 24 under `npm run bench` and vitest.
- * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH.
+ * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH. A bot not ready
+ * within `readyTimeoutMs` (default 60 s: one that cannot reach its store may never be) is SIGKILLed and the promise
+ * rejects, so no caller waits forever or leaves a process behind.
  */
 export async function startChildBot(
   env: Record<string, string>,
-  options: { path: string | undefined },
+  options: { path: string | undefined; readyTimeoutMs?: number },
 ): Promise<ChildBot> {
   const child = spawn(process.execPath, [ENTRY], {
     env: { PATH: options.path ?? '', ...env },
     stdio: 'pipe',
   });
   const lines: Record<string, unknown>[] = [];
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  let timedOut = false;
   let buffer = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -58,9 +62,21 @@ export async function startChildBot(
         nl = buffer.indexOf('\n');
       }
     });
-    void exited.then(({ code }) => reject(new Error(`bot exited (${code}) before it was ready: ${stderr}`)));
+    void exited.then(({ code }) =>
+      reject(
+        new Error(
+          timedOut
+            ? `bot not ready within ${readyTimeoutMs} ms (killed): ${stderr}`
+            : `bot exited (${code}) before it was ready: ${stderr}`,
+        ),
+      ),
+    );
   });
-  const port = await ready;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, readyTimeoutMs);
+  const port = await ready.finally(() => clearTimeout(timer));
   let stopping: ReturnType<ChildBot['stop']> | undefined;
   return {
     process: child,

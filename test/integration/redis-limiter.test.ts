@@ -389,3 +389,21 @@ describe('Redis-backed sliding limiter shared by replicas', () => {
     expect(await sharedState()).toMatchObject({ queued: 0, slots: LIMITS.perMinute });
   });
 });
+
+describe('Redis losing the slots (a failover that dropped the last writes, a restart without persistence)', () => {
+  it('writes its own slots back after the reconnect, so the windows still hold', async () => {
+    const redis = connectRedis();
+    const limiter = replica({ redis });
+    await limiter.ready();
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: LIMITS.perSecond }, () => limiter.schedule(5, recorded(starts))));
+    // Redis forgets every slot, and the connection drops and comes back, as across a failover.
+    await admin.del(`${id}:slots`);
+    const back = new Promise((resolve) => redis.once('ready', resolve));
+    redis.disconnect(true);
+    await back;
+    await Promise.all(Array.from({ length: LIMITS.perSecond }, () => limiter.schedule(5, recorded(starts))));
+    for (const w of WINDOWS) expect(maxInWindow(starts, w.ms)).toBeLessThanOrEqual(w.limit);
+    expect(errors.some((e) => /written back after a reconnect/.test(String(e)))).toBe(true);
+  });
+});
