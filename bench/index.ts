@@ -6,6 +6,7 @@ import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
 import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
+import { runBacklogBench } from './backlog.ts';
 import { runFailoverBench } from './failover.ts';
 import { FAULT_NAMES, type FaultName } from './fault-scenarios.ts';
 import { runFaultsBench } from './faults.ts';
@@ -23,11 +24,12 @@ import { runV5Bench } from './v5-lookup.ts';
  * (two bot processes, 1,000 ids; ack latency Redis vs in-memory store), then the MoEngage throughput benchmark.
  * then V5 and the look before confirming, then MoEngage faults (slow, dropped, 503 storms, no answer), then a Slack
  * outage, then faults of a replica or its store mid-run (kill, stall, Redis cut, Redis restarted empty, Sentinel
- * failover; about three minutes). `npm run bench -- --only
- * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults` runs one; `--fault kill,stall` picks some of
- * the last part's faults. `--ack-mode isolated` (default: each app in its own child process) or `--ack-mode shared`
- * (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a bad `--only`,
- * `--ack-mode` or `--fault`.
+ * failover; about three minutes), then a backlog of 2,000 unclicked confirmations in one channel (six minutes: the
+ * bot's memory and each one shown expired). `npm run bench -- --only
+ * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog` runs one; `--fault kill,stall`
+ * picks some of the faults part's faults. `--ack-mode isolated` (default: each app in its own child process) or
+ * `--ack-mode shared` (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a
+ * bad `--only`, `--ack-mode` or `--fault`.
  */
 const PARTS = [
   'ack',
@@ -38,6 +40,7 @@ const PARTS = [
   'moengage-faults',
   'slack-outage',
   'faults',
+  'backlog',
 ] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
@@ -105,6 +108,10 @@ if (parts.includes('slack-outage')) {
 if (parts.includes('faults')) {
   separate();
   await runFaultsBench({ only: faults as FaultName[] });
+}
+if (parts.includes('backlog')) {
+  separate();
+  await runBacklogBench();
 }
 process.exitCode = 0;
 

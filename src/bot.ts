@@ -6,6 +6,7 @@ import { shortFormPolicy } from './auth/short-form.ts';
 import { cachedUserGroupResolver } from './auth/usergroups.ts';
 import { registerListeners } from './commands/index.ts';
 import { slackListeners } from './commands/listeners.ts';
+import { createUnhandledErrorReply } from './commands/unhandled.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
 import type { Outbox } from './core/outbox.ts';
@@ -16,6 +17,7 @@ import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
 import { createOutboxDrainer, type DrainTimings } from './lifecycle/outbox-drainer.ts';
+import { startSweeps } from './lifecycle/sweeps.ts';
 import { createMetrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import { credentialProbe, watchCredentials } from './moengage/credential-check.ts';
@@ -271,12 +273,8 @@ export async function startBot(
     ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
   });
   registerListeners(app, slackDoors.listeners);
-  app.error(async (error) => {
-    logger.error(
-      { module: 'bolt', err: `${error.name}: ${error.message}`, code: error.code },
-      'unhandled listener error',
-    );
-  });
+  // Unhandled listener errors reach the person (the payload's response_url, or an ephemeral), not only the log.
+  app.error(createUnhandledErrorReply({ slack, logger }));
 
   const ops = opsHandlers({
     alive: () => state.alive && (options.alive?.() ?? true),
@@ -343,23 +341,16 @@ export async function startBot(
   state.slackAuthenticated = true;
 
   const sweepMs = options.expirySweepMs ?? Math.min(2_000, config.confirmationTtlSeconds * 250);
-  // One sweep: pending requests past their time expire; runs whose runner has gone are taken over.
-  const sweep = setInterval(() => {
-    lifecycle
-      .expireDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'expiry sweep failed'));
-    lifecycle
-      .resumeDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'resume sweep failed'));
-    lifecycle
-      .remindDue()
-      .catch((error: unknown) => logger.error({ err: String(error) }, 'reminder sweep failed'));
-  }, sweepMs);
+  // Pending requests past their time expire; runs whose runner has gone are taken over; reminders are sent.
+  // Each one round at a time (the next waits for the last), so a backlog cannot pile rounds up.
+  const sweeps = startSweeps(
+    { expiry: lifecycle.expireDue, resume: () => lifecycle.resumeDue(), reminders: lifecycle.remindDue },
+    { everyMs: sweepMs, log: logger.child({ module: 'sweeps' }) },
+  );
   // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
   void lifecycle
     .resumeDue(options.exclusiveStore ?? false)
     .catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
-  sweep.unref();
   if (!options.store) {
     logger.warn(
       'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL or SQLITE_PATH)',
@@ -386,7 +377,7 @@ export async function startBot(
     async stop() {
       if (!state.alive) return;
       state.alive = false;
-      clearInterval(sweep);
+      await sweeps.stop();
       credentials?.stop();
       slackDoors.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.

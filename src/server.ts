@@ -60,6 +60,8 @@ export function createSlackApp(config: Config, logger: Logger, options: { slackR
     logger: blog,
     clientOptions,
     deferInitialization: true,
+    // app.error gets the body too, so an unhandled error can be told to the person (bot.ts).
+    extendedErrorHandler: true,
   });
   return { app, receiver };
 }

@@ -11,7 +11,7 @@ import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { outcomeText } from '../slack/outcome-text.ts';
 import type { SlackPort } from '../slack/port.ts';
 import { parseCampaignCommand, USAGE } from './parse.ts';
-import { guarded } from './respond.ts';
+import { type FailureWords, firstDelivery, guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
   lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history' | 'freeze' | 'unfreeze'>;
@@ -26,6 +26,19 @@ export interface CampaignCommandDeps {
   now?: () => number;
   onOutcome?: (outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') => void;
 }
+
+/** A command that proposes (pause, resume, stop, freeze, unfreeze) and failed before storing it proposed nothing. */
+export const COMMAND_FAILED: FailureWords = {
+  // The same words as the lifecycle's own "unavailable" outcome (a store.create that failed).
+  could: 'record the request',
+  unchanged: 'Nothing was proposed and nothing was sent to MoEngage; try again in a moment',
+  unknown: 'Look in the channel before running it again; if it keeps failing, check the bot logs',
+};
+/** `/campaign status`, `history`, `groups` change nothing. */
+const READ_FAILED: FailureWords = {
+  could: 'answer that',
+  unchanged: 'Nothing was changed; run the command again in a moment',
+};
 
 /**
  * `/campaign pause|resume|stop <ids>`. Input errors and help go back in the acknowledgement itself (no extra
@@ -51,10 +64,6 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
       return;
     }
     await ack();
-    if (deps.dedupe && !(await deps.dedupe.firstTime(`command:${command.trigger_id}`))) {
-      log.info({ user: command.user_id, triggerId: command.trigger_id }, 'repeated command delivery ignored');
-      return;
-    }
     // The response_url expires after 30 min and takes 5 posts; past that, an ephemeral message says the same.
     const tell = async (text: string) => {
       try {
@@ -67,67 +76,75 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         await deps.slack.postEphemeral(command.channel_id, command.user_id, text);
       }
     };
-    const ok = await guarded(
-      log,
-      tell,
-      'Something went wrong on my side, so nothing was requested. Try again; if it keeps failing, check the bot logs.',
-      async () => {
-        if (parsed.kind === 'history') {
-          const answer = await deps.lifecycle.history({
-            actor,
-            ids: parsed.tokens,
-            channelId: command.channel_id,
-            sinceMs: parsed.sinceMs,
-          });
-          deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
-          if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
-          if (answer.kind === 'history_unavailable')
-            return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
-          return outcomeText(answer);
-        }
-        if (parsed.kind === 'status') {
-          const answer = await deps.lifecycle.status({
-            actor,
-            ids: parsed.tokens,
-            channelId: command.channel_id,
-          });
-          deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
-          if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
-          if (answer.kind === 'lookup_off')
-            return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
-          if (answer.kind === 'lookup_unavailable')
-            return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
-          return outcomeText(answer);
-        }
-        if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
-          const where = { actor, scope: parsed.scope, channelId: command.channel_id };
-          const answer =
-            parsed.kind === 'freeze'
-              ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
-              : await deps.lifecycle.unfreeze(where);
-          const ok = answer.kind === 'proposed' || answer.kind === 'running';
-          deps.onOutcome?.(ok ? 'requested' : answer.kind === 'denied' ? 'denied' : 'failed');
-          return freezeAnswerText(answer);
-        }
-        if (parsed.kind === 'groups') {
-          const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
-          deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
-          return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
-        }
-        const outcome = await deps.lifecycle.propose({
+    const reads = parsed.kind === 'history' || parsed.kind === 'status' || parsed.kind === 'groups';
+    // Not awaited: Bolt's listener ends with the acknowledgement, so a proposal waiting for its turn in a busy
+    // channel (2,000 in one channel take half an hour at Slack's pace) holds only its own few fields, not Bolt's
+    // request, response and middleware chain (about a sixth of the memory of a backlog, measured).
+    const work = guarded(log, tell, reads ? READ_FAILED : COMMAND_FAILED, async () => {
+      if (!(await firstDelivery(deps.dedupe, `command:${command.trigger_id}`, log))) {
+        log.info(
+          { user: command.user_id, triggerId: command.trigger_id },
+          'repeated command delivery ignored',
+        );
+        return undefined;
+      }
+      if (parsed.kind === 'history') {
+        const answer = await deps.lifecycle.history({
           actor,
-          action: parsed.action,
           ids: parsed.tokens,
-          reason: parsed.reason,
           channelId: command.channel_id,
-          source: 'slash_command',
-          ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
+          sinceMs: parsed.sinceMs,
         });
-        const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
-        deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
-        return outcomeText(outcome);
-      },
-    );
-    if (!ok) deps.onOutcome?.('failed');
+        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+        if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
+        if (answer.kind === 'history_unavailable')
+          return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
+        return outcomeText(answer);
+      }
+      if (parsed.kind === 'status') {
+        const answer = await deps.lifecycle.status({
+          actor,
+          ids: parsed.tokens,
+          channelId: command.channel_id,
+        });
+        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+        if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
+        if (answer.kind === 'lookup_off')
+          return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
+        if (answer.kind === 'lookup_unavailable')
+          return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
+        return outcomeText(answer);
+      }
+      if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
+        const where = { actor, scope: parsed.scope, channelId: command.channel_id };
+        const answer =
+          parsed.kind === 'freeze'
+            ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
+            : await deps.lifecycle.unfreeze(where);
+        const ok = answer.kind === 'proposed' || answer.kind === 'running';
+        deps.onOutcome?.(ok ? 'requested' : answer.kind === 'denied' ? 'denied' : 'failed');
+        return freezeAnswerText(answer);
+      }
+      if (parsed.kind === 'groups') {
+        const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
+        deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
+        return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
+      }
+      const outcome = await deps.lifecycle.propose({
+        actor,
+        action: parsed.action,
+        ids: parsed.tokens,
+        reason: parsed.reason,
+        channelId: command.channel_id,
+        source: 'slash_command',
+        ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
+      });
+      const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
+      deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
+      return outcomeText(outcome);
+    });
+    void work.then((ok) => {
+      if (!ok) deps.onOutcome?.('failed');
+    });
   };
 }

@@ -1,7 +1,9 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { errorText } from '../lifecycle/error-text.ts';
 import type { HomeData, HomeFacts } from '../lifecycle/home.ts';
-import { homeBlocks } from '../slack/home-view.ts';
+import { storageUnavailable } from '../requests/storage-errors.ts';
+import { homeBlocks, homeUnavailableBlocks } from '../slack/home-view.ts';
 import type { SlackPort } from '../slack/port.ts';
 
 export interface HomeDeps {
@@ -18,6 +20,8 @@ export interface HomeDeps {
 }
 
 const WATCH_MS = 30 * 60_000;
+export const HOME_UNAVAILABLE =
+  "I could not draw your Home: the bot's storage is unavailable. Nothing was changed; open this tab again in a moment.";
 /** Homes kept fresh at once: a redraw of all of them fits Slack's views.publish limit (Tier 4) in a minute. */
 const MAX_WATCHED = 50;
 
@@ -33,7 +37,16 @@ export function createHome(deps: HomeDeps) {
 
   async function publish(userId: string, notice?: string, facts?: HomeFacts): Promise<void> {
     try {
-      await deps.slack.publishHome(userId, homeBlocks(await deps.home.forPerson(userId, facts), notice));
+      let blocks: ReturnType<typeof homeBlocks>;
+      try {
+        blocks = homeBlocks(await deps.home.forPerson(userId, facts), notice);
+      } catch (error) {
+        // Nothing to show without the storage: the Home says so (and what a click on it did), never silent.
+        if (!storageUnavailable(error)) throw error;
+        log.warn({ user: userId, err: errorText(error) }, 'home drawn without its data: storage down');
+        blocks = homeUnavailableBlocks(HOME_UNAVAILABLE, notice);
+      }
+      await deps.slack.publishHome(userId, blocks);
     } catch (error) {
       log.warn(
         { user: userId, err: error instanceof Error ? error.message : String(error) },

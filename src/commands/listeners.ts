@@ -9,10 +9,11 @@ import type { SlackPort } from '../slack/port.ts';
 import { reminderAnswered } from '../slack/schedule-view.ts';
 import { createCampaignCommand } from './campaign-command.ts';
 import { createDecisionAction } from './decision-action.ts';
-import { createFollowUpAction } from './follow-up-action.ts';
+import { createFollowUpAction, FOLLOW_UP_FAILED, SCHEDULE_FAILED } from './follow-up-action.ts';
 import { createGroupChanged } from './group-events.ts';
 import { createHome } from './home.ts';
 import type { Listeners } from './index.ts';
+import type { FailureWords } from './respond.ts';
 import { createStepClose } from './step-close.ts';
 import { createWorkflowStep } from './workflow-step.ts';
 
@@ -47,10 +48,13 @@ export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners;
   // A click on the Home tab has no channel to answer in: its Home is drawn again with the answer on it.
   const homeNotice = (userId: string, text: string | undefined) => home.refresh(userId, text);
   const stepLife = deps.stepTokenLifeMs ? { stepTokenLifeMs: deps.stepTokenLifeMs } : {};
-  const decision = (decide: Lifecycle['approve'] | Lifecycle['cancel']) =>
-    createDecisionAction({ decide, slack, logger, dedupe, homeNotice, ...stepLife });
-  const button = (press: (id: string, actor: Actor) => Promise<Outcome>, answered?: typeof reminderAnswer) =>
-    createFollowUpAction({ press, slack, logger, dedupe, ...(answered ? { answered } : {}) });
+  const decision = (kind: 'confirm' | 'cancel', decide: Lifecycle['approve'] | Lifecycle['cancel']) =>
+    createDecisionAction({ kind, decide, slack, logger, dedupe, homeNotice, ...stepLife });
+  const button = (
+    press: (id: string, actor: Actor) => Promise<Outcome>,
+    failed: FailureWords,
+    answered?: typeof reminderAnswer,
+  ) => createFollowUpAction({ press, failed, slack, logger, dedupe, ...(answered ? { answered } : {}) });
   const listeners: Listeners = {
     campaignCommand: createCampaignCommand({
       lifecycle,
@@ -63,13 +67,13 @@ export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners;
       timeZone: deps.timeZone,
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    confirm: decision(lifecycle.approve),
-    cancel: decision(lifecycle.cancel),
+    confirm: decision('confirm', lifecycle.approve),
+    cancel: decision('cancel', lifecycle.cancel),
     stepClose: createStepClose({ slack, logger }),
-    retryFailed: button(followUp('retry')),
-    undo: button(followUp('undo')),
-    resumeNow: button(schedule('now'), reminderAnswer),
-    keepPaused: button(schedule('keep'), reminderAnswer),
+    retryFailed: button(followUp('retry'), FOLLOW_UP_FAILED),
+    undo: button(followUp('undo'), FOLLOW_UP_FAILED),
+    resumeNow: button(schedule('now'), SCHEDULE_FAILED, reminderAnswer),
+    keepPaused: button(schedule('keep'), SCHEDULE_FAILED, reminderAnswer),
     workflowStep: createWorkflowStep({
       lifecycle,
       dedupe,

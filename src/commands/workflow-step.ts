@@ -2,8 +2,10 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { USER_ID_PATTERN } from '../core/ids.ts';
 import { plainWords } from '../core/outcome-words.ts';
+import { errorText } from '../lifecycle/error-text.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { Deduper } from '../requests/dedupe.ts';
+import { type FailureWords, failureText, firstDelivery } from './respond.ts';
 
 export const WORKFLOW_STEP_ID = 'change_campaign_status';
 /** The step's parameters; manifest.yml declares exactly these (a test checks). */
@@ -17,6 +19,13 @@ export interface WorkflowStepDeps {
   /** How long the step's token works from its function_executed (Slack: 15 min); tests shorten it. */
   tokenLifeMs?: number;
 }
+
+/** What the step's failure says in Workflow Builder's run history. */
+const STEP_FAILED: FailureWords = {
+  could: 'record the request',
+  unchanged: 'Nothing was proposed and nothing was sent to MoEngage; run the workflow again in a moment',
+  unknown: 'Look in the channel before running the workflow again',
+};
 
 /** Slack's life of a Workflow step's token: 15 minutes from when it is issued, or until the step is finished. */
 export const STEP_TOKEN_LIFE_MS = 15 * 60_000;
@@ -40,7 +49,7 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
     const failWith = (error: string) =>
       fail({ error }).catch((e: unknown) => log.warn({ err: String(e) }, 'could not fail the step'));
     try {
-      if (eventId && !(await deps.dedupe.firstTime(`event:${eventId}`))) return;
+      if (eventId && !(await firstDelivery(deps.dedupe, `event:${eventId}`, log))) return;
       const event = (body as { event?: { function_execution_id?: unknown; bot_access_token?: unknown } })
         .event;
       const executionId = typeof event?.function_execution_id === 'string' ? event.function_execution_id : '';
@@ -74,13 +83,8 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       log.info({ requestId: proposed.request.id, executionId }, 'workflow step waits on its request');
     } catch (error) {
       // The step's error boundary: Slack shows the step as failed instead of leaving it hanging.
-      log.error(
-        { err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
-        'workflow step failed',
-      );
-      await failWith(
-        'the campaign bot failed on its side (its storage or Slack did not answer); nothing was requested, or check the channel',
-      );
+      log.error({ err: errorText(error) }, 'workflow step failed');
+      await failWith(failureText(error, STEP_FAILED));
     }
   };
 }

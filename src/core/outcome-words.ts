@@ -43,7 +43,7 @@ export function outcomeWords(o: Outcome, f: WordFormat): string | undefined {
       return 'I am not in this channel, so I cannot post the confirmation. Invite me with `/invite @campaign-bot` and run the command again.';
     case 'unavailable':
       return o.what === 'store'
-        ? "I could not record the request (the bot's storage did not answer), so nothing was requested. Try again in a minute."
+        ? "I could not record the request: the bot's storage is unavailable. Nothing was proposed and nothing was sent to MoEngage; try again in a moment."
         : `Slack refused the confirmation message (${f.text(o.code ?? 'unknown')}), so nothing was requested. Try again in a moment.`;
   }
 }

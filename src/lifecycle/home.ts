@@ -41,7 +41,8 @@ export function createHome(
   const { deps, now } = ctx;
 
   async function facts(): Promise<HomeFacts> {
-    const pending = (await deps.store.dueForExpiry(Number.MAX_SAFE_INTEGER))
+    // The soonest to expire first, one page: what a Home shows is bounded however many are pending.
+    const pending = (await deps.store.dueForExpiry(Number.MAX_SAFE_INTEGER, { limit: SCANNED }))
       .filter((r) => r.state === 'pending' && r.expiresAt > now())
       .slice(0, SCANNED);
     const scheduled: HomeData['scheduled'] = [];

@@ -9,11 +9,13 @@ import {
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import { errorText } from './error-text.ts';
+import { afterRecorded } from './errors.ts';
 import { createExecution } from './execution.ts';
 import { createFollowUp } from './follow-up.ts';
 import { createFreeze } from './freeze.ts';
 import { createHistory } from './history.ts';
 import { createHome } from './home.ts';
+import { inFlight } from './in-flight.ts';
 import { type CampaignLookup, createLookup } from './lookup.ts';
 import { createPropose } from './propose.ts';
 import { createReminders } from './reminders.ts';
@@ -157,7 +159,10 @@ export function createLifecycle(deps: LifecycleDeps) {
     });
     if (result.confirmed) return started(result.request, by, verdict.via);
     changes.publish(requestId);
-    await deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress });
+    // Counted already: a failure to show it must not be told as "nothing changed".
+    await afterRecorded('approval', () =>
+      deps.notifier.update(result.request, { kind: 'approval_recorded', by, ...progress }),
+    );
     return { kind: 'approval_recorded', request: result.request, ...progress };
   }
 
@@ -176,7 +181,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     if (!result.ok) return refusal(result);
     changes.publish(requestId);
     emit({ event: 'cancelled', user: by, ...fields(result.request) });
-    await deps.notifier.update(result.request, { kind: 'cancelled' });
+    await afterRecorded('cancel', () => deps.notifier.update(result.request, { kind: 'cancelled' }));
     return { kind: 'cancelled', request: result.request };
   }
 
@@ -207,24 +212,54 @@ export function createLifecycle(deps: LifecycleDeps) {
     };
   }
 
-  /** Expires every pending request whose time is up; each is expired, and its message edited, exactly once. */
-  async function expireDue(): Promise<number> {
+  // Expiry edits handed on and not yet queued or taken: bounded, so a backed-up channel (or an outbox that is away,
+  // when the notifier sends to Slack directly) cannot grow the process.
+  const showing = inFlight(EXPIRY_EDITS_IN_FLIGHT);
+
+  /**
+   * Expires the pending requests whose time is up, a page at a time, each exactly once (the store's decide) and
+   * audited; its message's edit is started, not awaited (the outbox queues it, Slack paces it), with a bounded
+   * number in flight: when that many are still under way, the rest wait for the next round (a click on them is
+   * refused as expired meanwhile).
+   */
+  async function expireBatches(): Promise<number> {
     let expired = 0;
-    for (const due of await deps.store.dueForExpiry(now())) {
-      try {
-        const result = await deps.store.decide(due.id, 'expired', 'system', now());
-        if (!result.ok) continue;
-        expired += 1;
-        changes.publish(due.id);
-        emit({ event: 'expired', ...fields(result.request) });
-        await deps.notifier.update(result.request, { kind: 'expired' });
-      } catch (error) {
-        // One request the store cannot decide must not hold up the expiry of the others.
-        log.error({ requestId: due.id, err: errorText(error) }, 'could not expire a request');
+    for (;;) {
+      if (showing.full()) break;
+      const batch = await deps.store.dueForExpiry(now(), { limit: EXPIRY_BATCH });
+      let left = 0;
+      for (const due of batch) {
+        if (showing.full()) break;
+        try {
+          const result = await deps.store.decide(due.id, 'expired', 'system', now());
+          left += 1;
+          if (!result.ok) continue;
+          expired += 1;
+          changes.publish(due.id);
+          emit({ event: 'expired', ...fields(result.request) });
+          showing.start(() =>
+            deps.notifier
+              .update(result.request, { kind: 'expired' })
+              .catch((error: unknown) =>
+                log.warn({ requestId: due.id, err: errorText(error) }, 'expiry not shown'),
+              ),
+          );
+        } catch (error) {
+          // One request the store cannot decide must not hold up the expiry of the others.
+          log.error({ requestId: due.id, err: errorText(error) }, 'could not expire a request');
+        }
       }
+      // A short page is the end; a page where nothing left the index (the store refusing) is retried next round.
+      if (batch.length < EXPIRY_BATCH || left === 0) break;
     }
     return expired;
   }
+  // One expiry round at a time on this replica, whoever asks (the sweep, a click on an expired request).
+  let expiring: Promise<number> | undefined;
+  const expireDue = (): Promise<number> =>
+    (expiring ??= expireBatches().finally(() => {
+      expiring = undefined;
+    }));
 
   // The freezes are created further down (they propose); the schedule asks for them only when a RESUME is due.
   let freezesActive: () => Promise<CampaignActionRequest[]> = async () => [];
@@ -283,6 +318,11 @@ export function createLifecycle(deps: LifecycleDeps) {
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+/** Requests read per page by the expiry sweep. */
+const EXPIRY_BATCH = 100;
+/** Expiry edits waiting on Slack at once (Slack takes about 50 edits a minute for the workspace). */
+const EXPIRY_EDITS_IN_FLIGHT = 50;
 
 /** The step a click belongs to (Slack's `function_data`) and the fresh token it brought. */
 export interface StepToken {

@@ -169,6 +169,11 @@ export function createPropose(
       await deps.notifier.update(request, { kind: 'unrecorded' });
       return { kind: 'unavailable', what: 'store' };
     }
+    if (now() >= request.expiresAt) {
+      // Its post waited in a backed-up channel past its time (the notifier drew it expired when its turn came):
+      // nobody needs a look at its campaigns, and the requester hears that it expired.
+      return { kind: 'expired', at: request.expiresAt };
+    }
     if (!immediate) {
       // Never holds up the answer: the confirmation is up, and the look edits it within seconds.
       if (lookup && !known) void lookup.beforeConfirm(request).catch(() => {});

@@ -164,7 +164,12 @@ export function createSchedule(
     });
     ctx.changes.publish(pauseId);
     if (what === 'keep') {
-      await deps.notifier.update(changed.request, { kind: 'resume_kept', by });
+      // Kept already (the CAS above): a failure to tell the thread must not be told as "unchanged".
+      await deps.notifier
+        .update(changed.request, { kind: 'resume_kept', by })
+        .catch((error: unknown) =>
+          log.warn({ requestId: pauseId, err: errorText(error) }, 'resume kept, not told in the thread'),
+        );
     } else {
       await startResume(pauseId).catch((error: unknown) =>
         log.error(

@@ -90,10 +90,12 @@ export function createMemoryStore(options: { retainMs?: number; now?: () => numb
     async holders() {
       return new Map(held);
     },
-    async dueForExpiry(at) {
-      return [...requests.values()]
+    async dueForExpiry(at, page) {
+      const due = [...requests.values()]
         .filter((r) => r.state === 'pending' && r.expiresAt <= at)
-        .map((r) => ({ ...r }));
+        .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const from = page?.offset ?? 0;
+      return due.slice(from, page ? from + page.limit : undefined).map((r) => structuredClone(r));
     },
   };
 }

@@ -27,8 +27,11 @@ export interface RequestStore {
   decide(id: string, to: Decision, by: string, now: number): Promise<DecideResult>;
   /** Adds an approval; the one completing a grant's count confirms the request (see approveTransition). */
   approve(id: string, approval: Approval): Promise<ApproveResult>;
-  /** Pending requests whose time is up, for the expiry sweep. */
-  dueForExpiry(now: number): Promise<CampaignActionRequest[]>;
+  /**
+   * Pending requests whose time is up by `now`, soonest first (ties by id): the sweeps read them a page at a
+   * time (`limit` from `offset`), so what they hold is bounded by the page, not by the backlog. All without.
+   */
+  dueForExpiry(now: number, page?: DuePage): Promise<CampaignActionRequest[]>;
   /**
    * Applies a pure step to a request atomically (optimistic in Redis: re-read and re-applied on a conflict) and
    * keeps the index of runs in step with it. Undefined when there is no such request.
@@ -45,6 +48,12 @@ export interface RequestStore {
   release(key: string, requestId: string): Promise<boolean>;
   /** Every key held now, and by which request (App Home lists the freezes). */
   holders(): Promise<Map<string, string>>;
+}
+
+/** A page of dueForExpiry: at most `limit` requests, after skipping `offset`. */
+export interface DuePage {
+  limit: number;
+  offset?: number;
 }
 
 export interface Updated<T> {

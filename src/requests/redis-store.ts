@@ -122,10 +122,11 @@ if ARGV[5] ~= '' and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.
 if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) end
 return {'ok'}`;
 
-// KEYS[1] pending index; ARGV now, request key prefix. Drops ids whose request has already vanished (TTL).
+// KEYS[1] pending index; ARGV now, request key prefix, offset, count (-1: all). Soonest first, ties by id (the
+// sorted set's own order). Drops ids whose request has already vanished (TTL).
 const DUE = `
 local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', ARGV[3], ARGV[4])) do
   local raw = redis.call('GET', ARGV[2] .. id)
   if raw then out[#out + 1] = raw else redis.call('ZREM', KEYS[1], id) end
 end
@@ -179,7 +180,13 @@ interface Scripts {
     due: string,
     keepMs: string,
   ): Promise<string[]>;
-  campaignRequestDue(pending: string, now: number, reqPrefix: string): Promise<string[]>;
+  campaignRequestDue(
+    pending: string,
+    now: number,
+    reqPrefix: string,
+    offset: number,
+    count: number,
+  ): Promise<string[]>;
 }
 
 export function createRedisStore(options: {
@@ -324,8 +331,14 @@ export function createRedisStore(options: {
     async holders() {
       return new Map(Object.entries(await redis.hgetall(holds)));
     },
-    async dueForExpiry(at) {
-      const raws = await scripts.campaignRequestDue(pending, at, reqPrefix);
+    async dueForExpiry(at, page) {
+      const raws = await scripts.campaignRequestDue(
+        pending,
+        at,
+        reqPrefix,
+        page?.offset ?? 0,
+        page?.limit ?? -1,
+      );
       return raws.map(requestFromJson).filter((r) => r.state === 'pending');
     },
   };

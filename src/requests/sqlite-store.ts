@@ -33,7 +33,7 @@ export function createSqliteStore(
     'SELECT id FROM requests WHERE run_due IS NOT NULL AND run_due <= ? AND forget_at > ?',
   );
   const due = db.prepare(
-    'SELECT json FROM requests WHERE pending = 1 AND expires_at <= ? AND forget_at > ? ORDER BY expires_at',
+    'SELECT json FROM requests WHERE pending = 1 AND expires_at <= ? AND forget_at > ? ORDER BY expires_at, id LIMIT ? OFFSET ?',
   );
   const forget = db.prepare('DELETE FROM requests WHERE forget_at <= ?');
   const holdKey = db.prepare(
@@ -135,8 +135,10 @@ export function createSqliteStore(
       const rows = allHolds.all() as { key: string; request_id: string }[];
       return new Map(rows.map((row) => [row.key, row.request_id]));
     },
-    async dueForExpiry(at) {
-      return (due.all(at, now()) as { json: string }[]).map((row) => requestFromJson(row.json));
+    async dueForExpiry(at, page) {
+      // LIMIT -1: no limit.
+      const rows = due.all(at, now(), page?.limit ?? -1, page?.offset ?? 0) as { json: string }[];
+      return rows.map((row) => requestFromJson(row.json));
     },
   };
 }

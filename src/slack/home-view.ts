@@ -81,3 +81,12 @@ export function homeBlocks(data: HomeData, notice?: string): Block[] {
   }
   return blocks.slice(0, 100);
 }
+
+/** The Home when what it shows cannot be read (the bot's storage is down): the notice and why, nothing stale. */
+export function homeUnavailableBlocks(why: string, notice?: string): Block[] {
+  return [
+    section('*MoEngage campaigns* · what waits for you, and what is frozen or scheduled'),
+    ...(notice ? [context(notice)] : []),
+    context(`:warning: ${why}`),
+  ];
+}

@@ -19,7 +19,8 @@ export interface PaceOptions {
 
 /**
  * Slack's rate limits handled per channel, around any SlackPort:
- * - one queue per channel (Bottleneck.Group, one call at a time, so a channel's posts and edits keep their order)
+ * - one queue per channel (Bottleneck.Group, one call at a time; new messages keep their order, and edits, thread
+ *   replies and ephemerals go ahead of new messages still queued: what is already up is kept true first)
  *   and a bucket for chat.postMessage of `burst` posts refilled at `postsPerSecond`: Slack's "about one message
  *   per second per channel, short bursts allowed". Edits and ephemerals weigh nothing in the bucket;
  * - a 429 (the Web API client is told to hand rate-limited calls back, not to pause every call of the process)
@@ -64,13 +65,24 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
     }
   }
 
-  const inChannel = <T>(channel: string, weight: number, method: string, call: () => Promise<T>) =>
-    channels.key(channel).schedule({ weight }, () => withRetries(method, channel, call));
+  // What concerns a message already up — its edits, the replies in its thread — and ephemerals go ahead of the
+  // new messages still queued in their channel (Bottleneck: a lower priority runs first; each keeps its order):
+  // it never overtakes its own message, and an expiry, a decision or a run's results are shown at Slack's pace,
+  // not after a backlog of confirmations (2,000 new posts take over half an hour).
+  const UP = 4;
+  const NEW = 5;
+  const inChannel = <T>(
+    channel: string,
+    weight: number,
+    priority: number,
+    method: string,
+    call: () => Promise<T>,
+  ) => channels.key(channel).schedule({ weight, priority }, () => withRetries(method, channel, call));
 
   return {
     // A late message is drawn when its turn comes (and again on each retry), not when it joined the queue.
     postMessage: (channel, message, threadTs, stepToken) =>
-      inChannel(channel, 1, 'chat.postMessage', async () =>
+      inChannel(channel, 1, threadTs === undefined ? NEW : UP, 'chat.postMessage', async () =>
         port.postMessage(channel, await drawn(message), threadTs, stepToken),
       ),
     finishStep: (executionId, token, end) =>
@@ -84,7 +96,7 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
         return queued.done;
       }
       const entry = { message, done: Promise.resolve() };
-      entry.done = inChannel(channel, 0, 'chat.update', () => {
+      entry.done = inChannel(channel, 0, UP, 'chat.update', () => {
         if (pendingEdits.get(key) === entry) pendingEdits.delete(key);
         return port.updateMessage(channel, ts, entry.message);
       }).finally(() => {
@@ -94,7 +106,7 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
       return entry.done;
     },
     postEphemeral: (channel, user, text) =>
-      inChannel(channel, 0, 'chat.postEphemeral', () => port.postEphemeral(channel, user, text)),
+      inChannel(channel, 0, UP, 'chat.postEphemeral', () => port.postEphemeral(channel, user, text)),
     groupMembers: (groupId) => withRetries('usergroups.users.list', '', () => port.groupMembers(groupId)),
     publishHome: (userId, blocks) => withRetries('views.publish', '', () => port.publishHome(userId, blocks)),
   };

@@ -56,7 +56,7 @@ describe('bot start-up and failure handling', () => {
     const harness = h;
     const response = await harness.slack.waitFor(() => harness.slack.responses[0]);
     expect(JSON.stringify(response.body)).toContain(
-      "I could not record the request (the bot's storage did not answer), so nothing was requested",
+      "I could not record the request: the bot's storage is unavailable. Nothing was proposed and nothing was sent to MoEngage",
     );
     expect(harness.moengage.statusRequests()).toHaveLength(0);
     expect(harness.log.lines().some((l) => l.msg === 'could not store the request')).toBe(true);

@@ -236,6 +236,26 @@ describe.each(kinds)('$name request store', (kind) => {
     expect((await store.dueForExpiry(t + 10_000)).map((r) => r.id)).toEqual([later.id]);
   });
 
+  it('reads what is due a page at a time, soonest first, ties by id', async () => {
+    const t = Date.now();
+    const due = [3, 1, 2, 2, 5].map((s, i) =>
+      request({ id: `req-${String.fromCharCode(104 - i)}-${randomUUID()}`, expiresAt: t + s * 1_000 }),
+    );
+    for (const r of due) await store.create(r);
+    await store.create(request({ expiresAt: t + 60_000 }));
+    const order = [...due]
+      .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1))
+      .map((r) => r.id);
+
+    const ids = async (page?: { limit: number; offset?: number }) =>
+      (await store.dueForExpiry(t + 10_000, page)).map((r) => r.id);
+    expect(await ids()).toEqual(order);
+    expect(await ids({ limit: 2 })).toEqual(order.slice(0, 2));
+    expect(await ids({ limit: 2, offset: 2 })).toEqual(order.slice(2, 4));
+    expect(await ids({ limit: 2, offset: 4 })).toEqual(order.slice(4));
+    expect(await ids({ limit: 2, offset: 6 })).toEqual([]);
+  });
+
   it('sets the message ts without touching the decision, and ignores an unknown id', async () => {
     const r = request();
     await store.create(r);

@@ -297,6 +297,45 @@ describe('the lifecycle, with fakes that fail on any unexpected call', () => {
   });
 });
 
+describe('the expiry sweep, with Slack backed up', () => {
+  it('expires a backlog a page at a time without waiting on Slack, at most 50 edits in flight', async () => {
+    const waiting: (() => void)[] = [];
+    // Slack never takes an edit until told: each expiry's edit stays in flight.
+    const update = async () => new Promise<void>((resolve) => waiting.push(resolve));
+    const s = setup({ notifier: { update } });
+    const ids: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      const p = await s.propose('UALICE', 'pause', [`c${i}`]);
+      if (p.kind !== 'proposed') throw new Error(p.kind);
+      ids.push(p.request.id);
+    }
+    s.advance(60_000);
+    // A round returns while its edits wait on Slack; it stops once 50 wait, the rest are for later rounds.
+    expect(await s.lifecycle.expireDue()).toBe(50);
+    expect(await s.lifecycle.expireDue()).toBe(0);
+    expect(s.events.filter((e) => e.event === 'expired')).toHaveLength(50);
+    for (const open of waiting.splice(0)) open();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await s.lifecycle.expireDue()).toBe(50);
+    for (const open of waiting.splice(0)) open();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await s.lifecycle.expireDue()).toBe(30);
+    for (const open of waiting.splice(0)) open();
+    const states = await Promise.all(ids.map(async (id) => (await s.store.get(id))?.state));
+    expect(new Set(states)).toEqual(new Set(['expired']));
+  });
+
+  it('runs one round at a time, whoever asks: a second call joins the round under way', async () => {
+    const s = setup();
+    const p = await s.propose('UALICE', 'pause', ['c1']);
+    if (p.kind !== 'proposed') throw new Error(p.kind);
+    s.advance(60_000);
+    const [a, b] = await Promise.all([s.lifecycle.expireDue(), s.lifecycle.expireDue()]);
+    expect([a, b]).toEqual([1, 1]);
+    expect(s.events.filter((e) => e.event === 'expired')).toHaveLength(1);
+  });
+});
+
 describe('durable runs', () => {
   /** A run another runner planned and started, then died holding (its lease lapsed). */
   async function orphan(store: RequestStore, decidedAt: number, ids = ['c1', 'c2', 'c3']) {

@@ -65,6 +65,28 @@ describe('the per-channel Slack pacer', () => {
     expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
   });
 
+  it('shows an edit of a message already up before the posts still queued in its channel', async () => {
+    const slack = fakeSlack(() => undefined);
+    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 5, burst: 1 });
+    const posts = Array.from({ length: 5 }, (_, i) => paced.postMessage('CA', msg(`p${i}`)));
+    await posts[0];
+    await paced.updateMessage('CA', '1', msg('p0 expired'));
+    // The edit went out while four posts still waited for the channel's rate.
+    expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'p0 expired']);
+    await Promise.all(posts);
+    expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'p0 expired', 'p1', 'p2', 'p3', 'p4']);
+  });
+
+  it('posts a reply in a thread already up before the new messages still queued in its channel', async () => {
+    const slack = fakeSlack(() => undefined);
+    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 5, burst: 1 });
+    const posts = Array.from({ length: 4 }, (_, i) => paced.postMessage('CA', msg(`p${i}`)));
+    await posts[0];
+    await paced.postMessage('CA', msg('reminder in p0'), '1');
+    await Promise.all(posts);
+    expect(slack.calls.map((c) => c.text)).toEqual(['p0', 'reminder in p0', 'p1', 'p2', 'p3']);
+  });
+
   it('coalesces edits of one message still queued: the latest state wins', async () => {
     const slack = fakeSlack(() => undefined);
     const paced = pacedPort(slack.port, { log: memoryLogger().logger });
