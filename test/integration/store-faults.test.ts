@@ -118,7 +118,7 @@ describe('a run under a failing replica or store', () => {
     const [a, b] = [await replica(url), await replica(url)] as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
-    await slack.waitFor(() => appliedRequests().length >= 5, 20_000);
+    await slack.waitFor(() => appliedRequests().length >= 5, 60_000);
     a.kill('SIGSTOP');
     // The survivor takes the run over and is sending when the stalled runner wakes: both are alive at once.
     await slack.waitFor(() => sendsBy(b, 0).length >= 3, 30_000);
@@ -148,7 +148,7 @@ describe('a run under a failing replica or store', () => {
     const [a, b] = [await replica(url), await replica(url)] as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
-    await slack.waitFor(() => appliedRequests().length >= 8, 20_000);
+    await slack.waitFor(() => appliedRequests().length >= 8, 60_000);
     proxy.cut();
     const cutAt = Date.now();
     // Both replicas lose Redis for three leases: what the runner learns meanwhile it keeps, and sends nothing new.
@@ -178,7 +178,7 @@ describe('a run under a failing replica or store', () => {
     const [a] = [await replica(ownRedis.url), await replica(ownRedis.url)] as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
-    await slack.waitFor(() => appliedRequests().length >= 8, 20_000);
+    await slack.waitFor(() => appliedRequests().length >= 8, 60_000);
     ownRedis.kill('SIGKILL');
     await ownRedis.exited;
     ownRedis = await startRedisServer({ port: ownRedis.port });
@@ -195,7 +195,7 @@ describe('a run under a failing replica or store', () => {
       const [a, b] = [await replica(env), await replica(env)] as [ChildBot, ChildBot];
       moengage.delayNext(CHUNKS, 300);
       const message = await confirmOn(a, IDS(N));
-      await slack.waitFor(() => appliedRequests().length >= 8, 20_000);
+      await slack.waitFor(() => appliedRequests().length >= 8, 60_000);
       if (how === 'SENTINEL FAILOVER') await sentinels.failover();
       else sentinels.master.kill('SIGKILL');
       await finished(message);
@@ -205,7 +205,7 @@ describe('a run under a failing replica or store', () => {
       await slack.slashCommand(b.url, { userId: 'UALICE', channelId: CHANNEL, text: 'resume camp_001' });
       await slack.waitFor(
         () => slack.messages(CHANNEL).find((m) => m.ts !== message.ts && /resume/i.test(messageText(m))),
-        20_000,
+        60_000,
       );
     }, 120_000);
   }
