@@ -77,8 +77,8 @@ export function freezeStatuses(rules: JudgeRules): string[] {
 
 /**
  * What a freeze pauses: the campaigns in a status the PAUSE applies to, on a channel the status APIs change, that
- * MoEngage's documented rules do not rule out. A row that did not say its status (a V5 row with only an id) came
- * from a search filtered on those statuses: kept, and MoEngage decides.
+ * MoEngage's documented rules do not rule out. A row that did not say its status (a V5 row with only an id) is
+ * kept: a listing asked MoEngage for those statuses only, and for a group MoEngage's answer to the PAUSE decides.
  */
 export function freezeCandidates(infos: readonly CampaignInfo[], rules: JudgeRules): CampaignInfo[] {
   const statuses = freezeStatuses(rules);
