@@ -122,7 +122,8 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
             ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
             : await deps.lifecycle.unfreeze(where);
         const ok = answer.kind === 'proposed' || answer.kind === 'running';
-        deps.onOutcome?.(ok ? 'requested' : answer.kind === 'denied' ? 'denied' : 'failed');
+        const denied = answer.kind === 'denied' || answer.kind === 'freeze_scope_denied';
+        deps.onOutcome?.(ok ? 'requested' : denied ? 'denied' : 'failed');
         return freezeAnswerText(answer);
       }
       if (parsed.kind === 'groups') {

@@ -13,7 +13,7 @@ export const USAGE = [
   '• `/campaign pause <ids> for 2h` (or `30m`, `1d`, `until 18:00`) resumes exactly what it paused by itself, with a reminder 10 min before.',
   '• `/campaign history <ids, group:NAME or me> [since 7d]` lists who asked for, approved and ran what.',
   '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
-  '• `/campaign freeze [all | group:NAME | channel:EMAIL|PUSH|SMS]` pauses every active campaign of the scope; `/campaign unfreeze [scope]` resumes exactly those.',
+  '• `/campaign freeze [all | group:NAME | channel:EMAIL|PUSH]` pauses every running campaign of the scope; `/campaign unfreeze [scope]` resumes exactly those.',
   '• `/campaign groups` lists the named groups you may use here.',
 ].join('\n');
 

@@ -2,31 +2,41 @@ import { type CampaignInfo, type JudgeRules, judge } from './campaign-info.ts';
 import type { CampaignActionRequest, FreezeScope } from './request.ts';
 
 /**
- * `/campaign freeze [group:NAME | channel:EMAIL|PUSH|SMS | all]`: every active campaign of the scope that can be
+ * `/campaign freeze [group:NAME | channel:EMAIL|PUSH | all]`: every running campaign of the scope that can be
  * paused, proposed as one PAUSE; `/campaign unfreeze [scope]`: the RESUME of exactly what that PAUSE applied (its
  * undo, with no time limit). One freeze at a time per scope: the scope's key is held by the freeze's request in
  * the store. Pure.
  */
 export type { FreezeScope } from './request.ts';
 
-export const FREEZE_CHANNELS = ['EMAIL', 'PUSH', 'SMS'] as const;
+/** The channels MoEngage's status APIs change (V1 and V5 alike: Email and Push only). */
+export const FREEZE_CHANNELS = ['EMAIL', 'PUSH'] as const;
+
+/** MoEngage's other channels (its meta API lists seven): named so a freeze of one is refused for what it is. */
+const UNCOVERED_CHANNELS = ['SMS', 'WHATSAPP', 'FACEBOOK', 'GOOGLE_ADS', 'CONNECTORS', 'LIVE_ACTIVITY'];
+
+/** Why a channel cannot be frozen: said plainly, rather than searching and proposing nothing. */
+export function uncoveredChannelText(channel: string): string {
+  const name = channel === 'SMS' ? 'SMS' : channel.toLowerCase().replace(/_/g, ' ');
+  return `${name} campaigns cannot be frozen from here: MoEngage's campaign status APIs (V1 and V5) pause only email and push campaigns, so nothing the bot could send would pause them. Pause them in the MoEngage dashboard; \`channel:EMAIL\` and \`channel:PUSH\` freeze the others.`;
+}
 
 export function parseFreezeScope(
   tokens: readonly string[],
 ): { ok: true; scope: FreezeScope } | { ok: false; message: string } {
-  const usage =
-    'Say what to freeze: `all` (the default), `group:NAME` or `channel:EMAIL`, `channel:PUSH`, `channel:SMS`.';
+  const usage = 'Say what to freeze: `all` (the default), `group:NAME` or `channel:EMAIL`, `channel:PUSH`.';
   if (tokens.length === 0) return { ok: true, scope: { kind: 'all' } };
   if (tokens.length > 1) return { ok: false, message: `One scope at a time. ${usage}` };
   const token = tokens[0] as string;
   if (/^all$/i.test(token)) return { ok: true, scope: { kind: 'all' } };
   const group = /^group:([A-Za-z0-9_.-]{1,64})$/i.exec(token);
   if (group) return { ok: true, scope: { kind: 'group', name: group[1] as string } };
-  const channel = /^channel:([A-Za-z]+)$/i.exec(token);
-  const name = channel?.[1]?.toUpperCase();
+  const channel = /^channel:([A-Za-z_-]+)$/i.exec(token);
+  const name = channel?.[1]?.toUpperCase().replace(/-/g, '_');
   if (name && (FREEZE_CHANNELS as readonly string[]).includes(name)) {
     return { ok: true, scope: { kind: 'channel', channel: name } };
   }
+  if (name && UNCOVERED_CHANNELS.includes(name)) return { ok: false, message: uncoveredChannelText(name) };
   return { ok: false, message: usage };
 }
 
@@ -56,9 +66,31 @@ export function scopeText(scope: FreezeScope): string {
       : `${scope.channel.toLowerCase()} campaigns`;
 }
 
-/** What a freeze pauses: the active campaigns the PAUSE can apply to (by MoEngage's documented rules). */
+/**
+ * The statuses a freeze lists, those a PAUSE applies to: V5 pauses a campaign that is ACTIVE, SCHEDULED or
+ * SENDING (its documented transitions, the same API whose STOP goes beyond scheduled: `stopBeyondScheduled`);
+ * V1 pauses running ones only (and its search has no SENDING).
+ */
+export function freezeStatuses(rules: JudgeRules): string[] {
+  return rules.stopBeyondScheduled ? ['ACTIVE', 'SCHEDULED', 'SENDING'] : ['ACTIVE'];
+}
+
+/**
+ * What a freeze pauses: the campaigns in a status the PAUSE applies to, on a channel the status APIs change, that
+ * MoEngage's documented rules do not rule out. A row that did not say its status (a V5 row with only an id) is
+ * kept: a listing asked MoEngage for those statuses only, and for a group MoEngage's answer to the PAUSE decides.
+ */
 export function freezeCandidates(infos: readonly CampaignInfo[], rules: JudgeRules): CampaignInfo[] {
-  return infos.filter((i) => i.status.toUpperCase() === 'ACTIVE' && judge('PAUSE', i, rules) === undefined);
+  const statuses = freezeStatuses(rules);
+  return infos.filter((i) => {
+    const status = i.status.toUpperCase();
+    const channel = i.channel?.toUpperCase();
+    return (
+      (status === 'UNKNOWN' || statuses.includes(status)) &&
+      (channel === undefined || (FREEZE_CHANNELS as readonly string[]).includes(channel)) &&
+      judge('PAUSE', i, rules) === undefined
+    );
+  });
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { Actor } from '../auth/authorize.ts';
 import type { CampaignInfo } from '../core/campaign-info.ts';
 import {
+  FREEZE_CHANNELS,
   type FreezeScope,
   freezeCandidates,
   freezeHolds,
   freezeKey,
+  freezeStatuses,
   scopeToken,
   unfreezeOf,
 } from '../core/freeze.ts';
@@ -19,8 +21,13 @@ export type FreezeAnswer =
   | Outcome
   | { kind: 'lookup_off' }
   | { kind: 'lookup_unavailable'; message: string }
-  /** Nothing in the scope is active and pausable: nothing proposed. */
-  | { kind: 'nothing_to_freeze'; scope: FreezeScope; seen: number }
+  /** Nothing in the scope is in a status a PAUSE applies to (`statuses`) and pausable: nothing proposed. */
+  | { kind: 'nothing_to_freeze'; scope: FreezeScope; seen: number; statuses: string[] }
+  /**
+   * The caller's rules let them pause some campaign groups only, and the scope (all, a channel) is not one: refused
+   * before anything is held or searched (audited as a denial).
+   */
+  | { kind: 'freeze_scope_denied'; scope: FreezeScope }
   /** A freeze of this scope holds it already (or is waiting for its confirmation). */
   | { kind: 'freeze_held'; scope: FreezeScope; request: CampaignActionRequest }
   /** Another freeze of this scope is searching right now. */
@@ -30,10 +37,12 @@ export type FreezeAnswer =
   | { kind: 'no_freeze'; scope: FreezeScope };
 
 /**
- * Freeze and unfreeze. A freeze finds every active campaign of its scope that a PAUSE can apply to (MoEngage's
- * campaign search, paged, through the search's own limiter; a group's campaigns looked up by id), then proposes
- * pausing them as one request under the one policy, holding the scope's key so there is one freeze at a time per
- * scope across replicas. An unfreeze is that request's undo: the RESUME of exactly the campaigns it paused.
+ * Freeze and unfreeze. A freeze is authorized first, as far as it can be before the search (who, PAUSE, this
+ * channel, and whether the caller's rules cover the scope: a rule limited to campaign groups covers a group, never
+ * all or a channel), so nobody the policy refuses holds a scope or spends MoEngage's search budget. Then it holds
+ * the scope's key (one freeze at a time per scope across replicas), finds every campaign of its scope that a PAUSE
+ * can apply to (MoEngage's campaign search, paged, through the search's own limiter; a group's campaigns looked
+ * up by id), and proposes pausing them as one request under the one policy. An unfreeze is that request's undo: the RESUME of exactly the campaigns it paused.
  */
 type HoldState =
   | { state: 'held'; request: CampaignActionRequest }
@@ -111,6 +120,17 @@ export function createFreeze(
     const who = { action: 'PAUSE' as const, channelId, requestedBy: ctx.actorId(actor) };
     const first = await deps.authorize(actor, 'propose', { ...who, campaignIds: undefined });
     if (!first.allowed) return ctx.denied('propose', actor, first.part, who);
+    // …and on the whole scope, as far as it is known before the search: a group by its ids; all campaigns or a
+    // channel only under a rule that covers any campaign (a rule limited to groups could not approve what the
+    // search finds, and the hold would block everyone else's freeze meanwhile).
+    if (scope.kind === 'group') {
+      const ids = { ...who, campaignIds: readable.campaignIds ?? [] };
+      const verdict = await deps.authorize(actor, 'propose', ids);
+      if (!verdict.allowed) return ctx.denied('propose', actor, verdict.part, who);
+    } else if (first.groups !== 'all') {
+      ctx.denied('propose', actor, 'campaign_group', who);
+      return { kind: 'freeze_scope_denied', scope } as const;
+    }
     if (!search?.list) return { kind: 'lookup_off' } as const;
     const id = ctx.newId();
     // The scope is held before the search, so two freezes of it never both search and propose.
@@ -122,16 +142,16 @@ export function createFreeze(
       return answer;
     };
     const requester = ctx.actorId(actor);
+    const statuses = freezeStatuses(rules);
     let seen: CampaignInfo[];
     if (scope.kind === 'group') {
       const found = await search.lookup(readable.campaignIds ?? [], 2, requester);
       if (!found.ok) return letGo({ kind: 'lookup_unavailable', message: found.message } as const);
       seen = [...found.found.values()];
     } else {
-      const listed = await search.list(
-        { statuses: ['ACTIVE'], ...(scope.kind === 'channel' ? { channels: [scope.channel] } : {}) },
-        { priority: 2, requester },
-      );
+      // All campaigns: those of the channels a status API changes (an SMS one could not be paused anyway).
+      const channels = scope.kind === 'channel' ? [scope.channel] : [...FREEZE_CHANNELS];
+      const listed = await search.list({ statuses, channels }, { priority: 2, requester });
       if (!listed.ok) return letGo({ kind: 'lookup_unavailable', message: listed.message } as const);
       // A partial freeze would look like a whole one: refused, with what to do instead.
       if (listed.truncated)
@@ -140,7 +160,7 @@ export function createFreeze(
     }
     const candidates = freezeCandidates(seen, rules);
     if (candidates.length === 0)
-      return letGo({ kind: 'nothing_to_freeze', scope, seen: seen.length } as const);
+      return letGo({ kind: 'nothing_to_freeze', scope, seen: seen.length, statuses } as const);
     const outcome = await propose({
       actor,
       action: 'PAUSE',

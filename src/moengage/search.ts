@@ -31,21 +31,28 @@ export type LookupResult =
   | { ok: false; reason: 'unavailable' | 'failed'; message: string };
 
 const v1Rows = z.array(z.looseObject({ campaign_id: z.string() }));
+/** V5 rows carry `campaign_id` (canonical) and `id`; the migration guide shows rows with `id` only: either does. */
 const v5Body = z.looseObject({
-  data: z.looseObject({ campaigns: z.array(z.looseObject({ campaign_id: z.string() })) }),
+  data: z.looseObject({
+    campaigns: z.array(z.looseObject({ campaign_id: z.string().optional(), id: z.string().optional() })),
+  }),
 });
+
+/** The most rows a search page holds, V1 and V5 alike (`limit` 1–15, documented): MoEngage refuses more. */
+export const SEARCH_PAGE_LIMIT = 15;
 
 /** How long a 401/403 from the search is believed before it is asked again (an account may get it enabled). */
 const UNAVAILABLE_FOR_MS = 10 * 60_000;
 
-/** How many ids one V5 search asks for: no maximum is documented, so a small page that any limit allows. */
+/** How many ids one V5 search asks for: no maximum is documented; fewer than a page holds, so one page answers. */
 const V5_IDS_PER_SEARCH = 10;
 
 /**
  * MoEngage's campaign search, to show what a confirmation is about and to check outcomes that were uncertain.
  * V1 (`POST /core-services/v1/campaigns/search`) takes one id per call (`campaign_fields.id` is a string); V5
- * (`POST /v5/campaigns/search`) takes a list, with an Idempotency-Key. The same workspace credentials; its own
- * limiter. A 401/403 means the account has no search (MoEngage enables it per account): `unavailable`.
+ * (`POST /v5/campaigns/search`) takes a list, with an Idempotency-Key that must be fresh for every send: MoEngage
+ * replays the stored answer for a repeated key, so a reused key would return an old page (or an old failure).
+ * The same workspace credentials; its own limiter. A 401/403 means the account has no search (MoEngage enables it per account): `unavailable`.
  */
 export class CampaignSearch {
   readonly #pool: Pool;
@@ -119,8 +126,9 @@ export class CampaignSearch {
 
   /**
    * Every campaign in some status (and channel), page by page through the same limiter: what a freeze pauses.
-   * V1 pages hold 15 campaigns, V5 pages 100 (no maximum is documented; the simulator holds to 100). Stops at a
-   * short page, or after `maxPages` (then `truncated`). Flow children and archived campaigns are not asked for.
+   * Both APIs take at most 15 a page and give no total: pages of 15 until one holds fewer (documented), or
+   * `maxPages` (then `truncated`). A V5 row may carry only its id (status unknown). Flow children and archived
+   * campaigns are not asked for.
    */
   async list(
     filter: { statuses: readonly string[]; channels?: readonly string[] },
@@ -132,7 +140,7 @@ export class CampaignSearch {
     if (this.#unavailable && this.#unavailable.until > Date.now()) {
       return { ok: false, reason: 'unavailable', message: this.#unavailable.message };
     }
-    const limit = this.#version === 'v5' ? 100 : 15;
+    const limit = SEARCH_PAGE_LIMIT;
     const maxPages = options.maxPages ?? 200;
     const fields = {
       status: [...filter.statuses],
@@ -143,7 +151,8 @@ export class CampaignSearch {
       const answer = await this.#search({ fields, limit, page }, options.priority ?? 2, options.requester);
       if (!answer.ok) return answer;
       for (const info of answer.campaigns) seen.set(info.id, info);
-      if (answer.campaigns.length < limit)
+      // A short page is the last; counted in rows, so a row without an id does not end the listing early.
+      if (answer.rows < limit)
         return { ok: true, campaigns: [...seen.values()], pages: page, truncated: false };
     }
     return { ok: true, campaigns: [...seen.values()], pages: maxPages, truncated: true };
@@ -154,8 +163,10 @@ export class CampaignSearch {
     priority: Priority,
     requester: string | undefined,
   ): Promise<
-    { ok: true; campaigns: CampaignInfo[] } | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+    | { ok: true; campaigns: CampaignInfo[]; rows: number }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
   > {
+    // One request_id per logical search (a trace only, never deduplicated); a fresh Idempotency-Key per send.
     const requestId = randomUUID();
     let last = 'no answer';
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
@@ -168,11 +179,11 @@ export class CampaignSearch {
             slot.unused();
             return { kind: 'unavailable' as const, message: known.message };
           }
-          return this.#send(batch, requestId);
+          return this.#send(batch, requestId, randomUUID());
         },
         requester,
       );
-      if (sent.kind === 'ok') return { ok: true, campaigns: sent.campaigns };
+      if (sent.kind === 'ok') return { ok: true, campaigns: sent.campaigns, rows: sent.rows };
       last = sent.message;
       if (sent.kind === 'unavailable') {
         this.#unavailable = { message: sent.message, until: Date.now() + UNAVAILABLE_FOR_MS };
@@ -189,23 +200,25 @@ export class CampaignSearch {
   async #send(
     batch: string[] | { fields: Record<string, unknown>; limit: number; page: number },
     requestId: string,
+    idempotencyKey: string,
   ): Promise<
-    | { kind: 'ok'; campaigns: CampaignInfo[] }
+    | { kind: 'ok'; campaigns: CampaignInfo[]; rows: number }
     | { kind: 'unavailable' | 'final' | 'retry'; message: string; retryAtMs?: number }
   > {
     const v5 = this.#version === 'v5';
     const body = !Array.isArray(batch)
       ? { request_id: requestId, campaign_fields: batch.fields, limit: batch.limit, page: batch.page }
       : v5
-        ? { request_id: requestId, campaign_fields: { ids: batch }, limit: 100, page: 1 }
-        : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: 15, page: 1 };
+        ? { request_id: requestId, campaign_fields: { ids: batch }, limit: SEARCH_PAGE_LIMIT, page: 1 }
+        : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: SEARCH_PAGE_LIMIT, page: 1 };
     const started = performance.now();
     try {
       const response = await this.#pool.request({
         method: 'POST',
         path: this.#base + (v5 ? V5_SEARCH_PATH : V1_SEARCH_PATH),
-        // One key per logical search: a retry of it is the same request.
-        headers: v5 ? { ...this.#headers, 'idempotency-key': requestId } : this.#headers,
+        // A search changes nothing, so a retry needs no replay: a repeated key would answer the stored page
+        // (or a stored failure) again, never a fresh one.
+        headers: v5 ? { ...this.#headers, 'idempotency-key': idempotencyKey } : this.#headers,
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -221,8 +234,8 @@ export class CampaignSearch {
         'search',
       );
       if (status === 200) {
-        const campaigns = v5 ? parseV5(text) : parseV1(text);
-        if (campaigns) return { kind: 'ok', campaigns };
+        const page = v5 ? parseV5(text) : parseV1(text);
+        if (page) return { kind: 'ok', ...page };
         return { kind: 'final', message: 'MoEngage answered the campaign search with an unexpected body' };
       }
       const message = `MoEngage ${status}: ${parseErrorBody(status, text).message}`;
@@ -244,6 +257,7 @@ export class CampaignSearch {
   }
 }
 
+/** A campaign as a search row describes it; what a row leaves out is unknown (a name '', status UNKNOWN). */
 function info(row: Record<string, unknown> & { campaign_id: string }): CampaignInfo {
   const details = row.basic_details as { name?: unknown } | undefined;
   const name =
@@ -263,14 +277,21 @@ function info(row: Record<string, unknown> & { campaign_id: string }): CampaignI
   };
 }
 
-function parseV1(text: string): CampaignInfo[] | undefined {
+function parseV1(text: string): { campaigns: CampaignInfo[]; rows: number } | undefined {
   const parsed = v1Rows.safeParse(safeJson(text));
-  return parsed.success ? parsed.data.map(info) : undefined;
+  return parsed.success ? { campaigns: parsed.data.map(info), rows: parsed.data.length } : undefined;
 }
 
-function parseV5(text: string): CampaignInfo[] | undefined {
+function parseV5(text: string): { campaigns: CampaignInfo[]; rows: number } | undefined {
   const parsed = v5Body.safeParse(safeJson(text));
-  return parsed.success ? parsed.data.data.campaigns.map(info) : undefined;
+  if (!parsed.success) return undefined;
+  const rows = parsed.data.data.campaigns;
+  // The canonical campaign_id where the row has it, else its id; a row with neither names nothing to act on.
+  const campaigns = rows.flatMap((row) => {
+    const id = row.campaign_id ?? row.id;
+    return id ? [info({ ...row, campaign_id: id })] : [];
+  });
+  return { campaigns, rows: rows.length };
 }
 
 function safeJson(text: string): unknown {

@@ -135,8 +135,20 @@ export function answerV1Search(campaigns: Campaigns, json: unknown): Answer {
   return { status: 200, body: JSON.stringify(page.map(v1Row)), outcome: 'found' };
 }
 
-/** V5 search: `campaign_fields.ids[]` (no documented maximum), the answer under `data.campaigns`. */
-export function answerV5Search(campaigns: Campaigns, json: unknown, responseId: string): Answer {
+/** The most rows one search page holds, V1 and V5 alike (`limit` 1–15, documented). */
+export const SEARCH_PAGE_MAX = 15;
+
+/**
+ * V5 search: `campaign_fields.ids[]` (no documented maximum), `limit` 1–15 and `page` from 1, both required; the
+ * answer under `data.campaigns`, with no total (documented: page until a page holds fewer than `limit`). Rows are
+ * whole, or — `rows: 'id-only'` — carry only `id`, as the migration guide shows them.
+ */
+export function answerV5Search(
+  campaigns: Campaigns,
+  json: unknown,
+  responseId: string,
+  rows: 'full' | 'id-only' = 'full',
+): Answer {
   const raw = isObject(json) ? json : undefined;
   const requestId = typeof raw?.request_id === 'string' ? raw.request_id : '';
   const fields = raw && isObject(raw.campaign_fields) ? raw.campaign_fields : {};
@@ -148,18 +160,24 @@ export function answerV5Search(campaigns: Campaigns, json: unknown, responseId: 
       target: 'campaign_fields.ids',
     });
   }
-  const limit = raw?.limit ?? 10;
-  const pageNo = raw?.page ?? 1;
-  if (
-    !Number.isInteger(limit) ||
-    (limit as number) < 1 ||
-    (limit as number) > 100 ||
-    !Number.isInteger(pageNo)
-  )
-    return v5Error(400, 'VALIDATION_FAILED', 'limit must be 1–100 and page a whole number', {
+  const limit = raw?.limit;
+  const pageNo = raw?.page;
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > SEARCH_PAGE_MAX)
+    return v5Error(
+      400,
+      'VALIDATION_FAILED',
+      `limit is required and must be between 1 and ${SEARCH_PAGE_MAX}`,
+      {
+        responseId,
+        requestId,
+        target: 'limit',
+      },
+    );
+  if (!Number.isInteger(pageNo) || (pageNo as number) < 1)
+    return v5Error(400, 'VALIDATION_FAILED', 'page is required and must be a whole number from 1', {
       responseId,
       requestId,
-      target: 'limit',
+      target: 'page',
     });
   const matches = filtered(
     Array.isArray(ids)
@@ -174,7 +192,7 @@ export function answerV5Search(campaigns: Campaigns, json: unknown, responseId: 
   const body = JSON.stringify({
     response_id: responseId,
     type: 'campaign',
-    data: { campaigns: page.map(v5Row), total: matches.length, page: pageNo, limit },
+    data: { campaigns: page.map(rows === 'id-only' ? (c) => ({ id: c.id }) : v5Row) },
   });
   return { status: 200, body, outcome: 'found' };
 }

@@ -22,7 +22,8 @@ import { type Window, windowsFor, windowVerdict } from './windows.ts';
  * MoEngage's campaign status and search APIs, V1 and V5, on 127.0.0.1, following the documented contract
  * (shared/MOENGAGE-API.md; the endpoints themselves are in moengage-sim-api.ts): Basic auth + MOE-APPKEY (401),
  * body validation (400), sliding 10/s, 100/min, 6000/h windows per API family (429), x-ratelimit-* headers on
- * every answer, V5's required Idempotency-Key (the same key replays the same answer; with another body, 400),
+ * every answer, V5's required Idempotency-Key (the same key replays the same answer; on the status API with
+ * another body, 400; on the search with any body, since a key reused for the next page returns the old page),
  * campaigns whose type, status and origin decide which changes are valid (V1: 400 for the whole request; V5:
  * 422), search that an account may not have (403), and scripted faults, including an answer lost after the
  * request took effect. Where the docs are silent it picks the stricter behaviour.
@@ -53,6 +54,9 @@ export interface RecordedRequest {
   action: string | undefined;
   /** The status change's ids (V1 body, V5 path) or the ids searched for. */
   campaignIds: string[] | undefined;
+  /** A search's `limit` and `page`, as sent. */
+  limit?: unknown;
+  page?: unknown;
   /** Which credential was presented (never the key itself). */
   auth: 'valid' | 'invalid' | 'missing';
   appKeyHeader: string | undefined;
@@ -98,6 +102,8 @@ export interface MoEngageSimOptions {
   retryAfterHeader?: boolean;
   /** `false`: the account does not have campaign search (403, "contact your CSM"). */
   searchEnabled?: boolean;
+  /** V5 search rows: whole (the default), or carrying only `id`, as V5's migration guide shows them. */
+  v5SearchRows?: 'full' | 'id-only';
   port?: number;
   host?: string;
   onRequest?: (request: RecordedRequest) => void;
@@ -280,8 +286,10 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       const fingerprint = `${req.method} ${route.campaignId ?? ''} ${JSON.stringify(json)}`;
       const seen = idempotent.get(key);
       if (seen) {
-        // Documented: repeating the key returns the same response body; with another body it is a 400.
-        if (seen.fingerprint === fingerprint) {
+        // Documented: repeating the key returns the same response body; on the status API another body is a
+        // 400, while the search replays the stored page whatever was asked ("a key reused for the next page
+        // returns the old page"), even when the campaigns changed since.
+        if (seen.fingerprint === fingerprint || api === 'v5-search') {
           record.outcome = 'replayed';
           return finish(req, res, record, fault, seen.status, seen.body, rateHeaders(api, now));
         }
@@ -296,7 +304,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       answer =
         api === 'v5-status'
           ? answerV5Status(campaigns, route.campaignId as string, json, responseId)
-          : answerV5Search(campaigns, json, responseId);
+          : answerV5Search(campaigns, json, responseId, options.v5SearchRows);
       idempotent.set(key, { fingerprint, status: answer.status, body: answer.body });
     } else {
       answer =
@@ -500,6 +508,10 @@ function describeBody(
   if (route.campaignId !== undefined) record.campaignIds = [route.campaignId];
   else if (Array.isArray(body.campaign_ids)) record.campaignIds = body.campaign_ids.map(String);
   const fields = body.campaign_fields as Record<string, unknown> | undefined;
+  if (route.api.endsWith('search')) {
+    record.limit = body.limit;
+    record.page = body.page;
+  }
   if (typeof fields?.id === 'string') record.campaignIds = [fields.id];
   else if (Array.isArray(fields?.ids)) record.campaignIds = fields.ids.map(String);
 }

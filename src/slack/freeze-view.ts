@@ -33,7 +33,18 @@ export function freezeLine(r: CampaignActionRequest): string | undefined {
     .map((id) => `*${nameText(lookup?.campaigns[id]?.name ?? id, 40)}*`);
   const more =
     r.campaignIds.length > PREVIEW ? `, and ${r.campaignIds.length - PREVIEW} more (all in the thread)` : '';
-  return `:ice_cube: *Freeze of ${escapeMrkdwn(scopeText(scope))}*: every campaign MoEngage lists as active there that can be paused (${r.campaignIds.length}): ${names.join(', ')}${more}. ${unfreezeCommand(scope)} resumes exactly those this pauses, and no other.`;
+  // Said for all campaigns: MoEngage's status APIs leave SMS and its other channels out, so a freeze does too.
+  const uncovered =
+    scope.kind === 'all'
+      ? ' Email and push only: MoEngage cannot pause SMS and other channels through its API.'
+      : '';
+  return `:ice_cube: *Freeze of ${escapeMrkdwn(scopeText(scope))}*: every campaign MoEngage lists there that a pause applies to (${r.campaignIds.length}): ${names.join(', ')}${more}. ${unfreezeCommand(scope)} resumes exactly those this pauses, and no other.${uncovered}`;
+}
+
+/** "active", "active, scheduled or sending": the statuses a freeze looked for, as words. */
+function statusWords(statuses: readonly string[]): string {
+  const words = statuses.map((s) => s.toLowerCase());
+  return words.length <= 1 ? (words[0] ?? 'active') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
 
 /** The answer to the person who typed `/campaign freeze` or `unfreeze`, when the channel does not show it. */
@@ -43,10 +54,14 @@ export function freezeAnswerText(answer: FreezeAnswer): string | undefined {
       return 'A freeze needs MoEngage’s campaign search to find what is active (`CAMPAIGN_LOOKUP=on`); name the campaigns with `/campaign pause` instead.';
     case 'lookup_unavailable':
       return `Could not search MoEngage for the campaigns to freeze, so nothing was proposed: ${escapeMrkdwn(answer.message)}`;
-    case 'nothing_to_freeze':
+    case 'nothing_to_freeze': {
+      const running = statusWords(answer.statuses);
       return answer.seen === 0
-        ? `Nothing to freeze: MoEngage lists no active campaign in ${escapeMrkdwn(scopeText(answer.scope))}.`
-        : `Nothing to freeze: of the ${plural(answer.seen, 'campaign')} found in ${escapeMrkdwn(scopeText(answer.scope))}, none is active and can be paused.`;
+        ? `Nothing to freeze: MoEngage lists no ${running} campaign in ${escapeMrkdwn(scopeText(answer.scope))}.`
+        : `Nothing to freeze: of the ${plural(answer.seen, 'campaign')} found in ${escapeMrkdwn(scopeText(answer.scope))}, none is ${running} and can be paused.`;
+    }
+    case 'freeze_scope_denied':
+      return `You may pause the campaigns of some campaign groups only, so you cannot freeze ${escapeMrkdwn(scopeText(answer.scope))}: nothing was searched or proposed. Freeze a group you may change (\`/campaign freeze group:NAME\`; \`/campaign groups\` lists them), or ask someone allowed to freeze everything.`;
     case 'freeze_held': {
       const r = answer.request;
       return `A freeze of ${escapeMrkdwn(scopeText(answer.scope))} is on already (asked by ${mention(r.requestedBy)}, ${freezeState(r)}; request ${escapeMrkdwn(r.id)}). ${unfreezeCommand(answer.scope)} ends it.`;

@@ -394,6 +394,59 @@ describe('MoEngage simulator contract: V5 status and campaign search', () => {
     expect(sim.statusRequests()).toHaveLength(0);
   });
 
+  it('takes at most 15 campaigns a V5 search page and requires limit, page and an Idempotency-Key', async () => {
+    const search = (body: unknown, key: string | null = randomUUID()) =>
+      call(sim, 'POST', '/v5/campaigns/search', body, key === null ? {} : { 'idempotency-key': key });
+    const over = await search({ campaign_fields: { status: ['ACTIVE'] }, limit: 16, page: 1 });
+    expect(over.status).toBe(400);
+    expect(over.json.error).toMatchObject({ code: 'VALIDATION_FAILED', target: 'limit' });
+    expect(over.json.error.message).toContain('between 1 and 15');
+    expect((await search({ campaign_fields: {}, limit: 100, page: 1 })).status).toBe(400);
+    expect((await search({ campaign_fields: {}, page: 1 })).json.error.target).toBe('limit');
+    expect((await search({ campaign_fields: {}, limit: 15 })).json.error.target).toBe('page');
+    const keyless = await search({ campaign_fields: {}, limit: 15, page: 1 }, null);
+    expect(keyless.status).toBe(400);
+    expect(keyless.json.error).toMatchObject({ code: 'VALIDATION_FAILED', target: 'Idempotency-Key' });
+    const ok = await search({ campaign_fields: {}, limit: 15, page: 1 });
+    expect(ok.status).toBe(200);
+    // No total: the caller pages until a page holds fewer rows than it asked for.
+    expect(Object.keys(ok.json.data)).toEqual(['campaigns']);
+    expect(ok.json.data.campaigns).toHaveLength(7);
+  });
+
+  it('replays a V5 search key: the same page again, whatever is asked and however the campaigns changed', async () => {
+    const key = randomUUID();
+    const body = (page: number) => ({ campaign_fields: { status: ['ACTIVE'] }, limit: 2, page });
+    const first = await call(sim, 'POST', '/v5/campaigns/search', body(1), { 'idempotency-key': key });
+    const ids = (r: { json: { data: { campaigns: { campaign_id: string }[] } } }) =>
+      r.json.data.campaigns.map((c) => c.campaign_id);
+    expect(ids(first)).toEqual(['camp_001', 'camp_002']);
+    await v5Status(sim, 'camp_001', { action: 'PAUSE' });
+    const next = await call(sim, 'POST', '/v5/campaigns/search', body(2), { 'idempotency-key': key });
+    expect(next.text).toBe(first.text);
+    expect(sim.searchRequests().map((r) => r.outcome)).toEqual(['found', 'replayed']);
+    const fresh = await call(sim, 'POST', '/v5/campaigns/search', body(1), {
+      'idempotency-key': randomUUID(),
+    });
+    expect(ids(fresh)).toEqual(['camp_002', 'camp_003']);
+  });
+
+  it('answers V5 search rows with only `id` when told to (the migration guide’s shape)', async () => {
+    const bare = await startSim({ campaigns: seedCampaigns({ count: 2 }), v5SearchRows: 'id-only' });
+    try {
+      const res = await call(
+        bare,
+        'POST',
+        '/v5/campaigns/search',
+        { campaign_fields: {}, limit: 15, page: 1 },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(res.json.data.campaigns).toEqual([{ id: 'camp_001' }, { id: 'camp_002' }]);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('answers 403 "contact your CSM" where the account has no campaign search', async () => {
     const closed = await startSim({ campaigns: seedCampaigns({ count: 1 }), searchEnabled: false });
     try {
@@ -401,7 +454,7 @@ describe('MoEngage simulator contract: V5 status and campaign search', () => {
         closed,
         'POST',
         '/v5/campaigns/search',
-        { campaign_fields: { ids: ['camp_001'] } },
+        { campaign_fields: { ids: ['camp_001'] }, limit: 15, page: 1 },
         { 'idempotency-key': randomUUID() },
       );
       expect(res.status).toBe(403);
@@ -413,7 +466,7 @@ describe('MoEngage simulator contract: V5 status and campaign search', () => {
         closed,
         'POST',
         '/v5/campaigns/search',
-        { campaign_fields: { ids: ['camp_001'] } },
+        { campaign_fields: { ids: ['camp_001'] }, limit: 15, page: 1 },
         { 'idempotency-key': randomUUID() },
       );
       expect(again.status).toBe(200);
