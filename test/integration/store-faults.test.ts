@@ -128,7 +128,7 @@ describe('a run under a failing replica or store', () => {
     await finished(message);
     await slack.waitFor(
       () => a.lines().some((l) => /another runner took this run over/.test(String(l.msg))),
-      20_000,
+      60_000,
     );
     // The woken runner may finish only the sends it had started before the stall; it starts none.
     const byAAfter = sendsBy(a, resumedAt);
@@ -169,7 +169,7 @@ describe('a run under a failing replica or store', () => {
     await slack.slashCommand(b.url, { userId: 'UALICE', channelId: CHANNEL, text: 'resume camp_001' });
     await slack.waitFor(
       () => slack.messages(CHANNEL).find((m) => m.ts !== message.ts && /RESUME|resume/i.test(messageText(m))),
-      20_000,
+      60_000,
     );
   }, 120_000);
 
