@@ -80,7 +80,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         log.warn({ connections: count, max: limits.maxConnections }, 'at the connection cap: shedding');
       atCap = true;
     },
-    Math.min(limits.reservedConnections, limits.maxConnections),
+    // Never more than a quarter of the sockets: the other routes keep most of them.
+    Math.min(limits.reservedConnections, Math.floor(limits.maxConnections / 4)),
   );
   let closing: Promise<void> | undefined;
 

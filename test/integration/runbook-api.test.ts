@@ -82,14 +82,16 @@ describe('runbook HTTP API', () => {
     const proposal = await h.latestMessage();
     // Their own sockets, one per poll (as 300 runbook steps would have), apart from the simulator's.
     const polls = new Agent({ connections: 300 });
-    const answers: { status: number; json: Record<string, any> }[] = [];
+    const answers: { status: number; json: { id?: string; status?: string } }[] = [];
     const failures: unknown[] = [];
     const all = Array.from({ length: 300 }, () =>
       request(`http://127.0.0.1:${h.bot.port}/api/v1/campaign-actions/${created.json?.id}?wait=60`, {
         headers: { authorization: `Bearer ${PD_TOKEN}` },
         dispatcher: polls,
       })
-        .then(async (res) => answers.push({ status: res.statusCode, json: (await res.body.json()) as any }))
+        .then(async (res) =>
+          answers.push({ status: res.statusCode, json: (await res.body.json()) as { id?: string } }),
+        )
         .catch((error: unknown) => failures.push(error)),
     );
     try {
