@@ -102,6 +102,19 @@ describe('runbook HTTP API', () => {
         expect(res.status).toBe(200);
       }
       expect(failures).toEqual([]);
+      // The token's waits are all taken: `Prefer: wait` on a proposal is not applied, and it is answered at once.
+      const proposed = await request(`http://127.0.0.1:${h.bot.port}/api/v1/campaign-actions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${PD_TOKEN}`,
+          'content-type': 'application/json',
+          prefer: 'wait=25',
+        },
+        body: JSON.stringify({ ...valid, campaign_ids: ['camp_009'] }),
+      });
+      expect(proposed.statusCode).toBe(202);
+      expect(proposed.headers['preference-applied']).toBeUndefined();
+      expect(await proposed.body.json()).toMatchObject({ status: 'pending' });
       // The ones still waiting are answered when the request settles.
       await h.click('UALICE', proposal, 'campaign_cancel');
       await Promise.all(all);
