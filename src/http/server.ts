@@ -30,10 +30,11 @@ export interface HttpLimits {
 
 /**
  * Slack gives up on an answer after 3 s and sends its small bodies in one go, so a request still arriving after
- * 10 s is an attack or a broken client. 256 sockets, 64 of them kept for Slack's requests, (about 45 KiB each in Node) and 8 MiB of bodies (32 of
+ * 10 s is an attack or a broken client. 256 sockets (about 45 KiB each in Node) and 8 MiB of bodies (32 of
  * Slack's largest) keep what a flood can hold to a few tens of MiB, whatever the number of connections. Slack's
  * bodies are mostly a few KiB: those declaring up to 64 KiB may push a stalled upload out of a spent budget,
- * larger ones wait their turn.
+ * larger ones wait their turn. 64 of the sockets are Slack's: the other routes (a runbook token's long polls
+ * above all) can never hold every socket with a handler, so a signed slash command always finds one.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
   headersTimeoutMs: 5_000,
