@@ -6,7 +6,8 @@ import type { BufferedRequest, HttpRoute, Preauth } from './http/routes.ts';
  * glance lists the whole HTTP surface, and a test holds the runbook API's entries to docs/openapi.yaml.
  */
 export const HTTP_ROUTES = [
-  { method: 'POST', path: '/slack/events', handler: 'slackEvents', body: 'slack' },
+  // Slack's requests keep sockets of their own (HttpLimits.reservedConnections).
+  { method: 'POST', path: '/slack/events', handler: 'slackEvents', body: 'slack', reserved: true },
   { method: 'GET', path: '/healthz', handler: 'healthz', body: 'none' },
   { method: 'GET', path: '/readyz', handler: 'readyz', body: 'none', ops: true },
   { method: 'GET', path: '/metrics', handler: 'metrics', body: 'none', ops: true },
@@ -55,6 +56,7 @@ export function buildRoutes(
         path: r.path,
         bodyLimit: r.body === 'none' ? 0 : limits[r.body],
         ...('bearer' in r && r.bearer ? { preauth: bearer } : {}),
+        ...('reserved' in r && r.reserved ? { reserved: true } : {}),
         handler,
       },
     ];

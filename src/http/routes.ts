@@ -1,7 +1,15 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** A request whose body the server has already read (within the route's limit) and whose path was matched. */
-export type BufferedRequest = IncomingMessage & { rawBody: Buffer; params: Record<string, string> };
+export type BufferedRequest = IncomingMessage & {
+  rawBody: Buffer;
+  params: Record<string, string>;
+  /**
+   * Runs a wait (a long poll) the server may cut short when it needs the socket: `signal` aborts, the handler
+   * answers at once with what it has, and the connection closes after that answer.
+   */
+  waiting<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T>;
+};
 
 export type PreauthResult = { ok: true } | { ok: false; status: number; body: unknown };
 
@@ -15,6 +23,8 @@ export interface HttpRoute {
   /** The most body bytes read before answering 413 (0 for GET: any body is refused). */
   bodyLimit: number;
   preauth?: Preauth;
+  /** Served from sockets kept for it (Slack's endpoint): other routes cannot take the last of them. */
+  reserved?: boolean;
   handler: (req: BufferedRequest, res: ServerResponse) => void | Promise<void>;
 }
 

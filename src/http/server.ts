@@ -16,8 +16,10 @@ export interface HttpLimits {
   /** How long an idle keep-alive socket is kept between requests. */
   keepAliveTimeoutMs: number;
   maxHeaderSize: number;
-  /** Open sockets; at the cap the oldest idle or still-sending one is shed for the newcomer. */
+  /** Open sockets; at the cap the oldest idle or still-sending one (else a long poll) is shed for the newcomer. */
   maxConnections: number;
+  /** Of those, kept for reserved routes (Slack's): the others may have at most the rest with a handler at once. */
+  reservedConnections: number;
   /** Bytes buffered across all unfinished bodies. */
   bodyBudgetBytes: number;
   /** A body declaring at most this many bytes may evict the oldest unfinished one when the budget is spent. */
@@ -31,7 +33,8 @@ export interface HttpLimits {
  * 10 s is an attack or a broken client. 256 sockets (about 45 KiB each in Node) and 8 MiB of bodies (32 of
  * Slack's largest) keep what a flood can hold to a few tens of MiB, whatever the number of connections. Slack's
  * bodies are mostly a few KiB: those declaring up to 64 KiB may push a stalled upload out of a spent budget,
- * larger ones wait their turn.
+ * larger ones wait their turn. 64 of the sockets are Slack's: the other routes (a runbook token's long polls
+ * above all) can never hold every socket with a handler, so a signed slash command always finds one.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
   headersTimeoutMs: 5_000,
@@ -39,6 +42,7 @@ export const DEFAULT_LIMITS: HttpLimits = {
   keepAliveTimeoutMs: 5_000,
   maxHeaderSize: 16 * 1024,
   maxConnections: 256,
+  reservedConnections: 64,
   bodyBudgetBytes: 8 * 1024 * 1024,
   smallBodyBytes: 64 * 1024,
   closeGraceMs: 5_000,
@@ -58,7 +62,7 @@ export interface RunningHttpServer {
   server: Server;
   port: number;
   /** Open sockets and body bytes being buffered now (for tests and gauges). */
-  stats(): { connections: number; bufferedBytes: number };
+  stats(): { connections: number; bufferedBytes: number; handling: number; handlingUnreserved: number };
   /** Stops accepting, closes idle sockets, waits for in-flight responses (bounded), destroys the rest. */
   close(): Promise<void>;
 }
@@ -70,11 +74,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const match = routeTable(options.routes);
   const budget = createBodyBudget(limits.bodyBudgetBytes);
   let atCap = false;
-  const connections = trackConnections(limits.maxConnections, (count) => {
-    if (!atCap)
-      log.warn({ connections: count, max: limits.maxConnections }, 'at the connection cap: shedding');
-    atCap = true;
-  });
+  const connections = trackConnections(
+    limits.maxConnections,
+    (count) => {
+      if (!atCap)
+        log.warn({ connections: count, max: limits.maxConnections }, 'at the connection cap: shedding');
+      atCap = true;
+    },
+    // Never more than a quarter of the sockets: the other routes keep most of them.
+    Math.min(limits.reservedConnections, Math.floor(limits.maxConnections / 4)),
+  );
   let closing: Promise<void> | undefined;
 
   const server = createServer({
@@ -106,7 +115,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sendJson(req, res, 405, problem('method_not_allowed', `use ${allow}`), { allow });
     }
     const { route, params } = found;
-    const toHandler = connections.requestStarted(req.socket, res);
+    const tracking = connections.requestStarted(req.socket, res, route.reserved === true);
     res.once('finish', () => options.onResponse?.(route.path, (performance.now() - started) / 1000));
     if (route.preauth) {
       const verdict = await route.preauth(req.headers);
@@ -120,9 +129,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       return;
     }
-    toHandler();
+    if (!tracking.toHandler()) {
+      log.warn({ route: route.path }, 'the sockets left beside the reserved ones are all busy: refused');
+      return sendJson(req, res, 503, problem('busy', 'too many requests in progress; retry shortly'), {
+        'retry-after': '1',
+      });
+    }
     try {
-      await route.handler(Object.assign(req, { rawBody: outcome.body, params }), res);
+      const buffered = Object.assign(req, { rawBody: outcome.body, params, waiting: tracking.waiting });
+      await route.handler(buffered, res);
     } catch (error) {
       fail(req, res, error, 'HTTP handler failed', route.path);
     }
@@ -145,7 +160,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   return {
     server,
     port,
-    stats: () => ({ connections: connections.size(), bufferedBytes: budget.used() }),
+    stats: () => {
+      const handling = connections.handling();
+      return {
+        connections: connections.size(),
+        bufferedBytes: budget.used(),
+        handling: handling.all,
+        handlingUnreserved: handling.unreserved,
+      };
+    },
     close() {
       closing ??= Promise.all([
         new Promise<void>((resolve) => server.close(() => resolve())),

@@ -72,13 +72,14 @@ export function isSettled(r: CampaignActionRequest): boolean {
 /**
  * Resolves with the request once it is settled, or with what it is when `timeoutMs` runs out (undefined if it
  * is gone). Wakes on every change of that request; re-reads every `recheckMs` too, in case a message was lost
- * while a connection was down.
+ * while a connection was down. An aborted `signal` ends the wait at once, with what the request is then.
  */
 export function waitSettled(
   id: string,
   deps: { get: (id: string) => Promise<CampaignActionRequest | undefined>; feed: ChangeFeed },
   timeoutMs: number,
   recheckMs = 15_000,
+  signal?: AbortSignal,
 ): Promise<CampaignActionRequest | undefined> {
   return new Promise((resolve, reject) => {
     let done = false;
@@ -87,6 +88,7 @@ export function waitSettled(
       if (done) return;
       done = true;
       unsubscribe();
+      signal?.removeEventListener('abort', answerNow);
       clearTimeout(deadline);
       clearInterval(recheck);
       if (error) reject(error);
@@ -101,10 +103,19 @@ export function waitSettled(
     const unsubscribe = deps.feed.subscribe((changed) => {
       if (changed === id) check();
     });
+    // Answered with a fresh read: what `latest` holds may be from before the last change.
+    const answerNow = () => {
+      deps.get(id).then((r) => {
+        latest = r;
+        finish();
+      }, finish);
+    };
+    signal?.addEventListener('abort', answerNow, { once: true });
     const deadline = setTimeout(() => finish(), timeoutMs);
     const recheck = setInterval(check, recheckMs);
     deadline.unref();
     recheck.unref();
-    check();
+    if (signal?.aborted) answerNow();
+    else check();
   });
 }

@@ -310,8 +310,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     /** Takes over the runs whose runner has gone (a crash, a deploy), or reports those too old to resume. */
     resumeDue: execution.resumeDue,
     /** Waits for a request to be settled (decided and, if confirmed, run) on any replica, without polling. */
-    settled: (id: string, timeoutMs: number) =>
-      waitSettled(id, { get: (x) => deps.store.get(x), feed: changes }, timeoutMs),
+    settled: (id: string, timeoutMs: number, signal?: AbortSignal) =>
+      waitSettled(id, { get: (x) => deps.store.get(x), feed: changes }, timeoutMs, undefined, signal),
     drain: execution.drain,
     inFlight: execution.inFlight,
   };

@@ -21,6 +21,7 @@ import {
 } from './request-fields.ts';
 import { describe } from './resource.ts';
 import type { RunbookAuth } from './tokens.ts';
+import { createWaitGate, type WaitLimits } from './waits.ts';
 
 export { describe } from './resource.ts';
 
@@ -39,6 +40,8 @@ export interface RunbookApiDeps {
   idempotency: IdempotencyStore;
   logger: Logger;
   now?: () => number;
+  /** Long polls waiting at once, per token and in all (src/runbook/waits.ts has the defaults). */
+  waitLimits?: WaitLimits;
 }
 
 export const API_PATH = '/api/v1/campaign-actions';
@@ -127,6 +130,31 @@ export function problemFor(o: Outcome): Answer {
 export function createRunbookApi(deps: RunbookApiDeps) {
   const audit = deps.logger.child({ module: 'audit' });
   const log = deps.logger.child({ module: 'runbook-api' });
+  const gate = createWaitGate(deps.waitLimits);
+  const refusalLogged = new Map<string, number>();
+
+  /**
+   * Waits (within the bounds) for `id` to settle; `waited: false` when a bound was reached and the caller answers
+   * with the state it has, at once. A wait the server cuts short (it needs the socket) ends with what there is.
+   */
+  async function waitFor(req: BufferedRequest, token: string, id: string, seconds: number) {
+    const release = gate.enter(token);
+    if (!release) {
+      // Once a minute per token: a poll loop past its bound would otherwise log every call.
+      const now = Date.now();
+      if (now - (refusalLogged.get(token) ?? 0) > 60_000) {
+        refusalLogged.set(token, now);
+        log.warn({ token, waiting: gate.waiting().total }, 'too many long polls waiting: answering at once');
+      }
+      return { waited: false as const };
+    }
+    try {
+      const settled = await req.waiting((signal) => deps.lifecycle.settled(id, seconds * 1000, signal));
+      return { waited: true as const, settled };
+    } finally {
+      release();
+    }
+  }
 
   async function create(req: BufferedRequest): Promise<Answer> {
     const raw = req.rawBody.toString('utf8');
@@ -175,7 +203,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     }
     let answer: Answer;
     try {
-      answer = await propose({ kind: 'token', name: principal.name }, raw, wait);
+      answer = await propose(req, { kind: 'token', name: principal.name }, raw, wait);
     } catch (error) {
       if (scoped) await deps.idempotency.abandon(scoped);
       throw error;
@@ -189,6 +217,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
   }
 
   async function propose(
+    req: BufferedRequest,
     actor: Actor & { kind: 'token' },
     raw: string,
     waitS: number | undefined,
@@ -243,7 +272,10 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       // `Prefer: wait=N`: held until the request settles (decided and, if confirmed, run), or N seconds pass.
       if (waitS !== undefined && waitS > 0) {
         // It is proposed whatever the wait does: a failure to wait answers 202, never "nothing was requested".
-        const settled = await deps.lifecycle.settled(outcome.request.id, waitS * 1000).catch(() => undefined);
+        const waited = await waitFor(req, actor.name, outcome.request.id, waitS).catch(() => undefined);
+        // Past the bounds on waiting, the wait is not applied: 202 at once, as without `Prefer: wait`.
+        if (waited?.waited === false) return { status: 202, body: describe(outcome.request) };
+        const settled = waited?.settled;
         if (settled && settled.state !== 'pending' && (settled.state !== 'confirmed' || settled.result)) {
           return { status: 200, body: describe(settled), headers: { 'preference-applied': `wait=${waitS}` } };
         }
@@ -276,8 +308,8 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     const found = await deps.lifecycle.read(id, actor);
     if (found.kind !== 'request') return problemFor(found);
     if (wait === 0) return { status: 200, body: describe(found.request) };
-    const settled = await deps.lifecycle.settled(id, wait * 1000);
-    return { status: 200, body: describe(settled ?? found.request) };
+    const waited = await waitFor(req, actor.name, id, wait);
+    return { status: 200, body: describe((waited.waited && waited.settled) || found.request) };
   }
 
   /** The door's error boundary: whatever fails on our side is a 500 problem, the error itself only logged. */

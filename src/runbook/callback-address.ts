@@ -20,6 +20,19 @@ for (const [net, prefix] of [
   ['240.0.0.0', 4],
 ] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv4');
+// Addresses that carry an IPv4 address inside, whose gateway would reach that address (the metadata service's
+// 169.254.169.254, a private network) whatever its IPv6 form: refused whole, since which IPv4 address a gateway
+// makes of one is the gateway's business. IPv4-mapped `::ffff:a.b.c.d` is judged as the IPv4 address it is (the
+// BlockList maps it), as the socket would connect to that address itself.
+const TUNNELLED = [
+  ['::', 96], // IPv4-compatible `::a.b.c.d` (deprecated; includes `::`)
+  ['64:ff9b::', 96], // NAT64, well-known prefix (RFC 6052)
+  ['64:ff9b:1::', 48], // NAT64, local use (RFC 8215)
+  ['2002::', 16], // 6to4 (RFC 3056)
+  ['2001::', 32], // Teredo (RFC 4380)
+] as const;
+const TUNNEL = new BlockList();
+for (const [net, prefix] of TUNNELLED) TUNNEL.addSubnet(net, prefix, 'ipv6');
 for (const [net, prefix] of [
   ['::', 128],
   ['fc00::', 7],
@@ -43,17 +56,19 @@ export function addressProblem(raw: string, allowLoopback: boolean): string | un
   const { address, family } = unmapped(raw.replace(/^\[|\]$/g, ''));
   if (LOOPBACK.check(address, family)) return allowLoopback ? undefined : 'a loopback address';
   if (PRIVATE.check(address, family)) return 'a private or reserved address';
+  if (family === 'ipv6' && TUNNEL.check(address, family))
+    return 'an IPv6 address that carries an IPv4 one (NAT64, 6to4, Teredo or IPv4-compatible)';
   return undefined;
 }
 
 /** A `lookup` for net/tls.connect that refuses names resolving to an address the bot may not call. */
-export function guardedLookup(allowLoopback: boolean) {
+export function guardedLookup(allowLoopback: boolean, resolve: typeof dnsLookup = dnsLookup) {
   return (
     hostname: string,
     options: object,
     callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       const list = addresses as LookupAddress[];
       const bad = list.map((a) => addressProblem(a.address, allowLoopback)).find((p) => p !== undefined);

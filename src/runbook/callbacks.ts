@@ -6,6 +6,7 @@ import type { CampaignActionRequest } from '../core/request.ts';
 import { type Notifier, settles } from '../lifecycle/notifier.ts';
 import type { RequestStore } from '../requests/model.ts';
 import { guardedLookup } from './callback-address.ts';
+import { type CallbackQueueLimits, createCallbackQueue, DEFAULT_CALLBACK_QUEUE } from './callback-queue.ts';
 import { describe } from './resource.ts';
 
 /** A claim older than this was left by a replica that died mid-delivery: another may deliver. */
@@ -24,8 +25,8 @@ export interface CallbackOptions {
   now?: () => number;
   /** CALLBACK_ALLOW_LOOPBACK: loopback addresses may be called (never private ones). */
   allowLoopback?: boolean;
-  /** Callbacks being delivered at once, at most; more are not sent (and said so). */
-  maxInFlight?: number;
+  /** Callbacks sent at once, in all and per token, and how many may wait per token (callback-queue.ts). */
+  queue?: Partial<CallbackQueueLimits>;
 }
 
 /**
@@ -42,8 +43,23 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
   const backoffMs = options.backoffMs ?? 1_000;
   // Every connection's address is checked as it is made (no redirects are followed: undici's request does not).
   const agent = new Agent({ connect: { lookup: guardedLookup(options.allowLoopback ?? false) as never } });
-  const maxInFlight = options.maxInFlight ?? 50;
-  let inFlight = 0;
+  const queue = createCallbackQueue({ ...DEFAULT_CALLBACK_QUEUE, ...options.queue });
+
+  /** Queues the delivery behind the token's earlier ones; a full queue fails it for good, and says so. */
+  async function enqueue(id: string, token: string): Promise<void> {
+    const run = () =>
+      deliver(id).catch((error: unknown) =>
+        log.error({ requestId: id, err: String(error) }, 'callback failed'),
+      );
+    if (queue.push(token, run)) return;
+    const failed = `too many callbacks queued for the token "${token}"`;
+    await options.store.update(id, (x) =>
+      x.callback && !x.callback.deliveredAt && !x.callback.failed
+        ? { next: { ...x, callback: { ...x.callback, failed, attempts: 0 } }, value: true }
+        : { value: false },
+    );
+    log.warn({ requestId: id, token, ...queue.stats(), why: failed }, 'callback not delivered');
+  }
 
   async function deliver(id: string): Promise<void> {
     const claimed = await options.store.update(id, (r) => {
@@ -58,15 +74,7 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
     const key = options.keyOf(callback.token);
     let outcome: { deliveredAt?: number; failed?: string; attempts: number };
     if (!key) outcome = { failed: 'the token that asked is no longer configured', attempts: 0 };
-    else if (inFlight >= maxInFlight) outcome = { failed: 'too many callbacks at once', attempts: 0 };
-    else {
-      inFlight += 1;
-      try {
-        outcome = await send(callback.url, r, key);
-      } finally {
-        inFlight -= 1;
-      }
-    }
+    else outcome = await send(callback.url, r, key);
     await options.store.update(id, (x) =>
       x.callback
         ? { next: { ...x, callback: { ...x.callback, ...outcome } }, value: true }
@@ -115,7 +123,7 @@ export function withCallbacks(inner: Notifier, options: CallbackOptions): Notifi
     async update(request, change) {
       await inner.update(request, change);
       if (request.callback && settles(change)) {
-        void deliver(request.id).catch((error: unknown) =>
+        void enqueue(request.id, request.callback.token).catch((error: unknown) =>
           log.error({ requestId: request.id, err: String(error) }, 'callback failed'),
         );
       }

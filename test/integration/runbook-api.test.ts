@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCampaignGroups } from '../../src/core/groups.ts';
 import { signRunbookRequest } from '../../src/runbook/tokens.ts';
@@ -75,6 +75,65 @@ async function waitStatus(id: string, status: string) {
 }
 
 describe('runbook HTTP API', () => {
+  it("bounds one token's long polls: 300 of them leave signed slash commands working, and each gets its answer", async () => {
+    h = await startHarness({ RUNBOOK_TOKENS: TOKENS });
+    const created = await post(valid);
+    expect(created.status).toBe(202);
+    const proposal = await h.latestMessage();
+    // Their own sockets, apart from the simulator's (which sends the slash commands).
+    const polls = new Agent({ connections: 300 });
+    const answers: { status: number; json: { id?: string; status?: string } }[] = [];
+    const failures: unknown[] = [];
+    const poll = () =>
+      request(`http://127.0.0.1:${h.bot.port}/api/v1/campaign-actions/${created.json?.id}?wait=60`, {
+        headers: { authorization: `Bearer ${PD_TOKEN}` },
+        dispatcher: polls,
+      })
+        .then(async (res) =>
+          answers.push({ status: res.statusCode, json: (await res.body.json()) as { id?: string } }),
+        )
+        .catch((error: unknown) => failures.push(error));
+    const all: Promise<unknown>[] = [];
+    try {
+      // In batches of 50, each sent once the last is answered: 300 sockets connecting at once would have the
+      // server shed some before their request is in (as it should at its cap), which is not what is tested here.
+      // Past the bound per token, a poll is answered at once with the state as it is.
+      for (let batch = 1; batch <= 6; batch++) {
+        for (let i = 0; i < 50; i++) all.push(poll());
+        await h.slack.waitFor(() => answers.length + failures.length >= batch * 50 - 10, 10_000);
+      }
+      expect(failures).toEqual([]);
+      for (let i = 0; i < 5; i++) {
+        const res = await h.command('UALICE', 'help');
+        expect(res.status).toBe(200);
+      }
+      expect(failures).toEqual([]);
+      // The token's waits are all taken: `Prefer: wait` on a proposal is not applied, and it is answered at once.
+      const proposed = await request(`http://127.0.0.1:${h.bot.port}/api/v1/campaign-actions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${PD_TOKEN}`,
+          'content-type': 'application/json',
+          prefer: 'wait=25',
+        },
+        body: JSON.stringify({ ...valid, campaign_ids: ['camp_009'] }),
+      });
+      expect(proposed.statusCode).toBe(202);
+      expect(proposed.headers['preference-applied']).toBeUndefined();
+      expect(await proposed.body.json()).toMatchObject({ status: 'pending' });
+      // The ones still waiting are answered when the request settles.
+      await h.click('UALICE', proposal, 'campaign_cancel');
+      await Promise.all(all);
+      expect(failures).toEqual([]);
+      expect(answers).toHaveLength(300);
+      for (const a of answers) expect(a).toMatchObject({ status: 200, json: { id: created.json?.id } });
+      const settled = answers.filter((a) => a.json.status === 'cancelled');
+      expect(settled.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      await polls.destroy();
+    }
+  });
+
   it('proposes with a bearer token (202), a person confirms in Slack, and GET reports every id', async () => {
     h = await startHarness({ RUNBOOK_TOKENS: TOKENS });
     const res = await post(valid);

@@ -281,6 +281,82 @@ describe('the connection cap', () => {
   });
 });
 
+/** A long poll: waits until the server cuts it short, then answers with what it has. */
+const longPoll: HttpRoute = {
+  method: 'GET',
+  path: '/poll',
+  bodyLimit: 0,
+  handler: async (req, res) => {
+    const cut = await req.waiting(
+      (signal) => new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(true))),
+    );
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ state: 'pending', cut }));
+  },
+};
+const slackRoute: HttpRoute = { ...echo('/slack/events'), reserved: true };
+const pollHead = 'GET /poll HTTP/1.1\r\nHost: x\r\n\r\n';
+
+/** A route whose handler works until `release` is called. */
+function busyRoute() {
+  let release = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const route: HttpRoute = {
+    method: 'GET',
+    path: '/work',
+    bodyLimit: 0,
+    handler: async (_req, res) => {
+      await held;
+      res.end('{"done":true}');
+    },
+  };
+  return { route, release };
+}
+
+describe('long polls and the sockets kept for Slack', () => {
+  it('at the cap, answers the oldest long poll now and closes it, so that a Slack request is served', async () => {
+    await start([longPoll, slackRoute], { maxConnections: 3, reservedConnections: 0 });
+    const polls: Awaited<ReturnType<typeof rawClient>>[] = [];
+    for (let i = 0; i < 3; i++) polls.push(await rawClient(pollHead));
+    await until(() => server?.stats().handling === 3, 3_000, 'three waiting polls');
+    const res = await send('POST', '/slack/events', 'command');
+    expect(res).toMatchObject({ status: 200, json: { body: 'command' } });
+    await until(() => polls[0]?.isClosed(), 3_000, 'the oldest poll to be answered and closed');
+    expect(polls[0]?.status()).toBe(200);
+    expect(polls[0]?.received()).toMatch(/connection: close/i);
+    expect(polls[0]?.received()).toContain('"cut":true');
+    expect(polls.slice(1).map((p) => p.received())).toEqual(['', '']);
+  });
+
+  it('keeps sockets for reserved routes: the others get 503 rather than take the last of them', async () => {
+    const work = busyRoute();
+    await start([work.route, slackRoute], { maxConnections: 8, reservedConnections: 2 });
+    const busy = Array.from({ length: 6 }, () => send('GET', '/work'));
+    await until(() => server?.stats().handlingUnreserved === 6, 3_000, 'six busy handlers');
+    const refused = await send('GET', '/work');
+    expect(refused).toMatchObject({ status: 503, json: { error: { code: 'busy' } } });
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(await send('POST', '/slack/events', 'command')).toMatchObject({ status: 200 });
+    work.release();
+    expect((await Promise.all(busy)).map((r) => r.status)).toEqual(Array(6).fill(200));
+  });
+
+  it("past the others' share, a long poll gives way (answered now) before a working request is refused", async () => {
+    const work = busyRoute();
+    await start([work.route, longPoll], { maxConnections: 8, reservedConnections: 2 });
+    const poll = await rawClient(pollHead);
+    const busy = Array.from({ length: 5 }, () => send('GET', '/work'));
+    await until(() => server?.stats().handlingUnreserved === 6, 3_000, 'a poll and five busy handlers');
+    const sixth = send('GET', '/work');
+    await until(() => poll.isClosed(), 3_000, 'the poll to be answered');
+    expect(poll.received()).toContain('"cut":true');
+    work.release();
+    expect((await Promise.all([...busy, sixth])).map((r) => r.status)).toEqual(Array(6).fill(200));
+  });
+});
+
 describe('handler errors', () => {
   it('answers 500 JSON when a handler throws or rejects, and logs neither headers nor body', async () => {
     const throws: HttpRoute = {
