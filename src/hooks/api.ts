@@ -89,7 +89,9 @@ export function createHooksApi(deps: HooksDeps) {
       audit.info({ event: 'hook_denied', source, reason: message });
       return problem(400, 'invalid_request', message);
     }
-    const by = { delivery, secret: verified.by };
+    // The secret's name (never its value) says which subscription sent it.
+    const by = { delivery, signed_with: verified.by };
+    log.info({ source, ...by }, 'webhook verified');
     const late = verified.late ?? tooOld(source, payload, now(), verified.timeless === true);
     if (late) return ignored(source, 'too_old', late, by);
     const skip = notForUs(source, payload);
