@@ -74,14 +74,15 @@ const hookSecretsSchema = z
           : Array.isArray(v)
             ? Object.fromEntries(v.map((secret, i) => [String(i + 1), secret]))
             : v,
-      z
-        .record(
-          z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a name of letters, digits, _ . or -'),
-          hookSecret,
-          'a secret, a list of secrets, or an object of name → secret',
-        )
-        .refine((r) => Object.keys(r).length >= 1, 'name at least one secret')
-        .refine((r) => Object.keys(r).length <= MAX_HOOK_SECRETS, `${MAX_HOOK_SECRETS} secrets at most`),
+      z.record(z.string(), hookSecret).superRefine((r, ctx) => {
+        const names = Object.keys(r);
+        if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one secret' });
+        if (names.length > MAX_HOOK_SECRETS)
+          ctx.addIssue({ code: 'custom', message: `${MAX_HOOK_SECRETS} secrets at most` });
+        for (const name of names.filter((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(n))) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'a name of 1–64 letters, digits, _ . or -' });
+        }
+      }),
     ),
   )
   .transform(
