@@ -9,15 +9,18 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * - incidentio: Svix, `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256(id.ts.body)>`
  *   (space-separated list), the secret `whsec_<base64 key>`; the delivery is `webhook-id`.
  * - rootly: `X-Rootly-Signature: t=<unix ts>,v1=<hex HMAC-SHA256(ts + body)>`; the delivery is `event.id`.
- * - grafana: alerting's webhook contact point; `X-Grafana-Alerting-Signature: <hex HMAC-SHA256>` over the body, or
- *   over `<ts>:<body>` with `X-Grafana-Alerting-Signature-Timestamp` (recent versions); where it is not
- *   configured, the secret as `Authorization: Bearer`. The delivery is `groupKey`, `status` and its alerts' starts.
+ * - grafana: alerting's webhook contact point; a hex HMAC-SHA256 in a header whose name is a setting (default
+ *   `X-Grafana-Alerting-Signature`) over `<ts>:<body>`, the timestamp in a header also named by the user (no
+ *   default in Grafana; `X-Grafana-Alerting-Timestamp` here, as in Grafana's tests), or over the body alone; where
+ *   no HMAC is configured, the secret as `Authorization: Bearer`. The delivery is `groupKey`, `status` and its
+ *   alerts' starts.
  * - alertmanager: no signature: the secret as `Authorization: Bearer` (http_config.authorization) or `?token=`
  *   in the URL. The delivery is `groupKey`, `status` and its alerts' starts (a repeat each repeat_interval is the
  *   same delivery); `resolved` is not for us.
  * - opsgenie: no signature: the secret as `Authorization: Bearer` (a custom header) or `?token=`. The delivery is
  *   `alert.alertId` and `action`.
- * Timestamps older than five minutes (or as far ahead) are refused where the sender signs one.
+ * A signed timestamp more than five minutes from now makes a correctly signed delivery late: answered 200, nothing
+ * proposed (tooOld says the same of PagerDuty's `occurred_at` and Grafana's body-only signatures).
  */
 export const HOOK_SOURCES = [
   'pagerduty',

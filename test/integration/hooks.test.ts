@@ -293,6 +293,10 @@ describe('webhooks: what each sender does besides', () => {
     const first = await send('pagerduty', pagerduty());
     expect(first.status).toBe(202);
     await h.slack.waitFor(() => h.auditEvents().some((e) => e.event === 'cancelled'));
+    // Logged once that rule's answer is forgotten (after the cancel): a redelivery from then on proposes it.
+    await h.slack.waitFor(() =>
+      h.log.lines().some((l) => String(l.msg).includes('its confirmation could not be posted')),
+    );
     await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 1);
     // A redelivery (a replay from PagerDuty's UI) proposes the first rule again, and not the second.
     const replayed = await send('pagerduty', pagerduty());
