@@ -312,6 +312,7 @@ export async function startBot(
         ? {
             hook: createHooksApi({
               secrets: config.hookSecrets,
+              grafana: config.hookGrafana,
               rules: options.hookRules ?? [],
               lifecycle,
               idempotency: hookIdempotency,

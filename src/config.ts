@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from './core/actions.ts';
-import { HOOK_SOURCES } from './hooks/sources.ts';
+import { GRAFANA_DEFAULTS, HOOK_SOURCES } from './hooks/sources.ts';
 
 /**
  * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
@@ -55,6 +55,49 @@ const runbookTokensSchema = z
       }
     });
   });
+
+/** The most secrets one source may have (each is tried on every delivery): PagerDuty allows 10 per scope. */
+const MAX_HOOK_SECRETS = 50;
+const hookSecret = z.string().min(16, 'a secret of at least 16 characters');
+/**
+ * HOOK_SECRETS: per source, `{name: secret}` (any number, each named, so logs and audit say which subscription
+ * signed), or the first version's forms: one secret, or a list (named by position: `1`, `2`, …).
+ */
+const hookSecretsSchema = z
+  .partialRecord(
+    z.enum(HOOK_SOURCES, `each key must be one of ${HOOK_SOURCES.join(', ')}`),
+    // The first version's forms read as names by position, so every problem is named the same way.
+    z.preprocess(
+      (v) =>
+        typeof v === 'string'
+          ? { '1': v }
+          : Array.isArray(v)
+            ? Object.fromEntries(v.map((secret, i) => [String(i + 1), secret]))
+            : v,
+      z.record(z.string(), hookSecret).superRefine((r, ctx) => {
+        const names = Object.keys(r);
+        if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one secret' });
+        if (names.length > MAX_HOOK_SECRETS)
+          ctx.addIssue({ code: 'custom', message: `${MAX_HOOK_SECRETS} secrets at most` });
+        for (const name of names.filter((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(n))) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'a name of 1–64 letters, digits, _ . or -' });
+        }
+      }),
+    ),
+  )
+  .transform(
+    (r) =>
+      new Map(
+        Object.entries(r).flatMap(([source, v]) =>
+          v === undefined
+            ? []
+            : [[source, Object.entries(v).map(([name, secret]) => ({ name, secret }))] as const],
+        ),
+      ),
+  );
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 
 /** MoEngage's data centers: the dashboard URL `dashboard-{dc}.moengage.com` names the user's. */
 export const DATA_CENTERS = ['01', '02', '03', '04', '05', '06', '101'] as const;
@@ -121,27 +164,18 @@ const schema = z.object({
     [],
     'must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
   ).pipe(runbookTokensSchema),
-  /** Incident tools' webhooks: `{"pagerduty": "<secret>", "incidentio": ["whsec_new", "whsec_old"], …}`. */
-  HOOK_SECRETS: secretJson({}, 'must be a JSON object of source → secret (or [secret, secret])').pipe(
-    z
-      .partialRecord(
-        z.enum(HOOK_SOURCES, `each key must be one of ${HOOK_SOURCES.join(', ')}`),
-        z.union([
-          z.string().min(16, 'a secret of at least 16 characters'),
-          z
-            .array(z.string().min(16, 'a secret of at least 16 characters'))
-            .min(1)
-            .max(2, 'two at most (a rotation)'),
-        ]),
-      )
-      .transform(
-        (r) =>
-          new Map(
-            Object.entries(r).flatMap(([k, v]) =>
-              v === undefined ? [] : [[k, typeof v === 'string' ? [v] : v]],
-            ),
-          ),
-      ),
+  /**
+   * Incident tools' webhooks: each source with its secrets, named (`{"pagerduty": {"checkout": "<secret>",
+   * "payments": "<secret>"}}`: one per PagerDuty subscription) or, as before, one secret or a list of them.
+   */
+  HOOK_SECRETS: secretJson(
+    {},
+    'must be a JSON object of source → {name: secret, …} (or a secret, or a list of secrets)',
+  ).pipe(hookSecretsSchema),
+  /** Grafana's HMAC header names (its contact point's settings); `none` for the timestamp takes body-only signatures. */
+  HOOK_GRAFANA_SIGNATURE_HEADER: optional(z.string().regex(HEADER_NAME, 'must be an HTTP header name')),
+  HOOK_GRAFANA_TIMESTAMP_HEADER: optional(
+    z.string().regex(HEADER_NAME, 'must be an HTTP header name, or none'),
   ),
   HOOK_RULES_FILE: optional(z.string().min(1)),
   /** Lets a runbook's callback_url be http://127.0.0.1 (a sidecar, tests); otherwise HTTPS only. */
@@ -297,7 +331,14 @@ const configSchema = schema.transform((e) =>
     maxCampaignsPerCommand: e.MAX_CAMPAIGNS_PER_COMMAND,
     campaignGroupsFile: e.CAMPAIGN_GROUPS_FILE,
     accessPolicyFile: e.ACCESS_POLICY_FILE,
-    hookSecrets: e.HOOK_SECRETS as ReadonlyMap<string, readonly string[]>,
+    hookSecrets: e.HOOK_SECRETS as ReadonlyMap<string, readonly { name: string; secret: string }[]>,
+    hookGrafana: {
+      signature: e.HOOK_GRAFANA_SIGNATURE_HEADER ?? GRAFANA_DEFAULTS.signature,
+      timestamp:
+        e.HOOK_GRAFANA_TIMESTAMP_HEADER?.toLowerCase() === 'none'
+          ? undefined
+          : (e.HOOK_GRAFANA_TIMESTAMP_HEADER ?? GRAFANA_DEFAULTS.timestamp),
+    },
     hookRulesFile: e.HOOK_RULES_FILE,
     callbackAllowLoopback: e.CALLBACK_ALLOW_LOOPBACK,
     runbookTokens: e.RUNBOOK_TOKENS,

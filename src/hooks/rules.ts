@@ -1,9 +1,10 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
 import { parsePauseFor } from '../core/pause-for.ts';
 import { invalid, parseStartFile, readStartFile } from '../core/yaml-file.ts';
-import { HOOK_SOURCES, type HookSource } from './sources.ts';
+import { HOOK_SOURCES, type HookSource, rehearsal } from './sources.ts';
 
 /**
  * HOOK_RULES_FILE (YAML or JSON): which incident-tool events propose which campaign action. Checked once at
@@ -26,7 +27,8 @@ import { HOOK_SOURCES, type HookSource } from './sources.ts';
 export interface HookRule {
   name: string;
   source: HookSource;
-  match: readonly { path: string; pattern: RegExp }[];
+  /** RE2 patterns (re2js): matched in time linear in the text, whatever the pattern (no catastrophic backtracking). */
+  match: readonly { path: string; pattern: RE2JS }[];
   action: CampaignAction;
   campaigns: readonly string[];
   channel: string;
@@ -89,9 +91,12 @@ export function parseHookRules(
     }
     const match = Object.entries(r.match).flatMap(([path, source]) => {
       try {
-        return [{ path, pattern: new RegExp(source, 'u') }];
+        return [{ path, pattern: RE2JS.compile(source) }];
       } catch (error) {
-        problems.push(`${at}.match.${path}: not a regular expression (${(error as Error).message})`);
+        // RE2 has no backreferences or lookaround: the price of matching any sender's text in linear time.
+        problems.push(
+          `${at}.match.${path}: not a regular expression RE2 takes (${(error as Error).message}); backreferences and lookaround are not supported, so that no pattern can hold the bot on a crafted text`,
+        );
         return [];
       }
     });
@@ -148,11 +153,16 @@ export function fieldText(payload: unknown, path: string): string | undefined {
 
 const MATCHED_CHARS = 4_096;
 
-/** The rules of this source whose every pattern matches its field. Pure. */
+/**
+ * The rules of this source whose every pattern matches its field. An incident.io test or tutorial incident
+ * (`mode`) matches only the rules that name its mode field: a drill proposes nothing unless a rule asks. Pure.
+ */
 export function matchingRules(rules: readonly HookRule[], source: HookSource, payload: unknown): HookRule[] {
+  const drill = rehearsal(source, payload);
   return rules.filter(
     (r) =>
       r.source === source &&
+      (!drill || r.match.some(({ path }) => drill.paths.includes(path))) &&
       r.match.every(({ path, pattern }) => {
         const text = fieldText(payload, path);
         // A pattern runs on at most 4 KiB of a field: a sender's long text cannot hold the bot on a slow match.

@@ -36,6 +36,11 @@ export interface ProposeInput {
   incident?: IncidentRef;
   /** The API caller's `callback_url`, called once when the request settles. */
   callback?: { url: string; token: string };
+  /**
+   * Called once the request is stored and audited, before its confirmation waits for Slack (a webhook answers its
+   * sender then: senders give up within 5 s, and a paced channel can hold a post longer).
+   */
+  onRecorded?: (request: CampaignActionRequest) => void;
   /** Check everything and say what would be proposed: nothing is stored, posted, looked up or sent. */
   dryRun?: boolean;
   /** More ids than MAX_CAMPAIGNS_PER_COMMAND: a follow-up of a request that had them (a freeze's unfreeze). */
@@ -147,6 +152,7 @@ export function createPropose(
       rules: grants.map((g) => g.rule),
       ...fields(request),
     });
+    input.onRecorded?.({ ...request });
     let ts: string;
     try {
       ts = await deps.notifier.post(request);

@@ -49,7 +49,7 @@ rules:
     reason: "Alertmanager: {{groupLabels.alertname}}"
   - name: og-p1
     source: opsgenie
-    match: { action: ^Create$, alert.priority: ^P1$ }
+    match: { action: ^Create$, alert.priority: "^[1-3]$" }
     action: PAUSE
     campaigns: [camp_007]
     channel: ${CHANNEL}
@@ -97,7 +97,7 @@ const SAMPLES: Record<HookSource, { event: unknown; other: unknown; reason: stri
   },
   opsgenie: {
     event: opsgenie(),
-    other: opsgenie('Create', 'P4'),
+    other: opsgenie('Create', 5),
     reason: 'Opsgenie 88: Checkout is down',
     id: 'camp_007',
   },
@@ -165,14 +165,19 @@ describe.each(HOOK_SOURCES)('POST /api/v1/hooks/%s', (source) => {
     expect(JSON.stringify(h.log.lines())).not.toContain(SECRETS[source]);
   });
 
-  it('refuses and audits the mapping when its channel is one the policy forbids', async () => {
+  it('answers a mapping into a channel the policy forbids with 200 and the reason (not a 4xx the sender drops), and audits it', async () => {
     const elsewhere = hookRules.map((r) => ({ ...r, channel: 'CNOTALLOWED' }));
     h = await startHarness(
       { HOOK_SECRETS: JSON.stringify(SECRETS), CAMPAIGN_LOOKUP: 'off' },
       { hookRules: elsewhere },
     );
     const res = await send(source, sample.event);
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(200);
+    expect(res.json?.proposals?.[0]?.error?.code).toBe('forbidden');
+    expect(h.auditEvents().find((e) => e.event === 'hook_ignored')).toMatchObject({
+      source,
+      code: 'nothing_proposed',
+    });
     expect(h.auditEvents().find((e) => e.event === 'denied')).toMatchObject({
       user: `hook:${source}`,
       channel: 'CNOTALLOWED',
@@ -181,29 +186,48 @@ describe.each(HOOK_SOURCES)('POST /api/v1/hooks/%s', (source) => {
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
-  it('answers 200 and proposes nothing for an event no rule matches', async () => {
+  it('answers 200 and proposes nothing for an event no rule matches, and audits it', async () => {
     h = await start();
     const res = await send(source, sample.other);
     expect(res.status).toBe(200);
     expect(res.json?.matched).toEqual([]);
+    expect(h.auditEvents().find((e) => e.event === 'hook_ignored')).toMatchObject({
+      source,
+      code: 'no_rule',
+    });
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });
 
 describe('webhooks: what each sender does besides', () => {
-  it('refuses stale timestamps where the sender signs one (incident.io, Rootly, Grafana), and an old PagerDuty event', async () => {
+  it('answers a correctly signed but late delivery with 200 and the reason (audited), and refuses a forged one with 401', async () => {
     h = await start();
+    // PagerDuty retries for 48 h: an event over an hour old after a bot outage is genuine, but proposes nothing.
     const old = pagerduty();
     old.event.occurred_at = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const replay = await send('pagerduty', old);
-    expect(replay.status).toBe(401);
-    expect(JSON.stringify(replay.json)).toContain('a replay');
+    const late = await send('pagerduty', old);
+    expect(late.status).toBe(200);
+    expect(late.json).toMatchObject({ code: 'too_old' });
+    expect(late.json?.ignored).toContain('more than an hour ago');
     for (const source of ['incidentio', 'rootly', 'grafana'] as const) {
       const body = JSON.stringify(SAMPLES[source].event);
       const res = await send(source, SAMPLES[source].event, signed(source, body, Date.now() - 10 * 60_000));
-      expect(res.status, source).toBe(401);
-      expect(JSON.stringify(res.json)).toContain('from now');
+      expect(res.status, source).toBe(200);
+      expect(res.json, source).toMatchObject({ code: 'too_old' });
+      const forged = signed(source, body, Date.now() - 10 * 60_000, `${SECRETS[source].slice(0, -4)}XXXX`);
+      expect((await send(source, SAMPLES[source].event, forged)).status, source).toBe(401);
     }
+    const audited = h.auditEvents().filter((e) => e.event === 'hook_ignored' && e.code === 'too_old');
+    expect(audited.map((e) => e.source).sort()).toEqual(['grafana', 'incidentio', 'pagerduty', 'rootly']);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it("answers 400 only for a body that is not the vendor's (a PagerDuty event without event.id)", async () => {
+    h = await start();
+    const shapeless = pagerduty() as { event: Partial<ReturnType<typeof pagerduty>['event']> };
+    delete shapeless.event.id;
+    const res = await send('pagerduty', shapeless);
+    expect(res.status).toBe(400);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
@@ -241,17 +265,21 @@ describe('webhooks: what each sender does besides', () => {
     expect((await send('pagerduty', pagerduty(), rotated)).status).toBe(202);
   });
 
-  it('refuses and audits a mapping into a channel the policy forbids', async () => {
+  it('answers a mapping into a channel the policy forbids with 200, naming the rule, and audits the denial', async () => {
     h = await start();
     const res = await send('pagerduty', pagerduty('incident.acknowledged'));
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(200);
     expect(JSON.stringify(res.json)).toContain('pd-elsewhere');
     const denied = h.auditEvents().find((e) => e.event === 'denied');
     expect(denied).toMatchObject({ user: 'hook:pagerduty', channel: 'CNOTALLOWED', failed: 'channel' });
+    // Already handled: the redelivery gets the same answer, 200 again, and nothing new is audited as denied.
+    const again = await send('pagerduty', pagerduty('incident.acknowledged'));
+    expect(again.status).toBe(200);
+    expect(h.auditEvents().filter((e) => e.event === 'denied')).toHaveLength(1);
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
-  it('on a retry after a partial failure, proposes only the rule that failed', async () => {
+  it('after a confirmation Slack never took, a redelivery proposes only the rule that failed', async () => {
     const two = [
       { ...hookRules[0], name: 'first' },
       { ...hookRules[0], name: 'second', campaigns: ['camp_009'] },
@@ -260,13 +288,19 @@ describe('webhooks: what each sender does besides', () => {
       { HOOK_SECRETS: JSON.stringify(SECRETS), CAMPAIGN_LOOKUP: 'off' },
       { hookRules: two },
     );
-    // Slack fails the first confirmation (our failure: the sender must retry), not the second.
+    // Slack fails the first confirmation, after the sender has its answer (both proposals are stored).
     h.slack.failNext('chat.postMessage', 'internal_error', 1);
-    const failed = await send('pagerduty', pagerduty());
-    expect(failed.status).toBe(502);
-    expect(h.slack.messages(CHANNEL)).toHaveLength(1);
-    const retried = await send('pagerduty', pagerduty());
-    expect(retried.status).toBe(202);
+    const first = await send('pagerduty', pagerduty());
+    expect(first.status).toBe(202);
+    await h.slack.waitFor(() => h.auditEvents().some((e) => e.event === 'cancelled'));
+    // Logged once that rule's answer is forgotten (after the cancel): a redelivery from then on proposes it.
+    await h.slack.waitFor(() =>
+      h.log.lines().some((l) => String(l.msg).includes('its confirmation could not be posted')),
+    );
+    await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 1);
+    // A redelivery (a replay from PagerDuty's UI) proposes the first rule again, and not the second.
+    const replayed = await send('pagerduty', pagerduty());
+    expect(replayed.status).toBe(202);
     await h.slack.waitFor(() => h.slack.messages(CHANNEL).length === 2);
     const texts = h.slack.messages(CHANNEL).map((m) => messageText(m));
     expect(texts.filter((t) => t.includes('camp_009'))).toHaveLength(1);

@@ -53,8 +53,11 @@ export function pagerduty(eventType = 'incident.triggered', service = 'Checkout 
   };
 }
 
-/** incident.io (Svix): `{event_type, <event_type>: {id, name, reference, permalink, severity, …}}`. */
-export function incidentio(severity = 'Critical') {
+/**
+ * incident.io (Svix): `{event_type, <event_type>: {id, name, reference, permalink, severity, mode, …}}`; `mode` is
+ * standard, retrospective, test or tutorial (the last two are not real incidents).
+ */
+export function incidentio(severity = 'Critical', mode = 'standard') {
   return {
     event_type: 'public_incident.incident_created_v2',
     'public_incident.incident_created_v2': {
@@ -65,6 +68,7 @@ export function incidentio(severity = 'Critical') {
       severity: { id: '01FH5TZRWMNAFB0DZ23FD1TV96', name: severity, rank: 3 },
       incident_status: { id: '01FH5TZRWMNAFB0DZ23FD1TV97', category: 'triage', name: 'Triage' },
       visibility: 'public',
+      mode,
       created_at: '2026-12-01T10:15:22Z',
     },
   };
@@ -114,8 +118,11 @@ export function alerts(status: 'firing' | 'resolved' = 'firing', alertname = 'Ch
   };
 }
 
-/** Opsgenie's webhook integration: `{action, alert: {alertId, message, tags, alias, priority, …}, source, …}`. */
-export function opsgenie(action = 'Create', priority = 'P1') {
+/**
+ * Opsgenie's webhook integration: `{action, alert: {alertId, message, tags, alias, …}, source, …}`. Opsgenie's own
+ * examples carry no `priority`; a captured real payload carried it as a number (`3`), as here.
+ */
+export function opsgenie(action = 'Create', priority: number | undefined = 3) {
   return {
     action,
     alert: {
@@ -126,7 +133,7 @@ export function opsgenie(action = 'Create', priority = 'P1') {
       alias: 'checkout-down',
       createdAt: 1796124922000,
       username: 'System',
-      priority,
+      ...(priority === undefined ? {} : { priority }),
       source: 'datadog',
     },
     source: { name: '', type: 'API' },
@@ -136,7 +143,7 @@ export function opsgenie(action = 'Create', priority = 'P1') {
   };
 }
 
-/** The headers each sender signs a body with (its own scheme), at `now` (ms). */
+/** The headers each sender signs a body with (its own scheme), at `now` (ms); Grafana's with its timestamp header. */
 export function signed(
   source: HookSource,
   body: string,
@@ -159,7 +166,7 @@ export function signed(
     case 'grafana':
       return {
         'x-grafana-alerting-signature': hex(secret, `${ts}:${body}`),
-        'x-grafana-alerting-signature-timestamp': String(ts),
+        'x-grafana-alerting-timestamp': String(ts),
       };
     case 'alertmanager':
     case 'opsgenie':

@@ -22,7 +22,7 @@ function groups(members: Record<string, string[]>): UserGroupResolver {
 }
 
 const GROUPS = parseCampaignGroups('black-friday: [bf_1, bf_2]\nnewsletter: [nl_1]');
-const CONTEXT = { groups: GROUPS, tokenNames: new Set(['pagerduty']) };
+const CONTEXT = { groups: GROUPS, tokenNames: new Set(['pagerduty']), hookSources: new Set(['pagerduty']) };
 const FILE = `
 rules:
   - name: oncall-pause
@@ -44,6 +44,11 @@ rules:
   - name: pagerduty-stop
     actions: [PAUSE, STOP]
     requesters: [token:pagerduty]
+    approvers: [S0LEADS]
+    channels: [C0INCIDENT]
+  - name: pagerduty-hook
+    actions: [PAUSE, STOP]
+    requesters: [hook:pagerduty]
     approvers: [S0LEADS]
     channels: [C0INCIDENT]
 `;
@@ -194,6 +199,27 @@ describe('authorize, by rule × actor × step', () => {
       'propose',
       request({ requestedBy: 'runbook:pagerduty' }),
       { allowed: true, grants: [{ rule: 'pagerduty-stop', needed: 1 }] },
+    ],
+    [
+      "a webhook's STOP needs one approver more than its rule says (nobody stands behind a webhook)",
+      { kind: 'hook', source: 'pagerduty' },
+      'propose',
+      request({ action: 'STOP', requestedBy: 'hook:pagerduty' }),
+      { allowed: true, grants: [{ rule: 'pagerduty-hook', needed: 2, requesterMayApprove: false }] },
+    ],
+    [
+      "a webhook's PAUSE needs one approver",
+      { kind: 'hook', source: 'pagerduty' },
+      'propose',
+      request({ requestedBy: 'hook:pagerduty' }),
+      { allowed: true, grants: [{ rule: 'pagerduty-hook', needed: 1 }] },
+    ],
+    [
+      'a webhook without a rule may not',
+      { kind: 'hook', source: 'opsgenie' },
+      'propose',
+      request({ requestedBy: 'hook:opsgenie' }),
+      { allowed: false, part: 'user' },
     ],
     [
       'an unknown token may not',

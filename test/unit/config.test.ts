@@ -275,3 +275,52 @@ describe('loadConfig: Redis through Sentinel', () => {
     expect(problems.join('\n')).not.toContain('hunter2');
   });
 });
+
+describe('loadConfig: incident tools (HOOK_*)', () => {
+  const pd = 'pd-webhook-secret-0123456789abcdef';
+  it('reads named secrets per source, and the first version’s forms (one secret, a list) as before', () => {
+    const named = loadConfig({
+      ...valid,
+      HOOK_SECRETS: JSON.stringify({
+        pagerduty: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`sub-${i}`, `${pd}-${i}`])),
+        opsgenie: pd,
+        incidentio: [`${pd}-new`, `${pd}-old`, `${pd}-older`],
+      }),
+    });
+    expect(named.hookSecrets.get('pagerduty')).toHaveLength(12);
+    expect(named.hookSecrets.get('pagerduty')?.[11]).toEqual({ name: 'sub-11', secret: `${pd}-11` });
+    expect(named.hookSecrets.get('opsgenie')).toEqual([{ name: '1', secret: pd }]);
+    expect(named.hookSecrets.get('incidentio')?.map((s) => s.name)).toEqual(['1', '2', '3']);
+    expect(named.hookGrafana).toEqual({
+      signature: 'X-Grafana-Alerting-Signature',
+      timestamp: 'X-Grafana-Alerting-Timestamp',
+    });
+  });
+
+  it('names a bad secret by its source and name, never its value', () => {
+    const problems = problemsOf({
+      ...valid,
+      HOOK_SECRETS: JSON.stringify({ pagerduty: { checkout: 'too-short-value', payments: pd } }),
+    });
+    expect(problems).toEqual(['HOOK_SECRETS: pagerduty.checkout: a secret of at least 16 characters']);
+    expect(problems.join('\n')).not.toContain('too-short-value');
+    expect(
+      problemsOf({ ...valid, HOOK_SECRETS: JSON.stringify({ pagerduty: { 'bad name!': pd } }) }),
+    ).toEqual(['HOOK_SECRETS: pagerduty.bad name!: a name of 1–64 letters, digits, _ . or -']);
+    expect(problemsOf({ ...valid, HOOK_SECRETS: JSON.stringify({ pagerduty: {} }) })).toEqual([
+      'HOOK_SECRETS: pagerduty: name at least one secret',
+    ]);
+  });
+
+  it('takes Grafana’s header names, and none for a body-only signature', () => {
+    const c = loadConfig({
+      ...valid,
+      HOOK_GRAFANA_SIGNATURE_HEADER: 'X-Sig',
+      HOOK_GRAFANA_TIMESTAMP_HEADER: 'none',
+    });
+    expect(c.hookGrafana).toEqual({ signature: 'X-Sig', timestamp: undefined });
+    expect(problemsOf({ ...valid, HOOK_GRAFANA_TIMESTAMP_HEADER: 'two words' })).toEqual([
+      'HOOK_GRAFANA_TIMESTAMP_HEADER: must be an HTTP header name, or none',
+    ]);
+  });
+});

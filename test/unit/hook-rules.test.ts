@@ -12,10 +12,11 @@ describe('HOOK_RULES_FILE', () => {
     expect(rules.map((r) => r.name)).toEqual([
       'checkout-down',
       'sev1-declared',
+      'drill-declared',
       'rootly-sev1',
       'checkout-error-rate',
       'grafana-checkout',
-      'opsgenie-p1',
+      'opsgenie-checkout',
     ]);
     expect(matchingRules(rules, 'pagerduty', pagerduty()).map((r) => r.name)).toEqual(['checkout-down']);
     expect(matchingRules(rules, 'pagerduty', pagerduty('incident.resolved'))).toEqual([]);
@@ -28,7 +29,18 @@ describe('HOOK_RULES_FILE', () => {
     expect(matchingRules(rules, 'grafana', alerts('firing', 'CheckoutDown', '1')).map((r) => r.name)).toEqual(
       ['grafana-checkout'],
     );
-    expect(matchingRules(rules, 'opsgenie', opsgenie()).map((r) => r.name)).toEqual(['opsgenie-p1']);
+    expect(matchingRules(rules, 'opsgenie', opsgenie()).map((r) => r.name)).toEqual(['opsgenie-checkout']);
+    expect(matchingRules(rules, 'opsgenie', opsgenie('Create', undefined)).map((r) => r.name)).toEqual([
+      'opsgenie-checkout',
+    ]);
+    // incident.io's drills: only the rule that names the mode field takes them.
+    expect(matchingRules(rules, 'incidentio', incidentio('Critical', 'test')).map((r) => r.name)).toEqual([
+      'drill-declared',
+    ]);
+    expect(matchingRules(rules, 'incidentio', incidentio('Critical', 'tutorial'))).toEqual([]);
+    expect(
+      matchingRules(rules, 'incidentio', incidentio('Critical', 'retrospective')).map((r) => r.name),
+    ).toEqual(['sev1-declared']);
     expect(matchingRules(rules, 'opsgenie', opsgenie('Close'))).toEqual([]);
     expect(rules.find((r) => r.name === 'checkout-error-rate')?.pauseFor).toBe('2h');
   });
@@ -51,6 +63,33 @@ describe('HOOK_RULES_FILE', () => {
     );
     expect(renderReason('{{x}}', { x: 'a\u0007b\nc' })).toBe('a b c');
     expect(renderReason('{{missing}}', {})).toBeUndefined();
+  });
+
+  it('refuses at start the patterns RE2 cannot run in linear time (backreferences, lookaround), saying why', () => {
+    const rule = (pattern: string) =>
+      `rules:\n  - { name: a, source: pagerduty, match: { event.data.title: '${pattern}' }, action: PAUSE, campaigns: [c], channel: C0INCIDENT }`;
+    for (const pattern of ['(down)\\1', '^(?=Checkout)', '(?<!not )down']) {
+      expect(() => parseHookRules(rule(pattern), new Set(HOOK_SOURCES)), pattern).toThrow(
+        /rules\.0\.match\.event\.data\.title: not a regular expression RE2 takes .*backreferences and lookaround are not supported/,
+      );
+    }
+    expect(parseHookRules(rule('^(\\w+\\s?)*down$'), new Set(HOOK_SOURCES))).toHaveLength(1);
+  });
+
+  it('matches a rule open to catastrophic backtracking against a crafted 32-character title, and completes', () => {
+    // With JavaScript's own RegExp this match takes about 2^31 steps (28 characters: 2.4 s measured; 32: the
+    // issue's 29 s and more); RE2 takes time linear in the text.
+    const rules = parseHookRules(
+      `rules:\n  - { name: slow, source: pagerduty, match: { event.data.title: '^(\\w+\\s?)*down$' }, action: PAUSE, campaigns: [c], channel: C0INCIDENT }`,
+      new Set(HOOK_SOURCES),
+    );
+    const crafted = pagerduty();
+    crafted.event.data.title = `${'a'.repeat(31)}!`;
+    expect(crafted.event.data.title).toHaveLength(32);
+    expect(matchingRules(rules, 'pagerduty', crafted)).toEqual([]);
+    const down = pagerduty();
+    down.event.data.title = 'checkout is down';
+    expect(matchingRules(rules, 'pagerduty', down)).toHaveLength(1);
   });
 });
 
