@@ -30,11 +30,13 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
-      const record: ConnectionRecord = { opened: (seq += 1), closedBySlack: false };
+      seq += 1;
+      const record: ConnectionRecord = { opened: seq, closedBySlack: false };
       history.push(record);
       records.set(ws, record);
       ws.on('close', () => {
-        record.closed = seq += 1;
+        seq += 1;
+        record.closed = seq;
       });
       ws.on('message', (data) => {
         const message = parseJson(String(data)) as { envelope_id?: string; payload?: unknown } | undefined;
