@@ -42,14 +42,20 @@ export function createHome(deps: HomeDeps) {
   const watching = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
 
-  async function publish(userId: string, notice?: string, facts?: HomeFacts): Promise<void> {
+  async function publish(
+    userId: string,
+    notice?: string,
+    facts?: HomeFacts,
+    allowed?: boolean,
+  ): Promise<void> {
     try {
       let blocks: ReturnType<typeof homeBlocks>;
       try {
         // Asked first: someone no rule names gets a small Home, and nothing of the trail or the store is read.
-        blocks = (await deps.home.mayOpen(userId))
-          ? homeBlocks(await deps.home.forPerson(userId, facts), notice)
-          : homeUnavailableBlocks(HOME_NOT_NAMED, notice);
+        blocks =
+          (allowed ?? (await deps.home.mayOpen(userId)))
+            ? homeBlocks(await deps.home.forPerson(userId, facts), notice)
+            : homeUnavailableBlocks(HOME_NOT_NAMED, notice);
       } catch (error) {
         // Nothing to show without the storage: the Home says so (and what a click on it did), never silent.
         if (!storageUnavailable(error)) throw error;
@@ -106,13 +112,12 @@ export function createHome(deps: HomeDeps) {
     opened: async ({ event }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
       if (event.tab !== 'home') return;
       watching.delete(event.user);
-      if (!(await deps.home.mayOpen(event.user).catch(() => true))) {
-        await publish(event.user);
-        return;
-      }
+      const allowed = await deps.home.mayOpen(event.user).catch(() => undefined);
+      // Only the Homes of people the policy names are kept fresh (and read for) on changes.
+      if (allowed === false) return publish(event.user, undefined, undefined, false);
       watching.set(event.user, Date.now());
       if (watching.size > MAX_WATCHED) watching.delete(watching.keys().next().value as string);
-      await publish(event.user);
+      await publish(event.user, undefined, undefined, allowed);
     },
     /** Draws a person's Home again now, with a line about what their click did (a click on the Home has no channel). */
     refresh: (userId: string, notice?: string) => publish(userId, notice),

@@ -65,6 +65,8 @@ interface Connection {
   inFlight: number;
   /** Slack asked it to go: a replacement is open or on its way. */
   leaving: boolean;
+  /** Said hello: until then a failure is its opener's to handle, not a lost connection's. */
+  ready: boolean;
 }
 
 export class RefreshingSocketModeReceiver implements Receiver {
@@ -81,11 +83,6 @@ export class RefreshingSocketModeReceiver implements Receiver {
 
   init(app: App): void {
     this.#app = app;
-  }
-
-  /** Connections open and not asked to go (for tests and /readyz-like checks). */
-  get openConnections(): number {
-    return [...this.#live].filter((c) => !c.leaving).length;
   }
 
   async start(): Promise<void> {
@@ -113,8 +110,12 @@ export class RefreshingSocketModeReceiver implements Receiver {
       autoReconnectEnabled: false,
       ...(this.#options.clientOptions ? { clientOptions: this.#options.clientOptions } : {}),
     });
-    const connection: Connection = { client, inFlight: 0, leaving: false };
-    client.on('slack_event', (args) => void this.#dispatch(connection, args));
+    const connection: Connection = { client, inFlight: 0, leaving: false, ready: false };
+    client.on('slack_event', (args) => {
+      this.#dispatch(connection, args).catch((error: unknown) =>
+        this.#options.logger.error(`Socket Mode envelope not handled (${errorText(error)})`),
+      );
+    });
     client.on('refresh', (reason: string) => this.#refresh(connection, reason));
     client.on('disconnected', () => this.#lost(connection));
     this.#live.add(connection);
@@ -124,6 +125,7 @@ export class RefreshingSocketModeReceiver implements Receiver {
       this.#live.delete(connection);
       throw error;
     }
+    connection.ready = true;
     this.#failures = 0;
     return connection;
   }
@@ -189,6 +191,7 @@ export class RefreshingSocketModeReceiver implements Receiver {
 
   /** A connection closed: by us (retired), by Slack after a refresh (replaced already), or lost (replace it). */
   #lost(connection: Connection): void {
+    if (!connection.ready) return;
     const known = this.#live.delete(connection);
     if (!known || this.#stopping) return;
     if (connection.leaving) return;

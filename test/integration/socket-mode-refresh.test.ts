@@ -132,6 +132,21 @@ describe('Slack’s routine Socket Mode refresh', () => {
     expect(slack.socketMode.dropped()).toEqual([]);
   });
 
+  it('after: connections lost without a word are replaced, one for one', async () => {
+    const seen = await startApp(
+      (clientOptions) =>
+        new RefreshingSocketModeReceiver({ appToken: APP_TOKEN, logger: silent, clientOptions }),
+    );
+    await slack.waitFor(() => slack.socketMode.connections() === 2);
+    const opened = slack.callsTo('apps.connections.open').length;
+    slack.socketMode.drop();
+    await slack.waitFor(() => slack.socketMode.connections() === 2);
+    expect((await command('pause camp_001')).dispatchFailed).toBeUndefined();
+    expect(seen).toEqual(['pause camp_001']);
+    expect(slack.callsTo('apps.connections.open')).toHaveLength(opened + 2);
+    expect(slack.socketMode.history().filter((c) => c.closed === undefined)).toHaveLength(2);
+  });
+
   it('after: when Slack refreshes every connection at once, new ones are open within a moment', async () => {
     const seen = await startApp(
       (clientOptions) =>
