@@ -74,8 +74,19 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
     if (step === 'approve') return approve(actor, request, member);
     if (step === 'cancel') return cancel(actor, request, member);
     if (step === 'read') return read(actor, request, member);
+    if (step === 'home') return home(member);
     return listGroups(request.channelId, member);
   };
+
+  /** Someone some rule names, as a requester or an approver, anywhere: the only facts are who they are. */
+  async function home(member: Membership): Promise<Verdict> {
+    for (const rule of policy.rules) {
+      if ((await member.in(rule.requesters)) || (await member.in(rule.approvers))) {
+        return { allowed: true, via: `rule:${rule.name}`, grants: [] };
+      }
+    }
+    return { allowed: false, part: member.lookupFailed ? 'lookup' : 'user' };
+  }
 
   /**
    * Without campaign ids (`campaignIds` undefined) this is the first look, before the caller's ids and groups

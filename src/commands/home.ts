@@ -8,7 +8,11 @@ import type { SlackPort } from '../slack/port.ts';
 
 export interface HomeDeps {
   /** What a redraw of every Home shares (read once), and one person's Home from it. */
-  home: { facts(): Promise<HomeFacts>; forPerson(userId: string, facts?: HomeFacts): Promise<HomeData> };
+  home: {
+    mayOpen(userId: string): Promise<boolean>;
+    facts(): Promise<HomeFacts>;
+    forPerson(userId: string, facts?: HomeFacts): Promise<HomeData>;
+  };
   slack: Pick<SlackPort, 'publishHome'>;
   /** Every request change on any replica (the change feed). */
   onChange: (fn: (requestId: string) => void) => () => void;
@@ -20,6 +24,9 @@ export interface HomeDeps {
 }
 
 const WATCH_MS = 30 * 60_000;
+/** The Home of someone no rule names: drawn without reading anything of the bot's requests. */
+export const HOME_NOT_NAMED =
+  'No rule of the access policy names you, to request or to approve campaign changes, so there is nothing of the bot to show you here.';
 export const HOME_UNAVAILABLE =
   "I could not draw your Home: the bot's storage is unavailable. Nothing was changed; open this tab again in a moment.";
 /** Homes kept fresh at once: a redraw of all of them fits Slack's views.publish limit (Tier 4) in a minute. */
@@ -35,11 +42,20 @@ export function createHome(deps: HomeDeps) {
   const watching = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
 
-  async function publish(userId: string, notice?: string, facts?: HomeFacts): Promise<void> {
+  async function publish(
+    userId: string,
+    notice?: string,
+    facts?: HomeFacts,
+    allowed?: boolean,
+  ): Promise<void> {
     try {
       let blocks: ReturnType<typeof homeBlocks>;
       try {
-        blocks = homeBlocks(await deps.home.forPerson(userId, facts), notice);
+        // Asked first: someone no rule names gets a small Home, and nothing of the trail or the store is read.
+        blocks =
+          (allowed ?? (await deps.home.mayOpen(userId)))
+            ? homeBlocks(await deps.home.forPerson(userId, facts), notice)
+            : homeUnavailableBlocks(HOME_NOT_NAMED, notice);
       } catch (error) {
         // Nothing to show without the storage: the Home says so (and what a click on it did), never silent.
         if (!storageUnavailable(error)) throw error;
@@ -71,7 +87,7 @@ export function createHome(deps: HomeDeps) {
         const since = Date.now() - watchMs;
         for (const [user, at] of [...watching]) if (at < since) watching.delete(user);
         if (watching.size === 0) continue;
-        // Read once for every Home of this round; each person's is filtered from it.
+        // Read once for every Home of this round (only the people the policy names are watched).
         const facts = await deps.home.facts();
         for (const user of [...watching.keys()]) {
           await publish(user, undefined, facts);
@@ -96,9 +112,12 @@ export function createHome(deps: HomeDeps) {
     opened: async ({ event }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
       if (event.tab !== 'home') return;
       watching.delete(event.user);
+      const allowed = await deps.home.mayOpen(event.user).catch(() => undefined);
+      // Only the Homes of people the policy names are kept fresh (and read for) on changes.
+      if (allowed === false) return publish(event.user, undefined, undefined, false);
       watching.set(event.user, Date.now());
       if (watching.size > MAX_WATCHED) watching.delete(watching.keys().next().value as string);
-      await publish(event.user);
+      await publish(event.user, undefined, undefined, allowed);
     },
     /** Draws a person's Home again now, with a line about what their click did (a click on the Home has no channel). */
     refresh: (userId: string, notice?: string) => publish(userId, notice),

@@ -5,7 +5,8 @@ export type Actor =
   /** An incident tool's webhook (`hook:pagerduty` in the policy), verified by its own signature scheme. */
   | { kind: 'hook'; source: string };
 
-export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups';
+/** `home`: may this actor have an App Home with the bot's requests (any rule names them, to ask or approve)? */
+export type Step = 'propose' | 'approve' | 'cancel' | 'read' | 'list_groups' | 'home';
 
 export type DenialPart =
   | 'user'

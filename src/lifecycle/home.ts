@@ -18,6 +18,13 @@ export interface HomeData {
 
 const SHOWN = 10;
 const SCANNED = 500;
+/**
+ * The newest audit events a Home reads (a person's recent requests come from them), and how long one read serves
+ * every Home opened or redrawn after it, unless a request changes first: opening the tab again and again reads
+ * the trail once, not once a click. A week is cut to these on a busy bot: the newest are the ones a Home shows.
+ */
+export const HOME_EVENTS = 2_000;
+export const HOME_EVENTS_TTL_MS = 30_000;
 
 /** What every Home of a redraw shares, read once: filtered per person by `forPerson`. */
 export interface HomeFacts {
@@ -30,7 +37,8 @@ export interface HomeFacts {
 
 /**
  * The App Home's facts: read once for a redraw of every watched Home (`facts`: the pending requests, the
- * scheduled resumes, the freezes that hold, a week of the audit trail, MoEngage's minute), then for each person
+ * scheduled resumes, the freezes that hold, the newest of the audit trail's week, MoEngage's minute), only for
+ * someone the policy names (`mayOpen`, asked first), then for each person
  * (`forPerson`) what the policy lets them approve or read, and their own recent requests.
  */
 export function createHome(
@@ -39,6 +47,34 @@ export function createHome(
   quota?: () => Promise<{ minute: number; perMinute: number }>,
 ) {
   const { deps, now } = ctx;
+  let shared: { at: number; read: Promise<HomeFacts['events']> } | undefined;
+  // A request changed (on any replica): the next Home reads the trail again, so it shows what just happened.
+  ctx.changes.subscribe(() => {
+    shared = undefined;
+  });
+
+  /** One read of the trail's newest events for every Home within the TTL; concurrent opens share it. */
+  function recentEvents(): Promise<HomeFacts['events']> {
+    const trail = deps.auditTrail;
+    if (!trail) return Promise.resolve([]);
+    const t = now();
+    if (shared && t - shared.at < HOME_EVENTS_TTL_MS) return shared.read;
+    const read = trail.recent(HOME_EVENTS).then((events) => events.filter((e) => e.at >= t - 7 * 86_400_000));
+    const mine = { at: t, read };
+    shared = mine;
+    // A failed read is not kept: the next open tries again.
+    read.catch(() => {
+      if (shared === mine) shared = undefined;
+    });
+    return read;
+  }
+
+  /** Whether this person may have a Home with the bot's requests: asked before anything is read. */
+  async function mayOpen(userId: string): Promise<boolean> {
+    const actor: Actor = { kind: 'user', id: userId };
+    const facts = { action: 'PAUSE' as const, channelId: '', campaignIds: [], requestedBy: userId };
+    return (await deps.authorize(actor, 'home', facts)).allowed;
+  }
 
   async function facts(): Promise<HomeFacts> {
     // The soonest to expire first, one page: what a Home shows is bounded however many are pending.
@@ -52,7 +88,7 @@ export function createHome(
       if (r && s) scheduled.push({ request: r, at: s.at, ids: s.ids.length });
     }
     scheduled.sort((a, b) => a.at - b.at);
-    const events = deps.auditTrail ? await deps.auditTrail.since(now() - 7 * 86_400_000, 20_000) : [];
+    const events = await recentEvents();
     return {
       pending,
       scheduled,
@@ -83,5 +119,5 @@ export function createHome(
     return { approvals, recent, freezes, scheduled, quota: f.quota };
   }
 
-  return { facts, forPerson };
+  return { mayOpen, facts, forPerson };
 }

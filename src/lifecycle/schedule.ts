@@ -11,7 +11,7 @@ import {
   type ScheduleRefusal,
   scheduleOf,
 } from '../core/pause-for.ts';
-import type { CampaignActionRequest } from '../core/request.ts';
+import { type CampaignActionRequest, resumeRuleName } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 import { errorText } from './error-text.ts';
 
@@ -141,16 +141,26 @@ export function createSchedule(
     if (!pause) return { kind: 'not_found' };
     const s = scheduleOf(pause);
     const ids = s?.ids ?? pause.campaignIds;
-    // Whoever may request the RESUME may bring it forward; whoever may request the PAUSE may keep it.
+    // Whoever may request the PAUSE may keep it. Bringing the RESUME forward runs it, approved already: that
+    // takes what running it takes, an approval under one of the RESUME's own rules as they are now.
     const action: CampaignAction = what === 'now' ? 'RESUME' : 'PAUSE';
-    const facts = {
-      action,
-      channelId: pause.channelId,
-      campaignIds: ids,
-      requestedBy: ctx.actorId(actor),
-    };
-    const verdict = await deps.authorize(actor, 'propose', facts);
-    if (!verdict.allowed) return ctx.denied('propose', actor, verdict.part, { ...facts, requestId: pauseId });
+    const verdict =
+      what === 'now'
+        ? await resumeNowVerdict(pause, ids, actor)
+        : await deps.authorize(actor, 'propose', {
+            action,
+            channelId: pause.channelId,
+            campaignIds: ids,
+            requestedBy: ctx.actorId(actor),
+          });
+    if (!verdict.allowed) {
+      const step = what === 'now' ? 'approve' : 'propose';
+      return ctx.denied(step, actor, verdict.part, {
+        channelId: pause.channelId,
+        action,
+        requestId: pauseId,
+      });
+    }
     const by = ctx.actorId(actor);
     const changed = await deps.store.update(pauseId, (r) => moveSchedule(r, what, by, now()));
     if (!changed) return { kind: 'not_found' };
@@ -183,6 +193,29 @@ export function createSchedule(
       change: what === 'keep' ? 'kept' : 'resuming',
       request: changed.request,
     };
+  }
+
+  /**
+   * "Resume now" runs the RESUME the PAUSE's approvers approved for later: the clicker must be allowed to approve
+   * it under one of its rules (`resume:<rule>` grants), with that rule's same-person constraint (the RESUME is the
+   * PAUSE's requester's). A RESUME rule that needs no approval (auto_execute) runs for whoever may request it.
+   */
+  async function resumeNowVerdict(pause: CampaignActionRequest, ids: readonly string[], actor: Actor) {
+    const later = pause.grants.filter((g) => g.part === 'resume');
+    const grants = later.map((g) => ({ ...g, rule: resumeRuleName(g.rule) }));
+    const facts = {
+      action: 'RESUME' as const,
+      channelId: pause.channelId,
+      campaignIds: ids,
+      requestedBy: pause.requestedBy,
+      onBehalfOf: pause.onBehalfOf,
+    };
+    if (grants.some((g) => g.needed === 0)) {
+      const asker = await deps.authorize(actor, 'propose', { ...facts, requestedBy: ctx.actorId(actor) });
+      if (asker.allowed && asker.grants.some((g) => g.needed === 0)) return asker;
+    }
+    // Older records carry no RESUME grants: nothing to approve under, so refused (deny by default).
+    return deps.authorize(actor, 'approve', { ...facts, grants });
   }
 
   return { due, change };

@@ -13,6 +13,17 @@ export interface AuditTrail {
   recent(limit: number): Promise<(AuditEvent & { at: number })[]>;
   /** Events at or after `sinceMs`, oldest first, at most `limit`. */
   since(sinceMs: number, limit: number): Promise<(AuditEvent & { at: number })[]>;
+  /**
+   * One page of the events at or after `sinceMs`, oldest first (in the order they were kept), after the cursor
+   * `after` that the previous page gave as `next`; `next` is undefined on the last page. For long reads (the
+   * export) in pieces, none of them a large answer from the store.
+   */
+  page(sinceMs: number, after: string | undefined, limit: number): Promise<AuditPage>;
+}
+
+export interface AuditPage {
+  events: (AuditEvent & { at: number })[];
+  next: string | undefined;
 }
 
 /** The embedded database's trail: one row per event, kept `retainDays` (default 90). */
@@ -24,6 +35,9 @@ export function createSqliteAuditTrail(sqlite: Sqlite, options: { retainDays?: n
     'SELECT at, json FROM (SELECT id, at, json FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
   const since = sqlite.db.prepare('SELECT at, json FROM audit WHERE at >= ? ORDER BY id LIMIT ?');
+  const page = sqlite.db.prepare(
+    'SELECT id, at, json FROM audit WHERE at >= ? AND id > ? ORDER BY id LIMIT ?',
+  );
   let prunedAt = Number.NEGATIVE_INFINITY;
   return {
     async append(event, at) {
@@ -45,6 +59,13 @@ export function createSqliteAuditTrail(sqlite: Sqlite, options: { retainDays?: n
         ...JSON.parse(r.json),
         at: r.at,
       }));
+    },
+    async page(sinceMs, after, limit) {
+      const rows = page.all(sinceMs, Number(after ?? 0), limit) as { id: number; at: number; json: string }[];
+      return {
+        events: rows.map((r) => ({ ...JSON.parse(r.json), at: r.at })),
+        next: rows.length === limit ? String(rows.at(-1)?.id) : undefined,
+      };
     },
   };
 }
@@ -94,6 +115,16 @@ export function createRedisAuditTrail(
       // Stream ids are the append time in ms: the range starts at the window.
       const entries = await redis.xrange(key, `${Math.max(0, Math.floor(sinceMs))}-0`, '+', 'COUNT', limit);
       return entries.map(parse).filter((e) => e.at >= sinceMs);
+    },
+    async page(sinceMs, after, limit) {
+      // Just after the last entry read (`ms-seq` plus one: older Redis has no exclusive range), else the window.
+      const [ms, seq] = (after ?? '').split('-');
+      const start = after ? `${ms}-${BigInt(seq ?? '0') + 1n}` : `${Math.max(0, Math.floor(sinceMs))}-0`;
+      const entries = await redis.xrange(key, start, '+', 'COUNT', limit);
+      return {
+        events: entries.map(parse).filter((e) => e.at >= sinceMs),
+        next: entries.length === limit ? entries.at(-1)?.[0] : undefined,
+      };
     },
   };
 }

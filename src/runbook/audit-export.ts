@@ -8,6 +8,12 @@ import type { RunbookAuth } from './tokens.ts';
 export const AUDIT_PATH = '/api/v1/audit';
 /** How many events one export reads at most; past that it says `truncated`. */
 const EVENTS_READ = 100_000;
+/** Read in pages this size (no one large answer from Redis or SQLite), yielding to other work between them. */
+export const EXPORT_PAGE = 5_000;
+/** Exports at once, in all and per token: each may hold up to EVENTS_READ events; more are answered 429. */
+export const EXPORT_LIMITS = { total: 2, perToken: 1 };
+/** What a 429 tells the caller to wait (an export of a full trail takes a few seconds). */
+const RETRY_AFTER_S = 10;
 
 export interface AuditExportDeps {
   auth: RunbookAuth;
@@ -18,6 +24,32 @@ export interface AuditExportDeps {
   retentionDays: number;
   logger: Logger;
   now?: () => number;
+  /** Exports in flight at once (EXPORT_LIMITS by default). */
+  limits?: { total: number; perToken: number };
+}
+
+/** Who is exporting now: a slot per export, at most `total` in all and `perToken` for one token. */
+export function exportSlots(limits: { total: number; perToken: number }) {
+  const byToken = new Map<string, number>();
+  let inAll = 0;
+  return {
+    /** A release function, or undefined when the export must wait. */
+    take(token: string): (() => void) | undefined {
+      const mine = byToken.get(token) ?? 0;
+      if (inAll >= limits.total || mine >= limits.perToken) return undefined;
+      inAll += 1;
+      byToken.set(token, mine + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        inAll -= 1;
+        const left = (byToken.get(token) ?? 1) - 1;
+        if (left > 0) byToken.set(token, left);
+        else byToken.delete(token);
+      };
+    },
+  };
 }
 
 /**
@@ -28,6 +60,7 @@ export interface AuditExportDeps {
 export function createAuditExport(deps: AuditExportDeps) {
   const audit = deps.logger.child({ module: 'audit' });
   const now = deps.now ?? Date.now;
+  const slots = exportSlots(deps.limits ?? EXPORT_LIMITS);
   return async function auditExport(req: BufferedRequest, res: import('node:http').ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const who = await deps.auth.authenticate(req.headers, '', 'GET', AUDIT_PATH);
@@ -82,31 +115,85 @@ export function createAuditExport(deps: AuditExportDeps) {
         'no audit trail is kept where this bot runs (it keeps one in SQLite or Redis)',
       );
     }
-    const oldest = now() - deps.retentionDays * 86_400_000;
-    const events = await deps.trail.since(Math.max(since, oldest), EVENTS_READ);
-    const entries = historyOf(
-      events.filter((e) => e.at <= until),
-      ids.length > 0 ? { campaignIds: new Set(ids) } : {},
-    );
-    audit.info({ event: 'audit_exported', token: who.principal.name, requests: entries.length });
-    const truncated = events.length >= EVENTS_READ;
-    if (/\btext\/csv\b/i.test(String(req.headers.accept ?? ''))) {
+    const release = slots.take(who.principal.name);
+    if (!release) {
+      audit.info({ event: 'api_limited', reason: 'audit_exports', token: who.principal.name });
+      return sendJson(
+        req,
+        res,
+        429,
+        {
+          error: {
+            code: 'too_many_exports',
+            message: `at most ${(deps.limits ?? EXPORT_LIMITS).perToken} export per token and ${(deps.limits ?? EXPORT_LIMITS).total} in all at once: retry after ${RETRY_AFTER_S} s`,
+          },
+        },
+        { 'retry-after': String(RETRY_AFTER_S) },
+      );
+    }
+    try {
+      const from = Math.max(since, now() - deps.retentionDays * 86_400_000);
+      const { events, truncated } = await readPaged(deps.trail, from, until);
+      const entries = historyOf(events, ids.length > 0 ? { campaignIds: new Set(ids) } : {});
+      audit.info({ event: 'audit_exported', token: who.principal.name, requests: entries.length });
+      const csv = /\btext\/csv\b/i.test(String(req.headers.accept ?? ''));
       res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': 'attachment; filename="campaign-bot-audit.csv"',
+        'content-type': csv ? 'text/csv; charset=utf-8' : 'application/json',
         'cache-control': 'no-store',
+        ...(csv ? { 'content-disposition': 'attachment; filename="campaign-bot-audit.csv"' } : {}),
         ...(truncated ? { 'x-truncated': 'true' } : {}),
       });
-      res.end(toCsv(entries));
-      return;
+      // Written in pieces, each after the last has drained: the answer is never held whole as one string.
+      if (csv) {
+        await write(res, `${COLUMNS.join(',')}\r\n`);
+        for (const e of entries) await write(res, `${csvLine(e)}\r\n`);
+      } else {
+        const head = { since: new Date(from).toISOString(), until: new Date(until).toISOString(), truncated };
+        await write(res, `${JSON.stringify(head).slice(0, -1)},"requests":[`);
+        for (const [i, e] of entries.entries())
+          await write(res, `${i > 0 ? ',' : ''}${JSON.stringify(row(e))}`);
+        await write(res, ']}');
+      }
+      res.end();
+    } finally {
+      release();
     }
-    sendJson(req, res, 200, {
-      since: new Date(Math.max(since, oldest)).toISOString(),
-      until: new Date(until).toISOString(),
-      truncated,
-      requests: entries.map(row),
-    });
   };
+}
+
+/** The trail's events from `from` to `until`, page by page, at most EVENTS_READ; `truncated` past that. */
+async function readPaged(trail: AuditTrail, from: number, until: number) {
+  const events: Awaited<ReturnType<AuditTrail['page']>>['events'] = [];
+  let after: string | undefined;
+  let read = 0;
+  do {
+    const page = await trail.page(from, after, Math.min(EXPORT_PAGE, EVENTS_READ - read));
+    read += page.events.length;
+    for (const e of page.events) if (e.at <= until) events.push(e);
+    after = page.next;
+    // Stored in the order they were kept: a page all past `until` ends the read (appends are at most a moment late).
+    if (page.events.length > 0 && page.events.every((e) => e.at > until + 60_000)) after = undefined;
+    await new Promise((r) => setImmediate(r));
+  } while (after !== undefined && read < EVENTS_READ);
+  return { events, truncated: read >= EVENTS_READ };
+}
+
+/** Writes a piece; waits for the socket to drain when its buffer is full (a slow reader holds only one piece). */
+function write(res: import('node:http').ServerResponse, text: string): Promise<void> {
+  if (res.destroyed) return Promise.reject(new Error('the client went away'));
+  if (res.write(text)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      res.off('drain', ok);
+      res.off('close', gone);
+      if (error) reject(error);
+      else resolve();
+    };
+    const ok = () => done();
+    const gone = () => done(new Error('the client went away'));
+    res.once('drain', ok);
+    res.once('close', gone);
+  });
 }
 
 function problem(
@@ -169,12 +256,13 @@ const COLUMNS = [
 
 /** RFC 4180, one request a row; lists joined by spaces. A cell a spreadsheet would run as a formula is quoted with '. */
 export function toCsv(entries: readonly HistoryEntry[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const e of entries) {
-    const r = row(e);
-    lines.push(COLUMNS.map((c) => cell(r[c])).join(','));
-  }
+  const lines = [COLUMNS.join(','), ...entries.map(csvLine)];
   return `${lines.join('\r\n')}\r\n`;
+}
+
+function csvLine(e: HistoryEntry): string {
+  const r = row(e);
+  return COLUMNS.map((c) => cell(r[c])).join(',');
 }
 
 function cell(value: unknown): string {

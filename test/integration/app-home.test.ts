@@ -43,10 +43,11 @@ describe('the App Home tab', () => {
       .flatMap((b) => (b.elements as { action_id?: string; value?: string }[]) ?? [])
       .find((e) => e.action_id === 'campaign_confirm')?.value ?? '') as string;
     expect(requestId).not.toBe('');
-    // Someone the policy does not name sees nothing to approve, and no button to press.
+    // Someone the policy does not name gets a small Home (nothing of the bot read for it), no button to press.
     await open('UEVE');
     const eve = await homeOf('UEVE');
-    expect(text(eve)).toContain('Waiting for your approval* (0)');
+    expect(text(eve)).toContain('No rule of the access policy names you');
+    expect(text(eve)).not.toContain('Waiting for your approval');
     expect(text(eve)).not.toContain('campaign_confirm');
     // A click there is refused by the policy, said on their Home (it has no channel), and changes nothing.
     await h.slack.clickButton(h.url, {
@@ -58,7 +59,7 @@ describe('the App Home tab', () => {
       fromHome: true,
     });
     const refused = await homeOf('UEVE', (t) => t.includes('not on the list of people allowed'));
-    expect(text(refused)).toContain('Waiting for your approval* (0)');
+    expect(text(refused)).toContain('No rule of the access policy names you');
     // Bob confirms from his Home: the request runs, the message says so, and his Home no longer lists it.
     await h.slack.clickButton(h.url, {
       userId: 'UBOB',

@@ -42,5 +42,22 @@ describe('the stored audit trail, read back from a time (history)', () => {
       ]);
       expect(since.every((e) => e.at >= t)).toBe(true);
     });
+
+    it(`${name}: reads in pages, each event once, however many share a millisecond`, async () => {
+      const trail = name === 'SQLite' ? make() : createRedisAuditTrail(redis, `${prefix}paged:`);
+      const t = Date.now();
+      for (let i = 0; i < 23; i += 1) await trail.append(event(`p${i}`), t + Math.floor(i / 10));
+      const read: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await trail.page(t, after, 5);
+        pages += 1;
+        read.push(...page.events.map((e) => ('requestId' in e ? (e.requestId ?? '') : '')));
+        after = page.next;
+      } while (after !== undefined && pages < 20);
+      expect(read).toEqual(Array.from({ length: 23 }, (_, i) => `p${i}`));
+      expect(pages).toBe(5);
+    });
   }
 });

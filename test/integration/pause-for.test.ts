@@ -153,6 +153,54 @@ describe('pause for a while', () => {
     expect(resumes()[0]?.campaignIds?.sort()).toEqual(['camp_001', 'camp_002']);
   });
 
+  it('Resume now takes an approver of the RESUME: someone who may only request it is refused, naming the part', async () => {
+    clock.offset = 0;
+    const rules = `
+rules:
+  - name: pause-oncall
+    actions: [PAUSE]
+    requesters: [UALICE]
+    approvers: [UBOB]
+    channels: [${CHANNEL}]
+  - name: resume-leads
+    actions: [RESUME]
+    requesters: [UALICE, UCAROL]
+    approvers: [ULEAD1]
+    channels: [${CHANNEL}]
+    requester_may_approve: false
+`;
+    h = await startHarness(
+      { ACCESS_POLICY_FILE: 'given to startBot', ALLOWED_USER_IDS: '', ALLOWED_CHANNEL_IDS: '' },
+      { now, policy: parseAccessPolicy(rules, { groups: new Map(), tokenNames: new Set() }) },
+    );
+    h.moengage.setCampaigns(testFleet());
+    await h.command('UALICE', `pause camp_001 for 1d reason: INC-8`);
+    const message = await h.slack.waitFor(() => {
+      const m = h.slack.messages(CHANNEL)[0];
+      return m && !messageText(m).includes(LOOKING_UP) && m;
+    });
+    await h.click('UBOB', message, 'campaign_confirm');
+    await h.click('ULEAD1', message, 'campaign_confirm');
+    const done = await finished(message.ts);
+    clock.offset = 24 * 60 * MIN - 10 * MIN;
+    const reminder = await h.slack.waitFor(() => inThread(done.ts, /resume at/)[0], 10_000);
+    // Carol may ask for a RESUME, not run one; Alice asked for it and the rule wants a second person.
+    for (const who of ['UCAROL', 'UALICE']) {
+      await pressIn(who, reminder, 'campaign_resume_now');
+      const refusal = await h.slack.waitFor(() => h.slack.ephemerals(who)[0]);
+      expect(refusal.text).toContain('not on the list of people allowed to approve');
+    }
+    const denied = h.auditEvents().filter((e) => e.event === 'denied');
+    expect(denied.map((e) => [e.user, e.step, e.action, e.failed])).toEqual([
+      ['UCAROL', 'approve', 'RESUME', 'approver'],
+      ['UALICE', 'approve', 'RESUME', 'approver'],
+    ]);
+    expect(resumes()).toHaveLength(0);
+    await pressIn('ULEAD1', reminder, 'campaign_resume_now');
+    await h.slack.waitFor(() => resumes().length === 1, 20_000);
+    await h.slack.waitFor(() => inThread(done.ts, /brought forward by <@ULEAD1>/)[0]);
+  });
+
   it('runs the RESUME once across two replicas, after a restart of one (Redis)', async () => {
     clock.offset = 0;
     prefix = uniquePrefix('pause-for');

@@ -20,6 +20,9 @@ function switchableTrail() {
     since: async () => {
       throw new Error('since was not expected');
     },
+    page: async () => {
+      throw new Error('page was not expected');
+    },
   };
   return { trail, kept, state };
 }

@@ -117,6 +117,8 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       disconnect: socketMode.disconnect,
       drop: socketMode.drop,
       connections: socketMode.connections,
+      dropped: socketMode.dropped,
+      history: socketMode.history,
     },
     waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
     slashCommand: deliveries.slashCommand,

@@ -8,10 +8,21 @@ export const SOCKET_MODE = 'socket-mode';
 
 export type SocketMode = ReturnType<typeof attachSocketMode>;
 
+/** One Socket Mode connection: when it opened and closed (in one sequence), and whether Slack closed it. */
+export interface ConnectionRecord {
+  opened: number;
+  closed?: number;
+  closedBySlack: boolean;
+}
+
 // Socket Mode: the bot opens a WebSocket at the URL apps.connections.open gave it; Slack says hello, then sends
 // envelopes, and the bot acknowledges each by envelope_id (its ack payload rides along).
 export function attachSocketMode(server: Server, nextId: (prefix: string) => string) {
   const sockets = new WebSocketServer({ noServer: true });
+  // The order connections opened and closed in (one counter for both), and whether Slack closed them.
+  let seq = 0;
+  const history: ConnectionRecord[] = [];
+  const records = new WeakMap<WebSocket, ConnectionRecord>();
   const waitingAcks = new Map<string, (payload: unknown) => void>();
   server.on('upgrade', (req, socket, head) => {
     if (!req.url?.startsWith('/socket')) {
@@ -19,6 +30,14 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
+      seq += 1;
+      const record: ConnectionRecord = { opened: seq, closedBySlack: false };
+      history.push(record);
+      records.set(ws, record);
+      ws.on('close', () => {
+        seq += 1;
+        record.closed = seq;
+      });
       ws.on('message', (data) => {
         const message = parseJson(String(data)) as { envelope_id?: string; payload?: unknown } | undefined;
         const resolve = message?.envelope_id ? waitingAcks.get(message.envelope_id) : undefined;
@@ -38,20 +57,19 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     });
   });
 
-  // A connection Slack asked to go (disconnect) takes no new envelopes; Slack sends to the app's others.
+  // A connection Slack asked to go (disconnect refresh_requested) takes no new envelopes; Slack sends to the app's
+  // others. One only warned (`warning`) still takes them until it is closed.
   const leaving = new WeakSet<WebSocket>();
-  const open = () => [...sockets.clients].find((c) => c.readyState === WebSocket.OPEN && !leaving.has(c));
-
-  /** Waits (as Slack holds an envelope while the app reconnects) up to 10 s for a connection to send on. */
-  const connection = async (): Promise<WebSocket> => {
-    const until = Date.now() + 10_000;
-    for (;;) {
-      const ws = open();
-      if (ws) return ws;
-      if (Date.now() > until) throw new Error('slack-sim: no Socket Mode connection is open');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  const live = () => [...sockets.clients].filter((c) => c.readyState === WebSocket.OPEN && !leaving.has(c));
+  // Envelopes go round the app's connections, as Slack spreads them.
+  let turn = 0;
+  const open = () => {
+    const all = live();
+    turn += 1;
+    return all[turn % Math.max(1, all.length)];
   };
+  /** Envelopes Slack could not send: no connection was open. Slack does not hold them; the person sees an error. */
+  const dropped: { type: string; at: number }[] = [];
 
   const deliver = async (
     type: 'slash_commands' | 'interactive' | 'events_api',
@@ -60,9 +78,24 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     triggerId: string,
     retry: { attempt: number; reason: string } | undefined = undefined,
   ): Promise<SlackSimResponse> => {
-    const ws = await connection();
-    const envelopeId = nextId('envelope');
     const started = performance.now();
+    const ws = open();
+    if (!ws) {
+      // What Slack does with no connection open: the command or click fails at once (`dispatch_failed` in the
+      // client); an event is retried later by Slack's own schedule, not held.
+      dropped.push({ type, at: Date.now() });
+      return {
+        status: 0,
+        headers: {},
+        body: 'dispatch_failed',
+        json: undefined,
+        ms: performance.now() - started,
+        responseUrlId,
+        triggerId,
+        dispatchFailed: true,
+      };
+    }
+    const envelopeId = nextId('envelope');
     const acked = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         waitingAcks.delete(envelopeId);
@@ -103,11 +136,17 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
    * Slack's routine `disconnect` (refresh_requested, link_disabled, …): the app is to open a new connection;
    * Slack closes this one a little later (here after `graceMs`) and sends nothing more on it meanwhile.
    */
-  const disconnect = (reason = 'refresh_requested', graceMs = 1_000) => {
-    for (const ws of sockets.clients) {
-      leaving.add(ws);
+  const disconnect = (reason = 'refresh_requested', graceMs = 1_000, options: { count?: number } = {}) => {
+    // The oldest first (Slack refreshes each connection on its own clock); all of them unless `count` says.
+    for (const ws of [...sockets.clients].slice(0, options.count ?? sockets.clients.size)) {
+      if (reason !== 'warning') leaving.add(ws);
       ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'sim' } }));
-      setTimeout(() => ws.close(), graceMs).unref();
+      setTimeout(() => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        const record = records.get(ws);
+        if (record) record.closedBySlack = true;
+        ws.close();
+      }, graceMs).unref();
     }
   };
 
@@ -125,8 +164,9 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     deliver,
     disconnect,
     drop,
-    connections: () =>
-      [...sockets.clients].filter((c) => c.readyState === WebSocket.OPEN && !leaving.has(c)).length,
+    connections: () => live().length,
+    dropped: () => [...dropped],
+    history: () => history.map((r) => ({ ...r })),
     close,
   };
 }

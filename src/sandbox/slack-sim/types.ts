@@ -135,6 +135,8 @@ export interface SlackSimResponse extends SignedResponse {
   /** The id of the `response_url` sent with the request (see `sim.responses`). */
   responseUrlId: string;
   triggerId: string;
+  /** Socket Mode with no connection open: Slack sent nothing and the person saw `dispatch_failed`. */
+  dispatchFailed?: boolean;
 }
 
 export interface SlashCommandArgs {
@@ -168,9 +170,14 @@ export interface ButtonClickArgs {
 export interface SlackSim {
   /** Slack's behaviour on the Socket Mode connections: a routine `disconnect`, a drop, how many are open. */
   socketMode: {
-    disconnect(reason?: string, graceMs?: number): void;
+    /** Slack's `disconnect` on the oldest `count` connections (all by default), closed `graceMs` later. */
+    disconnect(reason?: string, graceMs?: number, options?: { count?: number }): void;
     drop(): void;
     connections(): number;
+    /** Envelopes sent while no connection was open: dropped, as Slack drops them (never held for later). */
+    dropped(): { type: string; at: number }[];
+    /** Every connection in the order opened, with when it closed (one sequence) and whether Slack closed it. */
+    history(): { opened: number; closed?: number; closedBySlack: boolean }[];
   };
   url: string;
   port: number;
