@@ -129,20 +129,20 @@ describe('Redis through Sentinel', () => {
     await waitUntil(
       'readiness to turn true again',
       async () => (await readyz(harness.bot.port)).status === 200,
-      30_000,
+      60_000,
       200,
     );
     const after = await waitUntil(
       'a request to work on the new master',
       () => propose(harness, 'camp_004'),
-      20_000,
+      40_000,
       200,
     );
     const recoveredMs = Date.now() - killedAt;
     await confirmAndWait(harness, after);
     expect(harness.moengage.campaign('camp_004')?.status).toBe('PAUSED');
     console.log(`sentinel kill: a new request worked ${recoveredMs} ms after the master was killed`);
-  }, 90_000);
+  }, 150_000);
 
   it('takes only the db (and credentials) from REDIS_URL when the sentinels name the master', async () => {
     const redis = connectRedis({
