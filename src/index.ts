@@ -12,7 +12,7 @@ try {
   config = loadConfig(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  console.error(`${error.message}\nSee .env.example and the configuration table in README.md.`);
+  console.error(`${error.message}\nSee .env.example and the configuration table in docs/configuration.md.`);
   process.exit(1);
 }
 

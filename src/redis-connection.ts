@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
  * The one place a Redis connection of the bot is made: a plain REDIS_URL (a server, or a managed endpoint whose
  * address moves to the new primary), or the master the sentinels of REDIS_SENTINELS name. Every other
  * connection (the change feed's and the limiter's subscribers) is a `duplicate()` of this one, so it carries the
- * same options. Cluster mode is not supported: see README ("Redis as operators run it").
+ * same options. Cluster mode is not supported: see docs/operating.md ("Redis as operators run it").
  */
 export type RedisTarget = Pick<Config, 'redisUrl' | 'redisSentinel'>;
 

@@ -15,7 +15,7 @@ import {
  * interleaving: the first `decide` for a request wins on whichever replica it lands, every other one is told
  * who won. Requests are JSON strings that expire on their own `retainMs` after their `expiresAt`, long enough
  * for late clicks to get a precise answer. Scripts build the request keys from the prefix, so one prefix must
- * live on one Redis node: a cluster-mode endpoint is refused at start (see README, "Redis as operators run it").
+ * live on one Redis node: a cluster-mode endpoint is refused at start (see docs/operating.md, "Redis as operators run it").
  */
 
 // KEYS[1] request, KEYS[2] pending index, KEYS[3] runs index; ARGV json, ttl ms, id, expiresAt, index?, run due

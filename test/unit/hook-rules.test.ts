@@ -7,7 +7,7 @@ import { alerts, incidentio, opsgenie, pagerduty, rootly } from '../support/hook
 const example = readFileSync(new URL('../../docs/examples/hook-rules.yaml', import.meta.url), 'utf8');
 
 describe('HOOK_RULES_FILE', () => {
-  it('reads the README example, and each rule matches its tool documented sample', () => {
+  it('reads the example file, and each rule matches its tool documented sample', () => {
     const rules = parseHookRules(example, new Set(HOOK_SOURCES));
     expect(rules.map((r) => r.name)).toEqual([
       'checkout-down',
@@ -45,9 +45,9 @@ describe('HOOK_RULES_FILE', () => {
     expect(rules.find((r) => r.name === 'checkout-error-rate')?.pauseFor).toBe('2h');
   });
 
-  it('reads the rules the README shows', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = /```yaml\n# HOOK_RULES_FILE\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  it('reads the rules docs/integrations.md shows', () => {
+    const doc = readFileSync(new URL('../../docs/integrations.md', import.meta.url), 'utf8');
+    const block = /```yaml\n# HOOK_RULES_FILE\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
     const rules = parseHookRules(block, new Set(HOOK_SOURCES));
     expect(matchingRules(rules, 'pagerduty', pagerduty()).map((r) => r.name)).toEqual(['checkout-down']);
   });
