@@ -9,16 +9,16 @@ import { createRedisSlidingLimiter } from './moengage/redis-limiter.ts';
 import { connectRedis, describeTarget } from './redis-connection.ts';
 import { type AuditTrail, createRedisAuditTrail, createSqliteAuditTrail } from './requests/audit-trail.ts';
 import { createRedisDeduper, createSqliteDeduper, type Deduper } from './requests/dedupe.ts';
+import {
+  createRedisIdempotency,
+  createSqliteIdempotency,
+  type IdempotencyStore,
+} from './requests/idempotency.ts';
 import type { RequestStore } from './requests/model.ts';
 import { createRedisOutbox } from './requests/outbox-redis.ts';
 import { createSqliteOutbox } from './requests/outbox-sqlite.ts';
 import { createRedisStore } from './requests/redis-store.ts';
 import { createSqliteStore } from './requests/sqlite-store.ts';
-import {
-  createRedisIdempotency,
-  createSqliteIdempotency,
-  type IdempotencyStore,
-} from './runbook/idempotency.ts';
 import { StartupError } from './server.ts';
 import { openSqlite } from './state/sqlite.ts';
 

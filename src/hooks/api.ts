@@ -5,10 +5,10 @@ import { parsePauseFor } from '../core/pause-for.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { sendJson } from '../http/reply.ts';
 import type { BufferedRequest } from '../http/routes.ts';
+import { problemFor } from '../http-kit/problem.ts';
+import { describe } from '../http-kit/resource.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import { problemFor } from '../runbook/api.ts';
-import type { IdempotencyStore } from '../runbook/idempotency.ts';
-import { describe } from '../runbook/resource.ts';
+import type { IdempotencyStore } from '../requests/idempotency.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
 import {
   deliveryId,

@@ -251,7 +251,7 @@ export function deliveryId(source: HookSource, h: Headers, payload: unknown): st
   }
 }
 
-/** How long a delivery's answer is kept (runbook/idempotency.ts TTL_MS): a replay within it proposes nothing. */
+/** How long a delivery's answer is kept (requests/idempotency.ts TTL_MS): a replay within it proposes nothing. */
 const RECORD_MS = 24 * 3_600_000;
 /** PagerDuty retries for up to 48 h; an event older than this proposes nothing (it may be a replay). */
 const PAGERDUTY_MAX_AGE_MS = 3_600_000;

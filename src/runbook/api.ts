@@ -4,13 +4,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../auth/authorize.ts';
 import { USER_ID_PATTERN } from '../core/ids.ts';
-import { plainWords } from '../core/outcome-words.ts';
-import type { Outcome } from '../core/outcomes.ts';
 import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import { sendJson } from '../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../http/routes.ts';
+import { type Answer, problem, problemFor } from '../http-kit/problem.ts';
+import { describe } from '../http-kit/resource.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import type { IdempotencyStore } from './idempotency.ts';
+import type { IdempotencyStore } from '../requests/idempotency.ts';
 import {
   callbackProblem,
   dryRunView,
@@ -19,11 +19,10 @@ import {
   preferWait,
   waitSeconds,
 } from './request-fields.ts';
-import { describe } from './resource.ts';
 import type { RunbookAuth } from './tokens.ts';
 import { createWaitGate, type WaitLimits } from './waits.ts';
 
-export { describe } from './resource.ts';
+export { describe } from '../http-kit/resource.ts';
 
 /**
  * The runbook door: `POST /api/v1/campaign-actions` proposes (or, under a rule that needs no approval, runs)
@@ -91,40 +90,6 @@ export const bodySchema = z
     message: 'give exactly one of campaign_ids or group',
     path: ['campaign_ids'],
   });
-
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
-const problem = (status: number, code: string, message: string, field?: string): Answer => ({
-  status,
-  body: { error: { code, message, ...(field ? { field } : {}) } },
-});
-
-/** Where in the body a refusal points: the part of the policy that failed, as a field of the call. */
-const DENIED_FIELD: Record<string, string> = {
-  action: 'action',
-  channel: 'channel_id',
-  campaign_group: 'campaign_ids',
-  user: 'token',
-  lookup: 'token',
-};
-
-/** An outcome that is not a success, as problem JSON (the same codes the lifecycle speaks). */
-export function problemFor(o: Outcome): Answer {
-  const words = plainWords(o);
-  switch (o.kind) {
-    case 'invalid_input':
-      return problem(400, 'invalid_request', words, o.field);
-    case 'denied':
-      return problem(403, 'forbidden', words, DENIED_FIELD[o.part]);
-    case 'not_in_channel':
-      return problem(409, 'not_in_channel', words, 'channel_id');
-    case 'unavailable':
-      return o.what === 'store' ? problem(503, 'store_error', words) : problem(502, 'slack_error', words);
-    case 'not_found':
-      return problem(404, 'not_found', 'no such campaign action');
-    default:
-      return problem(409, o.kind, words);
-  }
-}
 
 /** The API's two handlers (src/routes.ts maps them; the server has read the body within its limit). */
 export function createRunbookApi(deps: RunbookApiDeps) {

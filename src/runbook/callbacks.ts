@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { CampaignActionRequest } from '../core/request.ts';
+import { describe } from '../http-kit/resource.ts';
 import { type Notifier, settles } from '../lifecycle/notifier.ts';
 import type { RequestStore } from '../requests/model.ts';
 import { guardedLookup } from './callback-address.ts';
 import { type CallbackQueueLimits, createCallbackQueue, DEFAULT_CALLBACK_QUEUE } from './callback-queue.ts';
-import { describe } from './resource.ts';
 
 /** A claim older than this was left by a replica that died mid-delivery: another may deliver. */
 const CLAIM_MS = 5 * 60_000;

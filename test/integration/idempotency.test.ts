@@ -5,7 +5,7 @@ import {
   createSqliteIdempotency,
   PENDING_TTL_MS,
   TTL_MS,
-} from '../../src/runbook/idempotency.ts';
+} from '../../src/requests/idempotency.ts';
 import { openSqlite } from '../../src/state/sqlite.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 

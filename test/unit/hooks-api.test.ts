@@ -5,7 +5,7 @@ import { createHooksApi } from '../../src/hooks/api.ts';
 import { parseHookRules } from '../../src/hooks/rules.ts';
 import type { BufferedRequest } from '../../src/http/routes.ts';
 import type { ProposeInput } from '../../src/lifecycle/lifecycle.ts';
-import { createMemoryIdempotency } from '../../src/runbook/idempotency.ts';
+import { createMemoryIdempotency } from '../../src/requests/idempotency.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 import { pagerduty, SECRETS, signed } from '../support/hook-samples.ts';
 
