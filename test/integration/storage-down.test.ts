@@ -1,7 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -13,6 +11,7 @@ import { createSqliteStore } from '../../src/requests/sqlite-store.ts';
 import { openSqlite } from '../../src/state/sqlite.ts';
 import { CHANNEL, type Harness, hasButtons, startHarness } from '../support/bot-harness.ts';
 import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
+import { freePort, startRedisServer } from '../support/redis-procs.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 /** The words the issue asks for, for a Confirm whose approval could not be recorded. */
@@ -141,8 +140,9 @@ describe('when Redis cannot be reached', () => {
 
 describe('when the Redis master is demoted to a read-only replica', () => {
   it('answers a Confirm, a Cancel and a command (READONLY), and sends nothing', async () => {
-    const own = await startOwnRedis();
-    cleanups.push(() => own.process.kill('SIGKILL'));
+    // A redis-server of this test's own (the shared one is never demoted), stopped by pid.
+    const own = await startRedisServer();
+    cleanups.push(() => own.kill('SIGKILL'));
     h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${own.port}`, REDIS_KEY_PREFIX: 'demoted:' });
     const message = await confirmationUp(h);
 
@@ -155,34 +155,6 @@ describe('when the Redis master is demoted to a read-only replica', () => {
     expect(down.map((l) => l.reason)).toContain('READONLY');
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A redis-server of this test's own on a free port (the shared one is never demoted), stopped by pid. */
-async function startOwnRedis(): Promise<{ process: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'pipe' },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('Ready to accept connections')) resolve();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return { process: child, port };
-}
 
 /** A real SQLITE_FULL from node:sqlite: what a store on a full disk throws. */
 function realSqliteFull(): unknown {

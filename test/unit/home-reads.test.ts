@@ -11,18 +11,7 @@ import { createLifecycle } from '../../src/lifecycle/lifecycle.ts';
 import type { Notifier } from '../../src/lifecycle/notifier.ts';
 import type { AuditTrail } from '../../src/requests/audit-trail.ts';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
-
-/** A fake that has only the methods given: any other call throws, so an unexpected read fails the test. */
-function strict<T extends object>(name: string, methods: Partial<T>): T {
-  return new Proxy(methods as T, {
-    get(target, prop) {
-      if (prop === 'then') return undefined;
-      const value = (target as Record<PropertyKey, unknown>)[prop];
-      if (value === undefined) throw new Error(`${name}.${String(prop)} was not expected`);
-      return value;
-    },
-  });
-}
+import { strict } from '../support/strict.ts';
 
 const POLICY = `
 rules:

@@ -9,18 +9,7 @@ import { type Notifier, NotifyError, type RequestChange } from '../../src/lifecy
 import type { StatusChangeReport } from '../../src/moengage/types.ts';
 import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import type { RequestStore } from '../../src/requests/model.ts';
-
-/** A fake that has only the methods given: any other call throws, so an unexpected step fails the test. */
-function strict<T extends object>(name: string, methods: Partial<T>): T {
-  return new Proxy(methods as T, {
-    get(target, prop) {
-      if (prop === 'then') return undefined;
-      const value = (target as Record<PropertyKey, unknown>)[prop];
-      if (value === undefined) throw new Error(`${name}.${String(prop)} was not expected`);
-      return value;
-    },
-  });
-}
+import { strict } from '../support/strict.ts';
 
 const POLICY = `
 rules:
@@ -336,33 +325,32 @@ describe('the expiry sweep, with Slack backed up', () => {
   });
 });
 
-describe('durable runs', () => {
-  /** A run another runner planned and started, then died holding (its lease lapsed). */
-  async function orphan(store: RequestStore, decidedAt: number, ids = ['c1', 'c2', 'c3']) {
-    const s = setup({ store });
-    const proposed = await s.propose('UALICE', 'pause', ids);
-    if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
-    const id = proposed.request.id;
-    await store.decide(id, 'confirmed', 'UBOB', decidedAt);
-    await store.update(id, (r) => ({
-      next: {
-        ...r,
-        run: {
-          chunks: [
-            { ids: ['c1', 'c2'], requestId: 'req-1', state: 'sent', sends: 1 },
-            { ids: ['c3'], requestId: 'req-2', state: 'planned', sends: 0 },
-          ],
-          owner: 'a-replica-that-died',
-          leaseUntil: decidedAt + 1,
-          startedAt: decidedAt,
-          requests: 1,
-        },
+/** A run another runner planned and started, then died holding (its lease lapsed). */
+async function orphan(store: RequestStore, decidedAt: number, ids = ['c1', 'c2', 'c3']) {
+  const s = setup({ store });
+  const proposed = await s.propose('UALICE', 'pause', ids);
+  if (proposed.kind !== 'proposed') throw new Error(proposed.kind);
+  const id = proposed.request.id;
+  await store.decide(id, 'confirmed', 'UBOB', decidedAt);
+  await store.update(id, (r) => ({
+    next: {
+      ...r,
+      run: {
+        chunks: [
+          { ids: ['c1', 'c2'], requestId: 'req-1', state: 'sent', sends: 1 },
+          { ids: ['c3'], requestId: 'req-2', state: 'planned', sends: 0 },
+        ],
+        owner: 'a-replica-that-died',
+        leaseUntil: decidedAt + 1,
+        startedAt: decidedAt,
+        requests: 1,
       },
-      value: undefined,
-    }));
-    return id;
-  }
-
+    },
+    value: undefined,
+  }));
+  return id;
+}
+describe('durable runs', () => {
   it('takes over a dead runner’s unfinished chunks with their request_ids, reports once, and names what may be repeated', async () => {
     const store = createMemoryStore();
     const id = await orphan(store, Date.now() - 60_000);
@@ -591,6 +579,21 @@ describe('a run whose store goes away under it', () => {
       ['c3', 'c4'],
     ]);
     expect(s.changes.filter((c) => c === 'completed')).toHaveLength(1);
+  });
+
+  it('after the store comes back, leaves a lapsed lease one lease length before taking it over (its runner was cut off too)', async () => {
+    const inner = createMemoryStore();
+    const { store, state } = switchable(inner);
+    // A runner elsewhere held this run; its lease lapsed while the store was away.
+    const id = await orphan(inner, Date.now() - 60_000);
+    const s = setup({ store, moengage: { changeCampaignStatus: undefined as never } });
+    state.down = true;
+    await expect(s.lifecycle.resumeDue()).rejects.toThrow(/Connection is closed/);
+    state.down = false;
+    expect(await s.lifecycle.resumeDue()).toBe(0);
+    s.advance(10_001); // the default lease
+    expect((await store.get(id))?.run?.owner).toBe('a-replica-that-died');
+    expect(await s.lifecycle.resumeDue()).toBe(1);
   });
 
   it('writes a vanished record back from the runner’s copy (Redis restarted empty) and still reports the run', async () => {
