@@ -30,4 +30,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # A young generation of at most 3 x 16 MiB: Node 24's default lets a burst (2,000 commands in seconds) grow the
 # process by ~145 MiB that it then keeps; with 16 MiB, 57 MiB (measured: npm run bench -- --only backlog).
-CMD ["node", "--max-semi-space-size=16", "src/index.ts"]
+CMD ["node", "--max-semi-space-size=16", "src/main.ts"]

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
-import { startBot } from '../src/bot.ts';
+import { startBot } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
+import type { CampaignActionRequest } from '../src/core/store.ts';
 import { createLogger } from '../src/logger.ts';
-import type { CampaignActionRequest } from '../src/requests/model.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from '../src/sandbox/bot-env.ts';
-import { confirmationMessage } from '../src/slack/messages.ts';
+import { confirmationMessage } from '../src/slack/views/messages.ts';
 
 /**
  * The three Bolt apps the ack bench measures, each on Bolt's HTTPReceiver on 127.0.0.1. Started in the bench's

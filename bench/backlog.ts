@@ -17,7 +17,7 @@ import {
 
 /**
  * The issue's backlog (`npm run bench -- --only backlog`): 2,000 `/campaign pause` nobody confirms, in one
- * channel, sent to the real bot in its own process (`node src/index.ts`, defaults but a 60 s confirmation time)
+ * channel, sent to the real bot in its own process (`node src/main.ts`, defaults but a 60 s confirmation time)
  * against the Slack simulator with Slack's pacing on (about one post a second per channel, chat.update about 50 a
  * minute for the workspace). Watched for `minutes`: the bot's RSS every second (from /proc), and each posted
  * confirmation's time to be shown expired after the later of its expiry and its post. Posting 2,000 at Slack's

@@ -12,7 +12,7 @@ import { maxInWindow } from '../src/sandbox/windows.ts';
 /** The summary that closes a run carries this; a run without it was never reported. */
 export const DONE = 'details in the thread';
 
-/** What the thread said of one id (the icon of its line in src/slack/results.ts, or the words after the id). */
+/** What the thread said of one id (the icon of its line in src/slack/views/results.ts, or the words after the id). */
 export type Reported = 'applied' | 'already' | 'not_sent' | 'failed' | 'uncertain' | 'other';
 
 const ICONS: Record<string, Reported> = {

@@ -11,7 +11,7 @@ import { checkRedis, redisHost, uniquePrefix } from './redis-keys.ts';
 import { buttonValue, epochNow, propose } from './replicas.ts';
 
 /**
- * Faults (`npm run bench -- --only faults`): for each fault, two real bot replicas (`node src/index.ts`) on Redis,
+ * Faults (`npm run bench -- --only faults`): for each fault, two real bot replicas (`node src/main.ts`) on Redis,
  * the MoEngage simulator at its real limits answering every request in LATENCY_MS, IDS ids in one `/campaign
  * pause` confirmed on replica A, and the fault injected once FAULT_AFTER_APPLIED ids have been applied. One row
  * per fault: ids lost, ids sent twice, ids reported wrongly, time to recover, total time, reported once.

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { MoEngageClient } from '../src/moengage/client.ts';
 import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
-import { createRedisSlidingLimiter } from '../src/moengage/redis-limiter.ts';
 import type { SimCampaign } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
+import { createRedisSlidingLimiter } from '../src/stores/redis-limiter.ts';
 import { measure, minimumMs, type RunResult } from './measure.ts';
 import type { NaiveReport } from './naive.ts';
 import { runOurs } from './ours.ts';
@@ -15,7 +15,7 @@ import { deletePrefix, uniquePrefix } from './redis-keys.ts';
  * - `one`: one process, `MoEngageClient` with its default (in-process) limiter, as bench/ours.ts runs it;
  * - `two`: two replicas sharing Redis: two `MoEngageClient`s in this process, each with its own
  *   `createRedisSlidingLimiter` (own Redis connection) on one limiter id under a fresh key prefix, as
- *   src/shared-state.ts builds it; each takes half the ids, both started at the same moment.
+ *   src/stores/connect.ts builds it; each takes half the ids, both started at the same moment.
  * floor = earliestStarts(requests).at(-1) + latency: the earliest finish the windows allow (the last request
  * can start no earlier than the 0 ms floor, and its answer takes `latency`).
  */

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startBot } from '../src/bot.ts';
+import { startBot } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { MOENGAGE_LIMITS } from '../src/moengage/limiter.ts';
@@ -9,7 +9,7 @@ import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../src/sandbox/child-bot.ts';
 import type { SimMessage, SlackSim } from '../src/sandbox/slack-sim.ts';
 import { maxInWindow } from '../src/sandbox/windows.ts';
-import { connectSharedState } from '../src/shared-state.ts';
+import { connectSharedState } from '../src/stores/connect.ts';
 import {
   benchBotEnv,
   CHANNEL,
@@ -27,7 +27,7 @@ import { checkRedis, countPrefix, deletePrefix, redisHost, uniquePrefix } from '
 
 /**
  * Replicas sharing state through Redis, two measurements (`npm run bench -- --only replicas`):
- * 1. 1,000 ids PAUSEd through two bot processes (`node src/index.ts`) that share the MoEngage limiter: each
+ * 1. 1,000 ids PAUSEd through two bot processes (`node src/main.ts`) that share the MoEngage limiter: each
  *    replica executes the other's request, both confirmed at the same moment, against the MoEngage simulator at
  *    MoEngage's real limits. Wall time against the sliding windows' floor for the 100 requests together.
  * 2. Slash-command ack latency of the bot with the Redis store (and Redis dedupe and limiter) against the same
@@ -179,7 +179,7 @@ async function twoReplicas(
   const commands = 2 * plan.commandsPerReplica;
   console.log('');
   console.log(
-    `[1/2] two replicas (node src/index.ts x 2, one Redis prefix), PAUSE ${TOTAL_IDS} ids = ${requests} requests, ` +
+    `[1/2] two replicas (node src/main.ts x 2, one Redis prefix), PAUSE ${TOTAL_IDS} ids = ${requests} requests, ` +
       `floor ${(minMs / 1000).toFixed(3)} s; ${commands} commands of ${TOTAL_IDS / commands} ids ` +
       `(MAX_CAMPAIGNS_PER_COMMAND=${plan.maxCampaignsPerCommand})...`,
   );

@@ -1,4 +1,4 @@
-import { startBot } from '../src/bot.ts';
+import { startBot } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { MoEngageClient } from '../src/moengage/client.ts';

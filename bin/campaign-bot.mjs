@@ -25,8 +25,8 @@ if (!process.features.typescript) {
   process.exit(child.status ?? 128 + (constants.signals[child.signal ?? 'SIGTERM'] ?? 15));
 }
 
-// The only place the CLI reads its environment (as src/index.ts is for the bot).
-const { cli } = await import('../src/cli/main.ts');
+// The only place the CLI reads its environment (as src/main.ts is for the bot).
+const { cli } = await import('../src/doors/cli/main.ts');
 await cli({
   url: process.env.CAMPAIGN_BOT_URL || undefined,
   token: process.env.CAMPAIGN_BOT_TOKEN || undefined,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS } from './core/actions.ts';
-import { GRAFANA_DEFAULTS, HOOK_SOURCES } from './hooks/sources.ts';
+import { GRAFANA_DEFAULTS, HOOK_SOURCES } from './core/sources.ts';
 
 /**
  * Runbook credentials (RUNBOOK_TOKENS): named tokens. Without ACCESS_POLICY_FILE each also carries its grant
@@ -399,4 +399,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError([...new Set(problems)].sort((x, y) => rank(x) - rank(y)));
   }
   return parsed.data;
+}
+
+/** Start-up failed for a reason a person can fix; the message says which. */
+export class StartupError extends Error {
+  readonly code = 'startup_failed';
 }

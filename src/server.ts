@@ -10,13 +10,11 @@ import { buildRoutes, type Handler, type HandlerName } from './routes.ts';
 export const API_BODY_LIMIT = 16 * 1024;
 export const SLACK_BODY_LIMIT = 256 * 1024;
 
+import { StartupError } from './config.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { RefreshingSocketModeReceiver } from './slack/socket-receiver.ts';
 
-/** Start-up failed for a reason a person can fix; the message says which. */
-export class StartupError extends Error {
-  readonly code = 'startup_failed';
-}
+export { StartupError };
 
 /**
  * Bolt's App with its receiver, built first so its Web API client exists before anything that needs it.

@@ -2,7 +2,7 @@ import { type FreezeScope, parseFreezeScope } from '../core/freeze.ts';
 import { parseSince } from '../core/history.ts';
 import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import { checkProposal, type ProposalRules } from '../core/proposal.ts';
-import { escapeMrkdwn } from '../slack/mrkdwn.ts';
+import { escapeMrkdwn } from '../slack/views/mrkdwn.ts';
 
 export const USAGE = [
   '*Usage:* `/campaign pause|resume|stop <campaign id or group:NAME> […] [reason: <why>]`',

@@ -1,4 +1,5 @@
 import { type CampaignInfo, type JudgeRules, judge } from './campaign-info.ts';
+import type { Outcome } from './outcomes.ts';
 import type { CampaignActionRequest, FreezeScope } from './request.ts';
 
 /**
@@ -109,3 +110,23 @@ export function unfreezeOf(freeze: CampaignActionRequest): string | undefined {
   const id = freeze.followUps?.undo;
   return id && !id.startsWith('proposing:') ? id : undefined;
 }
+
+/** What a freeze or unfreeze asked of the lifecycle comes back as (every door shows it its own way). */
+export type FreezeAnswer =
+  | Outcome
+  | { kind: 'lookup_off' }
+  | { kind: 'lookup_unavailable'; message: string }
+  /** Nothing in the scope is in a status a PAUSE applies to (`statuses`) and pausable: nothing proposed. */
+  | { kind: 'nothing_to_freeze'; scope: FreezeScope; seen: number; statuses: string[] }
+  /**
+   * The caller's rules let them pause some campaign groups only, and the scope (all, a channel) is not one: refused
+   * before anything is held or searched (audited as a denial).
+   */
+  | { kind: 'freeze_scope_denied'; scope: FreezeScope }
+  /** A freeze of this scope holds it already (or is waiting for its confirmation). */
+  | { kind: 'freeze_held'; scope: FreezeScope; request: CampaignActionRequest }
+  /** Another freeze of this scope is searching right now. */
+  | { kind: 'freeze_starting'; scope: FreezeScope }
+  /** More campaigns than one freeze lists (200 pages of the search): nothing proposed. */
+  | { kind: 'freeze_too_large'; scope: FreezeScope; seen: number }
+  | { kind: 'no_freeze'; scope: FreezeScope };

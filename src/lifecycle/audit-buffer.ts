@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditEvent } from '../core/audit.ts';
-import type { AuditTrail } from '../requests/audit-trail.ts';
+import type { AuditTrail } from '../core/ports.ts';
 import { errorText } from './error-text.ts';
 
 /**

@@ -1,68 +1,8 @@
-import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { ChangeFeed } from '../core/ports.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 
-/**
- * Tells whoever waits on a request (a Workflow step, the API's long poll) that it changed, on this replica or
- * another, so `settled` waits without polling. In memory for one process; Redis pub/sub for replicas.
- */
-export interface ChangeFeed {
-  publish(requestId: string): void;
-  /** Calls `fn` with the id of every request that changed; returns the unsubscribe. */
-  subscribe(fn: (requestId: string) => void): () => void;
-  close(): Promise<void>;
-}
-
-export function createMemoryChangeFeed(): ChangeFeed {
-  const bus = new EventEmitter();
-  bus.setMaxListeners(0);
-  return {
-    publish: (id) => bus.emit('change', id),
-    subscribe(fn) {
-      bus.on('change', fn);
-      return () => bus.off('change', fn);
-    },
-    close: async () => {
-      bus.removeAllListeners();
-    },
-  };
-}
-
-/** Publishes on `<prefix>changes`; one subscriber connection (a duplicate of `redis`) serves every waiter. */
-export function createRedisChangeFeed(redis: Redis, keyPrefix: string): ChangeFeed {
-  const channel = `${keyPrefix}changes`;
-  const local = createMemoryChangeFeed();
-  let subscriber: Redis | undefined;
-  const ensureSubscribed = () => {
-    if (subscriber) return;
-    // Subscribed on every (re)connect here rather than by ioredis, whose own resubscribe leaves its promise
-    // unhandled (see redis-limiter.ts): a connection closing before Redis answers would end the process.
-    const sub = redis.duplicate({ autoResubscribe: false });
-    subscriber = sub;
-    sub.on('message', (ch: string, id: string) => {
-      if (ch === channel) local.publish(id);
-    });
-    sub.on('error', () => {
-      // Reconnects on its own; a waiter also re-reads the store on a slow timer (see settled).
-    });
-    sub.on('ready', () => {
-      sub.subscribe(channel).catch(() => {});
-    });
-  };
-  return {
-    publish(id) {
-      void redis.publish(channel, id).catch(() => {});
-    },
-    subscribe(fn) {
-      ensureSubscribed();
-      return local.subscribe(fn);
-    },
-    async close() {
-      await local.close();
-      await subscriber?.quit().catch(() => subscriber?.disconnect());
-    },
-  };
-}
+export { createMemoryChangeFeed } from '../core/change-feed.ts';
+export type { ChangeFeed } from '../core/ports.ts';
 
 /** A request with nothing more to wait for: decided other than confirmed, or confirmed and run. */
 export function isSettled(r: CampaignActionRequest): boolean {

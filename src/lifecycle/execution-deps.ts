@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { AuditSink, RequestFields } from '../core/audit.ts';
 import type { CampaignInfo, JudgeRules } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
+import type { RequestStore } from '../core/store.ts';
 import type { StatusChangeOptions } from '../moengage/client.ts';
 import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
-import type { RequestStore } from '../requests/model.ts';
 import type { ChangeFeed } from './changes.ts';
 import type { Notifier } from './notifier.ts';
 

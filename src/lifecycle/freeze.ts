@@ -17,24 +17,7 @@ import type { LifecycleContext } from './context.ts';
 import type { CampaignLookup } from './lookup.ts';
 import type { ProposeInput } from './propose.ts';
 
-export type FreezeAnswer =
-  | Outcome
-  | { kind: 'lookup_off' }
-  | { kind: 'lookup_unavailable'; message: string }
-  /** Nothing in the scope is in a status a PAUSE applies to (`statuses`) and pausable: nothing proposed. */
-  | { kind: 'nothing_to_freeze'; scope: FreezeScope; seen: number; statuses: string[] }
-  /**
-   * The caller's rules let them pause some campaign groups only, and the scope (all, a channel) is not one: refused
-   * before anything is held or searched (audited as a denial).
-   */
-  | { kind: 'freeze_scope_denied'; scope: FreezeScope }
-  /** A freeze of this scope holds it already (or is waiting for its confirmation). */
-  | { kind: 'freeze_held'; scope: FreezeScope; request: CampaignActionRequest }
-  /** Another freeze of this scope is searching right now. */
-  | { kind: 'freeze_starting'; scope: FreezeScope }
-  /** More campaigns than one freeze lists (200 pages of the search): nothing proposed. */
-  | { kind: 'freeze_too_large'; scope: FreezeScope; seen: number }
-  | { kind: 'no_freeze'; scope: FreezeScope };
+export type { FreezeAnswer } from '../core/freeze.ts';
 
 /**
  * Freeze and unfreeze. A freeze is authorized first, as far as it can be before the search (who, PAUSE, this

@@ -1,20 +1,12 @@
 import type { Actor } from '../auth/authorize.ts';
-import { type HistoryEntry, historyOf } from '../core/history.ts';
+import { historyOf } from '../core/history.ts';
 import { scheduleOf } from '../core/pause-for.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
 
-/** What a person's App Home shows: each list bounded, each item one the policy lets them see. */
-export interface HomeData {
-  /** Pending requests this person may approve now (the policy's approve step says yes). */
-  approvals: CampaignActionRequest[];
-  /** Their own requests of the last seven days, newest first (from the audit trail). */
-  recent: HistoryEntry[];
-  freezes: CampaignActionRequest[];
-  /** PAUSEs "for a while" whose RESUME is still to come. */
-  scheduled: { request: CampaignActionRequest; at: number; ids: number }[];
-  quota: { minute: number; perMinute: number } | undefined;
-}
+export type { HomeData } from '../core/home.ts';
+
+import type { HomeData } from '../core/home.ts';
 
 const SHOWN = 10;
 const SCANNED = 500;

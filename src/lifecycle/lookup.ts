@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type CampaignInfo, type JudgeRules, lookupOf, type RequestLookup } from '../core/campaign-info.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
-import type { RequestStore } from '../requests/model.ts';
+import type { RequestStore } from '../core/store.ts';
 import { errorText } from './error-text.ts';
 import type { Notifier } from './notifier.ts';
 

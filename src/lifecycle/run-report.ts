@@ -7,10 +7,10 @@ import {
   runOutcomes,
   unfinishedChunks,
 } from '../core/run-journal.ts';
+import type { RequestStore } from '../core/store.ts';
 import { MoEngageError } from '../moengage/errors.ts';
 import { failAll } from '../moengage/outcomes.ts';
 import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
-import type { RequestStore } from '../requests/model.ts';
 import type { ExecutionDeps } from './execution-deps.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { RunStep } from '../core/run-journal.ts';
-import type { RequestStore, Updated } from '../requests/model.ts';
+import type { RequestStore, Updated } from '../core/store.ts';
 import { errorText } from './error-text.ts';
 
 /**

@@ -1,5 +1,3 @@
-import type { CampaignAction, CampaignOutcome } from '../core/actions.ts';
-
 export { CAMPAIGN_ACTIONS, type CampaignAction } from '../core/actions.ts';
 
 /** At most this many campaign ids go in one status request (MoEngage's documented limit). */
@@ -7,26 +5,4 @@ export const MAX_IDS_PER_REQUEST = 10;
 
 export type { CampaignOutcome } from '../core/actions.ts';
 
-export interface StatusChangeReport {
-  action: CampaignAction;
-  outcomes: CampaignOutcome[];
-  applied: number;
-  failed: number;
-  /** Sent, but whether MoEngage applied them is not known (see CampaignOutcome's `uncertain`). */
-  uncertain?: number;
-  /** HTTP requests sent to MoEngage, retries and failure isolation included. */
-  requests: number;
-  /** Every send, in order: what went in it and what came back (for the audit trail). */
-  sends: SendRecord[];
-  elapsedMs: number;
-}
-
-export interface SendRecord {
-  requestId: string;
-  campaignIds: string[];
-  attempt: number;
-  /** HTTP status, or undefined when no response came. */
-  status: number | undefined;
-  errorKind: string | undefined;
-  ms: number;
-}
+export type { SendRecord, StatusChangeReport } from '../core/report.ts';

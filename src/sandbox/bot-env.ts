@@ -18,7 +18,7 @@ export interface SimulatorBotEnvOptions extends SimulatorCredentials {
 }
 
 /**
- * The environment (as `loadConfig` and `node src/index.ts` read it) of a bot pointed at a Slack simulator and a
+ * The environment (as `loadConfig` and `node src/main.ts` read it) of a bot pointed at a Slack simulator and a
  * MoEngage simulator, listening on a free port. Spread it and add the rest (LOG_LEVEL, REDIS_URL, ...).
  */
 export function simulatorBotEnv(o: SimulatorBotEnvOptions) {

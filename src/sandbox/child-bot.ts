@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface ChildBot {
   process: ChildProcess;
@@ -18,7 +18,7 @@ export interface ChildBot {
 }
 
 /**
- * Runs the real entry point (`node src/index.ts`, as the container does) in its own process with `env`, and
+ * Runs the real entry point (`node src/main.ts`, as the container does) in its own process with `env`, and
  * resolves once it logs "campaign bot ready". Signals go to the node process itself (npm would not forward them).
  * `process.execPath` is the Node running the caller: the project's Node 24 under `npm run bench` and vitest.
  * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH. A bot not ready

@@ -5,8 +5,10 @@ import type { CampaignActionRequest } from '../core/request.ts';
 import { keyedSerial } from '../core/serial.ts';
 import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
 import { NotifyError, settles } from '../lifecycle/notifier.ts';
-import type { SlackMessage } from './blocks.ts';
-import { lookupReplies } from './campaign-view.ts';
+import { editEntry, finishStepEntry, postEntry, RANK, slackDelivery } from './outbox-delivery.ts';
+import { SlackCallError, type SlackPort } from './port.ts';
+import type { SlackMessage } from './views/blocks.ts';
+import { lookupReplies } from './views/campaign-view.ts';
 import {
   cancelledMessage,
   completedMessage,
@@ -17,19 +19,17 @@ import {
   idListReplies,
   runningMessage,
   unrecordedMessage,
-} from './messages.ts';
-import { editEntry, finishStepEntry, postEntry, RANK, slackDelivery } from './outbox-delivery.ts';
-import { SlackCallError, type SlackPort } from './port.ts';
-import { escalationReply, nudgeReply } from './reminder-view.ts';
-import { crashReply, repeatedReply, resultReplies } from './results.ts';
+} from './views/messages.ts';
+import { escalationReply, nudgeReply } from './views/reminder-view.ts';
+import { crashReply, repeatedReply, resultReplies } from './views/results.ts';
 import {
   resumeKeptReply,
   resumeRefusedReply,
   resumeReminderReply,
   resumeStartedReply,
   scheduledReply,
-} from './schedule-view.ts';
-import { stepEnd } from './step-outputs.ts';
+} from './views/schedule-view.ts';
+import { stepEnd } from './views/step-outputs.ts';
 
 /** Progress edits a minute for the whole workspace, of chat.update's ~50 (Tier 3). */
 const PROGRESS_EDITS_PER_MINUTE = 30;

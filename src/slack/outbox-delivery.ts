@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { FailureKind, NewEntry } from '../core/outbox.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
-import { context, type SlackMessage } from './blocks.ts';
-import { undeliveredLine } from './messages.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
+import { context, type SlackMessage } from './views/blocks.ts';
+import { undeliveredLine } from './views/messages.ts';
 
 type StepEnd = Parameters<SlackPort['finishStep']>[2];
 

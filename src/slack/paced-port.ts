@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
-import type { SlackMessage } from './blocks.ts';
 import { drawn, SlackCallError, type SlackPort } from './port.ts';
+import type { SlackMessage } from './views/blocks.ts';
 
 export interface PaceOptions {
   /** chat.postMessage per channel: about one a second (Slack), with a short burst. */

@@ -1,4 +1,4 @@
-import type { SlackMessage } from './blocks.ts';
+import type { SlackMessage } from './views/blocks.ts';
 
 /**
  * The Slack Web API calls the lifecycle makes, behind an interface so the lifecycle never sees Bolt. The

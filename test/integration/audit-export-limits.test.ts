@@ -4,10 +4,10 @@ import pino from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit.ts';
+import { createAuditExport, EXPORT_PAGE, exportSlots } from '../../src/doors/http/audit/export.ts';
+import type { RunbookAuth } from '../../src/doors/http/kit/tokens.ts';
 import type { BufferedRequest } from '../../src/http/routes.ts';
-import type { AuditPage, AuditTrail } from '../../src/requests/audit-trail.ts';
-import { createAuditExport, EXPORT_PAGE, exportSlots } from '../../src/runbook/audit-export.ts';
-import type { RunbookAuth } from '../../src/runbook/tokens.ts';
+import type { AuditPage, AuditTrail } from '../../src/stores/audit-trail.ts';
 
 /**
  * The audit export's bounds: at most two exports at once, one per token (more are answered 429 with

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit.ts';
-import { createRedisAuditTrail, createSqliteAuditTrail } from '../../src/requests/audit-trail.ts';
-import { openSqlite } from '../../src/state/sqlite.ts';
+import { createRedisAuditTrail, createSqliteAuditTrail } from '../../src/stores/audit-trail.ts';
+import { openSqlite } from '../../src/stores/sqlite.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 
 const event = (requestId: string): AuditEvent => ({

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { StartupError, startBot } from '../../src/bot.ts';
+import { StartupError, startBot } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
-import type { RequestStore } from '../../src/requests/model.ts';
+import type { RequestStore } from '../../src/core/store.ts';
 import { startSlackSim } from '../../src/sandbox/slack-sim.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import {
   BOT_TOKEN,
   CHANNEL,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAccessPolicy } from '../../src/auth/policy-file.ts';
 import { parseCampaignGroups } from '../../src/core/groups.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import { CHANNEL, type Harness, startHarness } from '../support/bot-harness.ts';
 
 /**

@@ -5,8 +5,8 @@ import {
   createSqliteIdempotency,
   PENDING_TTL_MS,
   TTL_MS,
-} from '../../src/requests/idempotency.ts';
-import { openSqlite } from '../../src/state/sqlite.ts';
+} from '../../src/stores/idempotency.ts';
+import { openSqlite } from '../../src/stores/sqlite.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 
 /** The Idempotency-Key records of the runbook API, in each store: how long a pending and a done call hold a key. */

@@ -4,9 +4,9 @@ import type { CampaignActionRequest } from '../../src/core/request.ts';
 import type { MoEngageClient } from '../../src/moengage/client.ts';
 import { type CallLimiter, createSlidingLimiter } from '../../src/moengage/limiter.ts';
 import type { RetryPolicy } from '../../src/moengage/retry-policy.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import { buttonValue, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 import { clientFor, memoryLogger, startSim } from '../support/fixtures.ts';
 

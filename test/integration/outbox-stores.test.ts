@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Outbox } from '../../src/core/outbox.ts';
-import { createMemoryOutbox } from '../../src/requests/outbox-memory.ts';
-import { createRedisOutbox } from '../../src/requests/outbox-redis.ts';
-import { createSqliteOutbox } from '../../src/requests/outbox-sqlite.ts';
-import { openSqlite, type Sqlite } from '../../src/state/sqlite.ts';
+import { createMemoryOutbox } from '../../src/stores/outbox-memory.ts';
+import { createRedisOutbox } from '../../src/stores/outbox-redis.ts';
+import { createSqliteOutbox } from '../../src/stores/outbox-sqlite.ts';
+import { openSqlite, type Sqlite } from '../../src/stores/sqlite.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 
 const redis: Redis = connectRedis();

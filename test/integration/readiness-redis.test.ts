@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { connectSharedState } from '../../src/shared-state.ts';
+import { connectSharedState } from '../../src/stores/connect.ts';
 import { type Harness, startHarness } from '../support/bot-harness.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 import { uniquePrefix } from '../support/redis.ts';

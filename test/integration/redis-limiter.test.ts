@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RateLimits } from '../../src/moengage/limiter.ts';
+import { earliestStarts, maxInWindow } from '../../src/sandbox/windows.ts';
 import {
   createRedisSlidingLimiter,
   type RedisCallLimiter,
   type RedisSlidingLimiterOptions,
-} from '../../src/moengage/redis-limiter.ts';
-import { earliestStarts, maxInWindow } from '../../src/sandbox/windows.ts';
+} from '../../src/stores/redis-limiter.ts';
 import { cleanup, connectRedis, redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /*
@@ -35,7 +35,7 @@ const BASE = {
   heartbeatMs: HEARTBEAT_MS,
   maxConcurrent: 4,
 };
-const LIMITER_MODULE = fileURLToPath(new URL('../../src/moengage/redis-limiter.ts', import.meta.url));
+const LIMITER_MODULE = fileURLToPath(new URL('../../src/stores/redis-limiter.ts', import.meta.url));
 
 const admin = connectRedis();
 let prefix = '';

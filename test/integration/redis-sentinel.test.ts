@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, REDIS_CLIENT_NAME } from '../../src/redis-connection.ts';
+import { connectRedis, REDIS_CLIENT_NAME } from '../../src/stores/redis-connection.ts';
 import { CHANNEL, type Harness, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
 import { uniquePrefix } from '../support/redis.ts';
 import { redisCommand, type SentinelGroup, startSentinelGroup, waitUntil } from '../support/redis-procs.ts';

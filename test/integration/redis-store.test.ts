@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit.ts';
-import { createRedisAuditTrail } from '../../src/requests/audit-trail.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
-import type { CampaignActionRequest, DecideResult, RequestStore } from '../../src/requests/model.ts';
-import { createRedisStore } from '../../src/requests/redis-store.ts';
-import { createSqliteStore } from '../../src/requests/sqlite-store.ts';
-import { openSqlite, type Sqlite } from '../../src/state/sqlite.ts';
+import type { CampaignActionRequest, DecideResult, RequestStore } from '../../src/core/store.ts';
+import { createRedisAuditTrail } from '../../src/stores/audit-trail.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
+import { createRedisStore } from '../../src/stores/redis-store.ts';
+import { openSqlite, type Sqlite } from '../../src/stores/sqlite.ts';
+import { createSqliteStore } from '../../src/stores/sqlite-store.ts';
 import { CHANNEL, hasButtons, messageText, startHarness } from '../support/bot-harness.ts';
 import { cleanup, connectRedis, uniquePrefix } from '../support/redis.ts';
 

@@ -15,7 +15,7 @@ import {
 import { redisUrl, uniquePrefix } from '../support/redis.ts';
 
 /**
- * Two real bot processes (`node src/index.ts`) sharing one Redis under a prefix of their own, one Slack
+ * Two real bot processes (`node src/main.ts`) sharing one Redis under a prefix of their own, one Slack
  * simulator and one MoEngage simulator at MoEngage's real limits.
  */
 let moengage: MoEngageSim;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCampaignGroups } from '../../src/core/groups.ts';
-import { signRunbookRequest } from '../../src/runbook/tokens.ts';
+import { signRunbookRequest } from '../../src/doors/http/kit/tokens.ts';
 import { CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 const PD_TOKEN = 'pd-token-0123456789abcdef0123456789abcdef';

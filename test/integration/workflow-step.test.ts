@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
-import type { RequestStore } from '../../src/requests/model.ts';
+import type { RequestStore } from '../../src/core/store.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import { buttonValue, CHANNEL, type Harness, messageText, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;

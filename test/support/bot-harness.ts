@@ -1,10 +1,10 @@
 import type { AccessPolicy } from '../../src/auth/rules.ts';
-import { type BotOptions, startBot } from '../../src/bot.ts';
+import { type BotOptions, startBot } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { CampaignGroups } from '../../src/core/groups.ts';
+import type { RequestStore } from '../../src/core/store.ts';
 import type { CallLimiter } from '../../src/moengage/limiter.ts';
 import { retryPolicies } from '../../src/moengage/retry-policy.ts';
-import type { RequestStore } from '../../src/requests/model.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bot-env.ts';
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
@@ -16,7 +16,7 @@ import {
   SOCKET_MODE,
   startSlackSim,
 } from '../../src/sandbox/slack-sim.ts';
-import { connectSharedState } from '../../src/shared-state.ts';
+import { connectSharedState } from '../../src/stores/connect.ts';
 import { API_KEY, memoryLogger, startSim, WORKSPACE_ID } from './fixtures.ts';
 import { cleanup, connectRedis } from './redis.ts';
 
@@ -54,7 +54,7 @@ export async function startSimulators(): Promise<{ moengage: MoEngageSim; slack:
 }
 
 /**
- * The real bot in its own process (`node src/index.ts`) against `sims`, taking requests from `users` in CHANNEL,
+ * The real bot in its own process (`node src/main.ts`) against `sims`, taking requests from `users` in CHANNEL,
  * with `env` on top.
  */
 export function startChildBotOn(

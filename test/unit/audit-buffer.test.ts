@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit.ts';
 import { bufferedAuditAppend } from '../../src/lifecycle/audit-buffer.ts';
-import type { AuditTrail } from '../../src/requests/audit-trail.ts';
+import type { AuditTrail } from '../../src/stores/audit-trail.ts';
 
 /** A trail behind a switch: while down, every append fails as a cut Redis connection does. */
 function switchableTrail() {

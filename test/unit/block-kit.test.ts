@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { CampaignActionRequest } from '../../src/core/request.ts';
 import { blockKitError } from '../../src/sandbox/slack-sim/block-kit.ts';
 import type { SlackBlock } from '../../src/sandbox/slack-sim/types.ts';
-import { lookupReplies } from '../../src/slack/campaign-view.ts';
-import { completedMessage, confirmationMessage, idListReplies } from '../../src/slack/messages.ts';
-import { resultReplies } from '../../src/slack/results.ts';
+import { lookupReplies } from '../../src/slack/views/campaign-view.ts';
+import { completedMessage, confirmationMessage, idListReplies } from '../../src/slack/views/messages.ts';
+import { resultReplies } from '../../src/slack/views/results.ts';
 
 /** Every message the bot builds, at its largest, within Block Kit's limits as the strict simulator checks them. */
 const longIds = Array.from({ length: 1_000 }, (_, i) => `${'x'.repeat(58)}${String(i).padStart(6, '0')}`);

@@ -1,7 +1,7 @@
 import type { LookupAddress, lookup } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { addressProblem, guardedLookup } from '../../src/runbook/callback-address.ts';
-import { callbackProblem } from '../../src/runbook/request-fields.ts';
+import { addressProblem, guardedLookup } from '../../src/doors/http/runbook/callback-address.ts';
+import { callbackProblem } from '../../src/doors/http/runbook/request-fields.ts';
 
 /** IPv6 forms that carry an IPv4 address a gateway would reach (here the metadata service's or loopback). */
 const TUNNELLED = {

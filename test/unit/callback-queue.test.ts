@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCallbackQueue } from '../../src/runbook/callback-queue.ts';
+import { createCallbackQueue } from '../../src/doors/http/runbook/callback-queue.ts';
 
 /** Jobs that run until the test ends them, recording which token's job started, in order. */
 function heldJobs() {

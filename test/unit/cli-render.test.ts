@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionResource } from '../../src/cli/client.ts';
-import { exitCodeFor, parseCommand } from '../../src/cli/main.ts';
+import type { ActionResource } from '../../src/doors/cli/client.ts';
+import { exitCodeFor, parseCommand } from '../../src/doors/cli/main.ts';
 import {
   failureLine,
   progressLine,
@@ -8,7 +8,7 @@ import {
   resultTable,
   summaryLine,
   utcTime,
-} from '../../src/cli/render.ts';
+} from '../../src/doors/cli/render.ts';
 
 const resource = (over: Partial<ActionResource> = {}): ActionResource => ({
   id: '2b1c6c3e-0000-4000-8000-000000000001',
@@ -236,7 +236,7 @@ describe('the CLI and its token', () => {
 
 describe('what the CLI prints of the server', () => {
   it('takes out the characters a terminal acts on, in raw text and inside JSON strings', async () => {
-    const { printable } = await import('../../src/cli/client.ts');
+    const { printable } = await import('../../src/doors/cli/client.ts');
     expect(printable('ok\u001b[2Jgone\u0007')).toBe('ok?[2Jgone?');
     const json = JSON.stringify({
       error: { message: 'MoEngage 400: \u001b]52;c;ZXZpbA==\u0007 bad\u202eevil' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignInfo } from '../../src/core/campaign-info.ts';
 import { freezeCandidates, freezeStatuses, parseFreezeScope } from '../../src/core/freeze.ts';
-import { freezeAnswerText } from '../../src/slack/freeze-view.ts';
+import { freezeAnswerText } from '../../src/slack/views/freeze-view.ts';
 
 const v1 = { stopBeyondScheduled: false };
 const v5 = { stopBeyondScheduled: true };

@@ -2,15 +2,15 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../src/auth/authorize.ts';
 import { parseAccessPolicy } from '../../src/auth/policy-file.ts';
-import { createHome as createHomeTab, HOME_NOT_NAMED, type HomeDeps } from '../../src/commands/home.ts';
 import type { AuditEvent } from '../../src/core/audit.ts';
+import { createHome as createHomeTab, HOME_NOT_NAMED, type HomeDeps } from '../../src/doors/slack/home.ts';
 import { createMemoryChangeFeed } from '../../src/lifecycle/changes.ts';
 import type { CampaignExecutor } from '../../src/lifecycle/execution-deps.ts';
 import { HOME_EVENTS, HOME_EVENTS_TTL_MS } from '../../src/lifecycle/home.ts';
 import { createLifecycle } from '../../src/lifecycle/lifecycle.ts';
 import type { Notifier } from '../../src/lifecycle/notifier.ts';
-import type { AuditTrail } from '../../src/requests/audit-trail.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
+import type { AuditTrail } from '../../src/stores/audit-trail.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import { strict } from '../support/strict.ts';
 
 const POLICY = `

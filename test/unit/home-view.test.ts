@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CampaignActionRequest } from '../../src/core/request.ts';
 import { blockKitError } from '../../src/sandbox/slack-sim/block-kit.ts';
 import type { SlackBlock } from '../../src/sandbox/slack-sim/types.ts';
-import { homeBlocks } from '../../src/slack/home-view.ts';
+import { homeBlocks } from '../../src/slack/views/home-view.ts';
 
 const T = Date.UTC(2026, 11, 1, 13);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fieldText, matchingRules, parseHookRules, renderReason } from '../../src/hooks/rules.ts';
-import { HOOK_SOURCES } from '../../src/hooks/sources.ts';
+import { fieldText, matchingRules, parseHookRules, renderReason } from '../../src/doors/http/hooks/rules.ts';
+import { HOOK_SOURCES } from '../../src/doors/http/hooks/sources.ts';
 import { alerts, incidentio, opsgenie, pagerduty, rootly } from '../support/hook-samples.ts';
 
 const example = readFileSync(new URL('../../docs/examples/hook-rules.yaml', import.meta.url), 'utf8');
@@ -95,8 +95,8 @@ describe('HOOK_RULES_FILE', () => {
 
 describe('where a callback may go', () => {
   it('refuses private, reserved and loopback addresses, by literal and by name as the connection resolves it', async () => {
-    const { callbackProblem } = await import('../../src/runbook/request-fields.ts');
-    const { guardedLookup } = await import('../../src/runbook/callback-address.ts');
+    const { callbackProblem } = await import('../../src/doors/http/runbook/request-fields.ts');
+    const { guardedLookup } = await import('../../src/doors/http/runbook/callback-address.ts');
     for (const url of [
       'https://127.0.0.2/x',
       'https://0/x',

@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/core/outcomes.ts';
-import { createHooksApi } from '../../src/hooks/api.ts';
-import { parseHookRules } from '../../src/hooks/rules.ts';
+import { createHooksApi } from '../../src/doors/http/hooks/api.ts';
+import { parseHookRules } from '../../src/doors/http/hooks/rules.ts';
 import type { BufferedRequest } from '../../src/http/routes.ts';
 import type { ProposeInput } from '../../src/lifecycle/lifecycle.ts';
-import { createMemoryIdempotency } from '../../src/requests/idempotency.ts';
+import { createMemoryIdempotency } from '../../src/stores/idempotency.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 import { pagerduty, SECRETS, signed } from '../support/hook-samples.ts';
 

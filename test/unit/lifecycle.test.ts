@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../src/auth/authorize.ts';
 import { parseAccessPolicy } from '../../src/auth/policy-file.ts';
 import type { AuditEvent } from '../../src/core/audit.ts';
+import type { RequestStore } from '../../src/core/store.ts';
 import type { CampaignExecutor } from '../../src/lifecycle/execution-deps.ts';
 import { createLifecycle } from '../../src/lifecycle/lifecycle.ts';
 import { type Notifier, NotifyError, type RequestChange } from '../../src/lifecycle/notifier.ts';
 import type { StatusChangeReport } from '../../src/moengage/types.ts';
-import { createMemoryStore } from '../../src/requests/memory-store.ts';
-import type { RequestStore } from '../../src/requests/model.ts';
+import { createMemoryStore } from '../../src/stores/memory-store.ts';
 import { strict } from '../support/strict.ts';
 
 const POLICY = `

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignActionRequest } from '../../src/core/request.ts';
+import { createWaitGate } from '../../src/doors/http/runbook/waits.ts';
 import { createMemoryChangeFeed, waitSettled } from '../../src/lifecycle/changes.ts';
-import { createWaitGate } from '../../src/runbook/waits.ts';
 
 describe('the bounds on long polls', () => {
   it('lets each token wait at most perToken times, and all of them at most total', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Listeners, type Registrar, registerListeners } from '../../src/commands/index.ts';
-import { WORKFLOW_INPUTS, WORKFLOW_OUTPUTS, WORKFLOW_STEP_ID } from '../../src/commands/workflow-step.ts';
+import { type Listeners, type Registrar, registerListeners } from '../../src/doors/slack/index.ts';
+import { WORKFLOW_INPUTS, WORKFLOW_OUTPUTS, WORKFLOW_STEP_ID } from '../../src/doors/slack/workflow-step.ts';
 import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
 
 interface Manifest {

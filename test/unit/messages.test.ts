@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CampaignActionRequest } from '../../src/core/store.ts';
 import type { CampaignOutcome, StatusChangeReport } from '../../src/moengage/types.ts';
-import type { CampaignActionRequest } from '../../src/requests/model.ts';
-import { mention } from '../../src/slack/blocks.ts';
+import { mention } from '../../src/slack/views/blocks.ts';
 import {
   CANCEL_ACTION_ID,
   CONFIRM_ACTION_ID,
@@ -11,9 +11,9 @@ import {
   expiredMessage,
   idListReplies,
   runningMessage,
-} from '../../src/slack/messages.ts';
-import { escapeMrkdwn } from '../../src/slack/mrkdwn.ts';
-import { resultReplies } from '../../src/slack/results.ts';
+} from '../../src/slack/views/messages.ts';
+import { escapeMrkdwn } from '../../src/slack/views/mrkdwn.ts';
+import { resultReplies } from '../../src/slack/views/results.ts';
 
 const request = (over: Partial<CampaignActionRequest> = {}): CampaignActionRequest => ({
   id: '2b1c6c3e-0000-4000-8000-000000000001',
@@ -267,7 +267,7 @@ describe('long id lists', () => {
 
 describe('campaign names from MoEngage', () => {
   it('stay on their line: no line breaks, no backticks posing as ids, no mentions', async () => {
-    const { nameText } = await import('../../src/slack/mrkdwn.ts');
+    const { nameText } = await import('../../src/slack/views/mrkdwn.ts');
     expect(nameText('Spring\n:white_check_mark: `c9` paused <!channel>')).toBe(
       "Spring :white_check_mark: 'c9' paused &lt;!channel&gt;",
     );

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { bodySchema, describe as describeResource } from '../../src/doors/http/runbook/api.ts';
 import { HTTP_ROUTES } from '../../src/routes.ts';
-import { bodySchema, describe as describeResource } from '../../src/runbook/api.ts';
 
 const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
   paths: Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createOutboxDrainer, type DrainerOptions } from '../../src/lifecycle/outbox-drainer.ts';
-import { createMemoryOutbox } from '../../src/requests/outbox-memory.ts';
 import { classifySlackFailure } from '../../src/slack/outbox-delivery.ts';
 import { SlackCallError } from '../../src/slack/port.ts';
+import { createMemoryOutbox } from '../../src/stores/outbox-memory.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {

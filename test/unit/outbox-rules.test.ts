@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type NewEntry, planEnqueue, retryDelay } from '../../src/core/outbox.ts';
 import type { CampaignActionRequest } from '../../src/core/request.ts';
-import type { SlackMessage } from '../../src/slack/blocks.ts';
-import { firstMessage } from '../../src/slack/messages.ts';
 import { classifySlackFailure } from '../../src/slack/outbox-delivery.ts';
 import { SlackCallError } from '../../src/slack/port.ts';
+import type { SlackMessage } from '../../src/slack/views/blocks.ts';
+import { firstMessage } from '../../src/slack/views/messages.ts';
 
 const post = (text: string): NewEntry => ({ payload: text });
 const edit = (text: string, rank: number, target = 'C:1.0'): NewEntry => ({ target, rank, payload: text });

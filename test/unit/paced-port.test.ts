@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SlackMessage } from '../../src/slack/blocks.ts';
 import { pacedPort } from '../../src/slack/paced-port.ts';
 import { drawn, SlackCallError, type SlackPort } from '../../src/slack/port.ts';
+import type { SlackMessage } from '../../src/slack/views/blocks.ts';
 import { memoryLogger } from '../support/fixtures.ts';
 
 const msg = (text: string): SlackMessage => ({ text, blocks: [] });

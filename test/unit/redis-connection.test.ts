@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTarget, readonlyReconnect, redisOptions } from '../../src/redis-connection.ts';
+import { describeTarget, readonlyReconnect, redisOptions } from '../../src/stores/redis-connection.ts';
 
 const sentinel = {
   sentinels: [

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite, type Sqlite } from '../../src/state/sqlite.ts';
+import { openSqlite, type Sqlite } from '../../src/stores/sqlite.ts';
 
 // Write errors injected through SQLite itself (the tests run as root, so a chmod would not stop a write; the
 // integration test fills a real small disk where the machine allows a mount).

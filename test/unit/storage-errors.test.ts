@@ -1,10 +1,10 @@
 import { DatabaseSync } from 'node:sqlite';
 import { Redis, ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { failureText } from '../../src/commands/respond.ts';
-import { replyTargetOf } from '../../src/commands/unhandled.ts';
+import { StorageUnavailableError, storageUnavailable } from '../../src/core/storage-errors.ts';
+import { failureText } from '../../src/doors/slack/respond.ts';
+import { replyTargetOf } from '../../src/doors/slack/unhandled.ts';
 import { RecordedThenFailedError } from '../../src/lifecycle/errors.ts';
-import { StorageUnavailableError, storageUnavailable } from '../../src/requests/storage-errors.ts';
 
 /** A real SQLITE_FULL from node:sqlite: a database that may not grow past two pages. */
 function sqliteFull(): unknown {

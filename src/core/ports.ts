@@ -1,0 +1,67 @@
+/**
+ * The ports the lifecycle and the doors name, each implemented in memory, SQLite and Redis by `stores/`: one
+ * place every door and store agrees on.
+ */
+import type { AuditEvent } from './audit.ts';
+/**
+ * Idempotency-Key support: the first call with a key records its answer; a retry with the same key (and body)
+ * gets that answer back instead of acting again, on any replica when backed by Redis.
+ */
+export type Begin =
+  | { state: 'new' }
+  | { state: 'pending'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; body: unknown };
+
+export interface IdempotencyStore {
+  begin(key: string, fingerprint: string): Promise<Begin>;
+  /** Records held (tests and metrics; the memory store only). */
+  size?: () => number;
+  finish(key: string, fingerprint: string, status: number, body: unknown): Promise<void>;
+  /** Forgets a key whose call failed on our side, so a retry may try again. */
+  abandon(key: string): Promise<void>;
+}
+
+/**
+ * Where the audit trail is kept beside the log: the same events (one per step), in the store that outlives the
+ * process, so "who paused what, when" survives a restart and a log rotation. Appends only; a failure to record
+ * is the caller's to log, never a reason to stop an action.
+ */
+export interface AuditTrail {
+  append(event: AuditEvent, at: number): Promise<void>;
+  /** The newest `limit` events, oldest first (for tests and, later, the history command). */
+  recent(limit: number): Promise<(AuditEvent & { at: number })[]>;
+  /** Events at or after `sinceMs`, oldest first, at most `limit`. */
+  since(sinceMs: number, limit: number): Promise<(AuditEvent & { at: number })[]>;
+  /**
+   * One page of the events at or after `sinceMs`, oldest first (in the order they were kept), after the cursor
+   * `after` that the previous page gave as `next`; `next` is undefined on the last page. For long reads (the
+   * export) in pieces, none of them a large answer from the store.
+   */
+  page(sinceMs: number, after: string | undefined, limit: number): Promise<AuditPage>;
+}
+
+export interface AuditPage {
+  events: (AuditEvent & { at: number })[];
+  next: string | undefined;
+}
+
+/**
+ * Remembers deliveries already handled (a slash command's trigger_id, a click's action_ts), so a delivery Slack
+ * repeats — a retry after a slow answer, a Socket Mode envelope redelivered to another connection — is done once,
+ * on whichever replica sees it first.
+ */
+export interface Deduper {
+  /** True the first time `key` is seen within `ttlMs`, false after. */
+  firstTime(key: string, ttlMs?: number): Promise<boolean>;
+}
+
+/**
+ * Tells whoever waits on a request (a Workflow step, the API's long poll) that it changed, on this replica or
+ * another, so `settled` waits without polling. In memory for one process; Redis pub/sub for replicas.
+ */
+export interface ChangeFeed {
+  publish(requestId: string): void;
+  /** Calls `fn` with the id of every request that changed; returns the unsubscribe. */
+  subscribe(fn: (requestId: string) => void): () => void;
+  close(): Promise<void>;
+}

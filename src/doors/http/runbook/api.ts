@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Actor } from '../../../auth/authorize.ts';
+import { USER_ID_PATTERN } from '../../../core/ids.ts';
+import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
+import type { IdempotencyStore } from '../../../core/ports.ts';
+import { sendJson } from '../../../http/reply.ts';
+import type { BufferedRequest, Preauth } from '../../../http/routes.ts';
+import type { Lifecycle } from '../../../lifecycle/lifecycle.ts';
+import { type Answer, problem, problemFor } from '../kit/problem.ts';
+import { describe } from '../kit/resource.ts';
+import type { RunbookAuth } from '../kit/tokens.ts';
+import {
+  callbackProblem,
+  dryRunView,
+  header,
+  idempotencyKeyOf,
+  preferWait,
+  waitSeconds,
+} from './request-fields.ts';
+import { createWaitGate, type WaitLimits } from './waits.ts';
+
+export { describe } from '../kit/resource.ts';
+
+/**
+ * The runbook door: `POST /api/v1/campaign-actions` proposes (or, under a rule that needs no approval, runs)
+ * the same campaign action request a slash command does, through the same lifecycle; `GET …/{id}` reports it
+ * (and with `?wait=SECONDS` waits until it is settled). Described in docs/openapi.yaml.
+ */
+export interface RunbookApiDeps {
+  auth: RunbookAuth;
+  lifecycle: Pick<Lifecycle, 'propose' | 'read' | 'settled'>;
+  /** CALLBACK_ALLOW_LOOPBACK: a callback_url may be http://127.0.0.1 (tests, a sidecar); otherwise HTTPS only. */
+  allowLoopbackCallback?: boolean;
+  /** TIME_ZONE, for `pause_until: "18:00"`. */
+  timeZone?: string;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  now?: () => number;
+  /** Long polls waiting at once, per token and in all (src/doors/http/runbook/waits.ts has the defaults). */
+  waitLimits?: WaitLimits;
+}
+
+export const API_PATH = '/api/v1/campaign-actions';
+/** The longest a status call may wait for its request to settle. */
+const MAX_WAIT_S = 60;
+
+export const bodySchema = z
+  .strictObject({
+    // The action's value is checked by the core, as for every door; here only its type.
+    action: z.string().max(32),
+    campaign_ids: z.array(z.string().max(200)).min(1).max(10_000).optional(),
+    group: z.string().min(1).max(64).optional(),
+    reason: z.string().trim().min(1).max(500).optional(),
+    channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
+    requested_by: z.string().regex(USER_ID_PATTERN, 'must be a Slack user id (U…)').optional(),
+    /** A PAUSE for a while: `2h`, `30m`, `1d`, `1h30m`; or until a time (ISO 8601 with a zone). */
+    pause_for: z.string().max(16).optional(),
+    pause_until: z.string().max(40).optional(),
+    /** Called once when the request settles (HTTPS; loopback only where CALLBACK_ALLOW_LOOPBACK is set). */
+    callback_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_000)
+      .optional(),
+    /** Check everything and say what would be proposed; nothing is posted, stored or sent to MoEngage. */
+    dry_run: z.boolean().optional(),
+    /** The incident this is for: shown on the confirmation and in the audit trail. */
+    incident: z
+      .strictObject({
+        id: z.string().trim().min(1).max(100),
+        url: z
+          .url({ protocol: /^https$/ })
+          .max(500)
+          .optional(),
+      })
+      .optional(),
+    /** The Idempotency-Key, for senders that can template only the body. */
+    idempotency_key: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, '1–200 visible ASCII characters')
+      .optional(),
+  })
+  .refine((b) => b.pause_for === undefined || b.pause_until === undefined, {
+    message: 'give at most one of pause_for or pause_until',
+    path: ['pause_for'],
+  })
+  .refine((b) => (b.campaign_ids === undefined) !== (b.group === undefined), {
+    message: 'give exactly one of campaign_ids or group',
+    path: ['campaign_ids'],
+  });
+
+/** The API's two handlers (src/routes.ts maps them; the server has read the body within its limit). */
+export function createRunbookApi(deps: RunbookApiDeps) {
+  const audit = deps.logger.child({ module: 'audit' });
+  const log = deps.logger.child({ module: 'runbook-api' });
+  const gate = createWaitGate(deps.waitLimits);
+  const refusalLogged = new Map<string, number>();
+
+  /**
+   * Waits (within the bounds) for `id` to settle; `waited: false` when a bound was reached and the caller answers
+   * with the state it has, at once. A wait the server cuts short (it needs the socket) ends with what there is.
+   */
+  async function waitFor(req: BufferedRequest, token: string, id: string, seconds: number) {
+    const release = gate.enter(token);
+    if (!release) {
+      // Once a minute per token: a poll loop past its bound would otherwise log every call.
+      const now = Date.now();
+      if (now - (refusalLogged.get(token) ?? 0) > 60_000) {
+        refusalLogged.set(token, now);
+        log.warn({ token, waiting: gate.waiting().total }, 'too many long polls waiting: answering at once');
+      }
+      return { waited: false as const };
+    }
+    try {
+      const settled = await req.waiting((signal) => deps.lifecycle.settled(id, seconds * 1000, signal));
+      return { waited: true as const, settled };
+    } finally {
+      release();
+    }
+  }
+
+  async function create(req: BufferedRequest): Promise<Answer> {
+    const raw = req.rawBody.toString('utf8');
+    const who = await deps.auth.authenticate(req.headers, raw, 'POST', API_PATH);
+    if (!who.ok) {
+      audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: who.message });
+      return problem(401, 'unauthorized', who.message);
+    }
+    const principal = who.principal;
+    const headerKey = header(req, 'idempotency-key');
+    const bodyKey = idempotencyKeyOf(raw);
+    if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
+      return problem(
+        400,
+        'invalid_request',
+        'idempotency_key and the Idempotency-Key header differ',
+        'idempotency_key',
+      );
+    }
+    const key = headerKey ?? bodyKey;
+    const wait = preferWait(req);
+    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+      return problem(
+        400,
+        'invalid_request',
+        'Idempotency-Key must be 1–200 visible ASCII characters',
+        'Idempotency-Key',
+      );
+    }
+    const fingerprint = createHash('sha256').update(raw).digest('hex');
+    // Namespaced: no token's key can be a webhook delivery's (`hook:…`).
+    const scoped = key === undefined ? undefined : `token:${principal.name}:${key}`;
+    if (scoped) {
+      const seen = await deps.idempotency.begin(scoped, fingerprint);
+      if (seen.state !== 'new' && seen.fingerprint !== fingerprint) {
+        return problem(
+          422,
+          'idempotency_key_reused',
+          'this Idempotency-Key was used with a different body',
+          'Idempotency-Key',
+        );
+      }
+      if (seen.state === 'pending')
+        return problem(409, 'in_progress', 'a call with this Idempotency-Key is still running');
+      if (seen.state === 'done') return { status: seen.status, body: seen.body };
+    }
+    let answer: Answer;
+    try {
+      answer = await propose(req, { kind: 'token', name: principal.name }, raw, wait);
+    } catch (error) {
+      if (scoped) await deps.idempotency.abandon(scoped);
+      throw error;
+    }
+    if (scoped) {
+      // Server-side failures are not remembered: a retry with the same key may succeed.
+      if (answer.status >= 500) await deps.idempotency.abandon(scoped);
+      else await deps.idempotency.finish(scoped, fingerprint, answer.status, answer.body);
+    }
+    return answer;
+  }
+
+  async function propose(
+    req: BufferedRequest,
+    actor: Actor & { kind: 'token' },
+    raw: string,
+    waitS: number | undefined,
+  ): Promise<Answer> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return problem(400, 'invalid_json', 'the body is not valid JSON');
+    }
+    const parsed = bodySchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+      return problem(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field);
+    }
+    const body = parsed.data;
+    if (body.callback_url !== undefined) {
+      const bad = callbackProblem(body.callback_url, deps.allowLoopbackCallback ?? false);
+      if (bad) return problem(400, 'invalid_request', `callback_url: ${bad}`, 'callback_url');
+    }
+    let pauseFor: PauseFor | undefined;
+    if (body.pause_for !== undefined || body.pause_until !== undefined) {
+      const field = body.pause_for !== undefined ? 'pause_for' : 'pause_until';
+      const read = parsePauseFor(
+        field === 'pause_for' ? 'for' : 'until',
+        body.pause_for ?? body.pause_until ?? '',
+        deps.now?.() ?? Date.now(),
+        deps.timeZone,
+      );
+      if (!read.ok)
+        return problem(400, 'invalid_request', `${field}: ${read.message.replace(/`/g, '')}`, field);
+      pauseFor = read.pauseFor;
+    }
+    const outcome = await deps.lifecycle.propose({
+      actor,
+      action: body.action,
+      ids: body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []),
+      reason: body.reason,
+      channelId: body.channel_id,
+      source: 'runbook_api',
+      onBehalfOf: body.requested_by,
+      ...(pauseFor ? { pauseFor } : {}),
+      ...(body.incident ? { incident: body.incident } : {}),
+      ...(body.callback_url ? { callback: { url: body.callback_url, token: actor.name } } : {}),
+      ...(body.dry_run ? { dryRun: true } : {}),
+    });
+    if (outcome.kind === 'dry_run') {
+      return { status: 200, body: { dry_run: true, would_propose: dryRunView(outcome.request) } };
+    }
+    if (outcome.kind === 'proposed' || outcome.kind === 'running') {
+      // `Prefer: wait=N`: held until the request settles (decided and, if confirmed, run), or N seconds pass.
+      if (waitS !== undefined && waitS > 0) {
+        // It is proposed whatever the wait does: a failure to wait answers 202, never "nothing was requested".
+        const waited = await waitFor(req, actor.name, outcome.request.id, waitS).catch(() => undefined);
+        // Past the bounds on waiting, the wait is not applied: 202 at once, as without `Prefer: wait`.
+        if (waited?.waited === false) return { status: 202, body: describe(outcome.request) };
+        const settled = waited?.settled;
+        if (settled && settled.state !== 'pending' && (settled.state !== 'confirmed' || settled.result)) {
+          return { status: 200, body: describe(settled), headers: { 'preference-applied': `wait=${waitS}` } };
+        }
+        return {
+          status: 202,
+          body: describe(settled ?? outcome.request),
+          headers: { 'preference-applied': `wait=${waitS}` },
+        };
+      }
+      return { status: 202, body: describe(outcome.request) };
+    }
+    const answer = problemFor(outcome);
+    if (outcome.kind === 'invalid_input' && outcome.field === 'group') {
+      (answer.body as { error: { field: string } }).error.field = 'group';
+    }
+    return answer;
+  }
+
+  async function status(req: BufferedRequest): Promise<Answer> {
+    const id = req.params.id ?? '';
+    const who = await deps.auth.authenticate(req.headers, '', 'GET', `${API_PATH}/${id}`);
+    if (!who.ok) return problem(401, 'unauthorized', who.message);
+    if (!/^[A-Za-z0-9-]{8,64}$/.test(id)) return problem(404, 'not_found', 'no such campaign action');
+    const wait = waitSeconds(req.url, MAX_WAIT_S);
+    if (wait === undefined) {
+      return problem(400, 'invalid_request', `wait must be 0–${MAX_WAIT_S} seconds`, 'wait');
+    }
+    const actor = { kind: 'token', name: who.principal.name } as const;
+    // A token sees what the policy lets it read, and nothing of the rest (nor whether it exists).
+    const found = await deps.lifecycle.read(id, actor);
+    if (found.kind !== 'request') return problemFor(found);
+    if (wait === 0) return { status: 200, body: describe(found.request) };
+    const waited = await waitFor(req, actor.name, id, wait);
+    return { status: 200, body: describe((waited.waited && waited.settled) || found.request) };
+  }
+
+  /** The door's error boundary: whatever fails on our side is a 500 problem, the error itself only logged. */
+  const guard =
+    (fn: (req: BufferedRequest) => Promise<Answer>) => async (req: BufferedRequest, res: ServerResponse) => {
+      let answer: Answer;
+      try {
+        answer = await fn(req);
+      } catch (error) {
+        log.error({ err: String(error) }, 'runbook API call failed');
+        answer = problem(
+          500,
+          'internal',
+          'something went wrong on our side; nothing may have been requested',
+        );
+      }
+      sendJson(req, res, answer.status, answer.body, answer.headers);
+    };
+  /** A bearer token judged from the headers alone: an unknown one is refused before its body is read. */
+  const bearer: Preauth = (headers) => {
+    const verdict = deps.auth.checkBearer(headers);
+    if (!verdict || verdict.ok) return { ok: true };
+    audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
+    return { ok: false, ...problem(401, 'unauthorized', verdict.message) };
+  };
+  return { proposeAction: guard(create), actionStatus: guard(status), bearer };
+}

@@ -1,0 +1,151 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { parseCampaignCommand, USAGE } from '../../commands/parse.ts';
+import type { Deduper } from '../../core/ports.ts';
+import type { ProposalRules } from '../../core/proposal.ts';
+import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import type { SlackPort } from '../../slack/port.ts';
+import { campaignStatusText } from '../../slack/views/campaign-view.ts';
+import { freezeAnswerText } from '../../slack/views/freeze-view.ts';
+import { historyText } from '../../slack/views/history-view.ts';
+import { groupsList } from '../../slack/views/messages.ts';
+import { escapeMrkdwn } from '../../slack/views/mrkdwn.ts';
+import { outcomeText } from '../../slack/views/outcome-text.ts';
+import { type FailureWords, firstDelivery, guarded } from './respond.ts';
+
+export interface CampaignCommandDeps {
+  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history' | 'freeze' | 'unfreeze'>;
+  /** Where the answer goes when the command's response_url no longer takes it (expired, or used 5 times). */
+  slack: Pick<SlackPort, 'postEphemeral'>;
+  rules: ProposalRules;
+  logger: Logger;
+  /** Drops a repeated delivery of the same command (same trigger_id), across replicas. */
+  dedupe?: Deduper;
+  /** TIME_ZONE: the wall clock of `until 18:00`. */
+  timeZone?: string;
+  now?: () => number;
+  onOutcome?: (outcome: 'requested' | 'help' | 'bad_input' | 'denied' | 'failed') => void;
+}
+
+/** A command that proposes (pause, resume, stop, freeze, unfreeze) and failed before storing it proposed nothing. */
+export const COMMAND_FAILED: FailureWords = {
+  // The same words as the lifecycle's own "unavailable" outcome (a store.create that failed).
+  could: 'record the request',
+  unchanged: 'Nothing was proposed and nothing was sent to MoEngage; try again in a moment',
+  unknown: 'Look in the channel before running it again; if it keeps failing, check the bot logs',
+};
+/** `/campaign status`, `history`, `groups` change nothing. */
+const READ_FAILED: FailureWords = {
+  could: 'answer that',
+  unchanged: 'Nothing was changed; run the command again in a moment',
+};
+
+/**
+ * `/campaign pause|resume|stop <ids>`. Input errors and help go back in the acknowledgement itself (no extra
+ * call, instant); a valid request is acknowledged at once and then proposed, a refusal sent via response_url.
+ */
+export function createCampaignCommand(deps: CampaignCommandDeps) {
+  const log = deps.logger.child({ module: 'command' });
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const parsed = parseCampaignCommand(command.text ?? '', deps.rules, {
+      now: deps.now?.() ?? Date.now(),
+      timeZone: deps.timeZone ?? 'UTC',
+    });
+    const actor = { kind: 'user', id: command.user_id } as const;
+    if (parsed.kind === 'help') {
+      deps.onOutcome?.('help');
+      await ack({ response_type: 'ephemeral', text: USAGE });
+      return;
+    }
+    if (parsed.kind === 'error') {
+      deps.onOutcome?.('bad_input');
+      log.info({ user: command.user_id, channel: command.channel_id }, 'command refused: bad input');
+      await ack({ response_type: 'ephemeral', text: parsed.message });
+      return;
+    }
+    await ack();
+    // The response_url expires after 30 min and takes 5 posts; past that, an ephemeral message says the same.
+    const tell = async (text: string) => {
+      try {
+        await respond({ response_type: 'ephemeral', replace_original: false, text });
+      } catch (error) {
+        log.info(
+          { err: error instanceof Error ? error.message : String(error) },
+          'response_url refused; posting ephemeral',
+        );
+        await deps.slack.postEphemeral(command.channel_id, command.user_id, text);
+      }
+    };
+    const reads = parsed.kind === 'history' || parsed.kind === 'status' || parsed.kind === 'groups';
+    // Not awaited: Bolt's listener ends with the acknowledgement, so a proposal waiting for its turn in a busy
+    // channel (2,000 in one channel take half an hour at Slack's pace) holds only its own few fields, not Bolt's
+    // request, response and middleware chain (about a sixth of the memory of a backlog, measured).
+    const work = guarded(log, tell, reads ? READ_FAILED : COMMAND_FAILED, async () => {
+      if (!(await firstDelivery(deps.dedupe, `command:${command.trigger_id}`, log))) {
+        log.info(
+          { user: command.user_id, triggerId: command.trigger_id },
+          'repeated command delivery ignored',
+        );
+        return undefined;
+      }
+      if (parsed.kind === 'history') {
+        const answer = await deps.lifecycle.history({
+          actor,
+          ids: parsed.tokens,
+          channelId: command.channel_id,
+          sinceMs: parsed.sinceMs,
+        });
+        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+        if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
+        if (answer.kind === 'history_unavailable')
+          return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
+        return outcomeText(answer);
+      }
+      if (parsed.kind === 'status') {
+        const answer = await deps.lifecycle.status({
+          actor,
+          ids: parsed.tokens,
+          channelId: command.channel_id,
+        });
+        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+        if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
+        if (answer.kind === 'lookup_off')
+          return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
+        if (answer.kind === 'lookup_unavailable')
+          return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
+        return outcomeText(answer);
+      }
+      if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
+        const where = { actor, scope: parsed.scope, channelId: command.channel_id };
+        const answer =
+          parsed.kind === 'freeze'
+            ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
+            : await deps.lifecycle.unfreeze(where);
+        const ok = answer.kind === 'proposed' || answer.kind === 'running';
+        const denied = answer.kind === 'denied' || answer.kind === 'freeze_scope_denied';
+        deps.onOutcome?.(ok ? 'requested' : denied ? 'denied' : 'failed');
+        return freezeAnswerText(answer);
+      }
+      if (parsed.kind === 'groups') {
+        const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
+        deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
+        return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
+      }
+      const outcome = await deps.lifecycle.propose({
+        actor,
+        action: parsed.action,
+        ids: parsed.tokens,
+        reason: parsed.reason,
+        channelId: command.channel_id,
+        source: 'slash_command',
+        ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
+      });
+      const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
+      deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
+      return outcomeText(outcome);
+    });
+    void work.then((ok) => {
+      if (!ok) deps.onOutcome?.('failed');
+    });
+  };
+}

@@ -1,0 +1,87 @@
+import type { Actor } from '../../core/access.ts';
+import type { Outcome } from '../../core/outcomes.ts';
+import type { Deduper } from '../../core/ports.ts';
+import type { ProposalRules } from '../../core/proposal.ts';
+import type { FollowUpKind } from '../../core/request.ts';
+import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import type { Logger } from '../../logger.ts';
+import type { SlackPort } from '../../slack/port.ts';
+import { reminderAnswered } from '../../slack/views/schedule-view.ts';
+import { createCampaignCommand } from './campaign-command.ts';
+import { createDecisionAction } from './decision-action.ts';
+import { createFollowUpAction, FOLLOW_UP_FAILED, SCHEDULE_FAILED } from './follow-up-action.ts';
+import { createGroupChanged } from './group-events.ts';
+import { createHome } from './home.ts';
+import type { Listeners } from './index.ts';
+import type { FailureWords } from './respond.ts';
+import { createStepClose } from './step-close.ts';
+import { createWorkflowStep } from './workflow-step.ts';
+
+export interface SlackListenerDeps {
+  lifecycle: Lifecycle;
+  slack: SlackPort;
+  logger: Logger;
+  dedupe: Deduper;
+  proposalRules: ProposalRules;
+  onCommand: Parameters<typeof createCampaignCommand>[0]['onOutcome'];
+  timeZone: string;
+  invalidateGroups: (groupId: string) => void;
+  now?: () => number;
+  stepTokenLifeMs?: number;
+}
+
+/** A reminder's buttons, once one did something: what was chosen, in their place. */
+function reminderAnswer(outcome: Outcome, by: string) {
+  return outcome.kind === 'schedule_changed' ? reminderAnswered(outcome.change, by) : undefined;
+}
+
+/**
+ * The Slack door's handlers over the lifecycle, one for each id of the registration table (index.ts), and the
+ * Home tab's redraws, which live as long as the bot (`close`).
+ */
+export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners; close(): void } {
+  const { lifecycle, slack, logger, dedupe } = deps;
+  const followUp = (kind: FollowUpKind) => (id: string, actor: Actor) => lifecycle.followUp(id, kind, actor);
+  const schedule = (what: 'now' | 'keep') => (id: string, actor: Actor) =>
+    lifecycle.changeSchedule(id, what, actor);
+  const home = createHome({ home: lifecycle.home, slack, onChange: lifecycle.onChange, logger });
+  // A click on the Home tab has no channel to answer in: its Home is drawn again with the answer on it.
+  const homeNotice = (userId: string, text: string | undefined) => home.refresh(userId, text);
+  const stepLife = deps.stepTokenLifeMs ? { stepTokenLifeMs: deps.stepTokenLifeMs } : {};
+  const decision = (kind: 'confirm' | 'cancel', decide: Lifecycle['approve'] | Lifecycle['cancel']) =>
+    createDecisionAction({ kind, decide, slack, logger, dedupe, homeNotice, ...stepLife });
+  const button = (
+    press: (id: string, actor: Actor) => Promise<Outcome>,
+    failed: FailureWords,
+    answered?: typeof reminderAnswer,
+  ) => createFollowUpAction({ press, failed, slack, logger, dedupe, ...(answered ? { answered } : {}) });
+  const listeners: Listeners = {
+    campaignCommand: createCampaignCommand({
+      lifecycle,
+      slack,
+      // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
+      rules: deps.proposalRules,
+      logger,
+      ...(deps.onCommand ? { onOutcome: deps.onCommand } : {}),
+      dedupe,
+      timeZone: deps.timeZone,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+    confirm: decision('confirm', lifecycle.approve),
+    cancel: decision('cancel', lifecycle.cancel),
+    stepClose: createStepClose({ slack, logger }),
+    retryFailed: button(followUp('retry'), FOLLOW_UP_FAILED),
+    undo: button(followUp('undo'), FOLLOW_UP_FAILED),
+    resumeNow: button(schedule('now'), SCHEDULE_FAILED, reminderAnswer),
+    keepPaused: button(schedule('keep'), SCHEDULE_FAILED, reminderAnswer),
+    workflowStep: createWorkflowStep({
+      lifecycle,
+      dedupe,
+      logger,
+      ...(deps.stepTokenLifeMs ? { tokenLifeMs: deps.stepTokenLifeMs } : {}),
+    }),
+    groupChanged: createGroupChanged({ invalidate: deps.invalidateGroups, logger }),
+    homeOpened: home.opened,
+  };
+  return { listeners, close: () => home.close() };
+}

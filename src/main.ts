@@ -1,0 +1,60 @@
+import { loadAccessPolicy, PolicyFileError } from './auth/policy-file.ts';
+import { StartupError, startBot } from './compose.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { GroupsFileError, loadCampaignGroups } from './core/groups.ts';
+import { HookRulesError, loadHookRules } from './doors/http/hooks/rules.ts';
+import { createLogger } from './logger.ts';
+import { connectSharedState } from './stores/connect.ts';
+
+// The composition root: the only place that reads the environment and starts things.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`${error.message}\nSee .env.example and the configuration table in docs/configuration.md.`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+try {
+  const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
+  const tokenNames = new Set(config.runbookTokens.map((t) => t.name));
+  const hookSources = new Set(config.hookSecrets.keys());
+  const policy = config.accessPolicyFile
+    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames, hookSources })
+    : undefined;
+  const hookRules = config.hookRulesFile ? await loadHookRules(config.hookRulesFile, hookSources) : [];
+  const shared = await connectSharedState(config, logger);
+  const bot = await startBot(config, logger, {
+    ...shared,
+    groups,
+    hookRules,
+    ...(policy ? { policy } : {}),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      bot
+        .stop()
+        .then(() => shared.close())
+        .then(
+          () => logger.flush(() => process.exit(0)),
+          (error: unknown) => {
+            logger.error({ err: String(error) }, 'shutdown failed');
+            logger.flush(() => process.exit(1));
+          },
+        );
+    });
+  }
+} catch (error) {
+  const known =
+    error instanceof StartupError ||
+    error instanceof GroupsFileError ||
+    error instanceof PolicyFileError ||
+    error instanceof HookRulesError;
+  const message = known ? (error as Error).message : `unexpected error: ${(error as Error).message}`;
+  logger.fatal({ err: message }, 'could not start');
+  console.error(`Could not start: ${message}`);
+  process.exit(1);
+}
