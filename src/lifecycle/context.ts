@@ -41,6 +41,10 @@ export interface LifecycleDeps {
   resumeWindowMs?: number;
   /** A runner's lease (how soon a crashed run is taken over); tests shorten it. */
   leaseMs?: number;
+  /** How often `start()`'s sweeps run (expiry, resume, reminders); by default sweepEvery(ttlMs). */
+  sweepMs?: number;
+  /** The store is this process's alone (a SQLite file): `start()` resumes its unfinished runs at once. */
+  exclusiveStore?: boolean;
   onRepeated?: (ids: number) => void;
   /** MoEngage's campaign search: a look at each campaign before anyone confirms (CAMPAIGN_LOOKUP=on). */
   lookup?: CampaignLookup;

@@ -21,6 +21,7 @@ import { createPropose } from './propose.ts';
 import { createReminders } from './reminders.ts';
 import { createSchedule } from './schedule.ts';
 import { createStatus } from './status.ts';
+import { type Sweeps, startSweeps, sweepEvery } from './sweeps.ts';
 
 export type { LifecycleDeps } from './context.ts';
 export type { CampaignExecutor } from './execution-deps.ts';
@@ -285,7 +286,32 @@ export function createLifecycle(deps: LifecycleDeps) {
   const freezes = createFreeze(ctx, propose, followUp, deps.lookup);
   freezesActive = freezes.active;
   const home = createHome(ctx, freezes.active, deps.quota);
+  const remindDue = createReminders(ctx);
+
+  let sweeps: Sweeps | undefined;
+  /**
+   * Starts the sweeps: pending requests past their time expire, runs whose runner has gone are taken over,
+   * reminders are sent; each one round at a time (the next waits for the last), so a backlog cannot pile rounds
+   * up. And takes over now, not at the first sweep, the runs this bot (or a replica) left unfinished before it
+   * started.
+   */
+  function start(): void {
+    if (sweeps) return;
+    sweeps = startSweeps(
+      { expiry: expireDue, resume: () => execution.resumeDue(), reminders: remindDue },
+      { everyMs: deps.sweepMs ?? sweepEvery(deps.ttlMs), log: deps.logger.child({ module: 'sweeps' }) },
+    );
+    void execution
+      .resumeDue(deps.exclusiveStore ?? false)
+      .catch((error: unknown) => log.error({ err: errorText(error) }, 'resume failed'));
+  }
+
   return {
+    start,
+    /** Stops the sweeps; resolves once the rounds under way have finished (runs go on: `drain` is for them). */
+    stop: async () => {
+      await sweeps?.stop();
+    },
     propose,
     followUp,
     /** `/campaign freeze` and `unfreeze`, and the freezes that hold now. */
@@ -298,7 +324,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     onChange: (fn: (requestId: string) => void) => changes.subscribe(fn),
     history: createHistory(ctx),
     /** Reminds the approvers of confirmations nobody approved, and escalates waiting STOPs (the sweep runs it). */
-    remindDue: createReminders(ctx),
+    remindDue,
     status: createStatus(ctx, lookup),
     /** "Keep paused" / "Resume now" on a PAUSE "for a while". */
     changeSchedule: schedule.change,

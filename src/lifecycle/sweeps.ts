@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { errorText } from './error-text.ts';
 
+/** How often the sweeps run by default: a quarter of a confirmation's time to live, at most every 2 s. */
+export function sweepEvery(ttlMs: number): number {
+  return Math.min(2_000, ttlMs / 4);
+}
+
 export interface Sweeps {
   /** Stops the loops: no round starts after this; resolves once the rounds under way have finished. */
   stop(): Promise<void>;
