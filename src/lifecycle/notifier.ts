@@ -61,6 +61,13 @@ export interface Notifier {
   update(request: CampaignActionRequest, change: RequestChange): Promise<void>;
 }
 
+/**
+ * The hook through which a door adds to what the lifecycle tells: it wraps the notifier the lifecycle is built
+ * with, and the composition root applies it there, once (the runbook door's callbacks POST a request's resource to
+ * its callback_url once the request settles, after people are told).
+ */
+export type NotifierDecorator = (inner: Notifier) => Notifier;
+
 /** The confirmation could not be posted. `not_in_channel`: the bot must be invited; else the medium failed. */
 export class NotifyError extends Error {
   readonly code: 'not_in_channel' | 'unavailable';
