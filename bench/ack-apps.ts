@@ -50,9 +50,8 @@ export async function startAckApp(kind: AckAppKind, s: AckAppSettings): Promise<
     // The simulator here has Slack's rate limits off (the bench measures acknowledgements), so the bot's own
     // per-channel pacer is opened as wide: otherwise it, not the bot, would be measured.
     const bot = await startBot(config, createLogger('silent'), {
-      slackRetries: 0,
       host: '127.0.0.1',
-      slackPace: { postsPerSecond: 10_000, burst: 10_000 },
+      timings: { slackRetries: 0, slackPace: { postsPerSecond: 10_000, burst: 10_000 } },
     });
     return { port: bot.port, stop: () => bot.stop() };
   }

@@ -495,9 +495,8 @@ async function runAckStoreBench(
     const logger = createLogger('silent');
     // The simulator's Slack limits are off here (see startSimulators), and the bots' pacers as wide.
     const memoryBot = await startBot(loadConfig(env), logger, {
-      slackRetries: 0,
       host: '127.0.0.1',
-      slackPace: WIDE_OPEN,
+      timings: { slackRetries: 0, slackPace: WIDE_OPEN },
     });
     stops.unshift(() => memoryBot.stop());
 
@@ -506,9 +505,8 @@ async function runAckStoreBench(
     const shared = await connectSharedState(redisConfig, logger);
     stops.unshift(() => shared.close());
     const redisBot = await startBot(redisConfig, logger, {
-      slackRetries: 0,
       host: '127.0.0.1',
-      slackPace: WIDE_OPEN,
+      timings: { slackRetries: 0, slackPace: WIDE_OPEN },
       store: shared.store,
       limiter: shared.limiter,
       dedupe: shared.dedupe,

@@ -135,10 +135,9 @@ async function lookupLatency(api: 'v1' | 'v5', n: number, latencyMs: number): Pr
     MAX_CAMPAIGNS_PER_COMMAND: String(n),
   });
   const bot = await startBot(config, createLogger('silent'), {
-    slackRetries: 0,
     host: '127.0.0.1',
     // The simulator's Slack limits are off here: so is the bot's pacer, or it alone would be measured.
-    slackPace: { postsPerSecond: 10_000, burst: 10_000 },
+    timings: { slackRetries: 0, slackPace: { postsPerSecond: 10_000, burst: 10_000 } },
   });
   try {
     if (latencyMs > 0) moengage.inject({ kind: 'latency', ms: latencyMs, api: 'search' }, n);

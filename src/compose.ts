@@ -8,37 +8,35 @@ import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
 import type { Outbox } from './core/outbox.ts';
 import type { RequestStore } from './core/store.ts';
-import { createAuditExport } from './doors/http/audit/export.ts';
-import { createHooksApi } from './doors/http/hooks/api.ts';
+import { auditRoutes } from './doors/http/audit/door.ts';
+import { hookRoutes } from './doors/http/hooks/door.ts';
 import type { HookRule } from './doors/http/hooks/rules.ts';
 import { createRunbookAuth } from './doors/http/kit/tokens.ts';
-import { createRunbookApi } from './doors/http/runbook/api.ts';
-import { withCallbacks } from './doors/http/runbook/callbacks.ts';
+import { runbookCallbacks, runbookRoutes } from './doors/http/runbook/door.ts';
 import { registerListeners } from './doors/slack/index.ts';
 import { slackListeners } from './doors/slack/listeners.ts';
-import { createUnhandledErrorReply } from './doors/slack/unhandled.ts';
 import type { HttpLimits } from './http/server.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
-import { createOutboxDrainer, type DrainTimings } from './lifecycle/outbox-drainer.ts';
-import { startSweeps } from './lifecycle/sweeps.ts';
-import { createMetrics } from './metrics.ts';
+import { createOutboxDrainer } from './lifecycle/outbox-drainer.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { MoEngageClient, type MoEngageClientOptions } from './moengage/client.ts';
 import { credentialProbe, watchCredentials } from './moengage/credential-check.ts';
 import type { CallLimiter } from './moengage/limiter.ts';
 import { CampaignSearch } from './moengage/search.ts';
-import { opsHandlers, readinessOf } from './ops.ts';
+import { opsHandlers, type ReadinessCheck, readinessOf } from './ops.ts';
 import { createSlackApp, startServer } from './server.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 import { classifySlackFailure, slackDelivery } from './slack/outbox-delivery.ts';
-import { type PaceOptions, pacedPort } from './slack/paced-port.ts';
+import { pacedPort } from './slack/paced-port.ts';
 import { webClientPort } from './slack/web-port.ts';
 import type { AuditTrail } from './stores/audit-trail.ts';
 import { createMemoryDeduper, type Deduper } from './stores/dedupe.ts';
 import { createMemoryIdempotency, type IdempotencyStore } from './stores/idempotency.ts';
 import { createMemoryStore } from './stores/memory-store.ts';
 import { createMemoryOutbox } from './stores/outbox-memory.ts';
+import { type TimingOverrides, timingsOf } from './timings.ts';
 
 export { StartupError } from './server.ts';
 
@@ -58,24 +56,10 @@ export interface BotOptions {
   auditTrail?: AuditTrail;
   /** Where Slack posts and edits wait for Slack (SQLite or Redis; see shared-state.ts); memory by default. */
   outbox?: Outbox;
-  /** The outbox drainer's timings (see outbox-drainer.ts); tests shorten them. */
-  outboxTimings?: Partial<DrainTimings>;
   /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
   handBack?: boolean;
   /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
   exclusiveStore?: boolean;
-  /** A runner's lease on a run (how soon a crashed run is taken over); tests shorten it. */
-  leaseMs?: number;
-  /** The per-channel pacing of Slack posts (see paced-port.ts); tests change the rate with the simulator's. */
-  slackPace?: Partial<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
-  /** ESCALATE_AFTER_MINUTES in ms; tests shorten it. */
-  escalateAfterMs?: number;
-  /** Slack's life of a Workflow step's token (15 min); tests shorten it with the simulator's. */
-  stepTokenLifeMs?: number;
-  /** A lookup older than this when a run starts has its flagged ids looked at again (default 30 s). */
-  staleLookupMs?: number;
-  /** How often a long run's message shows its progress (default 5 s); tests shorten it. */
-  progressMs?: number;
   /** Named lists of campaign ids (`group:NAME`), loaded from CAMPAIGN_GROUPS_FILE. */
   groups?: CampaignGroups;
   /** The rules from ACCESS_POLICY_FILE; without it, the short form read from the config. */
@@ -87,24 +71,18 @@ export interface BotOptions {
   /** False once a dependency's client has given up for good (see shared-state.ts): /healthz then fails. */
   alive?: () => boolean;
   /**
-   * MoEngage's acceptance of the credentials, checked at start and every `everyMs` (default 10 minutes) with
-   * the bot's own client (see moengage/credential-check.ts): readiness check `moengage_credentials`. false: off.
+   * MoEngage's acceptance of the credentials, checked at start and every `timings.credentialCheckMs` with the
+   * bot's own client (see moengage/credential-check.ts): readiness check `moengage_credentials`. false: off.
    */
-  credentialCheck?: false | { everyMs?: number };
-  /** How often pending requests are checked for expiry. */
-  expirySweepMs?: number;
-  /** Slack Web API retries (the client's default retries for ~30 minutes; tests want 0). */
-  slackRetries?: number;
-  /** How long shutdown lets running executions finish before cutting them short. */
-  shutdownGraceMs?: number;
+  credentialCheck?: boolean;
   host?: string;
   httpLimits?: Partial<HttpLimits>;
   /** The lifecycle's clock; tests move it forward (a PAUSE for two hours, in a moment). */
   now?: () => number;
-  /** HOOK_RULES_FILE's rules (index.ts loads the file). */
+  /** HOOK_RULES_FILE's rules (main.ts loads the file). */
   hookRules?: readonly HookRule[];
-  /** The first wait before a callback is sent again (default 1 s); tests shorten it. */
-  callbackBackoffMs?: number;
+  /** Faster leases, sweeps, waits and paces over production's (see timings.ts); tests pass them. */
+  timings?: TimingOverrides;
 }
 
 export interface RunningBot {
@@ -134,73 +112,29 @@ export function shortFormOf(config: Config): AccessPolicy {
 }
 
 /**
- * Composes the bot from a parsed config and starts it: clients first (Slack's, MoEngage's), then the policy and
- * the lifecycle over them, then the doors (Slack listeners, the runbook API), then the server. The only callers
- * besides tests and the demo are index.ts.
+ * Composes the bot from a parsed config and starts it: clients first (Slack's, MoEngage's, the outbox), then the
+ * policy and the lifecycle over them, then the doors (Slack listeners, the runbook, audit and hooks routes), then
+ * the server; then the lifecycle's sweeps. The only callers besides tests, benches and the demo are main.ts.
  */
 export async function startBot(
   config: Config,
   logger: Logger,
   options: BotOptions = {},
 ): Promise<RunningBot> {
+  const timings = timingsOf(config, options.timings);
+  const now = options.now ?? Date.now;
   const state = { alive: true, slackAuthenticated: false };
   const metrics = createMetrics();
   const dedupe = options.dedupe ?? createMemoryDeduper();
-  const groups = options.groups ?? new Map();
+  const store = options.store ?? createMemoryStore();
 
-  const { app, receiver } = createSlackApp(config, logger, options);
+  const { app, receiver } = createSlackApp(config, logger, { slackRetries: timings.slackRetries });
   const slack = pacedPort(webClientPort(app.client, { teamId: config.slack.teamId }), {
+    ...timings.slackPace,
     log: logger.child({ module: 'slack-pacer' }),
     onGivenUp: metrics.slackGivenUp,
-    ...options.slackPace,
   });
-  const ownClient =
-    options.moengage === undefined
-      ? new MoEngageClient({
-          baseUrl: config.moengage.baseUrl,
-          workspaceId: config.moengage.workspaceId,
-          apiKey: config.moengage.apiKey,
-          apiVersion: config.moengage.apiVersion,
-          logger,
-          ...(options.limiter ? { limiter: options.limiter } : {}),
-          ...options.moengageOptions,
-          onRequest: metrics.moengage,
-        })
-      : undefined;
-  if (ownClient) metrics.watchLimiter(() => ownClient.limiter.stats());
-  const ownSearch =
-    options.search === undefined && config.moengage.lookup
-      ? new CampaignSearch({
-          baseUrl: config.moengage.baseUrl,
-          workspaceId: config.moengage.workspaceId,
-          apiKey: config.moengage.apiKey,
-          apiVersion: config.moengage.apiVersion,
-          logger,
-          ...(options.searchLimiter ? { limiter: options.searchLimiter } : {}),
-        })
-      : undefined;
-  const search = options.search === false ? undefined : (options.search ?? ownSearch);
-  const credentials =
-    ownClient && options.credentialCheck !== false
-      ? watchCredentials({
-          probe: credentialProbe({
-            ...config.moengage,
-            statusLimiter: ownClient.limiter,
-            ...((options.searchLimiter ?? ownSearch?.limiter)
-              ? { searchLimiter: options.searchLimiter ?? ownSearch?.limiter }
-              : {}),
-          }),
-          logger,
-          where: config.moengage.baseUrl,
-          ...(options.credentialCheck?.everyMs ? { everyMs: options.credentialCheck.everyMs } : {}),
-        })
-      : undefined;
-
-  const proposalRules = {
-    maxIds: config.maxCampaignsPerCommand,
-    requireReasonFor: config.requireReasonActions,
-  };
-  const store = options.store ?? createMemoryStore();
+  const moengage = moengageOf(config, logger, options, metrics, timings.credentialCheckMs);
   // Everything shown after a confirmation is up waits in the outbox until Slack takes it (any replica sends it).
   const outbox = options.outbox ?? createMemoryOutbox();
   const outboxLog = logger.child({ module: 'slack-outbox' });
@@ -211,57 +145,57 @@ export async function startBot(
     log: outboxLog,
     onDropped: metrics.outboxDropped,
     onRetry: metrics.outboxRetry,
-    // A replica that dies mid-send lets go of its queues as soon as it would of its runs.
-    timings: { leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000, ...options.outboxTimings },
+    timings: timings.outbox,
   });
   metrics.watchOutbox(() => outbox.stats());
-  const usageOf = (options.limiter ?? ownClient?.limiter)?.usage;
-  const quotaOf = usageOf ? () => usageOf.call(options.limiter ?? ownClient?.limiter) : undefined;
+
   const userGroups = cachedUserGroupResolver((id) => slack.groupMembers(id));
   const policy = options.policy ?? shortFormOf(config);
   const runbookAuth = createRunbookAuth(config.runbookTokens, {
     seenSignature: (signature) => dedupe.firstTime(`signature:${signature}`, 10 * 60_000),
   });
+  const proposalRules = {
+    maxIds: config.maxCampaignsPerCommand,
+    requireReasonFor: config.requireReasonActions,
+  };
+  // The runbook door's part of what the lifecycle tells: a callback_url is called once its request settles.
+  const withCallbacks = runbookCallbacks({
+    store,
+    keyOf: runbookAuth.keyOf,
+    logger,
+    allowLoopback: config.callbackAllowLoopback,
+    backoffMs: timings.callbackBackoffMs,
+  });
   const lifecycle = createLifecycle({
     store,
-    moengage: options.moengage ?? (ownClient as MoEngageClient),
-    // A runbook's callback_url is called once its request settles, after Slack is told.
-    notifier: withCallbacks(
-      createSlackNotifier(slack, logger, (id) => store.get(id), outbox, drainer.kick),
-      {
-        store,
-        keyOf: runbookAuth.keyOf,
-        logger,
-        allowLoopback: config.callbackAllowLoopback,
-        ...(options.callbackBackoffMs !== undefined ? { backoffMs: options.callbackBackoffMs } : {}),
-      },
-    ),
+    moengage: moengage.executor,
+    notifier: withCallbacks(createSlackNotifier(slack, logger, (id) => store.get(id), outbox, drainer.kick)),
     authorize: createAuthorizer(policy, userGroups),
-    groups,
+    groups: options.groups ?? new Map(),
     proposalRules,
     ttlMs: config.confirmationTtlSeconds * 1000,
     logger,
     observe: metrics.event,
     onRepeated: metrics.repeated,
-    handBack: options.handBack ?? false,
+    handBack: options.handBack,
+    exclusiveStore: options.exclusiveStore,
     resumeWindowMs: config.resumeWindowMinutes * 60_000,
     undoWindowHours: config.undoWindowHours,
-    ...(quotaOf ? { quota: quotaOf } : {}),
-    ...(options.now ? { now: options.now } : {}),
-    ...(config.escalateTo ? { escalateTo: config.escalateTo } : {}),
-    escalateAfterMs: options.escalateAfterMs ?? config.escalateAfterMinutes * 60_000,
-    leaseMs: options.leaseMs ?? config.runLeaseSeconds * 1000,
-    ...(options.progressMs ? { progressMs: options.progressMs } : {}),
-    ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
-    ...(options.changes ? { changes: options.changes } : {}),
-    ...(options.auditTrail ? { auditTrail: options.auditTrail } : {}),
-    ...(search
-      ? { lookup: search, lookupRules: { stopBeyondScheduled: config.moengage.apiVersion === 'v5' } }
-      : {}),
+    quota: moengage.quota,
+    now,
+    escalateTo: config.escalateTo,
+    escalateAfterMs: timings.escalateAfterMs,
+    leaseMs: timings.leaseMs,
+    sweepMs: timings.sweepMs,
+    progressMs: timings.progressMs,
+    staleLookupMs: timings.staleLookupMs,
+    changes: options.changes,
+    auditTrail: options.auditTrail,
+    lookup: moengage.search,
+    lookupRules: moengage.search ? { stopBeyondScheduled: config.moengage.apiVersion === 'v5' } : undefined,
   });
 
-  const slackDoors = slackListeners({
-    lifecycle,
+  const slackDoor = slackListeners(lifecycle, {
     slack,
     logger,
     dedupe,
@@ -269,89 +203,145 @@ export async function startBot(
     onCommand: metrics.command,
     timeZone: config.timeZone,
     invalidateGroups: userGroups.invalidate,
-    ...(options.now ? { now: options.now } : {}),
-    ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
+    now,
+    stepTokenLifeMs: timings.stepTokenLifeMs,
   });
-  registerListeners(app, slackDoors.listeners);
+  registerListeners(app, slackDoor.listeners);
   // Unhandled listener errors reach the person (the payload's response_url, or an ephemeral), not only the log.
-  app.error(createUnhandledErrorReply({ slack, logger }));
-
-  const ops = opsHandlers({
-    alive: () => state.alive && (options.alive?.() ?? true),
-    readiness: readinessOf(
-      () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
-      {
-        ...options.readinessChecks,
-        ...(credentials ? { moengage_credentials: credentials.check } : {}),
-      },
-      logger,
-    ),
-    metrics,
+  app.error(slackDoor.onError);
+  const runbook = runbookRoutes(lifecycle, {
+    auth: runbookAuth,
+    idempotency: options.idempotency ?? createMemoryIdempotency(),
+    logger,
+    allowLoopbackCallback: config.callbackAllowLoopback,
+    timeZone: config.timeZone,
+    now,
   });
-  const hookIdempotency = options.idempotency ?? createMemoryIdempotency();
-  const api = runbookAuth.configured
-    ? createRunbookApi({
-        auth: runbookAuth,
-        lifecycle,
-        idempotency: options.idempotency ?? createMemoryIdempotency(),
-        logger,
-        allowLoopbackCallback: config.callbackAllowLoopback,
-        timeZone: config.timeZone,
-        ...(options.now ? { now: options.now } : {}),
-      })
-    : undefined;
   const server = await startServer({
     config,
     logger,
     app,
     receiver,
     handlers: {
-      ...ops,
-      ...(api ? { proposeAction: api.proposeAction, actionStatus: api.actionStatus } : {}),
-      ...(config.hookSecrets.size > 0
-        ? {
-            hook: createHooksApi({
-              secrets: config.hookSecrets,
-              grafana: config.hookGrafana,
-              rules: options.hookRules ?? [],
-              lifecycle,
-              idempotency: hookIdempotency,
-              logger,
-              ...(options.now ? { now: options.now } : {}),
-            }),
-          }
-        : {}),
-      ...(api
-        ? {
-            auditExport: createAuditExport({
-              auth: runbookAuth,
-              readers: new Set(config.runbookTokens.filter((t) => t.read_audit).map((t) => t.name)),
-              trail: options.auditTrail,
-              retentionDays: config.auditRetentionDays,
-              logger,
-              ...(options.now ? { now: options.now } : {}),
-            }),
-          }
-        : {}),
+      ...opsHandlers({
+        alive: () => state.alive && (options.alive?.() ?? true),
+        readiness: readinessOf(
+          () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
+          { ...options.readinessChecks, ...moengage.readinessChecks },
+          logger,
+        ),
+        metrics,
+      }),
+      ...runbook.routes,
+      ...auditRoutes({
+        auth: runbookAuth,
+        tokens: config.runbookTokens,
+        trail: options.auditTrail,
+        retentionDays: config.auditRetentionDays,
+        logger,
+        now,
+      }),
+      ...hookRoutes(lifecycle, {
+        secrets: config.hookSecrets,
+        grafana: config.hookGrafana,
+        rules: options.hookRules ?? [],
+        idempotency: options.idempotency ?? createMemoryIdempotency(),
+        logger,
+        now,
+      }),
     },
-    bearer: api?.bearer ?? (() => ({ ok: true })),
+    bearer: runbook.bearer,
     onAck: metrics.ack,
     host: options.host ?? '0.0.0.0',
-    ...(options.httpLimits ? { limits: options.httpLimits } : {}),
+    limits: options.httpLimits,
   });
   state.slackAuthenticated = true;
+  lifecycle.start();
+  logReady(logger, config, options, server.port, policy);
 
-  const sweepMs = options.expirySweepMs ?? Math.min(2_000, config.confirmationTtlSeconds * 250);
-  // Pending requests past their time expire; runs whose runner has gone are taken over; reminders are sent.
-  // Each one round at a time (the next waits for the last), so a backlog cannot pile rounds up.
-  const sweeps = startSweeps(
-    { expiry: lifecycle.expireDue, resume: () => lifecycle.resumeDue(), reminders: lifecycle.remindDue },
-    { everyMs: sweepMs, log: logger.child({ module: 'sweeps' }) },
-  );
-  // Runs this bot (or a replica) left unfinished before it started: taken over now, not at the first sweep.
-  void lifecycle
-    .resumeDue(options.exclusiveStore ?? false)
-    .catch((error: unknown) => logger.error({ err: String(error) }, 'resume failed'));
+  return {
+    port: server.port,
+    opsPort: server.opsPort,
+    app,
+    async stop() {
+      if (!state.alive) return;
+      state.alive = false;
+      await lifecycle.stop();
+      moengage.stopWatching();
+      slackDoor.close();
+      // Stop taking new work first: Slack retries elsewhere (another replica) or later.
+      await server.stop();
+      const drained = await lifecycle.drain(timings.shutdownGraceMs);
+      logger.info(drained, 'executions drained');
+      // What the runs reported is queued; sent within the grace, else left for a replica or the next start.
+      await drainer.stop();
+      await moengage.close();
+    },
+  };
+}
+
+/**
+ * MoEngage as the bot uses it: the executor (the caller's, or a client built from the config, whose limiter the
+ * metrics watch), the search for the look before confirming (the caller's; else one built from the config under
+ * CAMPAIGN_LOOKUP=on; false: none), the App Home's quota line, and the watch on MoEngage's acceptance of the key
+ * (with the bot's own client only).
+ */
+function moengageOf(
+  config: Config,
+  logger: Logger,
+  options: BotOptions,
+  metrics: Metrics,
+  checkEveryMs: number,
+) {
+  const { baseUrl, workspaceId, apiKey, apiVersion } = config.moengage;
+  const account = { baseUrl, workspaceId, apiKey, apiVersion, logger };
+  const client =
+    options.moengage === undefined
+      ? new MoEngageClient({
+          ...account,
+          limiter: options.limiter,
+          ...options.moengageOptions,
+          onRequest: metrics.moengage,
+        })
+      : undefined;
+  if (client) metrics.watchLimiter(() => client.limiter.stats());
+  const ownSearch =
+    options.search === undefined && config.moengage.lookup
+      ? new CampaignSearch({ ...account, limiter: options.searchLimiter })
+      : undefined;
+  const credentials =
+    client && options.credentialCheck !== false
+      ? watchCredentials({
+          probe: credentialProbe({
+            ...config.moengage,
+            statusLimiter: client.limiter,
+            searchLimiter: options.searchLimiter ?? ownSearch?.limiter,
+          }),
+          logger,
+          where: baseUrl,
+          everyMs: checkEveryMs,
+        })
+      : undefined;
+  const limiter = options.limiter ?? client?.limiter;
+  const usage = limiter?.usage;
+  const readinessChecks: Record<string, ReadinessCheck> = credentials
+    ? { moengage_credentials: credentials.check }
+    : {};
+  return {
+    executor: options.moengage ?? (client as MoEngageClient),
+    search: options.search === false ? undefined : (options.search ?? ownSearch),
+    quota: usage ? () => usage.call(limiter) : undefined,
+    readinessChecks,
+    stopWatching: () => credentials?.stop(),
+    async close() {
+      await client?.close();
+      await ownSearch?.close();
+    },
+  };
+}
+
+/** The line that says the bot is up and how it was put together, and a warning when its state is memory only. */
+function logReady(logger: Logger, config: Config, options: BotOptions, port: number, policy: AccessPolicy) {
   if (!options.store) {
     logger.warn(
       'pending confirmations are kept in memory: they do not survive a restart, and replicas do not share them (set REDIS_URL or SQLITE_PATH)',
@@ -360,7 +350,7 @@ export async function startBot(
   logger.info(
     {
       mode: config.slack.mode,
-      port: server.port,
+      port,
       policy: policy.source,
       rules: policy.rules.map((r) => r.name),
       moengageApi:
@@ -370,25 +360,4 @@ export async function startBot(
     },
     'campaign bot ready',
   );
-
-  return {
-    port: server.port,
-    ...(server.opsPort === undefined ? {} : { opsPort: server.opsPort }),
-    app,
-    async stop() {
-      if (!state.alive) return;
-      state.alive = false;
-      await sweeps.stop();
-      credentials?.stop();
-      slackDoors.close();
-      // Stop taking new work first: Slack retries elsewhere (another replica) or later.
-      await server.stop();
-      const drained = await lifecycle.drain(options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
-      logger.info(drained, 'executions drained');
-      // What the runs reported is queued; sent within the grace, else left for a replica or the next start.
-      await drainer.stop();
-      await ownClient?.close();
-      await ownSearch?.close();
-    },
-  };
 }

@@ -113,11 +113,10 @@ const hookRules = parseHookRules(HOOK_RULES, hookSources);
 // The bot's clock, which the demo moves forward to show a pause for two hours ending (nothing else is faked).
 const clock = { offset: 0 };
 const bot = await startBot(config, logger, {
-  slackRetries: 0,
   host: '127.0.0.1',
   policy,
   hookRules,
-  expirySweepMs: 200,
+  timings: { slackRetries: 0, sweepMs: 200 },
   now: () => Date.now() + clock.offset,
 });
 const url = `http://127.0.0.1:${bot.port}/slack/events`;

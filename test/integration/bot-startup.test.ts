@@ -34,7 +34,7 @@ describe('bot start-up and failure handling', () => {
       MOENGAGE_DATA_CENTER: '01',
     });
     const log = memoryLogger();
-    const started = startBot(config, log.logger, { slackRetries: 0, host: '127.0.0.1' });
+    const started = startBot(config, log.logger, { timings: { slackRetries: 0 }, host: '127.0.0.1' });
     await expect(started).rejects.toBeInstanceOf(StartupError);
     await expect(started).rejects.toThrow(
       'Slack auth.test failed (invalid_auth): check SLACK_BOT_TOKEN and SLACK_API_URL',

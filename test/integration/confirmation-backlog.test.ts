@@ -35,7 +35,7 @@ describe('a backlog of confirmations nobody confirms, in one channel', () => {
             },
           },
         },
-        slackPace: { postsPerSecond: SCALE, burst: 2 },
+        timings: { slackPace: { postsPerSecond: SCALE, burst: 2 } },
       },
     );
     const harness = h;

@@ -219,7 +219,7 @@ describe('outcomes checked against MoEngage after the run', () => {
 describe('flags that went stale before the confirmation', () => {
   it('looks the flagged ids up again when the look is old, and sends one that became eligible', async () => {
     // Every look counts as old: the confirmation below comes "later" than the staleness limit.
-    h = await startHarness({}, { staleLookupMs: 0 });
+    h = await startHarness({}, { timings: { staleLookupMs: 0 } });
     h.moengage.setCampaigns([
       ...testFleet().filter((c) => c.id !== 'camp_013'),
       { id: 'camp_013', name: 'resumed meanwhile', type: 'PERIODIC', channel: 'PUSH', status: 'PAUSED' },

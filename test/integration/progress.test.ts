@@ -19,7 +19,7 @@ describe('progress on a long run', () => {
     const limiter = createSlidingLimiter({ limits });
     h = await startHarness(
       { MOENGAGE_API_VERSION: 'v5', MAX_CAMPAIGNS_PER_COMMAND: '300' },
-      { limiter, progressMs: 500, moengage: { limits } },
+      { limiter, timings: { progressMs: 500 }, moengage: { limits } },
     );
     const ids = seedCampaigns({ count: 300 }).map((c) => c.id);
     h.moengage.setCampaigns(seedCampaigns({ count: 300 }));

@@ -93,7 +93,10 @@ describe('/readyz and MoEngage credentials', () => {
 
   it('turns unready at start when MoEngage refuses the key (401), with a log line that names what to fix but not the key', async () => {
     const wrongKey = 'wrong-moengage-key-123456';
-    h = await startHarness({ MOENGAGE_API_KEY: wrongKey }, { credentialCheck: { everyMs: 600_000 } });
+    h = await startHarness(
+      { MOENGAGE_API_KEY: wrongKey },
+      { credentialCheck: true, timings: { credentialCheckMs: 600_000 } },
+    );
     const harness = h;
     const down = await waitUntil('readiness to turn false', async () => {
       const r = await readyz(harness.bot.port);
@@ -110,7 +113,7 @@ describe('/readyz and MoEngage credentials', () => {
   });
 
   it('stays ready with the right key, when MoEngage cannot be reached, and turns unready when the key is refused later', async () => {
-    h = await startHarness({}, { credentialCheck: { everyMs: 100 } });
+    h = await startHarness({}, { credentialCheck: true, timings: { credentialCheckMs: 100 } });
     const harness = h;
     await waitUntil('the first check', async () => harness.moengage.searchRequests().length >= 1);
     expect((await readyz(harness.bot.port)).status).toBe(200);
@@ -128,7 +131,7 @@ describe('/readyz and MoEngage credentials', () => {
   });
 
   it('asks the status API, with a request that changes nothing, when the search answers 403; its 401 refuses', async () => {
-    h = await startHarness({}, { credentialCheck: { everyMs: 100 } });
+    h = await startHarness({}, { credentialCheck: true, timings: { credentialCheckMs: 100 } });
     const harness = h;
     await waitUntil('the first check', async () => harness.moengage.searchRequests().length >= 1);
     expect((await readyz(harness.bot.port)).status).toBe(200);
@@ -142,7 +145,10 @@ describe('/readyz and MoEngage credentials', () => {
   });
 
   it('takes a 400 from the status API as the key accepted (search not enabled, right key): nothing changes', async () => {
-    h = await startHarness({}, { credentialCheck: { everyMs: 600_000 }, moengage: { searchEnabled: false } });
+    h = await startHarness(
+      {},
+      { credentialCheck: true, timings: { credentialCheckMs: 600_000 }, moengage: { searchEnabled: false } },
+    );
     const harness = h;
     await waitUntil('the status call', async () => harness.moengage.statusRequests().length === 1);
     const [call] = harness.moengage.statusRequests();
@@ -154,7 +160,7 @@ describe('/readyz and MoEngage credentials', () => {
   it('asks the V5 APIs with MOENGAGE_API_VERSION=v5: a refused key, and an accepted one on an account without search', async () => {
     h = await startHarness(
       { MOENGAGE_API_VERSION: 'v5', MOENGAGE_API_KEY: 'wrong-v5-key-000000' },
-      { credentialCheck: { everyMs: 600_000 } },
+      { credentialCheck: true, timings: { credentialCheckMs: 600_000 } },
     );
     const refused = h;
     await waitUntil('readiness to turn false', async () => (await readyz(refused.bot.port)).status === 503);
@@ -163,7 +169,7 @@ describe('/readyz and MoEngage credentials', () => {
 
     h = await startHarness(
       { MOENGAGE_API_VERSION: 'v5' },
-      { credentialCheck: { everyMs: 600_000 }, moengage: { searchEnabled: false } },
+      { credentialCheck: true, timings: { credentialCheckMs: 600_000 }, moengage: { searchEnabled: false } },
     );
     const accepted = h;
     await waitUntil('the status call', async () => accepted.moengage.statusRequests().length === 1);

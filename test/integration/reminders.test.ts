@@ -34,7 +34,7 @@ describe('reminders for a confirmation nobody approves', () => {
   });
 
   it('escalates a STOP that waits longer than ESCALATE_AFTER_MINUTES to ESCALATE_TO, once, and not a PAUSE', async () => {
-    h = await startHarness({ ESCALATE_TO: 'SLEADS' }, { escalateAfterMs: 300 });
+    h = await startHarness({ ESCALATE_TO: 'SLEADS' }, { timings: { escalateAfterMs: 300 } });
     await h.command('UALICE', 'stop once_001');
     const stop = await h.latestMessage();
     await h.command('UALICE', 'pause camp_002');

@@ -17,7 +17,7 @@ describe('Slack’s rate limits, as the simulator applies them by default', () =
     };
     h = await startHarness(
       { CAMPAIGN_LOOKUP: 'off', MAX_CAMPAIGNS_PER_COMMAND: '1' },
-      { slack: { rateLimits }, slackPace: { postsPerSecond: 20, burst: 2 } },
+      { slack: { rateLimits }, timings: { slackPace: { postsPerSecond: 20, burst: 2 } } },
     );
     const ids = Array.from({ length: 200 }, (_, i) => `camp_${String((i % 30) + 1).padStart(3, '0')}`);
     await Promise.all(ids.map((id) => h.command('UALICE', `pause ${id}`)));
@@ -36,7 +36,7 @@ describe('Slack’s rate limits, as the simulator applies them by default', () =
   it('sends a result reply Slack failed for a moment again, before the summary that points at it', async () => {
     h = await startHarness(
       { CAMPAIGN_LOOKUP: 'off' },
-      { outboxTimings: { backoff: { baseMs: 50, maxMs: 200 } } },
+      { timings: { outbox: { backoff: { baseMs: 50, maxMs: 200 } } } },
     );
     await h.command('UALICE', 'pause camp_001');
     const message = await h.latestMessage();

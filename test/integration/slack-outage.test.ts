@@ -64,7 +64,7 @@ function expectEveryResultOnceThenSummary(h: Harness, message: SimMessage) {
 
 describe('Slack down while a run completes', () => {
   it('shows nothing during the outage, then every result in the thread and the summary, in order, each once', async () => {
-    h = await startHarness({ CAMPAIGN_LOOKUP: 'off' }, { outboxTimings: FAST });
+    h = await startHarness({ CAMPAIGN_LOOKUP: 'off' }, { timings: { outbox: FAST } });
     const message = await runDuringOutage(h, 4_000);
     const during = await metricsOf(h.bot.port);
     expect(metric(during, 'campaign_bot_slack_outbox_depth')).toBeGreaterThan(0);
@@ -94,7 +94,7 @@ describe('Slack down while a run completes', () => {
   it('with two replicas on Redis: the one that queued the results is stopped, the other sends them', async () => {
     h = await startHarness(
       { CAMPAIGN_LOOKUP: 'off', REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: uniquePrefix('outage') },
-      { outboxTimings: FAST },
+      { timings: { outbox: FAST } },
     );
     await h.replica();
     const message = await runDuringOutage(h, 2_000);
@@ -114,7 +114,7 @@ describe('a confirmation that waited behind Slack’s rate limit past its time',
   it('is posted expired, never with live buttons', async () => {
     h = await startHarness(
       { CAMPAIGN_LOOKUP: 'off', CONFIRMATION_TTL_SECONDS: '1' },
-      { outboxTimings: FAST },
+      { timings: { outbox: FAST } },
     );
     // The channel is rate limited: the confirmation waits out two Retry-Afters of a second, past its time.
     h.slack.failNext('chat.postMessage', 'ratelimited', 2);

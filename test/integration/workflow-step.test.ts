@@ -130,7 +130,7 @@ describe('Workflow Builder step "Change MoEngage campaign status"', () => {
 
 describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds on both sides)', () => {
   it('completes a step confirmed after its first token expired: the click brings a fresh one, and nothing waited', async () => {
-    h = await startHarness({}, { slack: { functionTokenTtlMs: 1_000 }, stepTokenLifeMs: 1_000 });
+    h = await startHarness({}, { slack: { functionTokenTtlMs: 1_000 }, timings: { stepTokenLifeMs: 1_000 } });
     const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
     const message = await h.latestMessage();
     // The confirmation is the step's: posted with its token.
@@ -147,7 +147,7 @@ describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds o
   it('fails a step whose confirmation expires while its token still works, with the reason', async () => {
     h = await startHarness(
       { CONFIRMATION_TTL_SECONDS: '1' },
-      { slack: { functionTokenTtlMs: 5_000 }, stepTokenLifeMs: 5_000 },
+      { slack: { functionTokenTtlMs: 5_000 }, timings: { stepTokenLifeMs: 5_000 } },
     );
     const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
     const done = await h.slack.waitFor(() => h.slack.completions[0], 10_000);
@@ -161,7 +161,7 @@ describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds o
   it('offers “End the workflow step” when the confirmation expires after the token, and its click ends it', async () => {
     h = await startHarness(
       { CONFIRMATION_TTL_SECONDS: '1' },
-      { slack: { functionTokenTtlMs: 300 }, stepTokenLifeMs: 300 },
+      { slack: { functionTokenTtlMs: 300 }, timings: { stepTokenLifeMs: 300 } },
     );
     const run = await h.slack.runFunction(h.url, { callbackId: 'change_campaign_status', inputs: inputs() });
     const message = await h.latestMessage();
@@ -187,7 +187,7 @@ describe('a Workflow step and its tokens (Slack: 15 minutes each; here seconds o
   it('ends the step early, with the reason, when the run will outlast the token; the run goes on to the end', async () => {
     h = await startHarness(
       { MOENGAGE_API_VERSION: 'v5', MAX_CAMPAIGNS_PER_COMMAND: '60' },
-      { slack: { functionTokenTtlMs: 2_500 }, stepTokenLifeMs: 2_500, progressMs: 200 },
+      { slack: { functionTokenTtlMs: 2_500 }, timings: { stepTokenLifeMs: 2_500, progressMs: 200 } },
     );
     h.moengage.setCampaigns(seedCampaigns({ count: 60 }));
     const ids = seedCampaigns({ count: 60 }).map((c) => c.id);

@@ -85,17 +85,13 @@ export async function startHarness(
     moengage?: Partial<MoEngageSimOptions>;
     slack?: Partial<SlackSimOptions>;
     limiter?: CallLimiter;
-    progressMs?: number;
-    slackPace?: BotOptions['slackPace'];
-    staleLookupMs?: number;
-    stepTokenLifeMs?: number;
-    escalateAfterMs?: number;
+    /** Timings over the harness's own (a fast sweep, callback backoff and no Slack retries) and production's. */
+    timings?: BotOptions['timings'];
     /** The bots' clock: a test moves it forward (a pause for two hours, in a moment). */
     now?: () => number;
     hookRules?: BotOptions['hookRules'];
     /** The MoEngage client's retry policy and deadlines (the fast retry policy by default). */
     moengageOptions?: BotOptions['moengageOptions'];
-    outboxTimings?: BotOptions['outboxTimings'];
     /** MoEngage's credentials watched for /readyz; off by default so tests' search counts hold. */
     credentialCheck?: BotOptions['credentialCheck'];
   } = {},
@@ -127,23 +123,15 @@ export async function startHarness(
     const shared = await connectSharedState(config, log.logger);
     const bot = await startBot(config, log.logger, {
       moengageOptions: { retryPolicy: retryPolicies.fast, ...options.moengageOptions },
-      slackRetries: 0,
-      expirySweepMs: 100,
       host: '127.0.0.1',
       ...shared,
       ...(options.store ? { store: options.store } : {}),
       ...(options.groups ? { groups: options.groups } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.limiter ? { limiter: options.limiter } : {}),
-      ...(options.progressMs ? { progressMs: options.progressMs } : {}),
-      ...(options.slackPace ? { slackPace: options.slackPace } : {}),
-      ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
-      ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
-      ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
-      ...(options.outboxTimings ? { outboxTimings: options.outboxTimings } : {}),
-      callbackBackoffMs: 20,
+      timings: { slackRetries: 0, sweepMs: 100, callbackBackoffMs: 20, ...options.timings },
       credentialCheck: options.credentialCheck ?? false,
     });
     return { bot, shared };

@@ -15,10 +15,11 @@ import { createHome } from './home.ts';
 import type { Listeners } from './index.ts';
 import type { FailureWords } from './respond.ts';
 import { createStepClose } from './step-close.ts';
+import { createUnhandledErrorReply } from './unhandled.ts';
 import { createWorkflowStep } from './workflow-step.ts';
 
+/** What the Slack door is given besides the lifecycle: the Slack port and its part of the config. */
 export interface SlackListenerDeps {
-  lifecycle: Lifecycle;
   slack: SlackPort;
   logger: Logger;
   dedupe: Deduper;
@@ -27,6 +28,7 @@ export interface SlackListenerDeps {
   timeZone: string;
   invalidateGroups: (groupId: string) => void;
   now?: () => number;
+  /** Slack's life of a Workflow step's token (Timings.stepTokenLifeMs). */
   stepTokenLifeMs?: number;
 }
 
@@ -36,25 +38,29 @@ function reminderAnswer(outcome: Outcome, by: string) {
 }
 
 /**
- * The Slack door's handlers over the lifecycle, one for each id of the registration table (index.ts), and the
- * Home tab's redraws, which live as long as the bot (`close`).
+ * The Slack door over the lifecycle: its handlers, one for each id of the registration table (index.ts), which
+ * the composition root registers; Bolt's error sink (`app.error`), which tells the person of an error no handler
+ * caught; and the Home tab's redraws, which live as long as the bot (`close`).
  */
-export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners; close(): void } {
-  const { lifecycle, slack, logger, dedupe } = deps;
+export function slackListeners(
+  lifecycle: Lifecycle,
+  deps: SlackListenerDeps,
+): { listeners: Listeners; onError: ReturnType<typeof createUnhandledErrorReply>; close(): void } {
+  const { slack, logger, dedupe } = deps;
   const followUp = (kind: FollowUpKind) => (id: string, actor: Actor) => lifecycle.followUp(id, kind, actor);
   const schedule = (what: 'now' | 'keep') => (id: string, actor: Actor) =>
     lifecycle.changeSchedule(id, what, actor);
   const home = createHome({ home: lifecycle.home, slack, onChange: lifecycle.onChange, logger });
   // A click on the Home tab has no channel to answer in: its Home is drawn again with the answer on it.
   const homeNotice = (userId: string, text: string | undefined) => home.refresh(userId, text);
-  const stepLife = deps.stepTokenLifeMs ? { stepTokenLifeMs: deps.stepTokenLifeMs } : {};
+  const { stepTokenLifeMs } = deps;
   const decision = (kind: 'confirm' | 'cancel', decide: Lifecycle['approve'] | Lifecycle['cancel']) =>
-    createDecisionAction({ kind, decide, slack, logger, dedupe, homeNotice, ...stepLife });
+    createDecisionAction({ kind, decide, slack, logger, dedupe, homeNotice, stepTokenLifeMs });
   const button = (
     press: (id: string, actor: Actor) => Promise<Outcome>,
     failed: FailureWords,
     answered?: typeof reminderAnswer,
-  ) => createFollowUpAction({ press, failed, slack, logger, dedupe, ...(answered ? { answered } : {}) });
+  ) => createFollowUpAction({ press, failed, slack, logger, dedupe, answered });
   const listeners: Listeners = {
     campaignCommand: createCampaignCommand({
       lifecycle,
@@ -62,10 +68,10 @@ export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners;
       // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
       rules: deps.proposalRules,
       logger,
-      ...(deps.onCommand ? { onOutcome: deps.onCommand } : {}),
+      onOutcome: deps.onCommand,
       dedupe,
       timeZone: deps.timeZone,
-      ...(deps.now ? { now: deps.now } : {}),
+      now: deps.now,
     }),
     confirm: decision('confirm', lifecycle.approve),
     cancel: decision('cancel', lifecycle.cancel),
@@ -74,14 +80,9 @@ export function slackListeners(deps: SlackListenerDeps): { listeners: Listeners;
     undo: button(followUp('undo'), FOLLOW_UP_FAILED),
     resumeNow: button(schedule('now'), SCHEDULE_FAILED, reminderAnswer),
     keepPaused: button(schedule('keep'), SCHEDULE_FAILED, reminderAnswer),
-    workflowStep: createWorkflowStep({
-      lifecycle,
-      dedupe,
-      logger,
-      ...(deps.stepTokenLifeMs ? { tokenLifeMs: deps.stepTokenLifeMs } : {}),
-    }),
+    workflowStep: createWorkflowStep({ lifecycle, dedupe, logger, tokenLifeMs: stepTokenLifeMs }),
     groupChanged: createGroupChanged({ invalidate: deps.invalidateGroups, logger }),
     homeOpened: home.opened,
   };
-  return { listeners, close: () => home.close() };
+  return { listeners, onError: createUnhandledErrorReply({ slack, logger }), close: () => home.close() };
 }
