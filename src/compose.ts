@@ -44,7 +44,7 @@ export interface BotOptions {
   /** Defaults to a MoEngageClient built from the config (with `limiter` and `moengageOptions`, when given). */
   moengage?: CampaignExecutor;
   moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs' | 'maxRequestTimeoutMs'>;
-  /** Shared state for replicas (see shared-state.ts); defaults to the in-memory store and in-process limiter. */
+  /** Shared state for replicas (see stores/connect.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
   limiter?: CallLimiter;
   /** MoEngage's campaign search for the look before confirming: built from the config by default; false: none. */
@@ -52,11 +52,11 @@ export interface BotOptions {
   searchLimiter?: CallLimiter;
   dedupe?: Deduper;
   changes?: ChangeFeed;
-  /** Where the audit trail is kept beside the log (SQLite or Redis; see shared-state.ts). */
+  /** Where the audit trail is kept beside the log (SQLite or Redis; see stores/connect.ts). */
   auditTrail?: AuditTrail;
-  /** Where Slack posts and edits wait for Slack (SQLite or Redis; see shared-state.ts); memory by default. */
+  /** Where Slack posts and edits wait for Slack (SQLite or Redis; see stores/connect.ts); memory by default. */
   outbox?: Outbox;
-  /** Whether another runner can continue a run this one hands back on shutdown (see shared-state.ts). */
+  /** Whether another runner can continue a run this one hands back on shutdown (see stores/connect.ts). */
   handBack?: boolean;
   /** The store is this process's alone (a SQLite file): at start, its unfinished runs are resumed at once. */
   exclusiveStore?: boolean;
@@ -66,9 +66,9 @@ export interface BotOptions {
   policy?: AccessPolicy;
   /** Where Idempotency-Key answers of the runbook API are kept (Redis for replicas). */
   idempotency?: IdempotencyStore;
-  /** Extra readiness checks, e.g. Redis taking a write (see shared-state.ts). */
+  /** Extra readiness checks, e.g. Redis taking a write (see stores/connect.ts). */
   readinessChecks?: Record<string, () => Promise<boolean>>;
-  /** False once a dependency's client has given up for good (see shared-state.ts): /healthz then fails. */
+  /** False once a dependency's client has given up for good (see stores/connect.ts): /healthz then fails. */
   alive?: () => boolean;
   /**
    * MoEngage's acceptance of the credentials, checked at start and every `timings.credentialCheckMs` with the

@@ -26,12 +26,7 @@ try {
     : undefined;
   const hookRules = config.hookRulesFile ? await loadHookRules(config.hookRulesFile, hookSources) : [];
   const shared = await connectSharedState(config, logger);
-  const bot = await startBot(config, logger, {
-    ...shared,
-    groups,
-    hookRules,
-    ...(policy ? { policy } : {}),
-  });
+  const bot = await startBot(config, logger, { ...shared, groups, hookRules, policy });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
