@@ -20,7 +20,7 @@ export const HTTP_ROUTES = [
     bearer: true,
   },
   { method: 'GET', path: '/api/v1/audit', handler: 'auditExport', body: 'none', bearer: true },
-  // Each sender verified by its own scheme (hooks/sources.ts), not our bearer; its payloads are larger.
+  // Each sender verified by its own scheme (doors/http/hooks/vendors/), not our bearer; its payloads are larger.
   { method: 'POST', path: '/api/v1/hooks/:source', handler: 'hook', body: 'slack' },
 ] as const;
 

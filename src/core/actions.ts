@@ -1,4 +1,8 @@
-/** The three status changes MoEngage's campaign status API takes; every door and rule speaks of these. */
+/**
+ * The three status changes MoEngage's campaign status API takes; every door and rule speaks of these. The
+ * `/campaign` and CLI usage are built from this list; the manifest, the OpenAPI file and the docs are held to it by
+ * tests (test/unit/manifest.test.ts, openapi.test.ts, words.test.ts).
+ */
 export const CAMPAIGN_ACTIONS = ['PAUSE', 'RESUME', 'STOP'] as const;
 export type CampaignAction = (typeof CAMPAIGN_ACTIONS)[number];
 

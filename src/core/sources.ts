@@ -1,7 +1,7 @@
 /**
  * The one list of webhook senders the bot takes (`POST /api/v1/hooks/{source}`): the config's HOOK_SECRETS keys, the
- * route's `{source}`, the OpenAPI enum and the docs are held to it. How each signs is its door's
- * (doors/http/hooks/sources.ts).
+ * route's `{source}`, the OpenAPI enum and the docs are held to it. How each signs is its door's, one file a
+ * sender (doors/http/hooks/vendors/, keyed by this list).
  */
 export const HOOK_SOURCES = [
   'pagerduty',

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HOOK_SOURCES, type HookSource } from '../../src/core/sources.ts';
 import { parseHookRules } from '../../src/doors/http/hooks/rules.ts';
-import { HOOK_SOURCES, type HookSource } from '../../src/doors/http/hooks/sources.ts';
 import { CHANNEL, type Harness, LOOKING_UP, messageText, startHarness } from '../support/bot-harness.ts';
 import { alerts, incidentio, opsgenie, pagerduty, rootly, SECRETS, signed } from '../support/hook-samples.ts';
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { HookSource } from '../../src/doors/http/hooks/sources.ts';
+import type { HookSource } from '../../src/core/sources.ts';
 
 /**
  * Each incident tool's webhook as its documentation shows it (fields as documented, values our own), and how

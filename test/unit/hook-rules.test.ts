@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HOOK_SOURCES } from '../../src/core/sources.ts';
 import { fieldText, matchingRules, parseHookRules, renderReason } from '../../src/doors/http/hooks/rules.ts';
-import { HOOK_SOURCES } from '../../src/doors/http/hooks/sources.ts';
 import { alerts, incidentio, opsgenie, pagerduty, rootly } from '../support/hook-samples.ts';
 
 const example = readFileSync(new URL('../../docs/examples/hook-rules.yaml', import.meta.url), 'utf8');

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CAMPAIGN_ACTIONS } from '../../src/core/actions.ts';
 import { type Listeners, type Registrar, registerListeners } from '../../src/doors/slack/index.ts';
 import { WORKFLOW_INPUTS, WORKFLOW_OUTPUTS, WORKFLOW_STEP_ID } from '../../src/doors/slack/workflow-step.ts';
 import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
+import { campaignWordLists, commandWordsDrift, drift } from '../support/words.ts';
 
 interface Manifest {
+  display_information: { long_description: string };
   features: { slash_commands?: { command: string; usage_hint?: string; description?: string }[] };
   functions?: Record<
     string,
@@ -50,9 +53,23 @@ describe('manifest.yml matches what the bot registers and calls', () => {
     const declared = (manifest.features.slash_commands ?? []).map((c) => c.command).sort();
     expect(declared).toEqual(registered().commands.sort());
     for (const c of manifest.features.slash_commands ?? []) {
-      expect(c.usage_hint).toMatch(/pause\|resume\|stop/);
       expect(c.description?.length).toBeGreaterThan(0);
     }
+  });
+
+  it('names the /campaign words and the actions as the subcommand table and the one list of actions have them', () => {
+    const problems = (manifest.features.slash_commands ?? []).flatMap((c) => {
+      const hinted = (c.usage_hint ?? '').split(' ')[0]?.split('|') ?? [];
+      return commandWordsDrift(`${c.command}'s usage_hint`, hinted);
+    });
+    for (const words of campaignWordLists(manifest.display_information.long_description, {
+      backticked: false,
+    }))
+      problems.push(...commandWordsDrift('long_description', words));
+    const step = manifest.functions?.[WORKFLOW_STEP_ID]?.input_parameters.action as { description?: string };
+    const named = step.description?.match(/\b[A-Z]{3,}\b/g) ?? [];
+    problems.push(...drift(`${WORKFLOW_STEP_ID}'s action description`, named, CAMPAIGN_ACTIONS));
+    expect(problems).toEqual([]);
   });
 
   it('enables interactivity exactly when the bot registers button actions', () => {

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CAMPAIGN_ACTIONS } from '../../src/core/actions.ts';
+import { HOOK_SOURCES } from '../../src/core/sources.ts';
 import { bodySchema, describe as describeResource } from '../../src/doors/http/runbook/api.ts';
 import { HTTP_ROUTES } from '../../src/routes.ts';
+import { drift } from '../support/words.ts';
 
 const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
   paths: Record<string, unknown>;
@@ -48,4 +51,37 @@ describe('docs/openapi.yaml describes the runbook API as built', () => {
       Object.keys(resource).sort(),
     );
   });
+
+  it('names the actions and the webhook sources as the one list of each has them', () => {
+    const problems: string[] = [];
+    let seen = 0;
+    // Every `action` property: its enum, or (where any case is taken) the actions its description names.
+    const visit = (node: unknown, at: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        const where = `${at}.${key}`;
+        const v = value as { enum?: string[]; description?: string };
+        if (key === 'action' && v && typeof v === 'object' && 'type' in v) {
+          const named = v.enum ?? v.description?.match(/\b[A-Z]{3,}\b/g) ?? [];
+          problems.push(...drift(where, named, CAMPAIGN_ACTIONS));
+          seen += 1;
+        }
+        visit(value, where);
+      }
+    };
+    visit(spec, 'openapi');
+    expect(seen).toBeGreaterThanOrEqual(3); // the input, the resource and the audit entry
+    const hooks = (spec.paths['/api/v1/hooks/{source}'] as { post: HookOperation }).post;
+    const source = hooks.parameters.find((p) => p.name === 'source');
+    problems.push(...drift('the {source} parameter', source?.schema?.enum ?? [], HOOK_SOURCES));
+    // The description says how each source signs: it must speak of every one.
+    const spoken = HOOK_SOURCES.filter((s) => new RegExp(`\\b${s}\\b`).test(hooks.description));
+    problems.push(...drift("the hooks' description", spoken, HOOK_SOURCES));
+    expect(problems).toEqual([]);
+  });
 });
+
+interface HookOperation {
+  description: string;
+  parameters: { name: string; schema?: { enum?: string[] } }[];
+}

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { CAMPAIGN_ACTIONS } from '../../core/actions.ts';
 import { type ActionResource, type Answer, type Client, createClient } from './client.ts';
 import { failureLine, progressLine, requestedLine, resultTable, summaryLine } from './render.ts';
+
+/** `pause`, `resume`, `stop`: the actions, as the command's first word. */
+const ACTION_WORDS = CAMPAIGN_ACTIONS.map((a) => a.toLowerCase());
+const COMMANDS = `${ACTION_WORDS.join(', ')} or status`;
 
 /**
  * `campaign-bot pause camp_1 camp_2 --reason "INC-1234" --channel C0INCIDENT`: asks the bot's runbook API for a
  * campaign action, waits while a person confirms it in Slack and it runs, and exits by how it went (see USAGE).
  */
-export const USAGE = `usage: campaign-bot <pause|resume|stop> <campaign id>... --channel C... [options]
-       campaign-bot <pause|resume|stop> --group NAME --channel C... [options]
+export const USAGE = `usage: campaign-bot <${ACTION_WORDS.join('|')}> <campaign id>... --channel C... [options]
+       campaign-bot <${ACTION_WORDS.join('|')}> --group NAME --channel C... [options]
        campaign-bot status <request id> [--wait] [--json]
 
   --channel C...         Slack channel where the confirmation is posted (required)
@@ -41,7 +46,6 @@ export const EXIT = {
   unreachable: 6,
 } as const;
 const POLL_MS = 1000;
-const ACTIONS = { pause: 'PAUSE', resume: 'RESUME', stop: 'STOP' } as const;
 
 export interface Env {
   url?: string | undefined;
@@ -96,7 +100,7 @@ export function parseCommand(argv: string[], env: Env): Command {
   const [name, ...rest] = positionals;
   if (v.help || name === 'help') return { kind: 'help' };
   const usage = (message: string) => ({ kind: 'usage', message }) as const;
-  if (name === undefined) return usage('say what to do: pause, resume, stop or status');
+  if (name === undefined) return usage(`say what to do: ${COMMANDS}`);
   if (v.wait && v['no-wait']) return usage('give --wait or --no-wait, not both');
   const timeoutS = v.timeout === undefined ? 900 : Number(v.timeout);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
@@ -131,8 +135,8 @@ export function parseCommand(argv: string[], env: Env): Command {
     if (rest.length !== 1 || !rest[0]) return usage('status takes exactly one request id');
     return { kind: 'status', id: rest[0], ...common, wait: v.wait ?? false };
   }
-  const action = ACTIONS[name.toLowerCase() as keyof typeof ACTIONS];
-  if (!action) return usage(`unknown command "${name}": use pause, resume, stop or status`);
+  const action = CAMPAIGN_ACTIONS.find((a) => a.toLowerCase() === name.toLowerCase());
+  if (!action) return usage(`unknown command "${name}": use ${COMMANDS}`);
   const ids = rest.flatMap((p) => p.split(/[\s,]+/)).filter(Boolean);
   if (ids.length > 0 && v.group !== undefined) return usage('give campaign ids or --group, not both');
   if (ids.length === 0 && v.group === undefined) return usage(`${name} needs campaign ids or --group NAME`);

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { parseCampaignCommand, USAGE } from '../../commands/parse.ts';
+import { type ParsedCommand, parseCampaignCommand, USAGE } from '../../commands/parse.ts';
+import type { FreezeAnswer } from '../../core/freeze.ts';
 import type { Deduper } from '../../core/ports.ts';
 import type { ProposalRules } from '../../core/proposal.ts';
 import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
@@ -41,8 +42,9 @@ const READ_FAILED: FailureWords = {
 };
 
 /**
- * `/campaign pause|resume|stop <ids>`. Input errors and help go back in the acknowledgement itself (no extra
- * call, instant); a valid request is acknowledged at once and then proposed, a refusal sent via response_url.
+ * `/campaign` and its subcommands (the table in commands/subcommands.ts; HANDLERS below does each). Input errors
+ * and help go back in the acknowledgement itself (no extra call, instant); anything else is acknowledged at once
+ * and then answered via response_url.
  */
 export function createCampaignCommand(deps: CampaignCommandDeps) {
   const log = deps.logger.child({ module: 'command' });
@@ -76,11 +78,11 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         await deps.slack.postEphemeral(command.channel_id, command.user_id, text);
       }
     };
-    const reads = parsed.kind === 'history' || parsed.kind === 'status' || parsed.kind === 'groups';
+    const handler = handlerOf(parsed.kind, parsed);
     // Not awaited: Bolt's listener ends with the acknowledgement, so a proposal waiting for its turn in a busy
     // channel (2,000 in one channel take half an hour at Slack's pace) holds only its own few fields, not Bolt's
     // request, response and middleware chain (about a sixth of the memory of a backlog, measured).
-    const work = guarded(log, tell, reads ? READ_FAILED : COMMAND_FAILED, async () => {
+    const work = guarded(log, tell, handler.failed, async () => {
       if (!(await firstDelivery(deps.dedupe, `command:${command.trigger_id}`, log))) {
         log.info(
           { user: command.user_id, triggerId: command.trigger_id },
@@ -88,64 +90,118 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         );
         return undefined;
       }
-      if (parsed.kind === 'history') {
-        const answer = await deps.lifecycle.history({
-          actor,
-          ids: parsed.tokens,
-          channelId: command.channel_id,
-          sinceMs: parsed.sinceMs,
-        });
-        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
-        if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
-        if (answer.kind === 'history_unavailable')
-          return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
-        return outcomeText(answer);
-      }
-      if (parsed.kind === 'status') {
-        const answer = await deps.lifecycle.status({
-          actor,
-          ids: parsed.tokens,
-          channelId: command.channel_id,
-        });
-        deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
-        if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
-        if (answer.kind === 'lookup_off')
-          return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
-        if (answer.kind === 'lookup_unavailable')
-          return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
-        return outcomeText(answer);
-      }
-      if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
-        const where = { actor, scope: parsed.scope, channelId: command.channel_id };
-        const answer =
-          parsed.kind === 'freeze'
-            ? await deps.lifecycle.freeze({ ...where, ...(parsed.reason ? { reason: parsed.reason } : {}) })
-            : await deps.lifecycle.unfreeze(where);
-        const ok = answer.kind === 'proposed' || answer.kind === 'running';
-        const denied = answer.kind === 'denied' || answer.kind === 'freeze_scope_denied';
-        deps.onOutcome?.(ok ? 'requested' : denied ? 'denied' : 'failed');
-        return freezeAnswerText(answer);
-      }
-      if (parsed.kind === 'groups') {
-        const listed = await deps.lifecycle.listGroups(command.channel_id, actor);
-        deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
-        return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
-      }
+      return handler.run({ actor, channelId: command.channel_id, deps });
+    });
+    void work.then((ok) => {
+      if (!ok) deps.onOutcome?.('failed');
+    });
+  };
+}
+
+/** A subcommand answered after the acknowledgement (help and refused input are answered in it). */
+type Answered = Exclude<ParsedCommand['kind'], 'help' | 'error'>;
+type ByKind = { [K in Answered]: Extract<ParsedCommand, { kind: K }> };
+interface Asked {
+  actor: { kind: 'user'; id: string };
+  channelId: string;
+  deps: CampaignCommandDeps;
+}
+
+/** What the door does with each subcommand of the table (commands/subcommands.ts), by its kind. */
+interface CommandHandler<K extends Answered> {
+  /** What a failure before the answer says: a read changed nothing, a proposal proposed nothing. */
+  failed: FailureWords;
+  /** The answer, in mrkdwn (undefined: nothing more to say). */
+  run(parsed: ByKind[K], asked: Asked): Promise<string | undefined>;
+}
+
+/** One for every kind the parser answers with: the compiler asks for a handler when a subcommand is added. */
+const HANDLERS: { [K in Answered]: CommandHandler<K> } = {
+  request: {
+    failed: COMMAND_FAILED,
+    async run(parsed, { actor, channelId, deps }) {
       const outcome = await deps.lifecycle.propose({
         actor,
         action: parsed.action,
         ids: parsed.tokens,
         reason: parsed.reason,
-        channelId: command.channel_id,
+        channelId,
         source: 'slash_command',
         ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
       });
       const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
       deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
       return outcomeText(outcome);
-    });
-    void work.then((ok) => {
-      if (!ok) deps.onOutcome?.('failed');
-    });
-  };
+    },
+  },
+  history: {
+    failed: READ_FAILED,
+    async run(parsed, { actor, channelId, deps }) {
+      const answer = await deps.lifecycle.history({
+        actor,
+        ids: parsed.tokens,
+        channelId,
+        sinceMs: parsed.sinceMs,
+      });
+      deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+      if (answer.kind === 'history') return historyText(answer.entries, answer.total, answer.sinceMs);
+      if (answer.kind === 'history_unavailable')
+        return 'No audit trail is kept where this bot runs (it keeps one in SQLite or Redis).';
+      return outcomeText(answer);
+    },
+  },
+  status: {
+    failed: READ_FAILED,
+    async run(parsed, { actor, channelId, deps }) {
+      const answer = await deps.lifecycle.status({ actor, ids: parsed.tokens, channelId });
+      deps.onOutcome?.(answer.kind === 'denied' ? 'denied' : 'help');
+      if (answer.kind === 'campaign_status') return campaignStatusText(answer.ids, answer.found);
+      if (answer.kind === 'lookup_off')
+        return 'Campaign lookups are turned off for this bot (`CAMPAIGN_LOOKUP=off`).';
+      if (answer.kind === 'lookup_unavailable')
+        return `Could not look the campaigns up in MoEngage: ${escapeMrkdwn(answer.message)}`;
+      return outcomeText(answer);
+    },
+  },
+  freeze: {
+    failed: COMMAND_FAILED,
+    async run(parsed, { actor, channelId, deps }) {
+      const reason = parsed.reason ? { reason: parsed.reason } : {};
+      return freezeAnswered(
+        await deps.lifecycle.freeze({ actor, scope: parsed.scope, channelId, ...reason }),
+        deps,
+      );
+    },
+  },
+  unfreeze: {
+    failed: COMMAND_FAILED,
+    async run(parsed, { actor, channelId, deps }) {
+      return freezeAnswered(await deps.lifecycle.unfreeze({ actor, scope: parsed.scope, channelId }), deps);
+    },
+  },
+  groups: {
+    failed: READ_FAILED,
+    async run(_parsed, { actor, channelId, deps }) {
+      const listed = await deps.lifecycle.listGroups(channelId, actor);
+      deps.onOutcome?.(listed.kind === 'groups' ? 'help' : 'denied');
+      return listed.kind === 'groups' ? groupsList(listed.groups) : outcomeText(listed);
+    },
+  },
+};
+
+/** A freeze or an unfreeze: counted as a request, refused or failed, and its words. */
+function freezeAnswered(answer: FreezeAnswer, deps: CampaignCommandDeps): string | undefined {
+  const ok = answer.kind === 'proposed' || answer.kind === 'running';
+  const denied = answer.kind === 'denied' || answer.kind === 'freeze_scope_denied';
+  deps.onOutcome?.(ok ? 'requested' : denied ? 'denied' : 'failed');
+  return freezeAnswerText(answer);
+}
+
+/** The parsed command's handler, bound to it (kind and parsed apart, so TypeScript pairs them through the table). */
+function handlerOf<K extends Answered>(
+  kind: K,
+  parsed: ByKind[K],
+): { failed: FailureWords; run(asked: Asked): Promise<string | undefined> } {
+  const handler = HANDLERS[kind];
+  return { failed: handler.failed, run: (asked) => handler.run(parsed, asked) };
 }

@@ -4,28 +4,19 @@ import type { Outcome } from '../../../core/outcomes.ts';
 import { parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
 import type { CampaignActionRequest } from '../../../core/request.ts';
+import { type GrafanaHeaders, isHookSource } from '../../../core/sources.ts';
 import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest } from '../../../http/routes.ts';
 import type { Lifecycle } from '../../../lifecycle/lifecycle.ts';
 import { problemFor } from '../kit/problem.ts';
 import { describe } from '../kit/resource.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
-import {
-  deliveryId,
-  type GrafanaHeaders,
-  isHookSource,
-  type NamedSecret,
-  notForUs,
-  notTheVendors,
-  rehearsal,
-  tooOld,
-  verifyHook,
-} from './sources.ts';
+import { type NamedSecret, notAnObject, VENDORS } from './vendors/index.ts';
 
 export interface HooksDeps {
   /** HOOK_SECRETS: the sources taken, each with its named secrets (one per subscription, two in a rotation). */
   secrets: ReadonlyMap<string, readonly NamedSecret[]>;
-  /** HOOK_GRAFANA_SIGNATURE_HEADER and HOOK_GRAFANA_TIMESTAMP_HEADER (sources.ts has the defaults). */
+  /** HOOK_GRAFANA_SIGNATURE_HEADER and HOOK_GRAFANA_TIMESTAMP_HEADER (core/sources.ts has the defaults). */
   grafana?: GrafanaHeaders;
   rules: readonly HookRule[];
   lifecycle: Pick<Lifecycle, 'propose'>;
@@ -42,8 +33,8 @@ const problem = (status: number, code: string, message: string): Answer => ({
 });
 
 /**
- * `POST /api/v1/hooks/{source}`: an incident tool's own webhook. Verified by the sender's own scheme (see
- * sources.ts), deduplicated by its delivery id, matched against HOOK_RULES_FILE, and each matching rule proposed
+ * `POST /api/v1/hooks/{source}`: an incident tool's own webhook. Verified by the sender's own scheme (its file in
+ * vendors/), deduplicated by its delivery id, matched against HOOK_RULES_FILE, and each matching rule proposed
  * as the policy principal `hook:<source>` through the same lifecycle as any request.
  *
  * A 4xx is a verdict to a sender (PagerDuty drops the event on any 4xx but 429 and turns the subscription off
@@ -69,9 +60,17 @@ export function createHooksApi(deps: HooksDeps) {
     if (!isHookSource(source) || !secrets || secrets.length === 0) {
       return problem(404, 'not_found', 'no such webhook here (HOOK_SECRETS names the ones taken)');
     }
+    const vendor = VENDORS[source];
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     const options = deps.grafana ? { grafana: deps.grafana } : {};
-    const verified = verifyHook(source, req.headers, req.rawBody, query, secrets, now(), options);
+    const verified = vendor.verify({
+      headers: req.headers,
+      raw: req.rawBody,
+      query,
+      secrets,
+      nowMs: now(),
+      options,
+    });
     if (!verified.ok) {
       audit.info({ event: 'hook_denied', source, reason: verified.message });
       return problem(401, 'unauthorized', verified.message);
@@ -82,8 +81,8 @@ export function createHooksApi(deps: HooksDeps) {
     } catch {
       return problem(400, 'invalid_json', 'the body is not valid JSON');
     }
-    const shape = notTheVendors(source, payload);
-    const delivery = shape ? undefined : deliveryId(source, req.headers, payload);
+    const shape = notAnObject(payload) ?? vendor.notTheVendors?.(payload);
+    const delivery = shape ? undefined : vendor.deliveryId(req.headers, payload);
     if (shape || !delivery) {
       const message = shape ?? `no delivery id in this ${source} webhook`;
       audit.info({ event: 'hook_denied', source, reason: message });
@@ -92,9 +91,9 @@ export function createHooksApi(deps: HooksDeps) {
     // The secret's name (never its value) says which subscription sent it.
     const by = { delivery, signed_with: verified.by };
     log.info({ source, ...by }, 'webhook verified');
-    const late = verified.late ?? tooOld(source, payload, now(), verified.timeless === true);
+    const late = verified.late ?? vendor.tooOld?.(payload, now(), verified.timeless === true);
     if (late) return ignored(source, 'too_old', late, by);
-    const skip = notForUs(source, payload);
+    const skip = vendor.notForUs?.(payload);
     if (skip) return ignored(source, 'not_for_us', skip, by);
     return propose(source, payload, delivery, by);
   }
@@ -102,7 +101,7 @@ export function createHooksApi(deps: HooksDeps) {
   async function propose(source: string, payload: unknown, delivery: string, by: object): Promise<Answer> {
     const matched = matchingRules(deps.rules, source as HookRule['source'], payload);
     if (matched.length === 0) {
-      const drill = rehearsal(source as HookRule['source'], payload);
+      const drill = VENDORS[source as HookRule['source']].rehearsal?.(payload);
       return drill
         ? ignored(source, 'no_rule', `an incident.io ${drill.mode} incident: no rule names its mode`, by)
         : ignored(source, 'no_rule', 'no rule matches this event', { ...by, matched: [] });

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../../../core/actions.ts';
 import { CHANNEL_ID_PATTERN } from '../../../core/ids.ts';
 import { parsePauseFor } from '../../../core/pause-for.ts';
+import { HOOK_SOURCES, type HookSource } from '../../../core/sources.ts';
 import { invalid, parseStartFile, readStartFile } from '../../../core/yaml-file.ts';
-import { HOOK_SOURCES, type HookSource, rehearsal } from './sources.ts';
+import { VENDORS } from './vendors/index.ts';
 
 /**
  * HOOK_RULES_FILE (YAML or JSON): which incident-tool events propose which campaign action. Checked once at
@@ -158,7 +159,7 @@ const MATCHED_CHARS = 4_096;
  * (`mode`) matches only the rules that name its mode field: a drill proposes nothing unless a rule asks. Pure.
  */
 export function matchingRules(rules: readonly HookRule[], source: HookSource, payload: unknown): HookRule[] {
-  const drill = rehearsal(source, payload);
+  const drill = VENDORS[source].rehearsal?.(payload);
   return rules.filter(
     (r) =>
       r.source === source &&
