@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { parseCampaignCommand, USAGE } from '../../commands/parse.ts';
 import type { Deduper } from '../../core/ports.ts';
 import type { ProposalRules } from '../../core/proposal.ts';
-import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import type { Lifecycle } from '../../lifecycle/contract.ts';
 import type { SlackPort } from '../../slack/port.ts';
 import { campaignStatusText } from '../../slack/views/campaign-view.ts';
 import { freezeAnswerText } from '../../slack/views/freeze-view.ts';
@@ -137,8 +137,8 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         ids: parsed.tokens,
         reason: parsed.reason,
         channelId: command.channel_id,
-        source: 'slash_command',
-        ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
+        origin: { kind: 'slash_command' },
+        schedule: parsed.pauseFor,
       });
       const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
       deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
