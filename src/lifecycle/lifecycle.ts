@@ -290,7 +290,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
   return {
     propose,
     followUp,
-    /** `/campaign freeze` and `unfreeze`, and the freezes that hold now. */
+    /** `/campaign freeze` and `unfreeze`. */
     freeze: freezes.freeze,
     unfreeze: freezes.unfreeze,
     /** What a person's App Home shows. */
