@@ -3,7 +3,7 @@ import { planFollowUp } from '../core/follow-up.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { CampaignActionRequest, FollowUpKind } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
-import type { ProposeInput } from './propose.ts';
+import type { ProposeInput } from './contract.ts';
 
 /**
  * A result's "Retry failed" or "Undo": a new request, proposed as if the person had typed it (the same policy
@@ -59,9 +59,11 @@ export function createFollowUp(ctx: LifecycleContext, propose: (input: ProposeIn
       ids: plan.ids,
       reason: plan.reason,
       channelId: original.channelId,
-      source: original.freeze && kind === 'undo' ? 'unfreeze' : `${kind}_button`,
       // Its ids come from a request that was allowed them (a freeze takes more than a command would).
-      maxIds: plan.ids.length,
+      origin: {
+        kind: 'follow_up',
+        source: original.freeze && kind === 'undo' ? 'unfreeze' : `${kind}_button`,
+      },
     });
     const proposedId =
       outcome.kind === 'proposed' || outcome.kind === 'running' ? outcome.request.id : undefined;

@@ -14,8 +14,8 @@ import type { Outcome } from '../core/outcomes.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
+import type { FreezeInput, ProposeInput, ScopeInput } from './contract.ts';
 import type { CampaignLookup } from './lookup.ts';
-import type { ProposeInput } from './propose.ts';
 
 export type { FreezeAnswer } from '../core/freeze.ts';
 
@@ -89,7 +89,7 @@ export function createFreeze(
     return { ok: false as const, answer: { kind: 'freeze_starting', scope } as const };
   }
 
-  async function freeze(input: { actor: Actor; scope: FreezeScope; channelId: string; reason?: string }) {
+  async function freeze(input: FreezeInput) {
     const { actor, scope, channelId } = input;
     // The caller must be in the policy here before anything is searched (a group as far as their rules name it).
     const readable = await campaignsReadable(ctx, {
@@ -153,15 +153,14 @@ export function createFreeze(
         ? `freeze of ${scopeToken(scope) || 'all active campaigns'}: ${input.reason}`
         : undefined,
       channelId,
-      source: 'freeze',
-      freeze: { scope, id, found: new Map(candidates.map((c) => [c.id, c])) },
+      origin: { kind: 'freeze', scope, id, found: new Map(candidates.map((c) => [c.id, c])) },
     });
     // Refused or not posted: the scope is free again at once.
     if (outcome.kind !== 'proposed' && outcome.kind !== 'running') return letGo(outcome);
     return outcome;
   }
 
-  async function unfreeze(input: { actor: Actor; scope: FreezeScope; channelId: string }) {
+  async function unfreeze(input: ScopeInput) {
     const held = await holder(input.scope);
     if (held.state !== 'held') return { kind: 'no_freeze', scope: input.scope } as const;
     return followUp(held.request.id, 'undo', input.actor);

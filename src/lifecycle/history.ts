@@ -1,8 +1,8 @@
-import type { Actor } from '../auth/authorize.ts';
 import { type HistoryEntry, historyOf } from '../core/history.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
+import type { HistoryQuery } from './contract.ts';
 
 export type HistoryAnswer =
   | { kind: 'history'; entries: HistoryEntry[]; sinceMs: number; total: number }
@@ -21,12 +21,7 @@ const SHOWN = 15;
  */
 export function createHistory(ctx: LifecycleContext) {
   const { deps, now } = ctx;
-  return async function history(input: {
-    actor: Actor;
-    ids: readonly string[] | 'me';
-    channelId: string;
-    sinceMs: number;
-  }): Promise<HistoryAnswer> {
+  return async function history(input: HistoryQuery): Promise<HistoryAnswer> {
     const requestedBy = ctx.actorId(input.actor);
     const readable = await campaignsReadable(ctx, { ...input, maxIds: 10_000 });
     if (!readable.ok) return readable.outcome;

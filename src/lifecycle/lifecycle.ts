@@ -8,6 +8,7 @@ import {
 } from '../core/request.ts';
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
+import type { Lifecycle, StepToken } from './contract.ts';
 import { errorText } from './error-text.ts';
 import { afterRecorded } from './errors.ts';
 import { createExecution } from './execution.ts';
@@ -24,15 +25,16 @@ import { createStatus } from './status.ts';
 import { type Sweeps, startSweeps, sweepEvery } from './sweeps.ts';
 
 export type { LifecycleDeps } from './context.ts';
+export type { Lifecycle, ProposeInput, StepToken } from './contract.ts';
 export type { CampaignExecutor } from './execution-deps.ts';
-export type { ProposeInput } from './propose.ts';
 
 /**
  * The one lifecycle every door uses: authorize → propose (post the confirmation) → approve (N distinct
  * approvers; the last one is the single-use claim) or cancel or expire → execute through the throttled MoEngage
- * client → report. It answers in codes (core/outcomes.ts) and tells people through the notifier port.
+ * client → report. It answers in codes (core/outcomes.ts) and tells people through the notifier port. What each
+ * method does and answers is written in the interface it implements (contract.ts).
  */
-export function createLifecycle(deps: LifecycleDeps) {
+export function createLifecycle(deps: LifecycleDeps): Lifecycle {
   const ctx = lifecycleContext(deps);
   const { emit, fields, log, now, changes } = ctx;
   // A finished PAUSE "for a while" is handed to the schedule when the index says its reminder or RESUME is due.
@@ -314,10 +316,9 @@ export function createLifecycle(deps: LifecycleDeps) {
     },
     propose,
     followUp,
-    /** `/campaign freeze` and `unfreeze`, and the freezes that hold now. */
+    /** `/campaign freeze` and `unfreeze`. */
     freeze: freezes.freeze,
     unfreeze: freezes.unfreeze,
-    activeFreezes: freezes.active,
     /** What a person's App Home shows. */
     home,
     /** Every request change, on any replica (the App Home redraws on it). */
@@ -339,23 +340,13 @@ export function createLifecycle(deps: LifecycleDeps) {
     settled: (id: string, timeoutMs: number, signal?: AbortSignal) =>
       waitSettled(id, { get: (x) => deps.store.get(x), feed: changes }, timeoutMs, undefined, signal),
     drain: execution.drain,
-    inFlight: execution.inFlight,
   };
 }
-
-export type Lifecycle = ReturnType<typeof createLifecycle>;
 
 /** Requests read per page by the expiry sweep. */
 const EXPIRY_BATCH = 100;
 /** Expiry edits waiting on Slack at once (Slack takes about 50 edits a minute for the workspace). */
 const EXPIRY_EDITS_IN_FLIGHT = 50;
-
-/** The step a click belongs to (Slack's `function_data`) and the fresh token it brought. */
-export interface StepToken {
-  executionId: string;
-  token: string;
-  tokenUntil: number;
-}
 
 /** The search as the runner's check after a run: a lookup at the front of the queue (priority 1). */
 function checkWith(search: CampaignLookup) {

@@ -1,57 +1,41 @@
 import type { Actor } from '../auth/authorize.ts';
-import { isCampaignAction } from '../core/actions.ts';
-import { type CampaignInfo, lookupOf } from '../core/campaign-info.ts';
-import type { FreezeScope } from '../core/freeze.ts';
+import { type CampaignAction, isCampaignAction } from '../core/actions.ts';
+import { lookupOf } from '../core/campaign-info.ts';
+import type { CampaignGroups } from '../core/groups.ts';
 import type { Outcome } from '../core/outcomes.ts';
-import type { PauseFor } from '../core/pause-for.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
 import {
   asResumeGrant,
   type CampaignActionRequest,
-  type IncidentRef,
   isSatisfied,
-  type WorkflowStep,
+  type PauseFor,
+  type RuleGrant,
 } from '../core/request.ts';
 import type { LifecycleContext } from './context.ts';
+import type { Origin, ProposeInput, ProposeOptions } from './contract.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
 import { NotifyError } from './notifier.ts';
 
-/** What a door asks to propose, as the caller gave it: the lifecycle checks every field. */
-export interface ProposeInput {
-  actor: Actor;
-  action: string;
-  /** Campaign ids and `group:NAME` tokens. */
-  ids: readonly string[];
-  reason: string | undefined;
+/** Who asks for what, where: what every look of the policy at a proposal is given. */
+interface Who {
+  action: CampaignAction;
   channelId: string;
-  source: string;
-  /** A Slack user a runbook caller says it acts for (unverified). */
-  onBehalfOf?: string | undefined;
-  /** The Workflow step that asks (its confirmation is posted with the step's token, so its clicks carry it). */
-  workflow?: WorkflowStep;
-  /** `pause … for 2h`: the RESUME of what the PAUSE applies is scheduled (see core/pause-for.ts). */
-  pauseFor?: PauseFor;
-  /** A runbook's or webhook's incident, shown on the confirmation and audited. */
-  incident?: IncidentRef;
-  /** The API caller's `callback_url`, called once when the request settles. */
-  callback?: { url: string; token: string };
-  /**
-   * Called once the request is stored and audited, before its confirmation waits for Slack (a webhook answers its
-   * sender then: senders give up within 5 s, and a paced channel can hold a post longer).
-   */
-  onRecorded?: (request: CampaignActionRequest) => void;
-  /** Check everything and say what would be proposed: nothing is stored, posted, looked up or sent. */
-  dryRun?: boolean;
-  /** More ids than MAX_CAMPAIGNS_PER_COMMAND: a follow-up of a request that had them (a freeze's unfreeze). */
-  maxIds?: number;
-  /** `/campaign freeze`: the scope it freezes, the request's id (already holding the scope), and what the search found. */
-  freeze?: { scope: FreezeScope; id: string; found: ReadonlyMap<string, CampaignInfo> };
+  requestedBy: string;
+  onBehalfOf: string | undefined;
 }
+/** …and on which campaigns, once the ids are checked. */
+type Facts = Who & { campaignIds: string[] };
+
+/** A step's answer: what the next step needs, or the outcome the proposal ends with. */
+type Step<T extends object = object> = ({ ok: true } & T) | { ok: false; outcome: Outcome };
+const stop = (outcome: Outcome) => ({ ok: false as const, outcome });
 
 /**
- * Propose: check the input (the core's rules, the same for every door), authorize, store, post the
- * confirmation; under a rule that needs no approval, claim and run at once.
+ * Propose, in its steps: check the input (the core's rules, the same for every door), authorize (the policy),
+ * build the request record, store it, post the confirmation; under a rule that needs no approval, claim and
+ * run at once. The check and the policy take turns: the policy's first look (who, what, where) says which
+ * groups the caller may name before the ids are checked against them.
  */
 export function createPropose(
   ctx: LifecycleContext,
@@ -59,52 +43,89 @@ export function createPropose(
   lookup?: Lookup,
 ) {
   const { deps, emit, fields, log, now } = ctx;
-  return async function propose(input: ProposeInput): Promise<Outcome> {
-    const raw = { action: input.action, ids: input.ids, reason: input.reason };
+
+  /** Check: the action is one the core knows, before the policy is asked anything. */
+  function checkAction(input: ProposeInput): Step<{ who: Who }> {
     const action = input.action.trim().toUpperCase();
-    if (!isCampaignAction(action)) return invalidInput(checkProposal(raw, deps.proposalRules));
+    if (!isCampaignAction(action)) return stop(invalidInput(checkProposal(rawOf(input), deps.proposalRules)));
     const requestedBy = ctx.actorId(input.actor);
-    const who = { action, channelId: input.channelId, requestedBy, onBehalfOf: input.onBehalfOf };
-    // First look: who, what and where, before any group is read, so nobody outside the policy learns which
-    // groups exist (or how large they are), and a caller sees only the groups their rules name.
+    return {
+      ok: true,
+      who: { action, channelId: input.channelId, requestedBy, onBehalfOf: onBehalfOf(input) },
+    };
+  }
+
+  /**
+   * Authorize, the first look: who, what and where, before any group is read, so nobody outside the policy learns
+   * which groups exist (or how large they are). Answers the groups this caller's rules name.
+   */
+  async function admit(input: ProposeInput, who: Who): Promise<Step<{ groups: CampaignGroups }>> {
     const first = await deps.authorize(input.actor, 'propose', { ...who, campaignIds: undefined });
-    if (!first.allowed) return ctx.denied('propose', input.actor, first.part, who);
+    if (!first.allowed) return stop(ctx.denied('propose', input.actor, first.part, who));
     const visible = first.groups ?? [];
     const groups =
       visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
-    // A freeze names as many campaigns as are active (the API's own limit), not what a person would type.
-    const maxIds = input.freeze ? FREEZE_MAX_IDS : Math.max(deps.proposalRules.maxIds, input.maxIds ?? 0);
-    const rules = { ...deps.proposalRules, groups, maxIds };
-    const checked = checkProposal(raw, rules);
-    if (!checked.ok) return invalidInput(checked);
+    return { ok: true, groups };
+  }
+
+  /** Check: the proposal's own rules (core/proposal.ts), over the groups the caller may name. */
+  function check(input: ProposeInput, groups: CampaignGroups): CheckedProposal | InvalidProposal {
+    const usual = deps.proposalRules.maxIds;
+    // A freeze names as many campaigns as are active (the API's own limit), not what a person would type; a
+    // follow-up as many as the request it follows was allowed.
+    const maxIds =
+      input.origin.kind === 'freeze'
+        ? FREEZE_MAX_IDS
+        : input.origin.kind === 'follow_up'
+          ? Math.max(usual, input.ids.length)
+          : usual;
+    return checkProposal(rawOf(input), { ...deps.proposalRules, groups, maxIds });
+  }
+
+  /** Authorize: the rules it may go ahead under, on its campaigns, and those of the RESUME it schedules. */
+  async function authorize(
+    input: ProposeInput,
+    who: Who,
+    checked: CheckedProposal,
+  ): Promise<Step<{ facts: Facts; via: string; grants: RuleGrant[] }>> {
     const facts = { ...who, action: checked.action, campaignIds: checked.campaignIds };
     const verdict = await deps.authorize(input.actor, 'propose', facts);
-    if (!verdict.allowed) return ctx.denied('propose', input.actor, verdict.part, facts);
-    let grants = verdict.grants;
-    if (input.pauseFor) {
-      if (facts.action !== 'PAUSE') {
-        return {
-          kind: 'invalid_input',
-          field: 'action',
-          message: 'Only a pause can be for a while (`pause … for 2h`).',
-        };
-      }
-      // The RESUME it schedules is approved when the PAUSE is: the requester must be allowed to request it too,
-      // and it needs the approvals that RESUME would need, from its own approvers, beside the PAUSE's.
-      const resume = { ...facts, action: 'RESUME' as const };
-      const later = await deps.authorize(input.actor, 'propose', resume);
-      if (!later.allowed) return ctx.denied('propose', input.actor, later.part, resume);
-      grants = [...grants, ...later.grants.map(asResumeGrant)];
+    if (!verdict.allowed) return stop(ctx.denied('propose', input.actor, verdict.part, facts));
+    if (!input.schedule) return { ok: true, facts, via: verdict.via, grants: verdict.grants };
+    const later = await authorizeSchedule(input.actor, facts);
+    if (!later.ok) return later;
+    return { ok: true, facts, via: verdict.via, grants: [...verdict.grants, ...later.grants] };
+  }
+
+  /**
+   * The schedule (`pause … for 2h`): only a PAUSE has one. The RESUME it schedules is approved when the PAUSE is:
+   * the requester must be allowed to request it too, and it needs the approvals that RESUME would need, from its
+   * own approvers, beside the PAUSE's.
+   */
+  async function authorizeSchedule(actor: Actor, facts: Facts): Promise<Step<{ grants: RuleGrant[] }>> {
+    if (facts.action !== 'PAUSE') {
+      const message = 'Only a pause can be for a while (`pause … for 2h`).';
+      return stop({ kind: 'invalid_input', field: 'action', message });
     }
+    const resume = { ...facts, action: 'RESUME' as const };
+    const later = await deps.authorize(actor, 'propose', resume);
+    if (!later.allowed) return stop(ctx.denied('propose', actor, later.part, resume));
+    return { ok: true, grants: later.grants.map(asResumeGrant) };
+  }
+
+  /** Build: the request record, pending, with what its origin and its schedule bring. */
+  function build(
+    input: ProposeInput,
+    facts: Facts,
+    reason: string | undefined,
+    grants: RuleGrant[],
+  ): CampaignActionRequest {
     const createdAt = now();
-    // A rule that runs at once (auto_execute) does not wait for a look; the others show one before anyone confirms.
-    const immediate = isSatisfied({ approvals: [], grants });
-    const known = input.freeze?.found;
-    const request: CampaignActionRequest = {
-      id: input.freeze?.id ?? ctx.newId(),
+    return {
+      id: input.origin.kind === 'freeze' ? input.origin.id : ctx.newId(),
       ...facts,
-      reason: checked.reason,
-      source: input.source,
+      reason,
+      source: sourceOf(input.origin),
       grants,
       approvals: [],
       createdAt,
@@ -113,46 +134,41 @@ export function createPropose(
       state: 'pending',
       decidedBy: undefined,
       decidedAt: undefined,
-      // A freeze has just looked (the search that found its campaigns): that look is shown, not asked again.
-      ...(known
-        ? {
-            lookup: lookupOf(
-              facts.action,
-              checked.campaignIds,
-              known,
-              deps.lookupRules ?? NO_RULES,
-              createdAt,
-            ),
-          }
-        : lookup && !immediate
-          ? { lookup: lookup.pending(checked.campaignIds.length) }
-          : {}),
-      ...(input.freeze ? { freeze: { scope: input.freeze.scope } } : {}),
-      ...(input.workflow ? { workflow: input.workflow } : {}),
-      ...(input.pauseFor ? { pauseFor: input.pauseFor } : {}),
-      ...(input.incident ? { incident: input.incident } : {}),
-      ...(input.callback ? { callback: input.callback } : {}),
+      ...firstLook(input.origin, facts, createdAt, grants),
+      ...addOns(input.origin, input.schedule),
     };
-    // Every check has passed: a dry run ends here, having stored, posted, looked up and sent nothing.
-    if (input.dryRun) {
-      const { lookup: _none, ...would } = request;
-      return { kind: 'dry_run', request: would };
+  }
+
+  /**
+   * What the confirmation shows of MoEngage's search at first. A freeze has just looked (the search that found its
+   * campaigns): that look is shown, not asked again. A rule that runs at once (auto_execute) does not wait for a
+   * look; the others show one coming before anyone confirms.
+   */
+  function firstLook(origin: Origin, facts: Facts, createdAt: number, grants: RuleGrant[]) {
+    if (origin.kind === 'freeze') {
+      const rules = deps.lookupRules ?? NO_RULES;
+      return { lookup: lookupOf(facts.action, facts.campaignIds, origin.found, rules, createdAt) };
     }
+    return lookup && !runsAtOnce(grants) ? { lookup: lookup.pending(facts.campaignIds.length) } : {};
+  }
+
+  /** Store: the request kept and audited before its confirmation is up (a click on it can come at once). */
+  async function store(request: CampaignActionRequest, via: string, options: ProposeOptions): Promise<Step> {
     try {
       await deps.store.create(request);
     } catch (error) {
       log.error({ requestId: request.id, err: errorText(error) }, 'could not store the request');
-      return { kind: 'unavailable', what: 'store' };
+      return stop({ kind: 'unavailable', what: 'store' });
     }
-    // Audited before the confirmation is up: a click on it can come at once, and the trail keeps the order.
-    emit({
-      event: 'requested',
-      user: requestedBy,
-      via: verdict.via,
-      rules: grants.map((g) => g.rule),
-      ...fields(request),
-    });
-    input.onRecorded?.({ ...request });
+    // Audited before the confirmation is up: the trail keeps the order a click on it would come in.
+    const rules = request.grants.map((g) => g.rule);
+    emit({ event: 'requested', user: request.requestedBy, via, rules, ...fields(request) });
+    options.onRecorded?.({ ...request });
+    return { ok: true };
+  }
+
+  /** Post: the confirmation, and its message recorded on the request; a request nobody can see is retired. */
+  async function post(request: CampaignActionRequest): Promise<Step> {
     let ts: string;
     try {
       ts = await deps.notifier.post(request);
@@ -160,10 +176,11 @@ export function createPropose(
       // Without a message nobody can approve it: retire the request at once.
       await deps.store.decide(request.id, 'cancelled', 'system', now()).catch(() => {});
       emit({ event: 'cancelled', user: 'system', ...fields(request) });
-      if (error instanceof NotifyError && error.code === 'not_in_channel') return { kind: 'not_in_channel' };
+      if (error instanceof NotifyError && error.code === 'not_in_channel')
+        return stop({ kind: 'not_in_channel' });
       const code = error instanceof NotifyError ? error.detail : 'unknown';
       log.warn({ requestId: request.id, code }, 'could not post the confirmation');
-      return { kind: 'unavailable', what: 'slack', code };
+      return stop({ kind: 'unavailable', what: 'slack', code });
     }
     request.messageTs = ts;
     try {
@@ -173,25 +190,86 @@ export function createPropose(
       // confirmation whose later edits (running, results, expiry) could never happen.
       log.error({ requestId: request.id, err: errorText(error) }, 'could not record the message');
       await deps.notifier.update(request, { kind: 'unrecorded' });
-      return { kind: 'unavailable', what: 'store' };
+      return stop({ kind: 'unavailable', what: 'store' });
     }
+    return { ok: true };
+  }
+
+  /** Once the confirmation is up: expired meanwhile, waiting for its approvers, or claimed and run at once. */
+  async function afterPosted(request: CampaignActionRequest, via: string): Promise<Outcome> {
     if (now() >= request.expiresAt) {
       // Its post waited in a backed-up channel past its time (the notifier drew it expired when its turn came):
       // nobody needs a look at its campaigns, and the requester hears that it expired.
       return { kind: 'expired', at: request.expiresAt };
     }
-    if (!immediate) {
+    if (!runsAtOnce(request.grants)) {
       // Never holds up the answer: the confirmation is up, and the look edits it within seconds.
-      if (lookup && !known) void lookup.beforeConfirm(request).catch(() => {});
+      if (lookup && !request.freeze) void lookup.beforeConfirm(request).catch(() => {});
       return { kind: 'proposed', request };
     }
     // A rule that needs no approval (auto_execute): the same single-use claim, without waiting for a person.
-    return claimAndRun(request.id, requestedBy, verdict.via);
+    return claimAndRun(request.id, request.requestedBy, via);
+  }
+
+  return async function propose(input: ProposeInput, options: ProposeOptions = {}): Promise<Outcome> {
+    const asked = checkAction(input);
+    if (!asked.ok) return asked.outcome;
+    const admitted = await admit(input, asked.who);
+    if (!admitted.ok) return admitted.outcome;
+    const checked = check(input, admitted.groups);
+    if (!checked.ok) return invalidInput(checked);
+    const allowed = await authorize(input, asked.who, checked);
+    if (!allowed.ok) return allowed.outcome;
+    const request = build(input, allowed.facts, checked.reason, allowed.grants);
+    // Every check has passed: a dry run ends here, having stored, posted, looked up and sent nothing.
+    if (options.dryRun) {
+      const { lookup: _none, ...would } = request;
+      return { kind: 'dry_run', request: would };
+    }
+    const stored = await store(request, allowed.via, options);
+    if (!stored.ok) return stored.outcome;
+    const posted = await post(request);
+    if (!posted.ok) return posted.outcome;
+    return afterPosted(request, allowed.via);
   };
 }
 
 const FREEZE_MAX_IDS = 10_000;
 const NO_RULES = { stopBeyondScheduled: false };
+
+/** What the core's rules read: the fields as the caller gave them. */
+const rawOf = (input: ProposeInput) => ({ action: input.action, ids: input.ids, reason: input.reason });
+
+/** A rule that needs no approval (auto_execute): nobody confirms, the proposal runs. */
+const runsAtOnce = (grants: RuleGrant[]) => isSatisfied({ approvals: [], grants });
+
+/** A Slack user a runbook caller says it acts for: shown, audited, never trusted as the asker. */
+const onBehalfOf = (input: ProposeInput) =>
+  input.origin.kind === 'runbook_api' ? input.origin.onBehalfOf : undefined;
+
+/** The audit trail's `source`, as records have always had it. */
+function sourceOf(origin: Origin): string {
+  if (origin.kind === 'hook') return `hook:${origin.source}`;
+  if (origin.kind === 'follow_up') return origin.source;
+  return origin.kind;
+}
+
+/**
+ * The request's add-ons, from the grouped input to the stored record's own fields: the record keeps the flat
+ * shape it has always had, so the records already in Redis and SQLite read as before.
+ */
+function addOns(
+  origin: Origin,
+  schedule: PauseFor | undefined,
+): Pick<CampaignActionRequest, 'freeze' | 'workflow' | 'pauseFor' | 'incident' | 'callback'> {
+  return {
+    ...(origin.kind === 'freeze' ? { freeze: { scope: origin.scope } } : {}),
+    ...(origin.kind === 'workflow_step' && origin.step ? { workflow: origin.step } : {}),
+    ...(schedule ? { pauseFor: schedule } : {}),
+    ...(origin.kind === 'runbook_api' && origin.incident ? { incident: origin.incident } : {}),
+    ...(origin.kind === 'runbook_api' && origin.callback ? { callback: origin.callback } : {}),
+  };
+}
 
 function invalidInput(checked: CheckedProposal | InvalidProposal): Outcome {
   if (checked.ok) throw new Error('invalidInput called with a valid proposal');

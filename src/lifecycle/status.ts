@@ -1,8 +1,8 @@
-import type { Actor } from '../auth/authorize.ts';
 import type { CampaignInfo } from '../core/campaign-info.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
+import type { StatusQuery } from './contract.ts';
 import type { Lookup } from './lookup.ts';
 
 export type StatusAnswer =
@@ -21,11 +21,7 @@ export type StatusAnswer =
  * are expanded as far as the caller's rules name them.
  */
 export function createStatus(ctx: LifecycleContext, lookup: Lookup | undefined) {
-  return async function status(input: {
-    actor: Actor;
-    ids: readonly string[];
-    channelId: string;
-  }): Promise<StatusAnswer> {
+  return async function status(input: StatusQuery): Promise<StatusAnswer> {
     const readable = await campaignsReadable(ctx, { ...input, ids: input.ids });
     if (!readable.ok) return readable.outcome;
     const ids = readable.campaignIds ?? [];

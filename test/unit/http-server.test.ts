@@ -62,7 +62,7 @@ async function send(method: string, path: string, body?: string, headers: Record
 }
 
 /** Polls `check` every 10 ms until it is truthy; fails after `ms`. */
-async function until<T>(check: () => T, ms = 3_000, what = 'condition'): Promise<NonNullable<T>> {
+async function until<T>(check: () => T, ms = 15_000, what = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = check();
@@ -125,7 +125,7 @@ describe('body limits, enforced while reading', () => {
   it('refuses a declared Content-Length over the limit with 413 at once, without reading the body', async () => {
     await start([echo('/in')]);
     const client = await rawClient(post('/in', 'Content-Length: 101\r\n'));
-    await until(() => client.isClosed(), 3_000, 'the connection to close');
+    await until(() => client.isClosed(), 15_000, 'the connection to close');
     expect(client.status()).toBe(413);
     expect(client.received()).toMatch(/connection: close/i);
     expect(calls).toHaveLength(0);
@@ -135,7 +135,7 @@ describe('body limits, enforced while reading', () => {
     await start([echo('/in')]);
     const client = await rawClient(post('/in', 'Transfer-Encoding: chunked\r\n'));
     client.write(`65\r\n${'x'.repeat(101)}\r\n`); // 101 bytes, one over; the body never ends
-    await until(() => client.isClosed(), 3_000, 'the connection to close');
+    await until(() => client.isClosed(), 15_000, 'the connection to close');
     expect(client.status()).toBe(413);
     expect(calls).toHaveLength(0);
     expect(server?.stats().bufferedBytes).toBe(0);
@@ -153,10 +153,10 @@ describe('body limits, enforced while reading', () => {
     await start([echo('/in', { bodyLimit: 800 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
     const older = await rawClient(post('/in', 'Content-Length: 800\r\n'));
     older.write('a'.repeat(600));
-    await until(() => server?.stats().bufferedBytes === 600, 3_000, 'the first 600 bytes');
+    await until(() => server?.stats().bufferedBytes === 600, 15_000, 'the first 600 bytes');
     for (const framing of ['Content-Length: 800', 'Transfer-Encoding: chunked']) {
       const newer = await rawClient(post('/in', `${framing}\r\n`)); // and never a byte of body
-      await until(() => newer.isClosed(), 3_000, 'the newer upload to be refused');
+      await until(() => newer.isClosed(), 15_000, 'the newer upload to be refused');
       expect(newer.status()).toBe(503);
       expect(newer.received()).toMatch(/retry-after: 1/i);
     }
@@ -168,14 +168,14 @@ describe('body limits, enforced while reading', () => {
     await start([echo('/in', { bodyLimit: 600 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
     const first = await rawClient(post('/in', 'Content-Length: 600\r\n'));
     first.write('a'.repeat(400));
-    await until(() => server?.stats().bufferedBytes === 400, 3_000, 'the first body under way');
+    await until(() => server?.stats().bufferedBytes === 400, 15_000, 'the first body under way');
     const second = await rawClient(post('/in', 'Content-Length: 600\r\n')); // 400 + 600 fits
     second.write('b'.repeat(400));
-    await until(() => server?.stats().bufferedBytes === 800, 3_000, 'the second body under way');
+    await until(() => server?.stats().bufferedBytes === 800, 15_000, 'the second body under way');
     first.write('a'.repeat(199));
-    await until(() => server?.stats().bufferedBytes === 999, 3_000, 'the first body grown');
+    await until(() => server?.stats().bufferedBytes === 999, 15_000, 'the first body grown');
     second.write('bb');
-    await until(() => second.isClosed(), 3_000, 'the upload whose chunk did not fit');
+    await until(() => second.isClosed(), 15_000, 'the upload whose chunk did not fit');
     expect(second.status()).toBe(503);
     expect(first.isClosed()).toBe(false);
     expect(server?.stats().bufferedBytes).toBe(599);
@@ -185,13 +185,13 @@ describe('body limits, enforced while reading', () => {
     await start([echo('/in', { bodyLimit: 800 })], { bodyBudgetBytes: 1_000, smallBodyBytes: 100 });
     const stalled = await rawClient(post('/in', 'Content-Length: 750\r\n'));
     stalled.write('a'.repeat(700));
-    await until(() => server?.stats().bufferedBytes === 700, 3_000, 'the oldest body');
+    await until(() => server?.stats().bufferedBytes === 700, 15_000, 'the oldest body');
     const second = await rawClient(post('/in', 'Content-Length: 300\r\n'));
     second.write('b'.repeat(250));
-    await until(() => server?.stats().bufferedBytes === 950, 3_000, 'both stalled bodies');
+    await until(() => server?.stats().bufferedBytes === 950, 15_000, 'both stalled bodies');
     const res = await send('POST', '/in', 'c'.repeat(90));
     expect(res).toMatchObject({ status: 200, json: { body: 'c'.repeat(90) } });
-    await until(() => stalled.isClosed(), 3_000, 'the oldest upload to be pushed out');
+    await until(() => stalled.isClosed(), 15_000, 'the oldest upload to be pushed out');
     expect(stalled.status()).toBe(503);
     expect(second.isClosed()).toBe(false);
     expect(calls).toEqual([{ path: '/in', body: 'c'.repeat(90) }]);
@@ -202,7 +202,7 @@ describe('body limits, enforced while reading', () => {
     await start([echo('/in', { preauth: refuse })]);
     const client = await rawClient(post('/in', 'Content-Length: 100\r\n'));
     client.write('0123456789'); // 10 of the 100 bytes declared, and never the rest
-    await until(() => client.isClosed(), 3_000, 'the refusal');
+    await until(() => client.isClosed(), 15_000, 'the refusal');
     expect(client.status()).toBe(401);
     expect(client.received()).toContain('"unauthorized"');
     expect(calls).toHaveLength(0);
@@ -223,7 +223,7 @@ describe('time limits', () => {
     await start([echo('/in')], { headersTimeoutMs: 200, requestTimeoutMs: 400 });
     const started = Date.now();
     const client = await rawClient('POST /in HTTP/1.1\r\nHost: x\r\n');
-    await until(() => client.isClosed(), 3_000, 'the close');
+    await until(() => client.isClosed(), 15_000, 'the close');
     expect(client.status()).toBe(408);
     expect(Date.now() - started).toBeLessThan(1_500);
   });
@@ -234,7 +234,7 @@ describe('time limits', () => {
     const client = await rawClient(post('/in', 'Content-Length: 100\r\n'));
     const trickle = setInterval(() => client.write('x'), 50);
     try {
-      await until(() => client.isClosed(), 3_000, 'the close');
+      await until(() => client.isClosed(), 15_000, 'the close');
     } finally {
       clearInterval(trickle);
     }
@@ -249,10 +249,10 @@ describe('the connection cap', () => {
     await start([echo('/in')], { maxConnections: 3 });
     const slow: Awaited<ReturnType<typeof rawClient>>[] = [];
     for (let i = 0; i < 3; i++) slow.push(await rawClient(post('/in', 'Content-Length: 100\r\n')));
-    await until(() => server?.stats().connections === 3, 3_000, 'three sockets');
+    await until(() => server?.stats().connections === 3, 15_000, 'three sockets');
     const res = await send('POST', '/in', 'quick');
     expect(res.json.body).toBe('quick');
-    await until(() => slow[0]?.isClosed(), 3_000, 'the oldest slow socket to be shed');
+    await until(() => slow[0]?.isClosed(), 15_000, 'the oldest slow socket to be shed');
     expect(slow.map((s) => s.isClosed())).toEqual([true, false, false]);
   });
 
@@ -272,9 +272,9 @@ describe('the connection cap', () => {
     };
     await start([wait], { maxConnections: 2 });
     const busy = [send('GET', '/wait'), send('GET', '/wait')];
-    await until(() => server?.stats().connections === 2, 3_000, 'two busy sockets');
+    await until(() => server?.stats().connections === 2, 15_000, 'two busy sockets');
     const newcomer = await rawClient('GET /wait HTTP/1.1\r\nHost: x\r\n\r\n');
-    await until(() => newcomer.isClosed(), 3_000, 'the newcomer to be closed');
+    await until(() => newcomer.isClosed(), 15_000, 'the newcomer to be closed');
     expect(newcomer.received()).toBe('');
     release();
     expect((await Promise.all(busy)).map((r) => r.status)).toEqual([200, 200]);
@@ -320,10 +320,10 @@ describe('long polls and the sockets kept for Slack', () => {
     await start([longPoll, slackRoute], { maxConnections: 3, reservedConnections: 0 });
     const polls: Awaited<ReturnType<typeof rawClient>>[] = [];
     for (let i = 0; i < 3; i++) polls.push(await rawClient(pollHead));
-    await until(() => server?.stats().handling === 3, 3_000, 'three waiting polls');
+    await until(() => server?.stats().handling === 3, 15_000, 'three waiting polls');
     const res = await send('POST', '/slack/events', 'command');
     expect(res).toMatchObject({ status: 200, json: { body: 'command' } });
-    await until(() => polls[0]?.isClosed(), 3_000, 'the oldest poll to be answered and closed');
+    await until(() => polls[0]?.isClosed(), 15_000, 'the oldest poll to be answered and closed');
     expect(polls[0]?.status()).toBe(200);
     expect(polls[0]?.received()).toMatch(/connection: close/i);
     expect(polls[0]?.received()).toContain('"cut":true');
@@ -334,7 +334,7 @@ describe('long polls and the sockets kept for Slack', () => {
     const work = busyRoute();
     await start([work.route, slackRoute], { maxConnections: 8, reservedConnections: 2 });
     const busy = Array.from({ length: 6 }, () => send('GET', '/work'));
-    await until(() => server?.stats().handlingUnreserved === 6, 3_000, 'six busy handlers');
+    await until(() => server?.stats().handlingUnreserved === 6, 15_000, 'six busy handlers');
     const refused = await send('GET', '/work');
     expect(refused).toMatchObject({ status: 503, json: { error: { code: 'busy' } } });
     expect(refused.headers['retry-after']).toBe('1');
@@ -348,9 +348,9 @@ describe('long polls and the sockets kept for Slack', () => {
     await start([work.route, longPoll], { maxConnections: 8, reservedConnections: 2 });
     const poll = await rawClient(pollHead);
     const busy = Array.from({ length: 5 }, () => send('GET', '/work'));
-    await until(() => server?.stats().handlingUnreserved === 6, 3_000, 'a poll and five busy handlers');
+    await until(() => server?.stats().handlingUnreserved === 6, 15_000, 'a poll and five busy handlers');
     const sixth = send('GET', '/work');
-    await until(() => poll.isClosed(), 3_000, 'the poll to be answered');
+    await until(() => poll.isClosed(), 15_000, 'the poll to be answered');
     expect(poll.received()).toContain('"cut":true');
     work.release();
     expect((await Promise.all([...busy, sixth])).map((r) => r.status)).toEqual(Array(6).fill(200));
@@ -387,7 +387,7 @@ describe('observation and shutdown', () => {
     const seen: [string, number][] = [];
     await start([echo('/items/:id')], {}, (path, seconds) => seen.push([path, seconds]));
     await send('POST', '/items/42', 'x');
-    await until(() => seen.length === 1, 3_000, 'the observation');
+    await until(() => seen.length === 1, 15_000, 'the observation');
     expect(seen[0]?.[0]).toBe('/items/:id');
     expect(seen[0]?.[1]).toBeGreaterThanOrEqual(0);
     expect(seen[0]?.[1]).toBeLessThan(1);
@@ -413,9 +413,9 @@ describe('observation and shutdown', () => {
     const inFlight = send('GET', '/slow');
     const never = rawClient('GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n');
     const neverClient = await never;
-    await until(() => running.stats().connections === 3, 3_000, 'three sockets');
+    await until(() => running.stats().connections === 3, 15_000, 'three sockets');
     const closed = running.close();
-    await until(() => idle.isClosed(), 3_000, 'the idle socket to close');
+    await until(() => idle.isClosed(), 15_000, 'the idle socket to close');
     release();
     expect((await inFlight).status).toBe(200);
     const cutAt = Date.now();

@@ -110,7 +110,7 @@ function setup(
       ids,
       reason: undefined,
       channelId: 'CINC',
-      source: 'test',
+      origin: { kind: 'slash_command' },
     });
   const user = (id: string) => ({ kind: 'user', id }) as const;
   return { lifecycle, propose, user, events, changes, runs, store, advance: (ms: number) => (t += ms) };
@@ -260,7 +260,7 @@ describe('the lifecycle, with fakes that fail on any unexpected call', () => {
       ids: ['c1'],
       reason: 'INC \ud800',
       channelId: 'CINC',
-      source: 'test',
+      origin: { kind: 'slash_command' },
     });
     expect(outcome).toMatchObject({ kind: 'invalid_input', field: 'reason' });
   });

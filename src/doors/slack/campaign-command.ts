@@ -4,7 +4,7 @@ import { type ParsedCommand, parseCampaignCommand, USAGE } from '../../commands/
 import type { FreezeAnswer } from '../../core/freeze.ts';
 import type { Deduper } from '../../core/ports.ts';
 import type { ProposalRules } from '../../core/proposal.ts';
-import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import type { Lifecycle } from '../../lifecycle/contract.ts';
 import type { SlackPort } from '../../slack/port.ts';
 import { campaignStatusText } from '../../slack/views/campaign-view.ts';
 import { freezeAnswerText } from '../../slack/views/freeze-view.ts';
@@ -126,8 +126,8 @@ const HANDLERS: { [K in Answered]: CommandHandler<K> } = {
         ids: parsed.tokens,
         reason: parsed.reason,
         channelId,
-        source: 'slash_command',
-        ...(parsed.pauseFor ? { pauseFor: parsed.pauseFor } : {}),
+        origin: { kind: 'slash_command' },
+        schedule: parsed.pauseFor,
       });
       const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
       deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');

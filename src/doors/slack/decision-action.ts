@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Actor } from '../../auth/authorize.ts';
 import type { Outcome } from '../../core/outcomes.ts';
 import type { Deduper } from '../../core/ports.ts';
-import type { StepToken } from '../../lifecycle/lifecycle.ts';
+import type { StepToken } from '../../lifecycle/contract.ts';
 import type { SlackPort } from '../../slack/port.ts';
 import { outcomeText } from '../../slack/views/outcome-text.ts';
 import { type FailureWords, firstDelivery, guarded } from './respond.ts';

@@ -3,7 +3,7 @@ import type { Outcome } from '../../core/outcomes.ts';
 import type { Deduper } from '../../core/ports.ts';
 import type { ProposalRules } from '../../core/proposal.ts';
 import type { FollowUpKind } from '../../core/request.ts';
-import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import type { Lifecycle } from '../../lifecycle/contract.ts';
 import type { Logger } from '../../logger.ts';
 import type { SlackPort } from '../../slack/port.ts';
 import { reminderAnswered } from '../../slack/views/schedule-view.ts';
@@ -73,8 +73,9 @@ export function slackListeners(
       timeZone: deps.timeZone,
       now: deps.now,
     }),
-    confirm: decision('confirm', lifecycle.approve),
-    cancel: decision('cancel', lifecycle.cancel),
+    // Looked up at each click, as every other button here does: the door takes of the lifecycle only what it calls.
+    confirm: decision('confirm', (...click) => lifecycle.approve(...click)),
+    cancel: decision('cancel', (...click) => lifecycle.cancel(...click)),
     stepClose: createStepClose({ slack, logger }),
     retryFailed: button(followUp('retry'), FOLLOW_UP_FAILED),
     undo: button(followUp('undo'), FOLLOW_UP_FAILED),

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { USER_ID_PATTERN } from '../../core/ids.ts';
 import { plainWords } from '../../core/outcome-words.ts';
 import type { Deduper } from '../../core/ports.ts';
+import type { Lifecycle } from '../../lifecycle/contract.ts';
 import { errorText } from '../../lifecycle/error-text.ts';
-import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
 import { type FailureWords, failureText, firstDelivery } from './respond.ts';
 
 export const WORKFLOW_STEP_ID = 'change_campaign_status';
@@ -56,7 +56,8 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       const token = typeof event?.bot_access_token === 'string' ? event.bot_access_token : '';
       const text = (name: (typeof WORKFLOW_INPUTS)[number]) =>
         typeof inputs[name] === 'string' ? (inputs[name] as string).trim() : '';
-      const issuedAt = eventTimeMs(body) ?? Date.now();
+      const tokenUntil = (eventTimeMs(body) ?? Date.now()) + (deps.tokenLifeMs ?? STEP_TOKEN_LIFE_MS);
+      const step = executionId && token ? { executionId, token, tokenUntil } : undefined;
       const proposed = await deps.lifecycle.propose({
         actor: { kind: 'user', id: userContextId(inputs.requested_by) },
         action: text('action'),
@@ -65,16 +66,7 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
           .filter(Boolean),
         reason: text('reason') || undefined,
         channelId: text('channel_id'),
-        source: 'workflow_step',
-        ...(executionId && token
-          ? {
-              workflow: {
-                executionId,
-                token,
-                tokenUntil: issuedAt + (deps.tokenLifeMs ?? STEP_TOKEN_LIFE_MS),
-              },
-            }
-          : {}),
+        origin: { kind: 'workflow_step', step },
       });
       if (proposed.kind !== 'proposed' && proposed.kind !== 'running') {
         await failWith(plainWords(proposed));

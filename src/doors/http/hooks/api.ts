@@ -7,7 +7,7 @@ import type { CampaignActionRequest } from '../../../core/request.ts';
 import { type GrafanaHeaders, isHookSource } from '../../../core/sources.ts';
 import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest } from '../../../http/routes.ts';
-import type { Lifecycle } from '../../../lifecycle/lifecycle.ts';
+import type { Lifecycle } from '../../../lifecycle/contract.ts';
 import { problemFor } from '../kit/problem.ts';
 import { describe } from '../kit/resource.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
@@ -137,16 +137,18 @@ export function createHooksApi(deps: HooksDeps) {
     const stored = new Promise<CampaignActionRequest>((resolve) => {
       recorded = resolve;
     });
-    const finished = deps.lifecycle.propose({
-      actor: { kind: 'hook', source },
-      action: rule.action,
-      ids: rule.campaigns,
-      reason: renderReason(rule.reason, payload),
-      channelId: rule.channel,
-      source: `hook:${source}`,
-      onRecorded: recorded,
-      ...(pauseFor?.ok ? { pauseFor: pauseFor.pauseFor } : {}),
-    });
+    const finished = deps.lifecycle.propose(
+      {
+        actor: { kind: 'hook', source },
+        action: rule.action,
+        ids: rule.campaigns,
+        reason: renderReason(rule.reason, payload),
+        channelId: rule.channel,
+        origin: { kind: 'hook', source: rule.source },
+        schedule: pauseFor?.ok ? pauseFor.pauseFor : undefined,
+      },
+      { onRecorded: recorded },
+    );
     let first: { stored: CampaignActionRequest } | { outcome: Outcome };
     try {
       first = await Promise.race([

@@ -8,7 +8,7 @@ import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
 import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../../../http/routes.ts';
-import type { Lifecycle } from '../../../lifecycle/lifecycle.ts';
+import type { Lifecycle } from '../../../lifecycle/contract.ts';
 import { type Answer, problem, problemFor } from '../kit/problem.ts';
 import { describe } from '../kit/resource.ts';
 import type { RunbookAuth } from '../kit/tokens.ts';
@@ -217,19 +217,23 @@ export function createRunbookApi(deps: RunbookApiDeps) {
         return problem(400, 'invalid_request', `${field}: ${read.message.replace(/`/g, '')}`, field);
       pauseFor = read.pauseFor;
     }
-    const outcome = await deps.lifecycle.propose({
-      actor,
-      action: body.action,
-      ids: body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []),
-      reason: body.reason,
-      channelId: body.channel_id,
-      source: 'runbook_api',
-      onBehalfOf: body.requested_by,
-      ...(pauseFor ? { pauseFor } : {}),
-      ...(body.incident ? { incident: body.incident } : {}),
-      ...(body.callback_url ? { callback: { url: body.callback_url, token: actor.name } } : {}),
-      ...(body.dry_run ? { dryRun: true } : {}),
-    });
+    const outcome = await deps.lifecycle.propose(
+      {
+        actor,
+        action: body.action,
+        ids: body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []),
+        reason: body.reason,
+        channelId: body.channel_id,
+        origin: {
+          kind: 'runbook_api',
+          onBehalfOf: body.requested_by,
+          incident: body.incident,
+          callback: body.callback_url ? { url: body.callback_url, token: actor.name } : undefined,
+        },
+        schedule: pauseFor,
+      },
+      { dryRun: body.dry_run === true },
+    );
     if (outcome.kind === 'dry_run') {
       return { status: 200, body: { dry_run: true, would_propose: dryRunView(outcome.request) } };
     }
