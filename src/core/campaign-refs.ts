@@ -1,3 +1,4 @@
+import type { CatalogEntry, CatalogView } from './catalog.ts';
 import { CAMPAIGN_ID_PATTERN } from './ids.ts';
 
 /**
@@ -124,4 +125,45 @@ export function refsInText(text: string): CampaignRef[] {
       add(`name:${query.toLowerCase()}`, { kind: 'name', query });
   }
   return found;
+}
+
+/** What a request's tokens came to once names and links were read against the catalog. */
+export interface ResolvedRefs {
+  /** The tokens with each link and each name that found one campaign replaced by its id (groups untouched). */
+  tokens: string[];
+  /** Each quoted name that found that one campaign, for the confirmation to show what it resolved to. */
+  named: { query: string; entry: CatalogEntry }[];
+  /** Names that found several campaigns: nothing is proposed; the person chooses. */
+  ambiguous: { query: string; candidates: CatalogEntry[]; more: boolean }[];
+  /** Names that found none. */
+  missing: string[];
+}
+
+/** Reads every quoted name and dashboard link of `tokens` against a catalog view. Pure. */
+export function resolveRefs(
+  tokens: readonly string[],
+  view: Pick<CatalogView, 'resolve'> | undefined,
+): ResolvedRefs {
+  const out: ResolvedRefs = { tokens: [], named: [], ambiguous: [], missing: [] };
+  for (const token of tokens) {
+    const ref = refOf(token);
+    if (ref.kind === 'link') out.tokens.push(ref.id);
+    else if (ref.kind !== 'name') out.tokens.push(token);
+    else if (ref.query === '') out.missing.push(ref.query);
+    else {
+      const found = view ? view.resolve(ref.query, 10) : ({ kind: 'none' } as const);
+      if (found.kind === 'one') {
+        out.tokens.push(found.entry.id);
+        out.named.push({ query: ref.query, entry: found.entry });
+      } else if (found.kind === 'several') {
+        out.ambiguous.push({ query: ref.query, candidates: found.candidates, more: found.more });
+      } else out.missing.push(ref.query);
+    }
+  }
+  return out;
+}
+
+/** True when any token needs the catalog to be read (a quoted name); links and ids do not. */
+export function needsCatalog(tokens: readonly string[]): boolean {
+  return tokens.some(isNameToken);
 }

@@ -133,3 +133,26 @@ describe('how people point at campaigns', () => {
     ]);
   });
 });
+
+describe('a request’s names and links, read against the catalog', () => {
+  it('turns links and single matches into ids, and keeps several matches and none apart', async () => {
+    const { resolveRefs, needsCatalog } = await import('../../src/core/campaign-refs.ts');
+    const view = catalogView(
+      [entry(hex(1), 'Black Friday push'), entry(hex(2), 'Black Friday email'), entry(hex(3), 'Price drop')],
+      at,
+    );
+    const link = `https://dashboard-01.moengage.com/v4/#/email/${hex(9)}/edit`;
+    const tokens = ['"price drop"', link, 'group:bf', '"friday"', '"nothing"', 'plainid'];
+    expect(needsCatalog(tokens)).toBe(true);
+    expect(needsCatalog([link, 'x'])).toBe(false);
+    const r = resolveRefs(tokens, view);
+    expect(r.tokens).toEqual([hex(3), hex(9), 'group:bf', 'plainid']);
+    expect(r.named).toEqual([{ query: 'price drop', entry: view.byId(hex(3)) }]);
+    expect(r.ambiguous.map((a) => [a.query, a.candidates.map((c) => c.id).sort()])).toEqual([
+      ['friday', [hex(1), hex(2)]],
+    ]);
+    expect(r.missing).toEqual(['nothing']);
+    // No catalog at all: a name finds nothing (never passed on as an id).
+    expect(resolveRefs(['"price drop"'], undefined)).toMatchObject({ tokens: [], missing: ['price drop'] });
+  });
+});
