@@ -7,6 +7,7 @@ import { seedCampaigns } from '../src/sandbox/campaigns.ts';
 import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
 import { runBacklogBench } from './backlog.ts';
+import { runCatalogBench } from './catalog.ts';
 import { runFailoverBench } from './failover.ts';
 import { FAULT_NAMES, type FaultName } from './fault-scenarios.ts';
 import { runFaultsBench } from './faults.ts';
@@ -26,7 +27,7 @@ import { runV5Bench } from './v5-lookup.ts';
  * outage, then faults of a replica or its store mid-run (kill, stall, Redis cut, Redis restarted empty, Sentinel
  * failover; about three minutes), then a backlog of 2,000 unclicked confirmations in one channel (six minutes: the
  * bot's memory and each one shown expired). `npm run bench -- --only
- * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog` runs one; `--fault kill,stall`
+ * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog|catalog` runs one; `--fault kill,stall`
  * picks some of the faults part's faults. `--ack-mode isolated` (default: each app in its own child process) or
  * `--ack-mode shared` (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a
  * bad `--only`, `--ack-mode` or `--fault`.
@@ -41,6 +42,7 @@ const PARTS = [
   'slack-outage',
   'faults',
   'backlog',
+  'catalog',
 ] as const;
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
@@ -71,6 +73,13 @@ const separate = () => {
   if (!first) console.log('');
   first = false;
 };
+if (parts.includes('catalog')) {
+  separate();
+  const figures = await runCatalogBench();
+  const dir = join(import.meta.dirname, '..', 'bench-results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'catalog.json'), `${JSON.stringify(figures, null, 2)}\n`);
+}
 if (parts.includes('ack')) {
   separate();
   await runAckLatencyBench({ mode: ackMode as AckMode });

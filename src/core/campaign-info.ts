@@ -14,6 +14,9 @@ export interface CampaignInfo {
   deliveryType: string | undefined;
   /** Upper case (MoEngage's examples answer "Active", its enum says ACTIVE). */
   status: string;
+  /** Where the search says (the catalog keeps them; a confirmation does not need them). */
+  tags?: string[];
+  flow?: { id: string; name?: string };
 }
 
 /** unknown: MoEngage has no such campaign; already: it is in the target state; ineligible: the action cannot apply. */

@@ -3,6 +3,7 @@
  * place every door and store agrees on.
  */
 import type { AuditEvent } from './audit.ts';
+import type { CatalogEntry } from './catalog.ts';
 /**
  * Idempotency-Key support: the first call with a key records its answer; a retry with the same key (and body)
  * gets that answer back instead of acting again, on any replica when backed by Redis.
@@ -64,4 +65,28 @@ export interface ChangeFeed {
   /** Calls `fn` with the id of every request that changed; returns the unsubscribe. */
   subscribe(fn: (requestId: string) => void): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * Where a workspace's campaign catalog is kept (core/catalog.ts), shared by replicas: each keeps a searchable
+ * copy in memory and reloads it when `version` moves; one replica at a time refreshes it (`lease`).
+ */
+export interface CatalogStore {
+  load(workspace: string): Promise<CatalogSnapshot>;
+  /** Changes on every write: a replica whose copy is of another version reloads. */
+  version(workspace: string): Promise<string>;
+  /** Adds or replaces these entries (a page of a listing, campaigns the bot just changed). */
+  upsert(workspace: string, entries: readonly CatalogEntry[]): Promise<void>;
+  /** A full listing that began at `startedAt` has ended: entries not seen since are gone from MoEngage. */
+  finishListing(workspace: string, startedAt: number, at: number): Promise<{ removed: number }>;
+  /** True when `owner` holds (or now takes) the workspace's refresh for `ms`; false while another holds it. */
+  lease(workspace: string, owner: string, ms: number): Promise<boolean>;
+  release(workspace: string, owner: string): Promise<void>;
+}
+
+export interface CatalogSnapshot {
+  entries: CatalogEntry[];
+  /** When the last full listing ended (undefined until one has). */
+  fullAt: number | undefined;
+  version: string;
 }

@@ -158,8 +158,40 @@ export class CampaignSearch {
     return { ok: true, campaigns: [...seen.values()], pages: maxPages, truncated: true };
   }
 
+  /**
+   * One page of every campaign (child campaigns of flows and periodic parents included, archived left out),
+   * optionally those whose name matches `name` (MoEngage: "partial matches are supported" in V5; unstated in V1):
+   * what the catalog is listed from, page by page, at the priority the caller gives (after look-ups).
+   */
+  async page(
+    query: { page: number; name?: string },
+    options: { priority?: Priority; requester?: string } = {},
+  ): Promise<
+    | { ok: true; campaigns: CampaignInfo[]; rows: number; limit: number }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  > {
+    if (this.#unavailable && this.#unavailable.until > Date.now()) {
+      return { ok: false, reason: 'unavailable', message: this.#unavailable.message };
+    }
+    const statuses = [
+      'ACTIVE',
+      'SCHEDULED',
+      'PAUSED',
+      'SENT',
+      'STOPPED',
+      ...(this.#version === 'v5' ? ['SENDING'] : []),
+    ];
+    const fields = { status: statuses, ...(query.name ? { name: query.name } : {}) };
+    const answer = await this.#search(
+      { fields, limit: SEARCH_PAGE_LIMIT, page: query.page, extra: { include_child_campaigns: true } },
+      options.priority ?? 6,
+      options.requester,
+    );
+    return answer.ok ? { ...answer, limit: SEARCH_PAGE_LIMIT } : answer;
+  }
+
   async #search(
-    batch: string[] | { fields: Record<string, unknown>; limit: number; page: number },
+    batch: string[] | SearchPage,
     priority: Priority,
     requester: string | undefined,
   ): Promise<
@@ -198,7 +230,7 @@ export class CampaignSearch {
   }
 
   async #send(
-    batch: string[] | { fields: Record<string, unknown>; limit: number; page: number },
+    batch: string[] | SearchPage,
     requestId: string,
     idempotencyKey: string,
   ): Promise<
@@ -207,7 +239,13 @@ export class CampaignSearch {
   > {
     const v5 = this.#version === 'v5';
     const body = !Array.isArray(batch)
-      ? { request_id: requestId, campaign_fields: batch.fields, limit: batch.limit, page: batch.page }
+      ? {
+          request_id: requestId,
+          campaign_fields: batch.fields,
+          limit: batch.limit,
+          page: batch.page,
+          ...batch.extra,
+        }
       : v5
         ? { request_id: requestId, campaign_fields: { ids: batch }, limit: SEARCH_PAGE_LIMIT, page: 1 }
         : { request_id: requestId, campaign_fields: { id: batch[0] }, limit: SEARCH_PAGE_LIMIT, page: 1 };
@@ -257,9 +295,17 @@ export class CampaignSearch {
   }
 }
 
+/** A page of a listing: the filter, and body fields beside it (`include_child_campaigns`). */
+interface SearchPage {
+  fields: Record<string, unknown>;
+  limit: number;
+  page: number;
+  extra?: Record<string, unknown>;
+}
+
 /** A campaign as a search row describes it; what a row leaves out is unknown (a name '', status UNKNOWN). */
 function info(row: Record<string, unknown> & { campaign_id: string }): CampaignInfo {
-  const details = row.basic_details as { name?: unknown } | undefined;
+  const details = row.basic_details as { name?: unknown; tags?: unknown } | undefined;
   const name =
     typeof details?.name === 'string'
       ? details.name
@@ -274,7 +320,23 @@ function info(row: Record<string, unknown> & { campaign_id: string }): CampaignI
     deliveryType: str(row.campaign_delivery_type)?.toUpperCase(),
     // The enum is upper case, the examples answer "Active": compare in one case.
     status: (str(row.status) ?? str(row.campaign_status) ?? 'UNKNOWN').toUpperCase(),
+    ...tagsOf(details?.tags ?? row.campaign_tags ?? row.tags),
+    // Flow steps carry flow_id / flow_name (V1, with include_child_campaigns); V5 rows may say flow too.
+    ...(str(row.flow_id)
+      ? {
+          flow: {
+            id: str(row.flow_id) as string,
+            ...(str(row.flow_name) ? { name: str(row.flow_name) } : {}),
+          },
+        }
+      : {}),
   };
+}
+
+function tagsOf(raw: unknown): { tags?: string[] } {
+  if (!Array.isArray(raw)) return {};
+  const tags = raw.filter((t): t is string => typeof t === 'string' && t !== '');
+  return tags.length > 0 ? { tags } : {};
 }
 
 function parseV1(text: string): { campaigns: CampaignInfo[]; rows: number } | undefined {
