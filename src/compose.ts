@@ -7,6 +7,7 @@ import { cachedUserGroupResolver } from './auth/usergroups.ts';
 import type { Config } from './config.ts';
 import type { CampaignGroups } from './core/groups.ts';
 import type { Outbox } from './core/outbox.ts';
+import type { CatalogStore } from './core/ports.ts';
 import type { RequestStore } from './core/store.ts';
 import { auditRoutes } from './doors/http/audit/door.ts';
 import { hookRoutes } from './doors/http/hooks/door.ts';
@@ -16,6 +17,7 @@ import { runbookCallbacks, runbookRoutes } from './doors/http/runbook/door.ts';
 import { registerListeners } from './doors/slack/index.ts';
 import { slackListeners } from './doors/slack/listeners.ts';
 import type { HttpLimits } from './http/server.ts';
+import { type CampaignCatalog, type CatalogSource, createCatalog } from './lifecycle/catalog.ts';
 import type { ChangeFeed } from './lifecycle/changes.ts';
 import { type CampaignExecutor, createLifecycle } from './lifecycle/lifecycle.ts';
 import type { CampaignLookup } from './lifecycle/lookup.ts';
@@ -32,11 +34,12 @@ import { classifySlackFailure, slackDelivery } from './slack/outbox-delivery.ts'
 import { pacedPort } from './slack/paced-port.ts';
 import { webClientPort } from './slack/web-port.ts';
 import type { AuditTrail } from './stores/audit-trail.ts';
+import { createMemoryCatalogStore } from './stores/catalog.ts';
 import { createMemoryDeduper, type Deduper } from './stores/dedupe.ts';
 import { createMemoryIdempotency, type IdempotencyStore } from './stores/idempotency.ts';
 import { createMemoryStore } from './stores/memory-store.ts';
 import { createMemoryOutbox } from './stores/outbox-memory.ts';
-import { type TimingOverrides, timingsOf } from './timings.ts';
+import { type TimingOverrides, type Timings, timingsOf } from './timings.ts';
 
 export { StartupError } from './server.ts';
 
@@ -46,6 +49,8 @@ export interface BotOptions {
   moengageOptions?: Pick<MoEngageClientOptions, 'retryPolicy' | 'requestTimeoutMs' | 'maxRequestTimeoutMs'>;
   /** Shared state for replicas (see stores/connect.ts); defaults to the in-memory store and in-process limiter. */
   store?: RequestStore;
+  /** Where the campaign catalog is kept (SQLite or Redis; see stores/connect.ts); memory by default. */
+  catalogStore?: CatalogStore;
   limiter?: CallLimiter;
   /** MoEngage's campaign search for the look before confirming: built from the config by default; false: none. */
   search?: CampaignLookup | false;
@@ -166,7 +171,9 @@ export async function startBot(
     allowLoopback: config.callbackAllowLoopback,
     backoffMs: timings.callbackBackoffMs,
   });
+  const catalog = catalogOf(config, logger, options, moengage.search, timings);
   const lifecycle = createLifecycle({
+    catalog,
     store,
     moengage: moengage.executor,
     notifier: withCallbacks(createSlackNotifier(slack, logger, (id) => store.get(id), outbox, drainer.kick)),
@@ -257,6 +264,7 @@ export async function startBot(
   });
   state.slackAuthenticated = true;
   lifecycle.start();
+  catalog?.start();
   logReady(logger, config, options, server.port, policy);
 
   return {
@@ -267,6 +275,7 @@ export async function startBot(
       if (!state.alive) return;
       state.alive = false;
       await lifecycle.stop();
+      await catalog?.stop();
       moengage.stopWatching();
       slackDoor.close();
       // Stop taking new work first: Slack retries elsewhere (another replica) or later.
@@ -338,6 +347,29 @@ function moengageOf(
       await ownSearch?.close();
     },
   };
+}
+
+/**
+ * The campaign catalog, listed through MoEngage's campaign search (CAMPAIGN_CATALOG=on, the default, with
+ * CAMPAIGN_LOOKUP=on), kept in the shared store (memory without one), keyed by the workspace.
+ */
+function catalogOf(
+  config: Config,
+  logger: Logger,
+  options: BotOptions,
+  search: CampaignLookup | undefined,
+  timings: Timings,
+): CampaignCatalog | undefined {
+  const source = search as Partial<CatalogSource> | undefined;
+  if (!config.moengage.catalog || !source?.page || !source.lookup) return undefined;
+  return createCatalog({
+    workspace: config.moengage.workspaceId,
+    store: options.catalogStore ?? createMemoryCatalogStore(),
+    source: source as CatalogSource,
+    log: logger,
+    timings: timings.catalog,
+    now: options.now,
+  });
 }
 
 /** The line that says the bot is up and how it was put together, and a warning when its state is memory only. */

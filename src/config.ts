@@ -153,6 +153,9 @@ const schema = z.object({
     z.enum(['v1', 'v5'], 'must be v1 (the batch API) or v5 (one campaign per call)'),
   ).transform((v) => v ?? 'v1'),
   CAMPAIGN_LOOKUP: optional(z.enum(['on', 'off'], 'must be on or off')).transform((v) => v ?? 'on'),
+  CAMPAIGN_CATALOG: optional(z.enum(['on', 'off'], 'must be on or off')).transform((v) => v ?? 'on'),
+  CATALOG_REFRESH_MINUTES: positiveInt(15, 1_440),
+  CATALOG_SEARCH_PER_MINUTE: positiveInt(40, 90),
   ALLOWED_USER_IDS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
   ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id (C…, G…, D…)'),
   SECOND_APPROVER_ACTIONS: actionList('STOP'),
@@ -323,6 +326,11 @@ const configSchema = schema.transform((e) =>
       baseUrl: e.MOENGAGE_BASE_URL ?? `https://api-${e.MOENGAGE_DATA_CENTER}.moengage.com`,
       apiVersion: e.MOENGAGE_API_VERSION,
       lookup: e.CAMPAIGN_LOOKUP === 'on',
+      // The catalog is listed through the campaign search: no search, no catalog.
+      catalog:
+        e.CAMPAIGN_LOOKUP === 'on' && e.CAMPAIGN_CATALOG === 'on'
+          ? { refreshMinutes: e.CATALOG_REFRESH_MINUTES, searchPerMinute: e.CATALOG_SEARCH_PER_MINUTE }
+          : undefined,
     },
     allowedUserIds: e.ALLOWED_USER_IDS,
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS,

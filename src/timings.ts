@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { CATALOG_TIMINGS, type CatalogTimings } from './lifecycle/catalog.ts';
 import { DRAIN_TIMINGS, type DrainTimings } from './lifecycle/outbox-drainer.ts';
 import { sweepEvery } from './lifecycle/sweeps.ts';
 import type { PaceOptions } from './slack/paced-port.ts';
@@ -32,6 +33,8 @@ export interface Timings {
   outbox: DrainTimings;
   /** The per-channel pace of Slack posts (see slack/paced-port.ts). */
   slackPace: Required<Pick<PaceOptions, 'postsPerSecond' | 'burst' | 'maxAttempts'>>;
+  /** The campaign catalog's refresh and reloads (see lifecycle/catalog.ts; CATALOG_* settings). */
+  catalog: CatalogTimings;
   /** Retries of the Slack Web API client (about a minute of them; see server.ts). */
   slackRetries: number;
 }
@@ -58,6 +61,11 @@ export function productionTimings(config: Config): Timings {
     outbox: { ...DRAIN_TIMINGS, leaseMs },
     slackPace: { postsPerSecond: 1, burst: 2, maxAttempts: 6 },
     slackRetries: 5,
+    catalog: {
+      ...CATALOG_TIMINGS,
+      refreshEveryMs: (config.moengage.catalog?.refreshMinutes ?? 15) * 60_000,
+      pagesPerMinute: config.moengage.catalog?.searchPerMinute ?? CATALOG_TIMINGS.pagesPerMinute,
+    },
   };
 }
 
@@ -72,6 +80,7 @@ export function timingsOf(config: Config, faster: TimingOverrides = {}): Timings
     ...given,
     outbox: { ...production.outbox, leaseMs, ...definedOnly(given.outbox ?? {}) },
     slackPace: { ...production.slackPace, ...definedOnly(given.slackPace ?? {}) },
+    catalog: { ...production.catalog, ...definedOnly(given.catalog ?? {}) },
   };
 }
 

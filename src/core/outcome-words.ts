@@ -39,6 +39,15 @@ export function outcomeWords(o: Outcome, f: WordFormat): string | undefined {
       return 'I have no record of this request. Run the command again if it is still needed.';
     case 'invalid_input':
       return f.text(o.message);
+    case 'choose_campaigns': {
+      const lines = o.choices.map((c) => {
+        const shown = c.candidates.map((e) => `${f.text(e.name)} (\`${e.id}\`, ${e.status.toLowerCase()})`);
+        const more = c.more ? ', and more: say more of the name' : '';
+        return `"${f.text(c.query)}" matches ${c.candidates.length}${c.more ? '+' : ''} campaigns: ${shown.join('; ')}${more}.`;
+      });
+      const none = o.missing.map((q) => `"${f.text(q)}" matches no campaign.`);
+      return `Nothing was proposed: choose which campaigns you mean (by id or a fuller name). ${[...lines, ...none].join(' ')}`;
+    }
     case 'not_in_channel':
       return 'I am not in this channel, so I cannot post the confirmation. Invite me with `/invite @campaign-bot` and run the command again.';
     case 'unavailable':

@@ -1,4 +1,5 @@
 import type { DenialPart, Step } from './access.ts';
+import type { CatalogEntry } from './catalog.ts';
 import type { InvalidField } from './proposal.ts';
 import type { CampaignActionRequest, RequestState } from './request.ts';
 
@@ -23,7 +24,19 @@ export type Outcome =
   | { kind: 'expired'; at: number }
   | { kind: 'not_found' }
   | { kind: 'invalid_input'; field: InvalidField; message: string }
+  /**
+   * A quoted name matched several campaigns: nothing is proposed; the person chooses among `candidates` (best
+   * first; `more` when there were more than shown). Names that matched none are in `missing`.
+   */
+  | { kind: 'choose_campaigns'; choices: NameChoice[]; missing: string[] }
   /** The confirmation could not be posted: the bot is not in the channel. Nothing was requested. */
   | { kind: 'not_in_channel' }
   /** Slack or the bot's storage did not answer; nothing was requested (or changed). */
   | { kind: 'unavailable'; what: 'slack' | 'store'; code?: string };
+
+/** One quoted name and the campaigns it matched (core/catalog.ts). */
+export interface NameChoice {
+  query: string;
+  candidates: CatalogEntry[];
+  more: boolean;
+}

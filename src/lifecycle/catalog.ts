@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CampaignInfo } from '../core/campaign-info.ts';
-import { type CatalogEntry, type CatalogView, catalogView, normalizeName } from '../core/catalog.ts';
+import {
+  type CatalogEntry,
+  type CatalogView,
+  catalogView,
+  type NameResolution,
+  normalizeName,
+} from '../core/catalog.ts';
 import type { CatalogStore } from '../core/ports.ts';
 import type { Priority } from '../moengage/limiter.ts';
 import type { LookupResult } from '../moengage/search.ts';
@@ -76,6 +82,11 @@ export interface CampaignCatalog {
    * (throttled, cached, bounded in time) adds what MoEngage finds, and `loading` says the list is not whole yet.
    */
   search(query: string, limit: number): Promise<{ entries: CatalogEntry[]; loading: boolean }>;
+  /**
+   * What a quoted name stands for. From the copy once it is whole; before that, over the copy's and MoEngage's own
+   * matches together (a partial copy alone could find one campaign where there are two).
+   */
+  resolve(query: string, limit?: number): Promise<NameResolution>;
   /** The bot changed these campaigns: they are looked up again soon, so the copy shows their new status. */
   changed(ids: readonly string[]): void;
   /** One full listing now, if this replica gets the workspace's lease (tests, the bench, the timer). */
@@ -289,9 +300,17 @@ export function createCatalog(deps: {
     );
   }
 
+  async function resolve(query: string, limit = 10): Promise<NameResolution> {
+    const copy = await view();
+    if (copy.fullAt !== undefined) return copy.resolve(query, limit);
+    const found = await search(query, limit + 1);
+    return catalogView(found.entries, undefined).resolve(query, limit);
+  }
+
   return {
     view,
     search,
+    resolve,
     changed(ids) {
       for (const id of ids) pendingChanged.add(id);
       // Batched for a moment: a run's chunks finish together, and one look-up of ten ids is one V5 call.

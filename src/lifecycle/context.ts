@@ -12,6 +12,7 @@ import type { ProposalRules } from '../core/proposal.ts';
 import type { CampaignActionRequest, DecideResult } from '../core/request.ts';
 import type { RequestStore } from '../core/store.ts';
 import { bufferedAuditAppend } from './audit-buffer.ts';
+import type { CampaignCatalog } from './catalog.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution-deps.ts';
 import type { CampaignLookup } from './lookup.ts';
@@ -59,6 +60,8 @@ export interface LifecycleDeps {
   staleLookupMs?: number;
   /** How the looked-up campaigns are judged (V5 stops more than V1). */
   lookupRules?: JudgeRules;
+  /** The campaign catalog (names, links, the picker): with MoEngage's search (CAMPAIGN_LOOKUP=on). */
+  catalog?: CampaignCatalog;
   /** MoEngage requests in the minute window now (the App Home's quota line). */
   quota?: () => Promise<{ minute: number; perMinute: number }>;
 }

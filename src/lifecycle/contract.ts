@@ -11,6 +11,7 @@ import type {
   WorkflowStep,
 } from '../core/request.ts';
 import type { HookSource } from '../core/sources.ts';
+import type { CampaignQuery, CampaignsAnswer } from './campaigns.ts';
 import type { HistoryAnswer } from './history.ts';
 import type { HomeFacts } from './home.ts';
 import type { StatusAnswer } from './status.ts';
@@ -58,6 +59,10 @@ export interface Lifecycle {
   history(input: HistoryQuery): Promise<HistoryAnswer>;
   /** What a person's App Home shows. */
   home: HomeReads;
+  /** The picker's options: campaigns matching what the actor types, from the catalog: `campaigns`, or why not. */
+  findCampaigns(query: CampaignQuery & { query: string; limit: number }): Promise<CampaignsAnswer>;
+  /** The campaigns a message points at (ids, links, names): `campaigns`, or why not. */
+  campaignsIn(query: CampaignQuery & { text: string; limit: number }): Promise<CampaignsAnswer>;
   /** Calls `fn` with the id of every request that changes, on any replica: the unsubscribe. */
   onChange(fn: (requestId: string) => void): () => void;
 

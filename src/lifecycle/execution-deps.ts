@@ -40,6 +40,8 @@ export interface ExecutionDeps {
   resumeWindowMs: number;
   /** How long a runner's claim lasts without renewal: how soon another takes over after a crash. */
   leaseMs?: number;
+  /** Told the campaigns a run changed, so its copy shows their new status (the campaign catalog). */
+  catalog?: { changed(ids: readonly string[]): void };
   /** Counts ids whose chunk two runners sent (a crash mid-send), for the metrics. */
   onRepeated?: (ids: number) => void;
   /** First wait before a run's write (or a chunk our side could not send) is tried again (default 100–200 ms). */

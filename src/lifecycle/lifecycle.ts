@@ -6,6 +6,7 @@ import {
   type CampaignActionRequest,
   resumeRuleName,
 } from '../core/request.ts';
+import { createCampaignReads } from './campaigns.ts';
 import { waitSettled } from './changes.ts';
 import { type LifecycleDeps, lifecycleContext, refusalOf } from './context.ts';
 import type { Lifecycle, StepToken } from './contract.ts';
@@ -53,6 +54,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     resumeWindowMs: deps.resumeWindowMs ?? 60 * 60_000,
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
     ...(deps.onRepeated ? { onRepeated: deps.onRepeated } : {}),
+    ...(deps.catalog ? { catalog: deps.catalog } : {}),
     ...(deps.lookup ? { check: checkWith(deps.lookup) } : {}),
     ...(deps.lookupRules ? { lookupRules: deps.lookupRules } : {}),
     ...(deps.staleLookupMs !== undefined ? { staleLookupMs: deps.staleLookupMs } : {}),
@@ -308,12 +310,16 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       .catch((error: unknown) => log.error({ err: errorText(error) }, 'resume failed'));
   }
 
+  const campaigns = createCampaignReads(ctx, deps.catalog);
+
   return {
     start,
     /** Stops the sweeps; resolves once the rounds under way have finished (runs go on: `drain` is for them). */
     stop: async () => {
       await sweeps?.stop();
     },
+    findCampaigns: campaigns.find,
+    campaignsIn: campaigns.inText,
     propose,
     followUp,
     /** `/campaign freeze` and `unfreeze`. */

@@ -11,6 +11,7 @@ import {
   type PauseFor,
   type RuleGrant,
 } from '../core/request.ts';
+import { resolveNames } from './campaigns.ts';
 import type { LifecycleContext } from './context.ts';
 import type { Origin, ProposeInput, ProposeOptions } from './contract.ts';
 import { errorText } from './error-text.ts';
@@ -216,11 +217,22 @@ export function createPropose(
     if (!asked.ok) return asked.outcome;
     const admitted = await admit(input, asked.who);
     if (!admitted.ok) return admitted.outcome;
-    const checked = check(input, admitted.groups);
+    // Names and links are read only for someone the policy admitted: nobody else learns a campaign's name.
+    const read = await resolveNames(input.ids, deps.catalog);
+    if (!read.ok) return read.outcome;
+    const named = read.resolved.named.length > 0;
+    const ids = { ...input, ids: read.resolved.tokens };
+    const checked = check(ids, admitted.groups);
     if (!checked.ok) return invalidInput(checked);
-    const allowed = await authorize(input, asked.who, checked);
+    const allowed = await authorize(ids, asked.who, checked);
     if (!allowed.ok) return allowed.outcome;
-    const request = build(input, allowed.facts, checked.reason, allowed.grants);
+    if (named && runsAtOnce(allowed.grants)) {
+      // A name reaches MoEngage only after a person has seen what it resolved to; this rule asks nobody.
+      const message =
+        'This rule runs without a confirmation, so it takes campaign ids (or dashboard links), not names: a name must be confirmed by someone who sees what it matched.';
+      return { kind: 'invalid_input', field: 'campaign_ids', message };
+    }
+    const request = build(ids, allowed.facts, checked.reason, allowed.grants);
     // Every check has passed: a dry run ends here, having stored, posted, looked up and sent nothing.
     if (options.dryRun) {
       const { lookup: _none, ...would } = request;

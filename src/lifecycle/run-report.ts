@@ -73,6 +73,8 @@ export function createRunReport(deps: ExecutionDeps, update: RequestStore['updat
       elapsedMs: report.elapsedMs,
     });
     deps.changes.publish(request.id);
+    // The catalog shows what MoEngage now says of the campaigns the run touched (looked up again, soon).
+    deps.catalog?.changed(outcomes.filter((o) => o.status !== 'failed').map((o) => o.campaignId));
     await notifier.update(request, { kind: 'completed', report, repeated });
   }
 

@@ -3,10 +3,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Config, StartupError } from '../config.ts';
 import type { Outbox } from '../core/outbox.ts';
-import type { ChangeFeed } from '../core/ports.ts';
+import type { CatalogStore, ChangeFeed } from '../core/ports.ts';
 import type { RequestStore } from '../core/store.ts';
 import type { CallLimiter } from '../moengage/limiter.ts';
 import { type AuditTrail, createRedisAuditTrail, createSqliteAuditTrail } from './audit-trail.ts';
+import { createRedisCatalogStore, createSqliteCatalogStore } from './catalog.ts';
 import { createRedisChangeFeed } from './change-feed.ts';
 import { createRedisDeduper, createSqliteDeduper, type Deduper } from './dedupe.ts';
 import { createRedisIdempotency, createSqliteIdempotency, type IdempotencyStore } from './idempotency.ts';
@@ -27,6 +28,8 @@ export interface SharedState {
   idempotency?: IdempotencyStore;
   changes?: ChangeFeed;
   auditTrail?: AuditTrail;
+  /** The campaign catalog (names for the picker, links, names in commands), shared by replicas. */
+  catalogStore?: CatalogStore;
   /** What waits for Slack (thread results, summaries, edits), drained by any replica. */
   outbox?: Outbox;
   /** Whether a run handed back on shutdown can be continued: by a replica (Redis) or after a restart (a file). */
@@ -86,6 +89,7 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     auditTrail: createRedisAuditTrail(redis, prefix, { retainDays: config.auditRetentionDays }),
     handBack: true,
     store: createRedisStore({ redis, keyPrefix: prefix }),
+    catalogStore: createRedisCatalogStore(redis, prefix),
     outbox: createRedisOutbox({ redis, keyPrefix: prefix }),
     limiter,
     searchLimiter,
@@ -168,6 +172,7 @@ function openEmbeddedState(path: string, logger: Logger, retainDays: number): Sh
     );
   return {
     store: createSqliteStore(sqlite),
+    catalogStore: createSqliteCatalogStore(sqlite),
     outbox: createSqliteOutbox(sqlite),
     dedupe: createSqliteDeduper(sqlite),
     idempotency: createSqliteIdempotency(sqlite),

@@ -34,6 +34,23 @@ export function problemFor(o: Outcome): Answer {
       return o.what === 'store' ? problem(503, 'store_error', words) : problem(502, 'slack_error', words);
     case 'not_found':
       return problem(404, 'not_found', 'no such campaign action');
+    case 'choose_campaigns': {
+      // A name matched several campaigns: the caller chooses, by id, among those listed (nothing was proposed).
+      const answer = problem(409, 'ambiguous_name', words, 'campaign_ids');
+      const error = (answer.body as { error: Record<string, unknown> }).error;
+      error.choices = o.choices.map((c) => ({
+        query: c.query,
+        more: c.more,
+        candidates: c.candidates.map((e) => ({
+          id: e.id,
+          name: e.name,
+          status: e.status,
+          ...(e.channel ? { channel: e.channel } : {}),
+        })),
+      }));
+      error.missing = o.missing;
+      return answer;
+    }
     default:
       return problem(409, o.kind, words);
   }
