@@ -184,6 +184,16 @@ export function viewJson(v: SimView, teamId: string, botId: string): Record<stri
   };
 }
 
+/** The open view a person is looking at, or a loud error for a test that asks for the impossible. */
+export function visibleView(views: Views, viewId: string, what: string): SimView {
+  const v = views.get(viewId);
+  if (!v) throw new Error(`slack-sim: ${what}: no view ${viewId} was opened`);
+  if (v.closedAt !== undefined)
+    throw new Error(`slack-sim: ${what}: view ${viewId} is closed (${v.closedBy})`);
+  if (!views.isTop(v)) throw new Error(`slack-sim: ${what}: view ${viewId} is under another view`);
+  return v;
+}
+
 /** Where an element sits in a view: its block, and whether that block is an input (submitted with the view). */
 export function findElement(
   view: Record<string, unknown>,
