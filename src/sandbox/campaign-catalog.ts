@@ -5,7 +5,7 @@ import type { CampaignStatus, CampaignType, SimCampaign, SimChannel } from './ca
  * them ("Black Friday | Price drop | Push | IN", "Copy of Welcome series – Day 3"), a spread of channels, types
  * and statuses, tags, flow steps, archived campaigns and a few accented names. The same `seed` gives the same
  * catalog, so a test can name what it expects; another seed gives another workspace's names. 20,000 campaigns
- * take well under a second (about 0.1 s on an idle core).
+ * take well under a second (about 0.2 s of CPU).
  */
 export interface CatalogOptions {
   count: number;
