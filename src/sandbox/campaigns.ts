@@ -11,15 +11,36 @@ export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 export const CAMPAIGN_STATUSES = ['SCHEDULED', 'ACTIVE', 'SENDING', 'PAUSED', 'STOPPED', 'SENT'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+/** The channels campaign search lists (V1's `channels[]`); the status APIs change Email and Push only. */
+export const SEARCH_CHANNELS = ['EMAIL', 'PUSH', 'SMS'] as const;
+export type SimChannel = (typeof SEARCH_CHANNELS)[number];
+
 export interface SimCampaign {
   id: string;
   name: string;
   type: CampaignType;
-  channel: 'EMAIL' | 'PUSH';
+  channel: SimChannel;
   status: CampaignStatus;
   /** Built in the dashboard: V1's status API refuses it (it changes only API-created campaigns). Default api. */
   createdVia?: 'api' | 'dashboard';
+  /** `basic_details.tags` in search rows; the search's `tags[]` matches any of them. */
+  tags?: string[];
+  /**
+   * A step of a flow (a journey). Like MoEngage, the search lists it, with `flow_id`/`flow_name`, only when asked
+   * with `include_child_campaigns: true`; without it the campaign is left out, even when searched by id.
+   */
+  flow?: { id: string; name: string };
+  /** A periodic campaign's child run: listed, with `parent_id`, only with `include_child_campaigns: true`. */
+  parentId?: string;
+  /** Archived: left out of search unless `include_archive_campaigns` (or `include_archived_campaigns`) is true. */
+  archived?: boolean;
+  /** ISO times; rows carry them in MoEngage's own style (`2024-07-04 08:00:54.847000`, UTC, no zone). */
+  createdAt?: string;
+  updatedAt?: string;
 }
+
+/** The status APIs change Email and Push campaigns only (documented for V1 and V5). */
+const CHANGEABLE_CHANNELS: readonly SimChannel[] = ['EMAIL', 'PUSH'];
 
 const RECURRING: readonly CampaignType[] = [
   'PERIODIC',
@@ -37,6 +58,12 @@ export function transition(
   action: CampaignAction,
 ): { ok: true; status: CampaignStatus } | { ok: false; reason: string } {
   const what = `it is ${campaign.status.toLowerCase()} (${campaign.type.toLowerCase().replace(/_/g, '-')})`;
+  if (!CHANGEABLE_CHANNELS.includes(campaign.channel)) {
+    return {
+      ok: false,
+      reason: `only Email and Push campaigns can be changed here, and it is ${campaign.channel}`,
+    };
+  }
   switch (action) {
     case 'STOP':
       if (campaign.type === 'ONE_TIME' && campaign.status === 'SCHEDULED')
@@ -72,6 +99,10 @@ export function transitionV5(
     reason: `Action ${action} is not valid for a ${campaign.type} campaign`,
   };
   const notIn = (states: string) => ({ ok: false as const, reason: `Campaign is not in ${states} state` });
+  // The wording for another channel is not documented; this one follows the documented style.
+  if (!CHANGEABLE_CHANNELS.includes(campaign.channel)) {
+    return { ok: false, reason: `Action ${action} is not valid for a ${campaign.channel} campaign` };
+  }
   switch (action) {
     case 'STOP':
       if (campaign.type !== 'ONE_TIME') return wrongType;
@@ -100,7 +131,7 @@ export function seedCampaigns(options: {
   prefix?: string;
   type?: CampaignType;
   status?: CampaignStatus;
-  channel?: 'EMAIL' | 'PUSH';
+  channel?: SimChannel;
 }): SimCampaign[] {
   const { count, prefix = 'camp_', type = 'PERIODIC', status = 'ACTIVE', channel = 'PUSH' } = options;
   const width = String(count).length;

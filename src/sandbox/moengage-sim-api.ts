@@ -1,5 +1,6 @@
 import { CAMPAIGN_ACTIONS, type CampaignAction, MAX_IDS_PER_REQUEST } from '../moengage/types.ts';
-import { type SimCampaign, searchStatus, transition, transitionV5 } from './campaigns.ts';
+import { type SimCampaign, transition, transitionV5 } from './campaigns.ts';
+import { type NameMatch, searchFilter, v1Row, v5Row } from './moengage-sim-search.ts';
 
 /**
  * The documented MoEngage endpoints the simulator answers (shared/MOENGAGE-API.md), as functions of the
@@ -108,8 +109,15 @@ export function answerV5Status(campaigns: Campaigns, id: string, json: unknown, 
   return { status: 200, body, outcome: 'applied', changes: new Map([[id, t.status]]) };
 }
 
-/** V1 search: `campaign_fields.id` is a single string, `limit` 1–15, `page` required; the answer a bare array. */
-export function answerV1Search(campaigns: Campaigns, json: unknown): Answer {
+/**
+ * V1 search: `campaign_fields.id` is a single string, `limit` 1–15, `page` required; the answer a bare array.
+ * `campaign_fields.name` matches as `nameMatch` says (V1 does not document how: see moengage-sim-search.ts).
+ */
+export function answerV1Search(
+  campaigns: Campaigns,
+  json: unknown,
+  options: { nameMatch?: NameMatch } = {},
+): Answer {
   const raw = isObject(json) ? json : undefined;
   const requestId = typeof raw?.request_id === 'string' ? raw.request_id : '';
   if (!raw || typeof raw.request_id !== 'string' || raw.request_id === '')
@@ -122,17 +130,38 @@ export function answerV1Search(campaigns: Campaigns, json: unknown): Answer {
   const fields = isObject(raw.campaign_fields) ? raw.campaign_fields : {};
   if (fields.id !== undefined && typeof fields.id !== 'string')
     return v1Error(400, 'campaign_fields.id must be a string', requestId, 'campaign_fields.id', 'invalid');
-  const matches = filtered(
+  const filter = searchFilter(raw, fields, { version: 'v1', nameMatch: options.nameMatch ?? 'exact' });
+  if (!filter.ok) return v1Error(400, filter.message, requestId, filter.target, 'invalid');
+  const candidates =
     typeof fields.id === 'string'
       ? [campaigns.get(fields.id)].filter((c): c is SimCampaign => c !== undefined)
-      : [...campaigns.values()],
-    fields,
-  );
-  const page = matches.slice(
-    ((raw.page as number) - 1) * (limit as number),
-    (raw.page as number) * (limit as number),
-  );
-  return { status: 200, body: JSON.stringify(page.map(v1Row)), outcome: 'found' };
+      : campaigns.values();
+  const page = pageOf(candidates, filter.matches, raw.page as number, limit as number);
+  return {
+    status: 200,
+    body: JSON.stringify(page.map((c) => v1Row(c, filter.withChildren))),
+    outcome: 'found',
+  };
+}
+
+/** Rows `(page-1)*limit` to `page*limit` of the matches, in the catalog's order (MoEngage documents none). */
+function pageOf(
+  candidates: Iterable<SimCampaign>,
+  matches: (c: SimCampaign) => boolean,
+  page: number,
+  limit: number,
+): SimCampaign[] {
+  // Walks the catalog once and stops at the page's end, so paging a 20,000-campaign catalog stays cheap.
+  const skip = (page - 1) * limit;
+  const out: SimCampaign[] = [];
+  let seen = 0;
+  for (const c of candidates) {
+    if (!matches(c)) continue;
+    if (seen++ < skip) continue;
+    out.push(c);
+    if (out.length === limit) break;
+  }
+  return out;
 }
 
 /** The most rows one search page holds, V1 and V5 alike (`limit` 1–15, documented). */
@@ -149,6 +178,7 @@ export function answerV5Search(
   responseId: string,
   rows: 'full' | 'id-only' = 'full',
 ): Answer {
+  // V5 matches part of a name ("partial matches are supported"); `nameMatch` is V1's alone.
   const raw = isObject(json) ? json : undefined;
   const requestId = typeof raw?.request_id === 'string' ? raw.request_id : '';
   const fields = raw && isObject(raw.campaign_fields) ? raw.campaign_fields : {};
@@ -179,65 +209,28 @@ export function answerV5Search(
       requestId,
       target: 'page',
     });
-  const matches = filtered(
-    Array.isArray(ids)
-      ? (ids as string[]).map((id) => campaigns.get(id)).filter((c): c is SimCampaign => c !== undefined)
-      : [...campaigns.values()],
-    fields,
-  );
-  const page = matches.slice(
-    ((pageNo as number) - 1) * (limit as number),
-    (pageNo as number) * (limit as number),
-  );
+  const filter = searchFilter(raw as Record<string, unknown>, fields, {
+    version: 'v5',
+    nameMatch: 'partial',
+  });
+  if (!filter.ok)
+    return v5Error(400, 'VALIDATION_FAILED', filter.message, {
+      responseId,
+      requestId,
+      target: filter.target,
+    });
+  const candidates = Array.isArray(ids)
+    ? (ids as string[]).map((id) => campaigns.get(id)).filter((c): c is SimCampaign => c !== undefined)
+    : campaigns.values();
+  const page = pageOf(candidates, filter.matches, pageNo as number, limit as number);
   const body = JSON.stringify({
     response_id: responseId,
     type: 'campaign',
-    data: { campaigns: page.map(rows === 'id-only' ? (c) => ({ id: c.id }) : v5Row) },
+    data: {
+      campaigns: page.map(rows === 'id-only' ? (c) => ({ id: c.id }) : (c) => v5Row(c, filter.withChildren)),
+    },
   });
   return { status: 200, body, outcome: 'found' };
-}
-
-/**
- * The documented filters `campaign_fields.status[]` and `channels[]` (any of the listed values; matched in one
- * case, since the enum is upper case and the examples answer "Active"). Anything not a list of strings is ignored.
- */
-function filtered(list: SimCampaign[], fields: Record<string, unknown>): SimCampaign[] {
-  const set = (v: unknown) =>
-    Array.isArray(v) && v.every((x) => typeof x === 'string')
-      ? new Set((v as string[]).map((x) => x.toUpperCase()))
-      : undefined;
-  const statuses = set(fields.status);
-  const channels = set(fields.channels);
-  return list.filter(
-    (c) =>
-      (!statuses || statuses.has(searchStatus(c.status).toUpperCase())) &&
-      (!channels || channels.has(c.channel)),
-  );
-}
-
-function v1Row(c: SimCampaign) {
-  return {
-    campaign_id: c.id,
-    status: searchStatus(c.status),
-    channel: c.channel,
-    campaign_delivery_type: c.type,
-    created_by: 'marketing@example.com',
-    created_at: '2026-11-02T09:00:00Z',
-    basic_details: { name: c.name },
-  };
-}
-
-function v5Row(c: SimCampaign) {
-  return {
-    // The raw document id (an ObjectId) beside the stable campaign_id.
-    id: Buffer.from(c.id).toString('hex').padEnd(24, '0').slice(0, 24),
-    campaign_id: c.id,
-    status: searchStatus(c.status),
-    channel: c.channel,
-    campaign_delivery_type: c.type,
-    created_by: 'marketing@example.com',
-    basic_details: { name: c.name },
-  };
 }
 
 function validateV1Status(json: unknown): { target: string; message: string } | undefined {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { catalogCampaigns } from './campaign-catalog.ts';
 import { demoFleet, seedCampaigns } from './campaigns.ts';
 import { startMoEngageSim } from './moengage-sim.ts';
 
@@ -9,6 +10,8 @@ import { startMoEngageSim } from './moengage-sim.ts';
  * `{"kind":"status","status":503,"forMs":60000}` for a minute-long 503 storm or `{"kind":"late","ms":11000,
  * "forMs":300000}` for answers that come after the change and after the client's timeout; DELETE clears them),
  * and /_sim/search (PUT `{"enabled":false}`: the account has no campaign search). `--no-search` starts without.
+ * `--catalog 20000` seeds a realistic catalog (names, tags, flows) instead of the demo fleet; `--name-match partial`
+ * makes V1's search match part of a name (default exact; PUT /_sim/name-match switches it at run time).
  */
 const { values } = parseArgs({
   options: {
@@ -17,6 +20,8 @@ const { values } = parseArgs({
     'workspace-id': { type: 'string', default: 'SIMWORKSPACE' },
     'api-key': { type: 'string', default: 'sim-api-key' },
     campaigns: { type: 'string' },
+    catalog: { type: 'string' },
+    'name-match': { type: 'string', default: 'exact' },
     'no-limits': { type: 'boolean', default: false },
     'no-search': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -34,10 +39,27 @@ if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
   process.exit(2);
 }
 
+const catalog = values.catalog === undefined ? undefined : Number(values.catalog);
+if (catalog !== undefined && (!Number.isInteger(catalog) || catalog < 1)) {
+  console.error(`--catalog must be a positive whole number, got "${values.catalog}"`);
+  process.exit(2);
+}
+const nameMatch = values['name-match'];
+if (nameMatch !== 'exact' && nameMatch !== 'partial') {
+  console.error(`--name-match must be exact or partial, got "${nameMatch}"`);
+  process.exit(2);
+}
+
 const sim = await startMoEngageSim({
   workspaceId: values['workspace-id'],
   apiKey: values['api-key'],
-  campaigns: count === undefined ? demoFleet() : seedCampaigns({ count }),
+  campaigns:
+    catalog !== undefined
+      ? catalogCampaigns({ count: catalog })
+      : count === undefined
+        ? demoFleet()
+        : seedCampaigns({ count }),
+  nameMatch,
   limits: values['no-limits'] ? false : undefined,
   searchEnabled: !values['no-search'],
   port,
@@ -54,7 +76,7 @@ const sim = await startMoEngageSim({
       },
 });
 console.log(
-  `MoEngage simulator on ${sim.url}  (workspace ${values['workspace-id']}, ${count ?? 'demo fleet of 70'} campaigns)`,
+  `MoEngage simulator on ${sim.url}  (workspace ${values['workspace-id']}, ${catalog ?? count ?? 'demo fleet of 70'} campaigns)`,
 );
 console.log(
   `point the bot at it: MOENGAGE_BASE_URL=${sim.url} MOENGAGE_WORKSPACE_ID=${values['workspace-id']}`,

@@ -16,6 +16,7 @@ import {
   type SimApi,
   v5Error,
 } from './moengage-sim-api.ts';
+import type { NameMatch } from './moengage-sim-search.ts';
 import { type Window, windowsFor, windowVerdict } from './windows.ts';
 
 /**
@@ -26,7 +27,10 @@ import { type Window, windowsFor, windowVerdict } from './windows.ts';
  * another body, 400; on the search with any body, since a key reused for the next page returns the old page),
  * campaigns whose type, status and origin decide which changes are valid (V1: 400 for the whole request; V5:
  * 422), search that an account may not have (403), and scripted faults, including an answer lost after the
- * request took effect. Where the docs are silent it picks the stricter behaviour.
+ * request took effect. The search (moengage-sim-search.ts) filters by name (V5: part of it, any case; V1: as
+ * `nameMatch` says, since V1 does not document it), status, channel, tags and delivery type, lists flow steps
+ * and periodic children only when asked, leaves archived campaigns out, and pages by at most 15 with no total.
+ * Where the docs are silent it picks the stricter behaviour.
  */
 
 export type SimOutcome =
@@ -104,6 +108,12 @@ export interface MoEngageSimOptions {
   searchEnabled?: boolean;
   /** V5 search rows: whole (the default), or carrying only `id`, as V5's migration guide shows them. */
   v5SearchRows?: 'full' | 'id-only';
+  /**
+   * How V1's search matches `campaign_fields.name`, which its documentation leaves unstated: `exact` (the whole
+   * name, case included; the default, the strictest reading) or `partial` (contains, any case, as V5 documents).
+   * V5 always matches part of a name.
+   */
+  nameMatch?: NameMatch;
   port?: number;
   host?: string;
   onRequest?: (request: RecordedRequest) => void;
@@ -126,6 +136,8 @@ export interface MoEngageSim {
   clearFaults(): void;
   /** Turns the account's campaign search on or off (off: 403, as for an account without it). */
   setSearchEnabled(enabled: boolean): void;
+  /** Switches how V1's search matches names (see `MoEngageSimOptions.nameMatch`). */
+  setNameMatch(how: NameMatch): void;
   failNext(count: number, status?: number): void;
   resetNext(count: number): void;
   delayNext(count: number, ms: number): void;
@@ -148,6 +160,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
   const faults: Fault[] = [];
   const standing: { fault: Fault; untilMs: number }[] = [];
   let searchEnabled = options.searchEnabled !== false;
+  let nameMatch: NameMatch = options.nameMatch ?? 'exact';
   // Ends every wait of a late or hanging answer when the simulator closes.
   const closing = new AbortController();
   const wait = (ms: number) =>
@@ -310,7 +323,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       answer =
         api === 'v1-status'
           ? answerV1Status(campaigns, json, record.requestId ?? '')
-          : answerV1Search(campaigns, json);
+          : answerV1Search(campaigns, json, { nameMatch });
     }
     for (const [id, status] of answer.changes ?? []) (campaigns.get(id) as SimCampaign).status = status;
     record.outcome = answer.outcome;
@@ -380,6 +393,13 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       if (typeof enabled !== 'boolean') return json(400, { error: 'body must be {"enabled": true|false}' });
       sim.setSearchEnabled(enabled);
       return json(200, { ok: true, enabled });
+    }
+    if (path === '/name-match' && req.method === 'PUT') {
+      const { nameMatch: how } = JSON.parse(body) as { nameMatch?: unknown };
+      if (how !== 'exact' && how !== 'partial')
+        return json(400, { error: 'body must be {"nameMatch": "exact"|"partial"}' });
+      sim.setNameMatch(how);
+      return json(200, { ok: true, nameMatch: how });
     }
     return json(404, { error: `no simulator control at ${req.method} ${SIM_PREFIX}${path}` });
   };
@@ -457,6 +477,9 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     },
     setSearchEnabled(enabled) {
       searchEnabled = enabled;
+    },
+    setNameMatch(how) {
+      nameMatch = how;
     },
     failNext: (count, status = 500) => sim.inject({ kind: 'status', status }, count),
     resetNext: (count) => sim.inject({ kind: 'reset' }, count),

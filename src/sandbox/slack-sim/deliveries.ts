@@ -1,7 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { MessageStore } from './messages.ts';
 import { SOCKET_MODE, type SocketMode } from './socket-mode.ts';
+import type { Triggers } from './triggers.ts';
 import type { SignedResponse, SignOptions, SlackBlock, SlackSim, SlackSimResponse } from './types.ts';
 import { APP_ID, isRecord, microsToTs, parseJson, TEAM_DOMAIN, VERIFICATION_TOKEN } from './util.ts';
 
@@ -18,8 +19,10 @@ export function createDeliveries(deps: {
   issueFunctionToken: (executionId: string) => string;
   setGroupMembers: (groupId: string, users: readonly string[]) => { added: string[]; removed: string[] };
   socketMode: SocketMode;
+  triggers: Triggers;
 }): Pick<SlackSim, 'slashCommand' | 'runFunction' | 'clickButton' | 'changeGroupMembers' | 'openAppHome'> {
   const { signingSecret, teamId, botUserId, botId, nextId, responseUrl, messages } = deps;
+  const { envelope, sendEvent } = createEventSender(deps);
 
   const send = async (
     botUrl: string,
@@ -57,35 +60,12 @@ export function createDeliveries(deps: {
       ? new Error(`slack-sim: Slack never retries ${what}; send an event to test redelivery`)
       : undefined;
 
-  /** An `event_callback` as the Events API sends it, around `event` (its `event_ts` added). */
-  const envelope = (event: Record<string, unknown>) =>
-    JSON.stringify({
-      token: VERIFICATION_TOKEN,
-      team_id: teamId,
-      api_app_id: APP_ID,
-      type: 'event_callback',
-      event_id: nextId('Ev'),
-      event_time: Math.floor(Date.now() / 1000),
-      event: { ...event, event_ts: microsToTs(Math.floor(Date.now() * 1000)) },
-    });
-
-  /** An Events API event, over HTTP or over the Socket Mode connection (`events_api` envelope). */
-  const sendEvent = async (botUrl: string, body: string, sign: SignOptions | undefined) => {
-    if (botUrl !== SOCKET_MODE)
-      return sendSignedRequest(botUrl, signingSecret, body, 'application/json', sign);
-    const retry =
-      sign?.retryNum !== undefined
-        ? { attempt: sign.retryNum, reason: sign.retryReason ?? 'timeout' }
-        : undefined;
-    return deps.socketMode.deliver('events_api', JSON.parse(body) as Record<string, unknown>, '', '', retry);
-  };
-
   return {
     slashCommand(botUrl, args, sign) {
       const refused = noRetries('a slash command', sign);
       if (refused) return Promise.reject(refused);
       const responseUrlId = nextId('command');
-      const triggerId = args.triggerId ?? newTriggerId();
+      const triggerId = deps.triggers.issue(args.userId, undefined, args.triggerId);
       const body = new URLSearchParams({
         token: VERIFICATION_TOKEN,
         team_id: args.teamId ?? teamId,
@@ -168,7 +148,7 @@ export function createDeliveries(deps: {
       const refused = noRetries('a button click', sign);
       if (refused) return Promise.reject(refused);
       const responseUrlId = nextId('action');
-      const triggerId = args.triggerId ?? newTriggerId();
+      const triggerId = deps.triggers.issue(args.userId, undefined, args.triggerId);
       const team = args.teamId ?? teamId;
       const stored = messages.get(args.channelId, args.messageTs);
       const button = findButton(stored?.blocks, args.actionId);
@@ -234,19 +214,55 @@ export function createDeliveries(deps: {
   };
 }
 
+/** Events API deliveries: an `event_callback` envelope, sent over HTTP or the Socket Mode connection. */
+export function createEventSender(deps: {
+  signingSecret: string;
+  teamId: string;
+  nextId: (prefix: string) => string;
+  socketMode: SocketMode;
+}) {
+  /** An `event_callback` as the Events API sends it, around `event` (its `event_ts` added). */
+  const envelope = (event: Record<string, unknown>) =>
+    JSON.stringify({
+      token: VERIFICATION_TOKEN,
+      team_id: deps.teamId,
+      api_app_id: APP_ID,
+      type: 'event_callback',
+      event_id: deps.nextId('Ev'),
+      event_time: Math.floor(Date.now() / 1000),
+      event: { ...event, event_ts: microsToTs(Math.floor(Date.now() * 1000)) },
+    });
+
+  /** An Events API event, over HTTP or over the Socket Mode connection (`events_api` envelope). */
+  const sendEvent = async (botUrl: string, body: string, sign: SignOptions | undefined) => {
+    if (botUrl !== SOCKET_MODE)
+      return sendSignedRequest(botUrl, deps.signingSecret, body, 'application/json', sign);
+    const retry =
+      sign?.retryNum !== undefined
+        ? { attempt: sign.retryNum, reason: sign.retryReason ?? 'timeout' }
+        : undefined;
+    return deps.socketMode.deliver('events_api', JSON.parse(body) as Record<string, unknown>, '', '', retry);
+  };
+  return { envelope, sendEvent };
+}
+
 /** `v0=<hex HMAC-SHA256 of "v0:<timestamp>:<rawBody>">`, the value of `X-Slack-Signature`. */
 export function signSlackRequest(secret: string, timestamp: number | string, rawBody: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
 }
 
-/** POSTs `rawBody` to `url` signed as Slack signs its requests. */
+/**
+ * POSTs `rawBody` to `url` signed as Slack signs its requests. With `timeoutMs`, gives up as Slack does when the
+ * answer is late: `timedOut` and status 0 (the bot may still be working; Slack no longer listens).
+ */
 export async function sendSignedRequest(
   url: string,
   secret: string,
   rawBody: string,
   contentType: string,
   sign: SignOptions = {},
-): Promise<SignedResponse> {
+  timeoutMs?: number,
+): Promise<SignedResponse & { timedOut?: boolean }> {
   const timestamp = sign.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': contentType,
@@ -258,17 +274,26 @@ export async function sendSignedRequest(
   if (sign.retryReason !== undefined) headers['x-slack-retry-reason'] = sign.retryReason;
   Object.assign(headers, sign.headers);
   const started = performance.now();
-  const res = await request(url, { method: 'POST', headers, body: rawBody });
-  const body = await res.body.text();
-  const ms = performance.now() - started;
-  return { status: res.statusCode, headers: res.headers, body, json: parseJson(body), ms };
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await request(url, { method: 'POST', headers, body: rawBody, signal });
+    const body = await res.body.text();
+    const ms = performance.now() - started;
+    return { status: res.statusCode, headers: res.headers, body, json: parseJson(body), ms };
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    return {
+      status: 0,
+      headers: {},
+      body: '',
+      json: undefined,
+      ms: performance.now() - started,
+      timedOut: true,
+    };
+  }
 }
 
-function newTriggerId(): string {
-  return `${Math.floor(Date.now() / 1000)}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
-}
-
-function defaultChannelName(channelId: string): string {
+export function defaultChannelName(channelId: string): string {
   return channelId.startsWith('D') ? 'directmessage' : channelId.toLowerCase();
 }
 

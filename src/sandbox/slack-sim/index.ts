@@ -1,9 +1,13 @@
 import { createDeliveries } from './deliveries.ts';
 import { startHttpServer } from './http-server.ts';
+import { createInteractions } from './interactions.ts';
 import { createMessageStore } from './messages.ts';
 import { attachSocketMode } from './socket-mode.ts';
+import { createTriggers } from './triggers.ts';
 import type { SimResponse, SlackSim, SlackSimOptions } from './types.ts';
+import { createUnfurls } from './unfurls.ts';
 import { idSequence } from './util.ts';
+import { createViews } from './views.ts';
 import { waitFor } from './wait-for.ts';
 import { createWebApi } from './web-api.ts';
 
@@ -12,30 +16,45 @@ export { SOCKET_MODE } from './socket-mode.ts';
 export type {
   ButtonClickArgs,
   FunctionCompletion,
+  MessageShortcutArgs,
   MessageVersion,
+  OptionsRequestArgs,
+  OptionsRequestRecord,
+  OptionsResult,
+  SharedLinks,
+  ShareLinksArgs,
   SignedResponse,
   SignOptions,
   SimEphemeral,
   SimMessage,
+  SimOption,
   SimResponse,
+  SimUnfurl,
+  SimView,
   SlackBlock,
   SlackCall,
   SlackSim,
   SlackSimOptions,
   SlackSimResponse,
   SlashCommandArgs,
+  StateValue,
   UnexpectedRequest,
+  ViewSubmissionArgs,
+  ViewSubmissionResult,
 } from './types.ts';
 
 /**
  * Slack on 127.0.0.1, for tests, the demo and the benchmark. Two halves:
  *
  * A. The Web API the bot calls (`POST /api/<method>`, form-encoded or JSON, `Authorization: Bearer`):
- *    auth.test, chat.postMessage, chat.update, chat.postEphemeral and usergroups.users.list, answered as Slack
- *    documents them (HTTP 200 with `{ok:false, error}` for failures, 429 + Retry-After when rate limited).
+ *    auth.test, chat.postMessage, chat.update, chat.postEphemeral, usergroups.users.list, views.publish,
+ *    views.open/push/update (views.ts: trigger_ids valid 3 s and once) and chat.unfurl (unfurls.ts: only links
+ *    shared with the app), answered as Slack documents them (HTTP 200 with `{ok:false, error}` for failures,
+ *    429 + Retry-After when rate limited).
  *    Any other method answers `unknown_method` and lands in `sim.unexpected`. `POST /response/<id>` plays
  *    the `response_url`s that Bolt's `respond()` posts to.
- * B. Slack calling the bot: signed slash commands and button clicks, sent exactly as Slack sends them.
+ * B. Slack calling the bot: signed slash commands and button clicks, sent exactly as Slack sends them; and
+ *    (interactions.ts) options requests, view submissions, message shortcuts and link_shared, within Slack's 3 s.
  *
  * Where Slack's docs are silent the simulator picks the stricter behaviour (e.g. a `thread_ts` that names no
  * known message is refused with `thread_not_found`).
@@ -45,11 +64,15 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
   const botUserId = options.botUserId ?? 'UBOT';
   const botId = options.botId ?? 'BBOT';
   const nextId = idSequence();
-  const messages = createMessageStore(teamId);
+  const messages = createMessageStore(teamId, botId);
   const responses: SimResponse[] = [];
+  const triggers = createTriggers(options.triggerTtlMs ?? 3_000);
+  const views = createViews({ teamId, botId, triggers });
+  const unfurls = createUnfurls({ messages, domains: options.unfurlDomains ?? ['moengage.com'] });
   // The socket URL needs the listening address, and the server needs the Web API: resolved lazily.
   const api = createWebApi({
     options,
+    surfaceMethods: { ...views.methods, ...unfurls.methods },
     teamId,
     botUserId,
     botId,
@@ -93,6 +116,20 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     issueFunctionToken: api.issueFunctionToken,
     setGroupMembers: api.setGroupMembers,
     socketMode,
+    triggers,
+  });
+  const interactions = createInteractions({
+    signingSecret: options.signingSecret,
+    teamId,
+    botUserId,
+    nextId,
+    responseUrl,
+    messages,
+    socketMode,
+    triggers,
+    views,
+    unfurls,
+    isMember: api.isMember,
   });
   const { calls, unexpected } = api;
 
@@ -128,6 +165,18 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
     completions: api.completions,
     runFunction: deliveries.runFunction,
     clickButton: deliveries.clickButton,
+    views: (userId) => views.list(userId),
+    view: (viewId) => views.get(viewId),
+    requestOptions: interactions.requestOptions,
+    optionsRequests: interactions.optionsRequests,
+    chooseOptions: interactions.chooseOptions,
+    typeInput: interactions.typeInput,
+    submitView: interactions.submitView,
+    submissions: interactions.submissions,
+    closeView: interactions.closeView,
+    messageShortcut: interactions.messageShortcut,
+    shareLinks: interactions.shareLinks,
+    unfurls: unfurls.list,
     clearCalls() {
       calls.length = 0;
       unexpected.length = 0;

@@ -4,7 +4,7 @@ import { APP_ID, dropUndefined, microsToTs, now } from './util.ts';
 export type MessageStore = ReturnType<typeof createMessageStore>;
 
 /** The channels' contents, shared by the Web API (which writes them) and the tests (which read them). */
-export function createMessageStore(teamId: string) {
+export function createMessageStore(teamId: string, botId?: string) {
   const topLevel = new Map<string, SimMessage[]>();
   const byKey = new Map<string, SimMessage>();
   const ephemerals: SimEphemeral[] = [];
@@ -40,14 +40,19 @@ export function createMessageStore(teamId: string) {
       text: m.text,
       user: m.user,
       bot_id: m.botId,
-      app_id: m.botId === undefined ? undefined : APP_ID,
+      // Another app's message (an alert) carries its bot_id, not this app's id.
+      app_id: m.botId === undefined || (botId !== undefined && m.botId !== botId) ? undefined : APP_ID,
       ts: m.ts,
       thread_ts: m.threadTs,
       team: teamId,
       blocks: m.blocks,
+      attachments: m.attachments,
     });
 
-  const addUserMessage: SlackSim['addUserMessage'] = (channel, { user, text, blocks, threadTs }) => {
+  const addUserMessage: SlackSim['addUserMessage'] = (
+    channel,
+    { user, text, blocks, threadTs, botId: otherBot, attachments },
+  ) => {
     const root = threadTs === undefined ? undefined : threadRoot(channel, threadTs);
     if (threadTs !== undefined && root === undefined) {
       throw new Error(`slack-sim: no message ${threadTs} in ${channel} to reply to`);
@@ -60,10 +65,11 @@ export function createMessageStore(teamId: string) {
       text,
       blocks,
       user,
-      botId: undefined,
+      botId: otherBot,
       versions: [{ text, blocks, at }],
       replies: [],
       postedAt: at,
+      ...(attachments ? { attachments } : {}),
     });
   };
 

@@ -4,7 +4,7 @@ import type { FunctionCompletion, SlackBlock } from './types.ts';
 import { isRecord, now, parseJson, str } from './util.ts';
 
 export type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
-type Method = (args: Record<string, unknown>) => Answer;
+export type Method = (args: Record<string, unknown>) => Answer;
 
 export const fail = (error: string): Answer => ({ status: 200, body: { ok: false, error } });
 const ok = (body: Record<string, unknown>): Answer => ({ status: 200, body: { ok: true, ...body } });

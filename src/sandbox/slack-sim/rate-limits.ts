@@ -3,7 +3,8 @@
  * - chat.postMessage: about one message a second per channel, short bursts allowed (Slack's words). Modelled as a
  *   bucket of `burst` messages per channel refilled at `perSecond`;
  * - every method's tier, per workspace, over a sliding minute: Tier 2 (20+/min) usergroups.users.list, Tier 3
- *   (50+/min) chat.update, Tier 4 (100+/min) chat.postEphemeral, views.publish and auth.test; chat.postMessage is "special"
+ *   (50+/min) chat.update and chat.unfurl, Tier 4 (100+/min) chat.postEphemeral, views.publish, views.open,
+ *   views.push, views.update and auth.test; chat.postMessage is "special"
  *   (the per-channel limit, and several hundred a minute per workspace).
  * Over a limit: HTTP 429 `{"ok":false,"error":"ratelimited"}` with `Retry-After` in whole seconds.
  */
@@ -21,8 +22,12 @@ export const SLACK_RATE_LIMITS: SlackRateLimits = {
     'chat.postEphemeral': 100,
     'usergroups.users.list': 20,
     'auth.test': 100,
+    'chat.unfurl': 50,
     // Tier 4.
     'views.publish': 100,
+    'views.open': 100,
+    'views.push': 100,
+    'views.update': 100,
   },
 };
 

@@ -77,6 +77,12 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
     responseUrlId: string,
     triggerId: string,
     retry: { attempt: number; reason: string } | undefined = undefined,
+    /**
+     * `acceptsResponsePayload`: the ack may carry an answer (options, a submission's response_action), as Slack
+     * marks such envelopes. `timeout: 'answer'`: no ack within 3 s answers `timedOut` instead of throwing (Slack
+     * gave up and showed the person an error).
+     */
+    how: { acceptsResponsePayload?: boolean; timeout?: 'throw' | 'answer' } = {},
   ): Promise<SlackSimResponse> => {
     const started = performance.now();
     const ws = open();
@@ -96,10 +102,12 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
       };
     }
     const envelopeId = nextId('envelope');
+    const TIMED_OUT = Symbol('timed out');
     const acked = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         waitingAcks.delete(envelopeId);
-        reject(new Error(`slack-sim: envelope ${envelopeId} was not acknowledged within 3 s`));
+        if (how.timeout === 'answer') resolve(TIMED_OUT);
+        else reject(new Error(`slack-sim: envelope ${envelopeId} was not acknowledged within 3 s`));
       }, 3_000);
       waitingAcks.set(envelopeId, (p) => {
         clearTimeout(timer);
@@ -111,7 +119,7 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
         envelope_id: envelopeId,
         payload,
         type,
-        accepts_response_payload: type === 'slash_commands',
+        accepts_response_payload: type === 'slash_commands' || how.acceptsResponsePayload === true,
         // Events are redelivered by Slack (an ack it did not get); commands and clicks never are.
         ...(type === 'events_api'
           ? { retry_attempt: retry?.attempt ?? 0, retry_reason: retry?.reason ?? '' }
@@ -119,6 +127,18 @@ export function attachSocketMode(server: Server, nextId: (prefix: string) => str
       }),
     );
     const ack = await acked;
+    if (ack === TIMED_OUT) {
+      return {
+        status: 0,
+        headers: {},
+        body: '',
+        json: undefined,
+        ms: performance.now() - started,
+        responseUrlId,
+        triggerId,
+        timedOut: true,
+      };
+    }
     const body = JSON.stringify(ack);
     const empty = ack === null || (typeof ack === 'object' && Object.keys(ack as object).length === 0);
     return {

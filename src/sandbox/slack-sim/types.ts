@@ -24,6 +24,13 @@ export interface SlackSimOptions {
   rateLimits?: SlackRateLimits | false;
   /** An app-level token (`xapp-…`): enables Socket Mode (`apps.connections.open` and a WebSocket at /socket). */
   appToken?: string;
+  /** How long a trigger_id opens a view (Slack: 3 s, once). Tests may shorten it. */
+  triggerTtlMs?: number;
+  /**
+   * The app's `unfurl_domains` (its manifest): links on these hosts, or their subdomains, are sent to the bot in
+   * `link_shared`. Default `['moengage.com']`.
+   */
+  unfurlDomains?: string[];
   port?: number;
   host?: string;
 }
@@ -55,6 +62,8 @@ export interface SimMessage {
   postedAt: number;
   /** Posted with a Workflow step's token: clicks on it carry that step (function_data) and a fresh token. */
   functionExecutionId?: string;
+  /** Legacy attachments (alerting tools post them): a shortcut on the message carries them. */
+  attachments?: Record<string, unknown>[];
 }
 
 export interface SimEphemeral {
@@ -137,6 +146,170 @@ export interface SlackSimResponse extends SignedResponse {
   triggerId: string;
   /** Socket Mode with no connection open: Slack sent nothing and the person saw `dispatch_failed`. */
   dispatchFailed?: boolean;
+  /** No answer within Slack's 3 s (options, view submissions, shortcuts): Slack gave up and showed an error. */
+  timedOut?: boolean;
+}
+
+/** An option of a select menu, as Block Kit writes it. */
+export interface SimOption {
+  text: { type: 'plain_text'; text: string; emoji?: boolean };
+  value: string;
+  description?: { type: 'plain_text'; text: string };
+}
+
+/** One element's entry in a view's `state.values[block_id][action_id]`. */
+export type StateValue = {
+  type: string;
+  value?: string | null;
+  selected_option?: SimOption | null;
+  selected_options?: SimOption[];
+  [key: string]: unknown;
+};
+
+export type ViewChange =
+  | 'views.open'
+  | 'views.push'
+  | 'views.update'
+  | 'response_action:update'
+  | 'response_action:push';
+
+/** A modal the bot opened, as the person sees it. */
+export interface SimView {
+  /** Slack's view id (`V…`). */
+  id: string;
+  /** Whose modal it is (the person whose trigger_id opened it). */
+  userId: string;
+  rootViewId: string;
+  previousViewId: string | null;
+  externalId: string | undefined;
+  /** Changes with every update; views.update with an older one is a hash_conflict. */
+  hash: string;
+  /** The view as the bot last sent it (block ids filled in where the bot left them out, as Slack does). */
+  view: Record<string, unknown>;
+  /** Every version, oldest first, and what made it. */
+  versions: { view: Record<string, unknown>; at: number; by: ViewChange }[];
+  /** What the person entered so far: `state.values[block_id][action_id]`. */
+  values: Record<string, Record<string, StateValue>>;
+  /** What the bot answered the last submission with (`response_action: errors`), by block id. */
+  errors: Record<string, string> | undefined;
+  openedAt: number;
+  closedAt?: number;
+  /** submission: closed by the bot's empty answer; clear: `response_action: clear`; person: closed with X. */
+  closedBy?: 'submission' | 'clear' | 'person';
+}
+
+export interface OptionsRequestArgs {
+  /** The open modal holding the external select. */
+  viewId: string;
+  actionId: string;
+  /** Default: the block holding `actionId`. */
+  blockId?: string;
+  /** What the person typed (Slack sends nothing below the element's `min_query_length`, default 3). */
+  value: string;
+  /** Default: the view's owner. */
+  userId?: string;
+}
+
+/**
+ * What came of one options request. `answered`: valid options (shown to the person); `timed_out`: no answer in
+ * 3 s; `invalid`: an answer Slack cannot show (bad JSON or shape, over 100 options, an option over its limits);
+ * `http_error`: a status other than 200; `dispatch_failed`: Socket Mode with no connection.
+ */
+export interface OptionsRequestRecord {
+  viewId: string;
+  userId: string;
+  actionId: string;
+  blockId: string;
+  value: string;
+  at: number;
+  /** How long the bot took (up to Slack's 3 s). */
+  ms: number;
+  verdict: 'answered' | 'timed_out' | 'invalid' | 'http_error' | 'dispatch_failed';
+  /** Slack's reasons, for `invalid`. */
+  problems?: string[];
+  /** The options shown, groups flattened, in order. */
+  options: SimOption[];
+}
+
+export type OptionsResult = SignedResponse & OptionsRequestRecord;
+
+export interface ViewSubmissionArgs {
+  viewId: string;
+  /** Default: the view's owner. */
+  userId?: string;
+  /** Entries to set before submitting (`state.values[block_id][action_id]`), beside `chooseOptions`/`typeInput`. */
+  values?: Record<string, Record<string, StateValue>>;
+}
+
+/**
+ * What came of a submission: `closed` (an empty answer), `errors` (shown on the fields; the modal stays),
+ * `updated`, `pushed`, `cleared`; or Slack's failures: `timed_out` (3 s), `invalid` (an answer it cannot use,
+ * e.g. errors for a block that is not an input), `http_error`, `dispatch_failed`.
+ */
+export interface ViewSubmissionResult extends SignedResponse {
+  viewId: string;
+  triggerId: string;
+  verdict:
+    | 'closed'
+    | 'errors'
+    | 'updated'
+    | 'pushed'
+    | 'cleared'
+    | 'timed_out'
+    | 'invalid'
+    | 'http_error'
+    | 'dispatch_failed';
+  errors?: Record<string, string>;
+  problems?: string[];
+  /** The view pushed by `response_action: push`. */
+  pushedViewId?: string;
+  /** The payload sent (its view carries private_metadata and state.values). */
+  payload: Record<string, unknown>;
+}
+
+export interface MessageShortcutArgs {
+  callbackId: string;
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  /** A stored message (posted by the bot, or added with `addUserMessage`). */
+  messageTs: string;
+  teamId?: string;
+}
+
+export interface ShareLinksArgs {
+  userId: string;
+  channelId: string;
+  /** The message as typed; its links (`<url>`, `<url|label>` or bare) on the app's unfurl domains are shared. */
+  text: string;
+  threadTs?: string;
+  /** Still in the message composer: channel `COMPOSER`, an `unfurl_id`, no message stored yet. */
+  composer?: boolean;
+}
+
+export interface SharedLinks {
+  /** The stored message (absent in the composer). */
+  message: SimMessage | undefined;
+  channel: string;
+  messageTs: string;
+  unfurlId: string;
+  source: 'conversations_history' | 'composer';
+  /** The links sent to the bot (those on the app's unfurl domains). */
+  links: { domain: string; url: string }[];
+  /** The delivery of the `link_shared` event; undefined when no link was on an unfurl domain (Slack sends none). */
+  event: SignedResponse | undefined;
+}
+
+/** A link the bot unfurled with chat.unfurl: the card as last sent, and every version. */
+export interface SimUnfurl {
+  url: string;
+  channel: string | undefined;
+  ts: string | undefined;
+  unfurlId: string;
+  source: 'conversations_history' | 'composer';
+  unfurl: Record<string, unknown>;
+  versions: { unfurl: Record<string, unknown>; at: number }[];
 }
 
 export interface SlashCommandArgs {
@@ -217,10 +390,20 @@ export interface SlackSim {
   outage(status?: number): void;
   joinChannel(channel: string): void;
   leaveChannel(channel: string): void;
-  /** Stores a message a person posted (not the bot), e.g. a thread parent. */
+  /**
+   * Stores a message a person posted (not the bot), e.g. a thread parent; with `botId`, another app's message
+   * (an alert from Grafana or PagerDuty), with `attachments` as such tools post them.
+   */
   addUserMessage(
     channel: string,
-    message: { user: string; text: string; blocks?: SlackBlock[]; threadTs?: string },
+    message: {
+      user: string;
+      text: string;
+      blocks?: SlackBlock[];
+      threadTs?: string;
+      botId?: string;
+      attachments?: Record<string, unknown>[];
+    },
   ): SimMessage;
   messages(channel: string): readonly SimMessage[];
   /** A top-level message or a thread reply. */
@@ -232,6 +415,44 @@ export interface SlackSim {
   waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   slashCommand(botUrl: string, args: SlashCommandArgs, sign?: SignOptions): Promise<SlackSimResponse>;
   clickButton(botUrl: string, args: ButtonClickArgs, sign?: SignOptions): Promise<SlackSimResponse>;
+  /** Every modal the bot opened or pushed (open and closed), oldest first; a person's only, given a user. */
+  views(userId?: string): readonly SimView[];
+  view(viewId: string): SimView | undefined;
+  /**
+   * A person types into an external select in an open modal: the signed `block_suggestion` options request
+   * Slack sends (HTTP or Socket Mode). Slack waits 3 s: later counts as failed, as does an answer it cannot show.
+   * Throws where Slack would send nothing (a closed view, no such select, fewer characters than
+   * `min_query_length`).
+   */
+  requestOptions(botUrl: string, args: OptionsRequestArgs, sign?: SignOptions): Promise<OptionsResult>;
+  /** Every options request sent, oldest first. */
+  readonly optionsRequests: readonly OptionsRequestRecord[];
+  /**
+   * A person picks options in a select of an open modal: only options the bot offered (in an answered options
+   * request, its initial options, or a static select's list) can be picked; anything else throws.
+   */
+  chooseOptions(viewId: string, args: { actionId: string; blockId?: string; values: string[] }): void;
+  /** A person types into a plain_text_input of an open modal. */
+  typeInput(viewId: string, args: { actionId: string; blockId?: string; value: string }): void;
+  /**
+   * A person presses the modal's submit: the signed `view_submission` (its view carries private_metadata and
+   * state.values). The bot's answer is applied as Slack applies it. Throws where Slack would not submit (a
+   * closed view or one under another, a required input left empty).
+   */
+  submitView(botUrl: string, args: ViewSubmissionArgs, sign?: SignOptions): Promise<ViewSubmissionResult>;
+  /** Every submission, oldest first. */
+  readonly submissions: readonly ViewSubmissionResult[];
+  /** A person closes a modal with its X (no event is sent: the simulator's views never ask notify_on_close). */
+  closeView(viewId: string): void;
+  /** A person runs a message shortcut on a stored message: Slack's signed `message_action` (3 s to ack). */
+  messageShortcut(botUrl: string, args: MessageShortcutArgs, sign?: SignOptions): Promise<SlackSimResponse>;
+  /**
+   * A person posts (or, with `composer`, is still typing) a message with links: the message is stored and the
+   * links on the app's unfurl domains are sent in a signed `link_shared` event; only those can be unfurled.
+   */
+  shareLinks(botUrl: string, args: ShareLinksArgs, sign?: SignOptions): Promise<SharedLinks>;
+  /** The cards the bot unfurled (chat.unfurl), one per link, oldest first. */
+  unfurls(): readonly SimUnfurl[];
   /** Forgets calls, unexpected requests and responses (messages stay). */
   clearCalls(): void;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type Answer, createMethods, fail, type MethodContext } from './methods.ts';
+import { type Answer, createMethods, fail, type Method, type MethodContext } from './methods.ts';
 import { createRateLimiter, SLACK_RATE_LIMITS } from './rate-limits.ts';
 import type {
   FunctionCompletion,
@@ -22,14 +22,19 @@ const KNOWN_METHODS = new Set([
   'usergroups.users.list',
   'views.publish',
 ]);
+/** Methods of the newer surfaces, answered by views.ts and unfurls.ts. */
+const SURFACE_METHODS = new Set(['views.open', 'views.push', 'views.update', 'chat.unfurl']);
 const JSON_FIELDS = ['blocks', 'attachments', 'metadata'] as const;
 
 /** Receives `POST /api/<method>` as Slack does: decodes, authenticates, records, then fails or answers. */
 export function createWebApi({
   options,
+  surfaceMethods,
   ...context
 }: Pick<MethodContext, 'socketUrl' | 'teamId' | 'botUserId' | 'botId' | 'messages'> & {
   options: SlackSimOptions;
+  /** views.open, views.push, views.update and chat.unfurl. */
+  surfaceMethods: Record<string, Method>;
 }) {
   const members = new Set(options.memberChannels ?? []);
   const calls: SlackCall[] = [];
@@ -48,7 +53,7 @@ export function createWebApi({
   const completions: FunctionCompletion[] = [];
   const homeViews = new Map<string, SlackBlock[][]>();
   const userGroups = new Map(Object.entries(options.userGroups ?? {}));
-  const methods = createMethods({
+  const methods: Record<string, Method> = createMethods({
     ...context,
     appToken: options.appToken,
     enterpriseInstall: options.enterpriseInstall ?? false,
@@ -57,6 +62,8 @@ export function createWebApi({
     completions,
     homeViews,
   });
+  for (const [name, method] of Object.entries(surfaceMethods))
+    if (SURFACE_METHODS.has(name)) methods[name] = method;
 
   // Slack down (an outage): every Web API call is recorded and answered with this HTTP status, nothing done.
   let outage: number | undefined;
@@ -126,7 +133,7 @@ export function createWebApi({
   };
 
   const answerApi = (method: string, args: Record<string, unknown>, call: SlackCall): Answer => {
-    const handler = KNOWN_METHODS.has(method) ? methods[method] : undefined;
+    const handler = KNOWN_METHODS.has(method) || SURFACE_METHODS.has(method) ? methods[method] : undefined;
     if (!handler) {
       unexpected.push({ method, path: `/api/${method}`, args, at: call.at });
       return fail('unknown_method');
@@ -178,6 +185,7 @@ export function createWebApi({
       scripted.set(method, list);
     },
     joinChannel: (channel: string) => void members.add(channel),
+    isMember: (channel: string) => members.has(channel),
     /** Replaces a user group's members; returns who was added and removed (for the event Slack sends). */
     setGroupMembers(groupId: string, users: readonly string[]) {
       const before = new Set(userGroups.get(groupId) ?? []);
