@@ -7,6 +7,8 @@ export interface SimulatorCredentials {
 }
 
 export interface SimulatorBotEnvOptions extends SimulatorCredentials {
+  /** Keep the campaign catalog (CAMPAIGN_CATALOG=on); off by default. */
+  catalog?: boolean;
   /** The Slack simulator's base URL (its Web API is under `/api/`). */
   slackUrl: string;
   /** The MoEngage simulator's base URL. */
@@ -34,5 +36,8 @@ export function simulatorBotEnv(o: SimulatorBotEnvOptions) {
     ALLOWED_CHANNEL_IDS: o.allowedChannelIds.join(','),
     // Each bot its own state: nothing on disk unless a caller gives it a file.
     SQLITE_PATH: o.sqlitePath ?? ':memory:',
+    // The campaign catalog lists every campaign through the search at start: off unless asked for, so a test or a
+    // bench that counts search calls counts its own (the demo and the catalog's tests turn it on).
+    CAMPAIGN_CATALOG: o.catalog ? 'on' : 'off',
   };
 }

@@ -36,8 +36,23 @@ describe('the timings', () => {
       outbox: { ...DRAIN_TIMINGS, leaseMs: 20_000 },
       slackPace: { postsPerSecond: 1, burst: 2, maxAttempts: 6 },
       slackRetries: 5,
+      // The catalog refreshes every CATALOG_REFRESH_MINUTES at CATALOG_SEARCH_PER_MINUTE pages.
+      catalog: {
+        refreshEveryMs: 15 * 60_000,
+        pagesPerMinute: 40,
+        leaseMs: 120_000,
+        reloadCheckMs: 2_000,
+        liveCacheMs: 60_000,
+        liveTimeoutMs: 1_500,
+        changedBatchMs: 1_000,
+      },
     });
     expect(productionTimings(loadConfig({ ...env, CONFIRMATION_TTL_SECONDS: '4' })).sweepMs).toBe(1_000);
+    expect(
+      productionTimings(
+        loadConfig({ ...env, CATALOG_REFRESH_MINUTES: '60', CATALOG_SEARCH_PER_MINUTE: '20' }),
+      ).catalog,
+    ).toMatchObject({ refreshEveryMs: 3_600_000, pagesPerMinute: 20 });
   });
 
   it("puts a test's faster ones over production's, the outbox's and the pace's part by part", () => {
