@@ -169,4 +169,10 @@ describe('architecture: the import rules', () => {
     const gone = KNOWN.filter((edge) => !breaking.has(key(edge))).map(key);
     expect(gone, 'these imports no longer break a rule: remove them from KNOWN').toEqual([]);
   });
+
+  it('is quoted in docs/architecture.md: every rule by its name and its reason, as written here', () => {
+    const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    const unquoted = RULES.flatMap((r) => [r.name, r.reason]).filter((text) => !doc.includes(text));
+    expect(unquoted, 'quote these in the import rules of docs/architecture.md').toEqual([]);
+  });
 });
