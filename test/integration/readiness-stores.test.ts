@@ -61,7 +61,8 @@ function fill(dir: string): () => void {
 describe('/readyz and the SQLite file', () => {
   it('turns unready when the disk under SQLITE_PATH is full, and ready again once there is room', async (ctx) => {
     const disk = smallDisk();
-    // Without a mount (no root, no namespace) the write error is injected instead: test/unit/sqlite-readiness.
+    // Without a mount (no root, no namespace) the write error is injected instead:
+    // test/unit/stores/sqlite-readiness.test.ts.
     if (!disk) return ctx.skip();
     h = await startHarness({ SQLITE_PATH: join(disk, 'bot.sqlite') });
     const bot = h.bot;
