@@ -2,8 +2,12 @@
  * The ports the lifecycle and the doors name, each implemented in memory, SQLite and Redis by `stores/`: one
  * place every door and store agrees on.
  */
+
+import type { CampaignAction } from './actions.ts';
 import type { AuditEvent } from './audit.ts';
+import type { CampaignInfo } from './campaign-info.ts';
 import type { CatalogEntry } from './catalog.ts';
+import type { StatusChangeReport } from './report.ts';
 /**
  * Idempotency-Key support: the first call with a key records its answer; a retry with the same key (and body)
  * gets that answer back instead of acting again, on any replica when backed by Redis.
@@ -89,4 +93,61 @@ export interface CatalogSnapshot {
   /** When the last full listing ended (undefined until one has). */
   fullAt: number | undefined;
   version: string;
+}
+
+/** A place in the MoEngage limiters' queues: lower runs first (PAUSE and STOP before RESUME). */
+export type Priority = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+export interface StatusChangeOptions {
+  /** Lower runs first; by default PAUSE and STOP (incident brakes) jump ahead of RESUME. */
+  priority?: Priority;
+  signal?: AbortSignal;
+  /**
+   * The request_id of the first chunk (a durable run reuses its chunk's id on every retry and takeover); the
+   * others, and the parts of a split, get new ones.
+   */
+  requestId?: string;
+  /**
+   * Asked once, just before the first request of this change is handed to MoEngage (in its limiter slot, not
+   * while it is queued): a durable run records the send there first. False: send nothing (the run was taken
+   * over); a throw: nothing is sent, and the ids come back `not_sent`.
+   */
+  beforeSend?: () => Promise<boolean>;
+  /** Who asked (a user or a token): requesters take turns at the shared rate within a priority. */
+  requester?: string;
+}
+
+/** What the lifecycle asks of MoEngage's status API (the MoEngage client; a fake in a test). */
+export interface CampaignExecutor {
+  /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
+  readonly chunkSize?: number;
+  /** About how long `requests` more take, from the limiter's schedule (for the progress line). */
+  estimateMs?(requests: number): number;
+  changeCampaignStatus(
+    action: CampaignAction,
+    campaignIds: readonly string[],
+    options?: StatusChangeOptions,
+  ): Promise<StatusChangeReport>;
+}
+
+/** What the lifecycle needs of MoEngage's campaign search (src/moengage/search.ts). */
+export interface CampaignLookup {
+  /** About how long a lookup of this many ids takes at the search's limits. */
+  estimateMs?(ids: number): number;
+  lookup(
+    ids: readonly string[],
+    priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9,
+    requester?: string,
+  ): Promise<
+    | { ok: true; found: Map<string, CampaignInfo> }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  >;
+  /** Every campaign in these statuses (and channels), paged (a freeze); absent where the search cannot list. */
+  list?(
+    filter: { statuses: readonly string[]; channels?: readonly string[] },
+    options?: { priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9; requester?: string },
+  ): Promise<
+    | { ok: true; campaigns: CampaignInfo[]; pages: number; truncated: boolean }
+    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
+  >;
 }

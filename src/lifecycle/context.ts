@@ -6,6 +6,7 @@ import type { CampaignAction } from '../core/actions.ts';
 import type { AuditEvent, RequestFields } from '../core/audit.ts';
 import type { JudgeRules } from '../core/campaign-info.ts';
 import type { CampaignGroups } from '../core/groups.ts';
+import type { Notifier } from '../core/notifier.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type { AuditTrail } from '../core/ports.ts';
 import type { ProposalRules } from '../core/proposal.ts';
@@ -16,7 +17,6 @@ import type { CampaignCatalog } from './catalog.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution-deps.ts';
 import type { CampaignLookup } from './lookup.ts';
-import type { Notifier } from './notifier.ts';
 
 export interface LifecycleDeps {
   store: RequestStore;

@@ -1,26 +1,15 @@
 import type { Logger } from 'pino';
 import type { AuditSink, RequestFields } from '../core/audit.ts';
 import type { CampaignInfo, JudgeRules } from '../core/campaign-info.ts';
+import type { Notifier } from '../core/notifier.ts';
+import type { CampaignExecutor } from '../core/ports.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { RequestStore } from '../core/store.ts';
-import type { StatusChangeOptions } from '../moengage/client.ts';
-import type { CampaignAction, StatusChangeReport } from '../moengage/types.ts';
 import type { ChangeFeed } from './changes.ts';
-import type { Notifier } from './notifier.ts';
 
 /** What durable execution (execution.ts and its parts) needs, and what it asks of the MoEngage client. */
 
-export interface CampaignExecutor {
-  /** Ids per MoEngage request (10 for V1, 1 for V5); a run is planned in chunks this size. */
-  readonly chunkSize?: number;
-  /** About how long `requests` more take, from the limiter's schedule (for the progress line). */
-  estimateMs?(requests: number): number;
-  changeCampaignStatus(
-    action: CampaignAction,
-    campaignIds: readonly string[],
-    options?: StatusChangeOptions,
-  ): Promise<StatusChangeReport>;
-}
+export type { CampaignExecutor } from '../core/ports.ts';
 
 export interface ExecutionDeps {
   moengage: CampaignExecutor;

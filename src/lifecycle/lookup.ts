@@ -1,31 +1,12 @@
 import type { Logger } from 'pino';
-import { type CampaignInfo, type JudgeRules, lookupOf, type RequestLookup } from '../core/campaign-info.ts';
+import { type JudgeRules, lookupOf, type RequestLookup } from '../core/campaign-info.ts';
+import type { Notifier } from '../core/notifier.ts';
+import type { CampaignLookup } from '../core/ports.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import type { RequestStore } from '../core/store.ts';
 import { errorText } from './error-text.ts';
-import type { Notifier } from './notifier.ts';
 
-/** What the lifecycle needs of MoEngage's campaign search (src/moengage/search.ts). */
-export interface CampaignLookup {
-  /** About how long a lookup of this many ids takes at the search's limits. */
-  estimateMs?(ids: number): number;
-  lookup(
-    ids: readonly string[],
-    priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9,
-    requester?: string,
-  ): Promise<
-    | { ok: true; found: Map<string, CampaignInfo> }
-    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
-  >;
-  /** Every campaign in these statuses (and channels), paged (a freeze); absent where the search cannot list. */
-  list?(
-    filter: { statuses: readonly string[]; channels?: readonly string[] },
-    options?: { priority?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9; requester?: string },
-  ): Promise<
-    | { ok: true; campaigns: CampaignInfo[]; pages: number; truncated: boolean }
-    | { ok: false; reason: 'unavailable' | 'failed'; message: string }
-  >;
-}
+export type { CampaignLookup } from '../core/ports.ts';
 
 export interface LookupDeps {
   search: CampaignLookup;

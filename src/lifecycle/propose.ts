@@ -2,6 +2,7 @@ import type { Actor } from '../auth/authorize.ts';
 import { type CampaignAction, isCampaignAction } from '../core/actions.ts';
 import { lookupOf } from '../core/campaign-info.ts';
 import type { CampaignGroups } from '../core/groups.ts';
+import { NotifyError } from '../core/notifier.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import { type CheckedProposal, checkProposal, type InvalidProposal } from '../core/proposal.ts';
 import {
@@ -16,7 +17,6 @@ import type { LifecycleContext } from './context.ts';
 import type { Origin, ProposeInput, ProposeOptions } from './contract.ts';
 import { errorText } from './error-text.ts';
 import type { Lookup } from './lookup.ts';
-import { NotifyError } from './notifier.ts';
 
 /** Who asks for what, where: what every look of the policy at a proposal is given. */
 interface Who {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { StatusChangeOptions } from '../core/ports.ts';
 import { AdaptiveDeadline, deadlineSettings } from './deadline.ts';
 import {
   MoEngageCancelledError,
@@ -9,6 +10,7 @@ import {
   MoEngageNotSentError,
   MoEngageRateLimitSpentError,
 } from './errors.ts';
+
 import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
 import { abortError, failAll, lost, uncertainAll, whileQueued } from './outcomes.ts';
 import { dedupe, planChunks, splitRejected } from './plan.ts';
@@ -62,24 +64,7 @@ export interface MoEngageClientOptions {
   onRequest?: (event: RequestEvent) => void;
 }
 
-export interface StatusChangeOptions {
-  /** Lower runs first; by default PAUSE and STOP (incident brakes) jump ahead of RESUME. */
-  priority?: Priority;
-  signal?: AbortSignal;
-  /**
-   * The request_id of the first chunk (a durable run reuses its chunk's id on every retry and takeover); the
-   * others, and the parts of a split, get new ones.
-   */
-  requestId?: string;
-  /**
-   * Asked once, just before the first request of this change is handed to MoEngage (in its limiter slot, not
-   * while it is queued): a durable run records the send there first. False: send nothing (the run was taken
-   * over); a throw: nothing is sent, and the ids come back `not_sent`.
-   */
-  beforeSend?: () => Promise<boolean>;
-  /** Who asked (a user or a token): requesters take turns at the shared rate within a priority. */
-  requester?: string;
-}
+export type { StatusChangeOptions } from '../core/ports.ts';
 
 export const DEFAULT_PRIORITY: Record<CampaignAction, Priority> = { PAUSE: 1, STOP: 1, RESUME: 5 };
 

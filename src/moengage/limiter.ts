@@ -9,7 +9,9 @@ export interface RateLimits {
 export const MOENGAGE_LIMITS: RateLimits = Object.freeze({ perSecond: 10, perMinute: 100, perHour: 6000 });
 
 /** 0 runs first, 9 last. */
-export type Priority = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+export type { Priority } from '../core/ports.ts';
+
+import type { Priority } from '../core/ports.ts';
 
 export interface LimiterStats {
   queued: number;

@@ -1,10 +1,10 @@
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
+import type { Notifier, RequestChange } from '../core/notifier.ts';
+import { NotifyError, settles } from '../core/notifier.ts';
 import type { NewEntry, Outbox } from '../core/outbox.ts';
 import type { CampaignActionRequest } from '../core/request.ts';
 import { keyedSerial } from '../core/serial.ts';
-import type { Notifier, RequestChange } from '../lifecycle/notifier.ts';
-import { NotifyError, settles } from '../lifecycle/notifier.ts';
 import { editEntry, finishStepEntry, postEntry, RANK, slackDelivery } from './outbox-delivery.ts';
 import { SlackCallError, type SlackPort } from './port.ts';
 import type { SlackMessage } from './views/blocks.ts';

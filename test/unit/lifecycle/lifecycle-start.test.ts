@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Notifier } from '../../../src/core/notifier.ts';
 import type { RequestStore } from '../../../src/core/store.ts';
 import type { CampaignExecutor } from '../../../src/lifecycle/execution-deps.ts';
 import { createLifecycle } from '../../../src/lifecycle/lifecycle.ts';
-import type { Notifier } from '../../../src/lifecycle/notifier.ts';
 import { strict } from '../../support/strict.ts';
 
 /** Polls until `ok` holds, failing after `ms`. */

@@ -1,13 +1,12 @@
-import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Outcome } from '../../../core/outcomes.ts';
 import { parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
 import type { CampaignActionRequest } from '../../../core/request.ts';
 import { type GrafanaHeaders, isHookSource } from '../../../core/sources.ts';
-import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest } from '../../../http/routes.ts';
 import type { Lifecycle } from '../../../lifecycle/contract.ts';
+import { guard } from '../kit/guard.ts';
 import { problemFor } from '../kit/problem.ts';
 import { describe } from '../kit/resource.ts';
 import { type HookRule, matchingRules, renderReason } from './rules.ts';
@@ -213,14 +212,5 @@ export function createHooksApi(deps: HooksDeps) {
     }
   }
 
-  return async function hooks(req: BufferedRequest, res: ServerResponse) {
-    let answer: Answer;
-    try {
-      answer = await receive(req);
-    } catch (error) {
-      log.error({ err: String(error) }, 'webhook failed');
-      answer = problem(500, 'internal', 'something went wrong on our side; the sender may retry');
-    }
-    sendJson(req, res, answer.status, answer.body);
-  };
+  return guard(log, 'webhook', 'the sender may retry', receive);
 }

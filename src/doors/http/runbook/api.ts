@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../../../auth/authorize.ts';
 import { USER_ID_PATTERN } from '../../../core/ids.ts';
 import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
-import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../../../http/routes.ts';
 import type { Lifecycle } from '../../../lifecycle/contract.ts';
+import { guard } from '../kit/guard.ts';
+import { idempotent } from '../kit/idempotent.ts';
 import { type Answer, problem, problemFor } from '../kit/problem.ts';
 import { describe } from '../kit/resource.ts';
 import type { RunbookAuth } from '../kit/tokens.ts';
@@ -152,33 +152,9 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     const fingerprint = createHash('sha256').update(raw).digest('hex');
     // Namespaced: no token's key can be a webhook delivery's (`hook:…`).
     const scoped = key === undefined ? undefined : `token:${principal.name}:${key}`;
-    if (scoped) {
-      const seen = await deps.idempotency.begin(scoped, fingerprint);
-      if (seen.state !== 'new' && seen.fingerprint !== fingerprint) {
-        return problem(
-          422,
-          'idempotency_key_reused',
-          'this Idempotency-Key was used with a different body',
-          'Idempotency-Key',
-        );
-      }
-      if (seen.state === 'pending')
-        return problem(409, 'in_progress', 'a call with this Idempotency-Key is still running');
-      if (seen.state === 'done') return { status: seen.status, body: seen.body };
-    }
-    let answer: Answer;
-    try {
-      answer = await propose(req, { kind: 'token', name: principal.name }, raw, wait);
-    } catch (error) {
-      if (scoped) await deps.idempotency.abandon(scoped);
-      throw error;
-    }
-    if (scoped) {
-      // Server-side failures are not remembered: a retry with the same key may succeed.
-      if (answer.status >= 500) await deps.idempotency.abandon(scoped);
-      else await deps.idempotency.finish(scoped, fingerprint, answer.status, answer.body);
-    }
-    return answer;
+    return idempotent(deps.idempotency, scoped, fingerprint, () =>
+      propose(req, { kind: 'token', name: principal.name }, raw, wait),
+    );
   }
 
   async function propose(
@@ -282,21 +258,8 @@ export function createRunbookApi(deps: RunbookApiDeps) {
   }
 
   /** The door's error boundary: whatever fails on our side is a 500 problem, the error itself only logged. */
-  const guard =
-    (fn: (req: BufferedRequest) => Promise<Answer>) => async (req: BufferedRequest, res: ServerResponse) => {
-      let answer: Answer;
-      try {
-        answer = await fn(req);
-      } catch (error) {
-        log.error({ err: String(error) }, 'runbook API call failed');
-        answer = problem(
-          500,
-          'internal',
-          'something went wrong on our side; nothing may have been requested',
-        );
-      }
-      sendJson(req, res, answer.status, answer.body, answer.headers);
-    };
+  const guarded = (fn: (req: BufferedRequest) => Promise<Answer>) =>
+    guard(log, 'runbook API call', 'nothing may have been requested', fn);
   /** A bearer token judged from the headers alone: an unknown one is refused before its body is read. */
   const bearer: Preauth = (headers) => {
     const verdict = deps.auth.checkBearer(headers);
@@ -304,5 +267,5 @@ export function createRunbookApi(deps: RunbookApiDeps) {
     audit.info({ event: 'api_denied', reason: 'unauthenticated', detail: verdict.message });
     return { ok: false, ...problem(401, 'unauthorized', verdict.message) };
   };
-  return { proposeAction: guard(create), actionStatus: guard(status), bearer };
+  return { proposeAction: guarded(create), actionStatus: guarded(status), bearer };
 }

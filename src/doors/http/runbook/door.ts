@@ -1,5 +1,5 @@
+import type { NotifierDecorator } from '../../../core/notifier.ts';
 import type { Preauth } from '../../../http/routes.ts';
-import type { NotifierDecorator } from '../../../lifecycle/notifier.ts';
 import { createRunbookApi, type RunbookApiDeps } from './api.ts';
 import { type CallbackOptions, withCallbacks } from './callbacks.ts';
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Notifier } from '../../../../../src/core/notifier.ts';
 import type { CampaignActionRequest } from '../../../../../src/core/request.ts';
 import { withCallbacks } from '../../../../../src/doors/http/runbook/callbacks.ts';
-import type { Notifier } from '../../../../../src/lifecycle/notifier.ts';
 import { createMemoryStore } from '../../../../../src/stores/memory-store.ts';
 import { memoryLogger } from '../../../../support/fixtures.ts';
 

@@ -1,5 +1,5 @@
-import type { CampaignActionRequest } from '../core/request.ts';
-import type { StatusChangeReport } from '../moengage/types.ts';
+import type { StatusChangeReport } from './report.ts';
+import type { CampaignActionRequest } from './request.ts';
 
 /**
  * How the lifecycle tells people about a request, without knowing the medium: the Slack notifier
