@@ -64,6 +64,12 @@ const RULES: Rule[] = [
       room(from) === 'doors/http/kit' && !['doors/http/kit', 'core', 'http'].includes(room(to)),
   },
   {
+    name: 'the Slack adapters import only core and the views',
+    reason:
+      'slack/ is Slack as the bot calls it (the Web API port, the pacer, the notifier, the outbox delivery, the receiver): it implements ports of core/ and draws with slack/views; it never reaches into the lifecycle or a door',
+    breaks: (from, to) => room(from) === 'slack' && !['slack', 'slack/views', 'core'].includes(room(to)),
+  },
+  {
     name: 'the command language imports only core and the views',
     reason:
       'commands/ is the `/campaign` words (its table, parser and usage), pure: the Slack door and the tests read it; its errors are mrkdwn, so it may escape with the views',
