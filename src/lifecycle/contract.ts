@@ -1,6 +1,7 @@
 import type { Actor } from '../core/access.ts';
 import type { CampaignInfo } from '../core/campaign-info.ts';
 import type { FreezeAnswer, FreezeScope } from '../core/freeze.ts';
+import type { HistoryEntry } from '../core/history.ts';
 import type { HomeData } from '../core/home.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import type {
@@ -12,9 +13,7 @@ import type {
 } from '../core/request.ts';
 import type { HookSource } from '../core/sources.ts';
 import type { CampaignQuery, CampaignsAnswer } from './campaigns.ts';
-import type { HistoryAnswer } from './history.ts';
 import type { HomeFacts } from './home.ts';
-import type { StatusAnswer } from './status.ts';
 
 /**
  * The lifecycle as the doors see it: what each door may ask, and what it answers. Every answer is a code
@@ -179,3 +178,20 @@ export interface HomeReads {
   /** One person's Home, from the shared facts (read now when not given). */
   forPerson(userId: string, facts?: HomeFacts): Promise<HomeData>;
 }
+
+/** `/campaign history`'s answer. */
+export type HistoryAnswer =
+  | { kind: 'history'; entries: HistoryEntry[]; sinceMs: number; total: number }
+  | { kind: 'history_unavailable' }
+  | Outcome;
+
+/** `/campaign status`'s answer. */
+export type StatusAnswer =
+  | {
+      kind: 'campaign_status';
+      ids: string[];
+      found: Map<string, CampaignInfo>;
+    }
+  | { kind: 'lookup_unavailable'; message: string }
+  | { kind: 'lookup_off' }
+  | Outcome;

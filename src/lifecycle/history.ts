@@ -1,13 +1,9 @@
-import { type HistoryEntry, historyOf } from '../core/history.ts';
-import type { Outcome } from '../core/outcomes.ts';
+import { historyOf } from '../core/history.ts';
 import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
-import type { HistoryQuery } from './contract.ts';
+import type { HistoryAnswer, HistoryQuery } from './contract.ts';
 
-export type HistoryAnswer =
-  | { kind: 'history'; entries: HistoryEntry[]; sinceMs: number; total: number }
-  | { kind: 'history_unavailable' }
-  | Outcome;
+export type { HistoryAnswer } from './contract.ts';
 
 /** How many events a history reads at most, and how many requests it shows. */
 const EVENTS_READ = 20_000;

@@ -1,19 +1,10 @@
-import type { CampaignInfo } from '../core/campaign-info.ts';
-import type { Outcome } from '../core/outcomes.ts';
 import { campaignsReadable } from './campaign-access.ts';
 import type { LifecycleContext } from './context.ts';
-import type { StatusQuery } from './contract.ts';
-import type { Lookup } from './lookup.ts';
+import type { StatusAnswer, StatusQuery } from './contract.ts';
 
-export type StatusAnswer =
-  | {
-      kind: 'campaign_status';
-      ids: string[];
-      found: Map<string, CampaignInfo>;
-    }
-  | { kind: 'lookup_unavailable'; message: string }
-  | { kind: 'lookup_off' }
-  | Outcome;
+export type { StatusAnswer } from './contract.ts';
+
+import type { Lookup } from './lookup.ts';
 
 /**
  * `/campaign status <ids|group:NAME>`: the campaigns as MoEngage shows them, proposing nothing. Under the same

@@ -1,42 +1,15 @@
 import { sendSignedRequest } from './deliveries.ts';
+import type { Delivered, InteractionDeps, InteractionKit } from './interaction-kit.ts';
 import { createMessageInteractions } from './message-interactions.ts';
-import type { MessageStore } from './messages.ts';
 import { createModalInputs } from './modal-inputs.ts';
-import { SOCKET_MODE, type SocketMode } from './socket-mode.ts';
-import type { Triggers } from './triggers.ts';
-import type { SignedResponse, SignOptions } from './types.ts';
-import type { Unfurls } from './unfurls.ts';
+import { SOCKET_MODE } from './socket-mode.ts';
+import type { SignOptions } from './types.ts';
 import { createViewSubmissions } from './view-submissions.ts';
-import type { Views } from './views.ts';
 
 /** Slack waits this long for the app's answer to an options request, a submission or a shortcut. */
 const ACK_MS = 3_000;
 
-export type Delivered = SignedResponse & { timedOut?: boolean; dispatchFailed?: boolean };
-
-export interface InteractionDeps {
-  signingSecret: string;
-  teamId: string;
-  botUserId: string;
-  nextId: (prefix: string) => string;
-  responseUrl: (id: string) => string;
-  messages: MessageStore;
-  socketMode: SocketMode;
-  triggers: Triggers;
-  views: Views;
-  unfurls: Unfurls;
-  isMember: (channel: string) => boolean;
-}
-
-/** What each kind of interaction is built with: the deps, Slack's `user` object, and a 3 s delivery. */
-export interface InteractionKit extends InteractionDeps {
-  user: (id: string, name?: string) => { id: string; username: string; name: string; team_id: string };
-  deliver: (
-    botUrl: string,
-    payload: Record<string, unknown>,
-    sign: SignOptions | undefined,
-  ) => Promise<Delivered>;
-}
+export type { Delivered, InteractionDeps, InteractionKit } from './interaction-kit.ts';
 
 /**
  * Slack calling the bot from the newer surfaces: options requests (`block_suggestion`) and what a person does in a

@@ -1,5 +1,5 @@
 import { createEventSender, defaultChannelName } from './deliveries.ts';
-import type { InteractionKit } from './interactions.ts';
+import type { InteractionKit } from './interaction-kit.ts';
 import type { SlackSim } from './types.ts';
 import { microsToTs, TEAM_DOMAIN, VERIFICATION_TOKEN } from './util.ts';
 

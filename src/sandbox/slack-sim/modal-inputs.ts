@@ -1,4 +1,4 @@
-import type { InteractionKit } from './interactions.ts';
+import type { InteractionKit } from './interaction-kit.ts';
 import type { OptionsRequestRecord, SimOption, SimView, SlackSim } from './types.ts';
 import { APP_ID, isRecord, now, TEAM_DOMAIN, VERIFICATION_TOKEN } from './util.ts';
 import { EXTERNAL_SELECTS, optionsAnswerProblems } from './view-checks.ts';

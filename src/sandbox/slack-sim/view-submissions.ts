@@ -1,4 +1,4 @@
-import type { InteractionKit } from './interactions.ts';
+import type { InteractionKit } from './interaction-kit.ts';
 import type { SimView, SlackSim, ViewSubmissionResult } from './types.ts';
 import { APP_ID, isRecord, TEAM_DOMAIN, VERIFICATION_TOKEN } from './util.ts';
 import { visibleView } from './views.ts';
