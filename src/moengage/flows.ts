@@ -13,6 +13,7 @@ import {
   safeJson,
 } from './flows-parse.ts';
 import { type CallLimiter, createSlidingLimiter, estimateMs, type Priority } from './limiter.ts';
+import { whileQueued } from './outcomes.ts';
 import {
   backoffDelay,
   boundedRetryAt,
@@ -47,6 +48,9 @@ const SEARCH_PRIORITY: Priority = 6;
 
 /** How long a 403 is believed before the Flows API is asked again (an account may get it enabled). */
 const UNAVAILABLE_FOR_MS = 10 * 60_000;
+
+/** The longest a search page or a GET waits for MoEngage's rate limit before it gives up. */
+const READ_WAIT_MS = 10_000;
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -329,10 +333,21 @@ export class FlowsClient {
               mayHaveApplied,
             };
       }
+      // MoEngage asked (429) to wait longer than this change may: said now, not after a wait nobody expects.
+      const heldUntil = this.#limiters.status.stats().pausedUntilMs;
+      if (heldUntil !== undefined && heldUntil - Date.now() > this.#policy.maxElapsedMs) {
+        const message = `Not sent: MoEngage's rate limit for flows is spent until ${utcMinute(heldUntil)} UTC`;
+        return { ...head, attempts, kind: 'retry', message, retryAtMs: heldUntil, mayHaveApplied };
+      }
       const g = gate;
       gate = undefined;
-      const sent = await this.#send('status', call, priority, options.requester, g);
-      if (sent.kind === 'not_sent') return { ...head, attempts, kind: 'not_sent', message: sent.message };
+      const sent = await this.#send('status', call, priority, options.requester, g, options.signal);
+      if (sent.kind === 'not_sent') {
+        // After a send that may have reached MoEngage, not sending again settles nothing: the same key, later.
+        return attempts === 0
+          ? { ...head, attempts, kind: 'not_sent', message: sent.message }
+          : { ...head, attempts, kind: 'retry', message: sent.message, mayHaveApplied };
+      }
       if (sent.kind === 'unavailable')
         return { ...head, attempts, kind: 'unavailable', message: sent.message };
       attempts += 1;
@@ -421,6 +436,14 @@ export class FlowsClient {
     if (this.#noFlows) return { ok: false, reason: 'unavailable', message: this.#noFlows };
     let last = 'no answer';
     for (let attempt = 1; attempt <= this.#readAttempts; attempt++) {
+      // A read is advice: it does not queue behind a long rate-limit pause.
+      const heldUntil = this.#limiters[endpoint].stats().pausedUntilMs;
+      if (heldUntil !== undefined && heldUntil - Date.now() > READ_WAIT_MS)
+        return {
+          ok: false,
+          reason: 'failed',
+          message: `MoEngage's rate limit for flows is spent until ${utcMinute(heldUntil)} UTC`,
+        };
       const sent = await this.#send(endpoint, call, priority, requester, undefined);
       if (sent.kind === 'unavailable') return { ok: false, reason: 'unavailable', message: sent.message };
       if (sent.kind === 'not_sent') return { ok: false, reason: 'failed', message: sent.message };
@@ -438,7 +461,7 @@ export class FlowsClient {
       }
       const retryAtMs = sent.kind === 'answer' ? this.#retryAt(sent, endpoint) : undefined;
       const wait = Math.max(200 * 2 ** (attempt - 1), (retryAtMs ?? 0) - Date.now());
-      if (attempt < this.#readAttempts && wait <= 10_000) await sleep(wait);
+      if (attempt < this.#readAttempts && wait <= READ_WAIT_MS) await sleep(wait);
       else break;
     }
     return { ok: false, reason: 'failed', message: last };
@@ -462,18 +485,29 @@ export class FlowsClient {
     return message;
   }
 
-  /** One send through the endpoint's limiter; withdrawn unsent when a 403 came meanwhile or the gate says no. */
+  /**
+   * One send through the endpoint's limiter; withdrawn unsent when a 403 came meanwhile, the gate says no, or the
+   * caller cancels while it waits in the queue (at once, not when its slot comes).
+   */
   #send(
     endpoint: FlowEndpoint,
     call: HttpCall,
     priority: Priority,
     requester: string | undefined,
     gate: (() => Promise<boolean>) | undefined,
+    signal?: AbortSignal,
   ): Promise<Sent> {
     const side = endpoint === 'status' ? 'write' : 'read';
-    return this.#limiters[endpoint].schedule(
+    const cancelled: Sent = { kind: 'not_sent', message: 'Not sent: the change was cancelled' };
+    let started = false;
+    const work = this.#limiters[endpoint].schedule(
       priority,
       async (slot): Promise<Sent> => {
+        if (signal?.aborted) {
+          slot.unused();
+          return cancelled;
+        }
+        started = true;
         const known = this.#refused[side];
         if (known && known.until > Date.now()) {
           slot.unused();
@@ -499,6 +533,14 @@ export class FlowsClient {
       },
       requester,
     );
+    return signal
+      ? whileQueued(
+          work,
+          () => started,
+          signal,
+          () => (signal.aborted ? cancelled : undefined),
+        )
+      : work;
   }
 
   async #http(call: HttpCall): Promise<Sent> {
@@ -536,4 +578,9 @@ export class FlowsClient {
       return { kind: 'no_answer', message, mayHaveReached };
     }
   }
+}
+
+/** `2026-12-01 10:28`: a time a person can act on, in UTC. */
+function utcMinute(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ');
 }

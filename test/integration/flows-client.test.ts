@@ -290,6 +290,34 @@ describe('the Flows client, against the simulator', () => {
     expect(s.flowRequests('v5-flows-status').at(-1)?.outcome).toBe('replayed');
   });
 
+  it('withdraws a change cancelled while it waits in the queue; says at once, sending nothing, when MoEngage asked to wait longer than a change may', async () => {
+    const limiter = createSlidingLimiter({ limits: { perSecond: 10, perMinute: 100, perHour: 6_000 } });
+    const { s, c } = await setUp({ flows: [flow(1)] }, { limiter });
+    // Held for less than the budget: it waits in the queue, and a cancel withdraws it there.
+    limiter.pauseUntil(Date.now() + 5_000);
+    const abort = new AbortController();
+    const pending = c.changeStatus(flowId(1), 'PAUSE', {
+      updatedBy: BY,
+      idempotencyKey: key(),
+      signal: abort.signal,
+    });
+    abort.abort();
+    expect(await pending).toMatchObject({ kind: 'not_sent', attempts: 0 });
+    limiter.pauseUntil(Date.now() + 20 * 60_000);
+    const held = await c.changeStatus(flowId(1), 'PAUSE', { updatedBy: BY, idempotencyKey: key() });
+    expect(held).toMatchObject({
+      kind: 'retry',
+      attempts: 0,
+      mayHaveApplied: false,
+      retryAtMs: expect.any(Number),
+    });
+    expect(held.kind === 'retry' && held.message).toMatch(
+      /^Not sent: MoEngage's rate limit for flows is spent until /,
+    );
+    expect(s.requests).toHaveLength(0);
+    await limiter.stop();
+  });
+
   it('sends nothing when the run journal says no, or for an updated_by that is not an email; refuses a key that is not a UUID v4', async () => {
     const { s, c } = await setUp({ flows: [flow(1)] });
     const gated = await c.changeStatus(flowId(1), 'PAUSE', {
