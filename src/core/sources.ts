@@ -1,5 +1,5 @@
 /**
- * The one list of webhook senders the bot takes (`POST /api/v1/hooks/{source}`): the config's HOOK_SECRETS keys, the
+ * The one list of webhook senders the bot takes (the incident tools, and MoEngage's own Alert Management) (`POST /api/v1/hooks/{source}`): the config's HOOK_SECRETS keys, the
  * route's `{source}`, the OpenAPI enum and the docs are held to it. How each signs is its door's, one file a
  * sender (doors/http/hooks/vendors/, keyed by this list).
  */
@@ -10,6 +10,7 @@ export const HOOK_SOURCES = [
   'grafana',
   'alertmanager',
   'opsgenie',
+  'moengage',
 ] as const;
 export type HookSource = (typeof HOOK_SOURCES)[number];
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { catalogCampaigns } from './campaign-catalog.ts';
 import { demoFleet, seedCampaigns } from './campaigns.ts';
+import { flowsFromCampaigns } from './flows-sim.ts';
 import { startMoEngageSim } from './moengage-sim.ts';
 
 /**
@@ -12,6 +13,8 @@ import { startMoEngageSim } from './moengage-sim.ts';
  * and /_sim/search (PUT `{"enabled":false}`: the account has no campaign search). `--no-search` starts without.
  * `--catalog 20000` seeds a realistic catalog (names, tags, flows) instead of the demo fleet; `--name-match partial`
  * makes V1's search match part of a name (default exact; PUT /_sim/name-match switches it at run time).
+ * The catalog's flow steps make its flows (/v5/flows/…; GET or PUT /_sim/flows); `--flows-access read-only|none`
+ * starts with a key that may only view them, or an account without them (PUT /_sim/flows-access at run time).
  */
 const { values } = parseArgs({
   options: {
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     campaigns: { type: 'string' },
     catalog: { type: 'string' },
     'name-match': { type: 'string', default: 'exact' },
+    'flows-access': { type: 'string', default: 'full' },
     'no-limits': { type: 'boolean', default: false },
     'no-search': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -50,15 +54,24 @@ if (nameMatch !== 'exact' && nameMatch !== 'partial') {
   process.exit(2);
 }
 
+const flowsAccess = values['flows-access'];
+if (flowsAccess !== 'full' && flowsAccess !== 'read-only' && flowsAccess !== 'none') {
+  console.error(`--flows-access must be full, read-only or none, got "${flowsAccess}"`);
+  process.exit(2);
+}
+
+const campaigns =
+  catalog !== undefined
+    ? catalogCampaigns({ count: catalog })
+    : count === undefined
+      ? demoFleet()
+      : seedCampaigns({ count });
 const sim = await startMoEngageSim({
   workspaceId: values['workspace-id'],
   apiKey: values['api-key'],
-  campaigns:
-    catalog !== undefined
-      ? catalogCampaigns({ count: catalog })
-      : count === undefined
-        ? demoFleet()
-        : seedCampaigns({ count }),
+  campaigns,
+  flows: flowsFromCampaigns(campaigns),
+  flowsAccess,
   nameMatch,
   limits: values['no-limits'] ? false : undefined,
   searchEnabled: !values['no-search'],
@@ -70,7 +83,7 @@ const sim = await startMoEngageSim({
         // Logged when the response is sent, so the status is known.
         setImmediate(() =>
           console.log(
-            `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.action ?? '-'} ${r.campaignIds?.length ?? 0} ids -> ${r.status ?? '(no answer)'} ${r.outcome}`,
+            `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.action ?? '-'} ${r.flowId ? 'flow' : `${r.campaignIds?.length ?? 0} ids`} -> ${r.status ?? '(no answer)'} ${r.outcome}`,
           ),
         );
       },

@@ -5,6 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MOENGAGE_LIMITS, type RateLimits } from '../moengage/limiter.ts';
 import type { SimCampaign } from './campaigns.ts';
 import {
+  answerFlowGet,
+  answerFlowSearch,
+  answerFlowStatus,
+  type FlowAnswer,
+  type FlowApi,
+  flowError,
+  flowRouteOf,
+  type SimFlow,
+} from './flows-sim.ts';
+import { deliverAlert } from './moengage-alerts.ts';
+import {
   type Answer,
   type AnswerOutcome,
   answerV1Search,
@@ -30,7 +41,11 @@ import { type Window, windowsFor, windowVerdict } from './windows.ts';
  * request took effect. The search (moengage-sim-search.ts) filters by name (V5: part of it, any case; V1: as
  * `nameMatch` says, since V1 does not document it), status, channel, tags and delivery type, lists flow steps
  * and periodic children only when asked, leaves archived campaigns out, and pages by at most 15 with no total.
- * Where the docs are silent it picks the stricter behaviour.
+ * Flows (early access; flows-sim.ts): search with cursor paging, one flow with its nodes, and the status changes
+ * (lower-case actions, `updated_by` required, a required Idempotency-Key that replays, 409 for an invalid
+ * transition), 403 for an account without them, in a window pool of their own (one for the three endpoints, or one
+ * each: `flowPools`, since MoEngage does not say). It also signs MoEngage's Alert Management webhooks
+ * (`sendAlert`; moengage-alerts.ts has the payloads). Where the docs are silent it picks the stricter behaviour.
  */
 
 export type SimOutcome =
@@ -52,15 +67,20 @@ export interface RecordedRequest {
   method: string;
   path: string;
   /** Which documented endpoint it reached, if any. */
-  api: SimApi | undefined;
+  api: SimApi | FlowApi | undefined;
   requestId: string | undefined;
   idempotencyKey: string | undefined;
   action: string | undefined;
   /** The status change's ids (V1 body, V5 path) or the ids searched for. */
   campaignIds: string[] | undefined;
-  /** A search's `limit` and `page`, as sent. */
+  /** A search's `limit` and `page` (a flow search's `limit` and `cursor`), as sent. */
   limit?: unknown;
   page?: unknown;
+  cursor?: unknown;
+  /** The flow of a flow's GET or status change. */
+  flowId?: string;
+  /** A flow status change's `updated_by`, as sent. */
+  updatedBy?: unknown;
   /** Which credential was presented (never the key itself). */
   auth: 'valid' | 'invalid' | 'missing';
   appKeyHeader: string | undefined;
@@ -72,8 +92,8 @@ export interface RecordedRequest {
 }
 
 /**
- * Scripted faults, taken in order by the next request of their family (`api`: status, the default, or search)
- * before anything else happens.
+ * Scripted faults, taken in order by the next request of their family (`api`: status, the default, search, one
+ * flow endpoint, or `flows` for any of the three) before anything else happens.
  * - `status`: answers that status (e.g. 503) and applies nothing.
  * - `reset`: closes the connection once the request arrived, applying nothing.
  * - `drop`: applies the request as usual and then closes the connection without an answer (MoEngage applied it;
@@ -94,7 +114,13 @@ export type Fault = (
   | { kind: 'latency'; ms: number }
   | { kind: 'late'; ms: number }
   | { kind: 'hang' }
-) & { api?: 'status' | 'search'; forMs?: number };
+) & { api?: FaultFamily; forMs?: number };
+
+/** Which requests a fault is for: the campaign status APIs, the campaign searches, or the flow endpoints. */
+export type FaultFamily = 'status' | 'search' | 'flows' | 'flows-search' | 'flows-get' | 'flows-status';
+
+/** What an account may do with flows: all of it, read only (its key lacks `campaigns:create_manage`), or none. */
+export type FlowsAccess = 'full' | 'read-only' | 'none';
 
 export interface MoEngageSimOptions {
   workspaceId: string;
@@ -114,6 +140,19 @@ export interface MoEngageSimOptions {
    * V5 always matches part of a name.
    */
   nameMatch?: NameMatch;
+  /** The workspace's flows (flowsFromCampaigns makes them agree with campaigns' flow steps). */
+  flows?: readonly SimFlow[];
+  /** Default `full`; `none` answers every flow endpoint 403, `read-only` the status change. */
+  flowsAccess?: FlowsAccess;
+  /**
+   * MoEngage limits "the search, get and status endpoints" at 10/s, 100/min, 6,000/h without saying whether they
+   * share one count: `shared` (the default) counts them together, `per-endpoint` each on its own.
+   */
+  flowPools?: 'shared' | 'per-endpoint';
+  /** The workspace has teams on: a flow search must name `teams` (else 400), and may only then. */
+  flowTeams?: boolean;
+  /** The key MoEngage signs its alert webhooks with (`sendAlert`). */
+  alertSecret?: string;
   port?: number;
   host?: string;
   onRequest?: (request: RecordedRequest) => void;
@@ -128,8 +167,20 @@ export interface MoEngageSim {
   statusRequests(): RecordedRequest[];
   /** The search requests only (V1 and V5). */
   searchRequests(): RecordedRequest[];
+  /** The flow requests only, or those of one flow endpoint. */
+  flowRequests(api?: FlowApi): RecordedRequest[];
   campaign(id: string): SimCampaign | undefined;
   setCampaigns(campaigns: readonly SimCampaign[]): void;
+  flow(id: string): SimFlow | undefined;
+  setFlows(flows: readonly SimFlow[]): void;
+  /** What the account may do with flows from now on. */
+  setFlowsAccess(access: FlowsAccess): void;
+  /** Signs `payload` as MoEngage signs an alert (with `alertSecret`, or `secret`) and posts it to `url`. */
+  sendAlert(
+    url: string,
+    payload: unknown,
+    secret?: string,
+  ): Promise<{ status: number; body: string; json: unknown }>;
   /** Queues `count` copies of a fault for the next requests of its family (or, with `forMs`, stands it). */
   inject(fault: Fault, count?: number): void;
   /** Drops every fault queued or standing. */
@@ -154,6 +205,13 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     for (const c of list) campaigns.set(c.id, { ...c });
   };
   setCampaigns(options.campaigns ?? []);
+  const flows = new Map<string, SimFlow>();
+  const setFlows = (list: readonly SimFlow[]) => {
+    flows.clear();
+    for (const f of list) flows.set(f.id, { ...f, steps: f.steps.map((s) => ({ ...s })) });
+  };
+  setFlows(options.flows ?? []);
+  let flowsAccess: FlowsAccess = options.flowsAccess ?? 'full';
   const windows: Window[] = options.limits === false ? [] : windowsFor(options.limits ?? MOENGAGE_LIMITS);
   const expectedAuth = `Basic ${Buffer.from(`${options.workspaceId}:${options.apiKey}`).toString('base64')}`;
   const requests: RecordedRequest[] = [];
@@ -170,15 +228,30 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     );
   let seq = 0;
 
-  const familyOf = (api: SimApi) => (api.endsWith('status') ? 'status' : 'search');
-  const windowLog = { status: [] as number[], search: [] as number[] };
+  const isFlowApi = (api: SimApi | FlowApi): api is FlowApi => api.startsWith('v5-flows');
+  /** The fault family of an endpoint: `status`, `search`, or `flows-search`, `flows-get`, `flows-status`. */
+  const familyOf = (api: SimApi | FlowApi): FaultFamily =>
+    isFlowApi(api) ? (api.slice(3) as FaultFamily) : api.endsWith('status') ? 'status' : 'search';
+  const faultFor = (f: Fault, family: FaultFamily) =>
+    (f.api ?? 'status') === family || (f.api === 'flows' && family.startsWith('flows-'));
+  /** Whose windows a request counts in: the campaign status APIs', the searches', or the flows' (one or three). */
+  const poolOf = (api: SimApi | FlowApi): string =>
+    isFlowApi(api) && options.flowPools !== 'per-endpoint' ? 'flows' : familyOf(api);
+  const windowLog = new Map<string, number[]>();
+  const logOf = (api: SimApi | FlowApi) => {
+    const pool = poolOf(api);
+    const log = windowLog.get(pool) ?? [];
+    windowLog.set(pool, log);
+    return log;
+  };
   const idempotent = new Map<string, { fingerprint: string; status: number; body: string }>();
 
   /** x-ratelimit-* on every answer of a rate-limited endpoint (the rate-limits page), for the minute window. */
-  const rateHeaders = (api: SimApi, now: number, retryAt?: number): Record<string, string> => {
+  const rateHeaders = (api: SimApi | FlowApi, now: number, retryAt?: number): Record<string, string> => {
     const minute = windows.find((w) => w.ms === 60_000);
-    if (!minute) return {};
-    const log = windowLog[familyOf(api)];
+    // The Flows API documents Retry-After on a 429 and no x-ratelimit-* headers.
+    if (!minute || isFlowApi(api)) return {};
+    const log = logOf(api);
     const inWindow = log.filter((t) => t >= now - minute.ms);
     const resetAt = retryAt ?? (inWindow[0] ?? now) + minute.ms;
     // V1's page says epoch seconds, the V5 file seconds until the reset: each answers as its own document says.
@@ -196,16 +269,18 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     req: IncomingMessage,
     res: ServerResponse,
     record: RecordedRequest,
-    route: { api: SimApi; campaignId?: string },
+    route: { api: SimApi | FlowApi; campaignId?: string; flowId?: string },
     json: unknown,
+    query: URLSearchParams,
   ) => {
     const { api } = route;
     const family = familyOf(api);
-    const index = faults.findIndex((f) => (f.api ?? 'status') === family);
+    const flowApi = isFlowApi(api);
+    const index = faults.findIndex((f) => faultFor(f, family));
     const fault =
       index >= 0
         ? faults.splice(index, 1)[0]
-        : standing.find((f) => (f.fault.api ?? 'status') === family && f.untilMs > Date.now())?.fault;
+        : standing.find((f) => faultFor(f.fault, family) && f.untilMs > Date.now())?.fault;
     if (fault?.kind === 'hang') {
       // Held open, unanswered, until the client gives up (or the simulator closes).
       record.outcome = 'abandoned';
@@ -223,7 +298,14 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     if (fault?.kind === 'status') {
       record.outcome = 'fault';
       const body =
-        fault.body ?? errorBody(fault.status, 'Something went wrong. Please contact Moengage team', '');
+        fault.body ??
+        (flowApi
+          ? flowError(fault.status, 'INTERNAL_ERROR', 'Internal server error.', {
+              responseId: randomUUID().slice(0, 12),
+              target: '',
+              details: [],
+            }).body
+          : errorBody(fault.status, 'Something went wrong. Please contact Moengage team', ''));
       return send(res, record, fault.status, body, fault.headers);
     }
     if (fault?.kind === 'latency') {
@@ -244,9 +326,27 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       : record.appKeyHeader === options.workspaceId;
     if (record.auth !== 'valid' || !appKeyOk) {
       record.outcome = 'unauthorized';
-      return send(res, record, 401, UNAUTHORIZED_BODY);
+      const body = flowApi
+        ? flowError(401, 'UNAUTHORIZED', 'Invalid or missing credentials.', {
+            responseId: record.requestId ?? randomUUID().slice(0, 12),
+            target: '',
+            details: [],
+          }).body
+        : UNAUTHORIZED_BODY;
+      return send(res, record, 401, body);
     }
-    const responseId = randomUUID();
+    // Flows echo X-MOE-Request-Id (or the body's request_id), else the first 12 characters of a UUID.
+    const responseId = flowApi ? (record.requestId ?? randomUUID().slice(0, 12)) : randomUUID();
+    if (flowApi && (flowsAccess === 'none' || (flowsAccess === 'read-only' && api === 'v5-flows-status'))) {
+      record.outcome = 'forbidden';
+      const permission = api === 'v5-flows-status' ? 'campaigns:create_manage' : 'campaigns:view';
+      const a = flowError(403, 'FORBIDDEN', 'You do not have the required permission for this operation.', {
+        responseId,
+        target: 'permission',
+        details: [{ target: 'permission', message: `Required permission: ${permission}` }],
+      });
+      return send(res, record, 403, a.body);
+    }
     if (family === 'search' && !searchEnabled) {
       record.outcome = 'forbidden';
       const message =
@@ -258,7 +358,7 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       return send(res, record, 403, body);
     }
     const now = performance.timeOrigin + performance.now();
-    const log = windowLog[family];
+    const log = logOf(api);
     const verdict = windowVerdict(log, now, windows);
     if (!verdict.ok) {
       record.outcome = 'rate_limited';
@@ -268,64 +368,95 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       headers['x-ratelimit-remaining'] = '0';
       if (v5 || options.retryAfterHeader)
         headers['retry-after'] = String(Math.max(1, Math.ceil((verdict.retryAt - now) / 1000)));
-      const body = v5
-        ? v5Error(429, 'RATE_LIMITED', 'Rate limit exceeded. Retry after the time in Retry-After.', {
+      if (flowApi) {
+        delete headers['x-ratelimit-limit'];
+        delete headers['x-ratelimit-remaining'];
+      }
+      const body = flowApi
+        ? flowError(429, 'RATE_LIMITED', 'Rate limit exceeded for app key.', {
             responseId,
-            requestId: record.requestId ?? '',
             target: '',
+            details: [],
           }).body
-        : RATE_LIMITED_BODY(record.requestId ?? '');
+        : v5
+          ? v5Error(429, 'RATE_LIMITED', 'Rate limit exceeded. Retry after the time in Retry-After.', {
+              responseId,
+              requestId: record.requestId ?? '',
+              target: '',
+            }).body
+          : RATE_LIMITED_BODY(record.requestId ?? '');
       return send(res, record, 429, body, headers);
     }
     log.push(now);
 
-    let answer: Answer;
+    let answer: Answer | FlowAnswer;
     const key = record.idempotencyKey;
-    if (v5) {
-      if (key === undefined || !UUID_V4.test(key)) {
-        record.outcome = 'invalid';
-        const a = v5Error(
-          400,
-          'VALIDATION_FAILED',
-          'Idempotency-Key header is required and must be a UUID v4',
-          {
+    // The V5 campaign APIs and the flow status change require an Idempotency-Key; the flow search and GET do not.
+    const keyed = api === 'v5-search' || api === 'v5-status' || api === 'v5-flows-status';
+    const fingerprint = `${req.method} ${route.campaignId ?? route.flowId ?? ''} ${JSON.stringify(json)}`;
+    const refuseKey = (code: string, message: string) =>
+      flowApi
+        ? flowError(400, code, message, { responseId, target: 'Idempotency-Key' })
+        : v5Error(400, code, message, {
             responseId,
             requestId: record.requestId ?? '',
             target: 'Idempotency-Key',
-          },
-        );
+          });
+    if (keyed) {
+      if (key === undefined || !UUID_V4.test(key)) {
+        record.outcome = 'invalid';
+        const a = refuseKey('VALIDATION_FAILED', 'Idempotency-Key header is required and must be a UUID v4');
         return send(res, record, a.status, a.body, rateHeaders(api, now));
       }
-      const fingerprint = `${req.method} ${route.campaignId ?? ''} ${JSON.stringify(json)}`;
       const seen = idempotent.get(key);
       if (seen) {
-        // Documented: repeating the key returns the same response body; on the status API another body is a
-        // 400, while the search replays the stored page whatever was asked ("a key reused for the next page
-        // returns the old page"), even when the campaigns changed since.
+        // Documented: repeating the key returns the same response body (the flow status change: "replays the
+        // original response instead of re-applying the transition"); on a status API another body is a 400
+        // (for flows not documented: the campaign API's rule assumed), while the search replays the stored page
+        // whatever was asked ("a key reused for the next page returns the old page"), even when the campaigns
+        // changed since.
         if (seen.fingerprint === fingerprint || api === 'v5-search') {
           record.outcome = 'replayed';
           return finish(req, res, record, fault, seen.status, seen.body, rateHeaders(api, now));
         }
         record.outcome = 'invalid';
-        const a = v5Error(400, 'BAD_REQUEST', 'Idempotency-Key was already used with a different request', {
-          responseId,
-          requestId: record.requestId ?? '',
-          target: 'Idempotency-Key',
-        });
+        const a = refuseKey('BAD_REQUEST', 'Idempotency-Key was already used with a different request');
         return send(res, record, a.status, a.body, rateHeaders(api, now));
       }
-      answer =
-        api === 'v5-status'
-          ? answerV5Status(campaigns, route.campaignId as string, json, responseId)
-          : answerV5Search(campaigns, json, responseId, options.v5SearchRows);
-      idempotent.set(key, { fingerprint, status: answer.status, body: answer.body });
-    } else {
-      answer =
-        api === 'v1-status'
-          ? answerV1Status(campaigns, json, record.requestId ?? '')
-          : answerV1Search(campaigns, json, { nameMatch });
     }
-    for (const [id, status] of answer.changes ?? []) (campaigns.get(id) as SimCampaign).status = status;
+    switch (api) {
+      case 'v5-status':
+        answer = answerV5Status(campaigns, route.campaignId as string, json, responseId);
+        break;
+      case 'v5-search':
+        answer = answerV5Search(campaigns, json, responseId, options.v5SearchRows);
+        break;
+      case 'v1-status':
+        answer = answerV1Status(campaigns, json, record.requestId ?? '');
+        break;
+      case 'v1-search':
+        answer = answerV1Search(campaigns, json, { nameMatch });
+        break;
+      case 'v5-flows-search':
+        answer = answerFlowSearch(flows, json, responseId, { teamsEnabled: options.flowTeams === true });
+        break;
+      case 'v5-flows-get':
+        answer = answerFlowGet(flows, route.flowId as string, query, responseId);
+        break;
+      case 'v5-flows-status':
+        answer = answerFlowStatus(flows, route.flowId as string, json, responseId);
+        break;
+    }
+    if (keyed && key !== undefined)
+      idempotent.set(key, { fingerprint, status: answer.status, body: answer.body });
+    if ('changes' in answer)
+      for (const [id, status] of answer.changes ?? []) (campaigns.get(id) as SimCampaign).status = status;
+    if ('change' in answer && answer.change) {
+      const flow = flows.get(answer.change.id) as SimFlow;
+      if (answer.change.status) flow.status = answer.change.status;
+      if (answer.change.archived !== undefined) flow.archived = answer.change.archived;
+      flow.updatedAt = new Date().toISOString();
+    }
     record.outcome = answer.outcome;
     return finish(req, res, record, fault, answer.status, answer.body, rateHeaders(api, now));
   };
@@ -394,6 +525,18 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       sim.setSearchEnabled(enabled);
       return json(200, { ok: true, enabled });
     }
+    if (path === '/flows' && req.method === 'GET') return json(200, [...flows.values()]);
+    if (path === '/flows' && req.method === 'PUT') {
+      setFlows(JSON.parse(body) as SimFlow[]);
+      return json(200, { ok: true, count: flows.size });
+    }
+    if (path === '/flows-access' && req.method === 'PUT') {
+      const { access } = JSON.parse(body) as { access?: unknown };
+      if (access !== 'full' && access !== 'read-only' && access !== 'none')
+        return json(400, { error: 'body must be {"access": "full"|"read-only"|"none"}' });
+      sim.setFlowsAccess(access);
+      return json(200, { ok: true, access });
+    }
     if (path === '/name-match' && req.method === 'PUT') {
       const { nameMatch: how } = JSON.parse(body) as { nameMatch?: unknown };
       if (how !== 'exact' && how !== 'partial')
@@ -432,16 +575,17 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
       if (url.pathname.startsWith(`${SIM_PREFIX}/`)) {
         return await handleControl(req, res, url.pathname.slice(SIM_PREFIX.length), body);
       }
-      const route = routeOf(req.method ?? '', url.pathname);
+      const route = routeOf(req.method ?? '', url.pathname) ?? flowRouteOf(req.method ?? '', url.pathname);
       record.api = route?.api;
       const json = parseJson(body);
       if (route) describeBody(record, route, json);
+      record.requestId ??= header(req, 'x-moe-request-id');
       requests.push(record);
       options.onRequest?.(record);
       if (!route) {
         return send(res, record, 404, errorBody(404, `No route for ${req.method} ${url.pathname}`, ''));
       }
-      await handleApi(req, res, record, route, json);
+      await handleApi(req, res, record, route, json, url.searchParams);
     } catch (error) {
       if (!res.headersSent) send(res, record, 500, errorBody(500, `simulator error: ${String(error)}`, ''));
     }
@@ -459,11 +603,26 @@ export async function startMoEngageSim(options: MoEngageSimOptions): Promise<MoE
     requests,
     statusRequests: () => requests.filter((r) => r.api === 'v1-status' || r.api === 'v5-status'),
     searchRequests: () => requests.filter((r) => r.api === 'v1-search' || r.api === 'v5-search'),
+    flowRequests: (api) =>
+      requests.filter((r) => r.api !== undefined && isFlowApi(r.api) && (api === undefined || r.api === api)),
     campaign: (id) => {
       const c = campaigns.get(id);
       return c ? { ...c } : undefined;
     },
     setCampaigns,
+    flow: (id) => {
+      const f = flows.get(id);
+      return f ? { ...f, steps: f.steps.map((s) => ({ ...s })) } : undefined;
+    },
+    setFlows,
+    setFlowsAccess(access) {
+      flowsAccess = access;
+    },
+    sendAlert(url, payload, secret) {
+      const key = secret ?? options.alertSecret;
+      if (key === undefined) throw new Error('sendAlert needs a secret: give alertSecret to the simulator');
+      return deliverAlert(url, key, payload);
+    },
     inject(fault, count = 1) {
       if (fault.forMs !== undefined) {
         standing.push({ fault, untilMs: Date.now() + fault.forMs });
@@ -521,11 +680,22 @@ function parseJson(body: string): unknown {
 
 function describeBody(
   record: RecordedRequest,
-  route: { api: SimApi; campaignId?: string },
+  route: { api: SimApi | FlowApi; campaignId?: string; flowId?: string },
   json: unknown,
 ): void {
+  if (route.flowId !== undefined) record.flowId = route.flowId;
   if (typeof json !== 'object' || json === null) return;
   const body = json as Record<string, unknown>;
+  if (route.api.startsWith('v5-flows')) {
+    if (typeof body.request_id === 'string') record.requestId = body.request_id;
+    if (typeof body.action === 'string') record.action = body.action;
+    if ('updated_by' in body) record.updatedBy = body.updated_by;
+    if (route.api === 'v5-flows-search') {
+      record.limit = body.limit;
+      record.cursor = body.cursor;
+    }
+    return;
+  }
   if (typeof body.request_id === 'string') record.requestId = body.request_id;
   if (typeof body.action === 'string') record.action = body.action;
   if (route.campaignId !== undefined) record.campaignIds = [route.campaignId];

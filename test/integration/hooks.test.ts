@@ -3,7 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HOOK_SOURCES, type HookSource } from '../../src/core/sources.ts';
 import { parseHookRules } from '../../src/doors/http/hooks/rules.ts';
 import { CHANNEL, type Harness, LOOKING_UP, messageText, startHarness } from '../support/bot-harness.ts';
-import { alerts, incidentio, opsgenie, pagerduty, rootly, SECRETS, signed } from '../support/hook-samples.ts';
+import {
+  alerts,
+  incidentio,
+  moengageAlert,
+  opsgenie,
+  pagerduty,
+  rootly,
+  SECRETS,
+  signed,
+} from '../support/hook-samples.ts';
 
 /** One rule per source, mapping its documented incident event to a PAUSE in CHANNEL; one into a forbidden channel. */
 const RULES = `
@@ -54,6 +63,13 @@ rules:
     campaigns: [camp_007]
     channel: ${CHANNEL}
     reason: "Opsgenie {{alert.tinyId}}: {{alert.message}}"
+  - name: moe-delivery
+    source: moengage
+    match: { alert_type: ^CAMPAIGN_STATS$, alert_evaluation_criteria.name: ^DELIVERY_RATE$ }
+    action: PAUSE
+    campaigns: [camp_009]
+    channel: ${CHANNEL}
+    reason: "MoEngage: {{alert_name}} ({{db_name}})"
   - name: pd-elsewhere
     source: pagerduty
     match: { event.event_type: ^incident\\.acknowledged$ }
@@ -100,6 +116,12 @@ const SAMPLES: Record<HookSource, { event: unknown; other: unknown; reason: stri
     other: opsgenie('Create', 5),
     reason: 'Opsgenie 88: Checkout is down',
     id: 'camp_007',
+  },
+  moengage: {
+    event: moengageAlert(),
+    other: moengageAlert('camp_009', 'CLICK_RATE'),
+    reason: 'MoEngage: Delivery rate below 60% (Acme Retail)',
+    id: 'camp_009',
   },
 };
 

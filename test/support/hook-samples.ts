@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { HookSource } from '../../src/core/sources.ts';
+import { campaignStatsAlert, moengageSignature } from '../../src/sandbox/moengage-alerts.ts';
 
 /**
  * Each incident tool's webhook as its documentation shows it (fields as documented, values our own), and how
@@ -13,6 +14,7 @@ export const SECRETS: Record<HookSource, string> = {
   grafana: 'grafana-hmac-secret-0123456789abcd',
   alertmanager: 'alertmanager-bearer-0123456789abcd',
   opsgenie: 'opsgenie-header-token-0123456789ab',
+  moengage: 'moengage-alert-key-0123456789abcdef',
 };
 
 /** PagerDuty v3 webhook: `{event: {id, event_type, resource_type, occurred_at, agent, client, data}}`. */
@@ -143,6 +145,18 @@ export function opsgenie(action = 'Create', priority: number | undefined = 3) {
   };
 }
 
+/**
+ * MoEngage's Alert Management webhook (the simulator's payloads, src/sandbox/moengage-alerts.ts): a delivery-rate
+ * alert naming `campaignId`, triggered now; `criterion` names the metric.
+ */
+export function moengageAlert(campaignId = 'camp_009', criterion = 'DELIVERY_RATE') {
+  return campaignStatsAlert([{ id: campaignId, name: `Campaign ${campaignId}`, current: 41.2 }], {
+    alertId: '6751b1c2e4b0a1f2c3d4e5f6',
+    name: 'Delivery rate below 60%',
+    criterion: { name: criterion, operator: 'lt', threshold: 60, unit: 'PERCENTAGE' },
+  });
+}
+
 /** The headers each sender signs a body with (its own scheme), at `now` (ms); Grafana's with its timestamp header. */
 export function signed(
   source: HookSource,
@@ -171,5 +185,7 @@ export function signed(
     case 'alertmanager':
     case 'opsgenie':
       return { authorization: `Bearer ${secret}` };
+    case 'moengage':
+      return { signature: moengageSignature(secret, body) };
   }
 }

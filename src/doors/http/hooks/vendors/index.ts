@@ -2,6 +2,7 @@ import type { HookSource } from '../../../../core/sources.ts';
 import { alertmanager } from './alertmanager.ts';
 import { grafana } from './grafana.ts';
 import { incidentio } from './incidentio.ts';
+import { moengage } from './moengage.ts';
 import { opsgenie } from './opsgenie.ts';
 import { pagerduty } from './pagerduty.ts';
 import { rootly } from './rootly.ts';
@@ -18,7 +19,7 @@ export {
 } from './shared.ts';
 
 /**
- * The incident tools whose own webhooks the bot takes (`POST /api/v1/hooks/{source}`), one file each: how it signs,
+ * The incident tools (and MoEngage's own alerts) whose own webhooks the bot takes (`POST /api/v1/hooks/{source}`), one file each: how it signs,
  * names a delivery and marks events that are not for anyone. Keyed by the one list of sources (core/sources.ts),
  * so a source without a vendor does not compile.
  */
@@ -29,4 +30,5 @@ export const VENDORS: Readonly<Record<HookSource, Vendor>> = {
   grafana,
   alertmanager,
   opsgenie,
+  moengage,
 };

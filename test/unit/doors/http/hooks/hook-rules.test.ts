@@ -7,7 +7,14 @@ import {
   parseHookRules,
   renderReason,
 } from '../../../../../src/doors/http/hooks/rules.ts';
-import { alerts, incidentio, opsgenie, pagerduty, rootly } from '../../../../support/hook-samples.ts';
+import {
+  alerts,
+  incidentio,
+  moengageAlert,
+  opsgenie,
+  pagerduty,
+  rootly,
+} from '../../../../support/hook-samples.ts';
 
 const example = readFileSync(
   new URL('../../../../../docs/examples/hook-rules.yaml', import.meta.url),
@@ -25,7 +32,12 @@ describe('HOOK_RULES_FILE', () => {
       'checkout-error-rate',
       'grafana-checkout',
       'opsgenie-checkout',
+      'moengage-delivery-drop',
     ]);
+    expect(matchingRules(rules, 'moengage', moengageAlert()).map((r) => r.name)).toEqual([
+      'moengage-delivery-drop',
+    ]);
+    expect(matchingRules(rules, 'moengage', moengageAlert('camp_009', 'CLICK_RATE'))).toEqual([]);
     expect(matchingRules(rules, 'pagerduty', pagerduty()).map((r) => r.name)).toEqual(['checkout-down']);
     expect(matchingRules(rules, 'pagerduty', pagerduty('incident.resolved'))).toEqual([]);
     expect(matchingRules(rules, 'incidentio', incidentio()).map((r) => r.name)).toEqual(['sev1-declared']);

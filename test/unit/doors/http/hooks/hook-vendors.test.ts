@@ -4,6 +4,7 @@ import { notAnObject, VENDORS } from '../../../../../src/doors/http/hooks/vendor
 import {
   alerts,
   incidentio,
+  moengageAlert,
   opsgenie,
   pagerduty,
   rootly,
@@ -19,6 +20,7 @@ const SAMPLES: Record<HookSource, () => unknown> = {
   grafana: () => alerts(),
   alertmanager: () => alerts(),
   opsgenie: () => opsgenie(),
+  moengage: () => moengageAlert(),
 };
 
 /** A secret none of the samples is signed with (incident.io's as Svix writes one: whsec_ and a base64 key). */
