@@ -69,6 +69,7 @@ const REQUEST = {
   usage: [
     `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id or group:NAME> […] [reason: <why>]\``,
     '• Ids are separated by spaces, commas or new lines; repeats are ignored. `group:NAME` stands for a named list.',
+    '• `"part of a name"` in quotes, or a pasted dashboard link, stands for a campaign; `/campaign pause` with none opens a picker that finds them by name as you type.',
     '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
     '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
     '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
