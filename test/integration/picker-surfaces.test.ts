@@ -136,7 +136,7 @@ describe('dashboard links', () => {
     // The bot's confirmation, under the shared message, once its look at the campaign has landed.
     const message = await h.slack.waitFor(() => {
       const m = h.slack.messages(CHANNEL).at(-1);
-      return m?.botId && !messageText(m).includes(LOOKING_UP) && m;
+      return m?.botId !== undefined && !messageText(m).includes(LOOKING_UP) && m;
     }, 60_000);
     expect(messageText(message)).toContain('Pause 1 MoEngage campaign');
     expect(messageText(message)).toContain(hexId(1));
