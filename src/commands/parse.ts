@@ -1,3 +1,4 @@
+import { splitTokens } from '../core/campaign-refs.ts';
 import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import type { ProposalRules } from '../core/proposal.ts';
 import { escapeMrkdwn } from '../slack/views/mrkdwn.ts';
@@ -17,7 +18,8 @@ export function parseCampaignCommand(
   clock: { now: number; timeZone?: string } = { now: Date.now() },
 ): ParsedCommand {
   const { rest: body, reason } = splitReason(text);
-  const all = body.split(/[\s,]+/).filter((t) => t !== '');
+  // Spaces and commas separate, except inside double quotes: `"black friday push"` is one token (a name).
+  const all = splitTokens(body);
   // `for 2h` / `until 18:00` after the ids: a PAUSE for a while (no campaign id is either word).
   const at = all.findIndex((t) => /^(for|until)$/i.test(t));
   const tokens = at < 0 ? all : all.slice(0, at);

@@ -1,4 +1,4 @@
-import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
+import { CAMPAIGN_ACTIONS, isCampaignAction } from '../core/actions.ts';
 import { type FreezeScope, parseFreezeScope } from '../core/freeze.ts';
 import { parseSince } from '../core/history.ts';
 import type { PauseFor } from '../core/pause-for.ts';
@@ -18,7 +18,10 @@ export type ParsedCommand =
   | {
       kind: 'request';
       action: string;
-      /** Ids and `group:NAME` tokens as typed; the lifecycle checks and expands them. */
+      /**
+       * Ids, `group:NAME`, dashboard links and `"quoted names"` as typed; the lifecycle checks, reads and expands
+       * them. Empty when none was named: the Slack door opens its picker.
+       */
       tokens: string[];
       campaignIds: string[];
       reason: string | undefined;
@@ -66,12 +69,26 @@ const REQUEST = {
   usage: [
     `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id or group:NAME> […] [reason: <why>]\``,
     '• Ids are separated by spaces, commas or new lines; repeats are ignored. `group:NAME` stands for a named list.',
+    '• `"part of a name"` in quotes, or a pasted dashboard link, stands for a campaign; `/campaign pause` with none opens a picker that finds them by name as you type.',
     '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
     '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
     '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
     '• `/campaign pause <ids> for 2h` (or `30m`, `1d`, `until 18:00`) resumes exactly what it paused by itself, with a reminder 10 min before.',
   ],
   parse({ word, rest, reason, pauseFor, rules }) {
+    const action = (word ?? '').toUpperCase();
+    if (rest.length === 0 && isCampaignAction(action)) {
+      // No campaign named: the door asks which (Slack: its picker), keeping the action, reason and pause-for.
+      return {
+        kind: 'request',
+        action,
+        tokens: [],
+        campaignIds: [],
+        reason,
+        duplicatesDropped: 0,
+        ...(pauseFor ? { pauseFor } : {}),
+      };
+    }
     const checked = checkProposal({ action: word ?? '', ids: rest, reason }, rules);
     if (!checked.ok) {
       const hint = checked.field === 'reason' ? ' Add `reason: <why>` at the end.' : '';

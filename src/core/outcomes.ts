@@ -26,9 +26,10 @@ export type Outcome =
   | { kind: 'invalid_input'; field: InvalidField; message: string }
   /**
    * A quoted name matched several campaigns: nothing is proposed; the person chooses among `candidates` (best
-   * first; `more` when there were more than shown). Names that matched none are in `missing`.
+   * first; `more` when there were more than shown). Names that matched none are in `missing`; `chosen` is what
+   * the rest of the request named (ids, links, groups, names that found one), kept while the person chooses.
    */
-  | { kind: 'choose_campaigns'; choices: NameChoice[]; missing: string[] }
+  | { kind: 'choose_campaigns'; choices: NameChoice[]; missing: string[]; chosen?: CatalogEntry[] }
   /** The confirmation could not be posted: the bot is not in the channel. Nothing was requested. */
   | { kind: 'not_in_channel' }
   /** Slack or the bot's storage did not answer; nothing was requested (or changed). */

@@ -1,4 +1,5 @@
 import { CAMPAIGN_ACTIONS, type CampaignAction, isCampaignAction } from './actions.ts';
+import { isNameToken, linkToId } from './campaign-refs.ts';
 import type { CampaignGroups } from './groups.ts';
 import { CAMPAIGN_ID_PATTERN } from './ids.ts';
 
@@ -51,9 +52,13 @@ export function checkProposal(
         : `I don't know the action "${quote(input.action, 30)}".`,
     );
   }
-  const deferred = rules.groups === undefined ? input.ids.filter(isGroupToken) : [];
+  // The first look (no groups yet) leaves groups and quoted names to the lifecycle, which reads them only for
+  // someone the policy admitted, and reads a dashboard link as the id it carries.
+  const firstLook = rules.groups === undefined;
+  const later = (t: string) => isGroupToken(t) || isNameToken(t);
+  const deferred = firstLook ? input.ids.filter(later) : [];
   const expanded = expandIds(
-    rules.groups === undefined ? input.ids.filter((t) => !isGroupToken(t)) : input.ids,
+    firstLook ? input.ids.filter((t) => !later(t)).map(linkToId) : input.ids,
     rules.groups ?? new Map(),
   );
   if (!expanded.ok) return expanded;

@@ -42,7 +42,10 @@ export interface CampaignActionRequest {
   /** A Slack user a runbook caller named: shown "on behalf of … (not verified)", never trusted as the asker. */
   onBehalfOf?: string | undefined;
   channelId: string;
-  /** Where it came from, for the audit trail: 'slash_command', 'runbook_api', 'workflow_step'. */
+  /**
+   * Where it came from, for the audit trail: 'slash_command', 'slack_picker', 'link_unfurl', 'runbook_api',
+   * 'workflow_step', …
+   */
   source: string;
   /** The rules it was proposed under and the distinct approvals each needs (any one satisfied confirms it). */
   grants: RuleGrant[];

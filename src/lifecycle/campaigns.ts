@@ -97,9 +97,15 @@ export async function resolveNames(
     resolve: (query) => answers.get(query) ?? { kind: 'none' },
   });
   if (resolved.ambiguous.length > 0) {
+    // What the rest named stays chosen while the person chooses (an id as the catalog knows it, a group by name).
+    const copy = await (catalog as CampaignCatalog).view();
+    const named = new Map(resolved.named.map((n) => [n.entry.id, n.entry]));
+    const chosen = resolved.tokens.map(
+      (t) => named.get(t) ?? copy.byId(t) ?? { id: t, name: t, status: '', seenAt: 0 },
+    );
     return {
       ok: false,
-      outcome: { kind: 'choose_campaigns', choices: resolved.ambiguous, missing: resolved.missing },
+      outcome: { kind: 'choose_campaigns', choices: resolved.ambiguous, missing: resolved.missing, chosen },
     };
   }
   if (resolved.missing.length > 0) {

@@ -103,6 +103,10 @@ export interface ProposeInput {
 export type Origin =
   /** A person's `/campaign pause|resume|stop`. */
   | { kind: 'slash_command' }
+  /** The campaign picker's submission (opened by `/campaign`, a message shortcut, or an unfurl's button). */
+  | { kind: 'slack_picker' }
+  /** A button on a dashboard link's card (chat.unfurl). */
+  | { kind: 'link_unfurl' }
   /** A Workflow Builder step, with its token when Slack gave one (its clicks bring fresh ones). */
   | { kind: 'workflow_step'; step?: WorkflowStep }
   /**

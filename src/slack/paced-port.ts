@@ -109,5 +109,11 @@ export function pacedPort(port: SlackPort, options: PaceOptions): SlackPort {
       inChannel(channel, 0, UP, 'chat.postEphemeral', () => port.postEphemeral(channel, user, text)),
     groupMembers: (groupId) => withRetries('usergroups.users.list', '', () => port.groupMembers(groupId)),
     publishHome: (userId, blocks) => withRetries('views.publish', '', () => port.publishHome(userId, blocks)),
+    // Straight through, neither queued nor tried again: its trigger_id lives 3 s and is taken once, so a modal
+    // that waited its turn (or a second try of one Slack may have opened) would fail anyway.
+    openView: (triggerId, view) => port.openView(triggerId, view),
+    // In the channel's queue ahead of new posts, weighing nothing in its bucket: a card on someone's message.
+    unfurl: (channel, ts, unfurls) =>
+      inChannel(channel, 0, UP, 'chat.unfurl', () => port.unfurl(channel, ts, unfurls)),
   };
 }

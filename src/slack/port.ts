@@ -28,6 +28,20 @@ export interface SlackPort {
   groupMembers(groupId: string): Promise<readonly string[]>;
   /** Publishes a person's Home tab (views.publish: up to 100 blocks). */
   publishHome(userId: string, blocks: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * Opens a modal (views.open) with the trigger_id of a command, a shortcut or a click: Slack takes it once and
+   * within 3 s (then `expired_trigger_id`). Returns the view's id.
+   */
+  openView(triggerId: string, view: Record<string, unknown>): Promise<string>;
+  /**
+   * Attaches cards to links of a message (chat.unfurl): one per URL, each Block Kit `{ blocks }`. Only links Slack
+   * sent the bot in a `link_shared` event can be unfurled.
+   */
+  unfurl(
+    channel: string,
+    ts: string,
+    unfurls: Record<string, { blocks: readonly Record<string, unknown>[] }>,
+  ): Promise<void>;
 }
 
 export type LateMessage = () => Promise<SlackMessage>;
@@ -47,6 +61,10 @@ export const SCOPES_BY_METHOD: Record<string, string | undefined> = {
   'usergroups.users.list': 'usergroups:read',
   // No scope: the Home tab is enabled in the manifest (features.app_home).
   'views.publish': undefined,
+  // No scope: a trigger_id (a command, a shortcut, a click) is what lets the bot open a modal.
+  'views.open': undefined,
+  // The campaign cards on pasted dashboard links (the link_shared event itself needs links:read).
+  'chat.unfurl': 'links:write',
   // A step's own token, not a bot scope.
   'functions.completeSuccess': undefined,
   'functions.completeError': undefined,

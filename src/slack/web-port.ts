@@ -50,6 +50,15 @@ export function webClientPort(client: WebClient, options: { teamId?: string | un
         client.views.publish({ user_id: userId, view: { type: 'home', blocks: blocks as never } }),
       );
     },
+    async openView(triggerId, view) {
+      const res = await call('views.open', () =>
+        client.views.open({ trigger_id: triggerId, view: view as never }),
+      );
+      return res.view?.id ?? '';
+    },
+    async unfurl(channel, ts, unfurls) {
+      await call('chat.unfurl', () => client.chat.unfurl({ channel, ts, unfurls: unfurls as never }));
+    },
     async groupMembers(groupId) {
       const res = await call('usergroups.users.list', () =>
         // An org-wide install on Enterprise Grid must name the workspace whose user group this is.

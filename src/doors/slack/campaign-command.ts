@@ -12,10 +12,17 @@ import { historyText } from '../../slack/views/history-view.ts';
 import { groupsList } from '../../slack/views/messages.ts';
 import { escapeMrkdwn } from '../../slack/views/mrkdwn.ts';
 import { outcomeText } from '../../slack/views/outcome-text.ts';
+import { type PickAnswer, pickAmong, pickWhich } from './command-picker.ts';
+import type { Picker } from './picker.ts';
 import { type FailureWords, firstDelivery, guarded } from './respond.ts';
 
 export interface CampaignCommandDeps {
-  lifecycle: Pick<Lifecycle, 'propose' | 'listGroups' | 'status' | 'history' | 'freeze' | 'unfreeze'>;
+  lifecycle: Pick<
+    Lifecycle,
+    'propose' | 'listGroups' | 'status' | 'history' | 'freeze' | 'unfreeze' | 'findCampaigns'
+  >;
+  /** The campaign picker: asked for when a command names no campaign, or a name that matched several. */
+  picker: Pick<Picker, 'open'>;
   /** Where the answer goes when the command's response_url no longer takes it (expired, or used 5 times). */
   slack: Pick<SlackPort, 'postEphemeral'>;
   rules: ProposalRules;
@@ -90,7 +97,7 @@ export function createCampaignCommand(deps: CampaignCommandDeps) {
         );
         return undefined;
       }
-      return handler.run({ actor, channelId: command.channel_id, deps });
+      return handler.run({ actor, channelId: command.channel_id, triggerId: command.trigger_id, deps });
     });
     void work.then((ok) => {
       if (!ok) deps.onOutcome?.('failed');
@@ -104,6 +111,8 @@ type ByKind = { [K in Answered]: Extract<ParsedCommand, { kind: K }> };
 interface Asked {
   actor: { kind: 'user'; id: string };
   channelId: string;
+  /** The command's trigger_id: the picker opens with it (within 3 s of the command). */
+  triggerId: string;
   deps: CampaignCommandDeps;
 }
 
@@ -119,7 +128,10 @@ interface CommandHandler<K extends Answered> {
 const HANDLERS: { [K in Answered]: CommandHandler<K> } = {
   request: {
     failed: COMMAND_FAILED,
-    async run(parsed, { actor, channelId, deps }) {
+    async run(parsed, { actor, channelId, triggerId, deps }) {
+      const asker = { actor, channelId, triggerId };
+      // No campaign named: the picker asks which.
+      if (parsed.tokens.length === 0) return picked(await pickWhich(deps, parsed, asker), deps);
       const outcome = await deps.lifecycle.propose({
         actor,
         action: parsed.action,
@@ -129,6 +141,9 @@ const HANDLERS: { [K in Answered]: CommandHandler<K> } = {
         origin: { kind: 'slash_command' },
         schedule: parsed.pauseFor,
       });
+      // A name that matched several: the picker offers them (nothing was proposed).
+      if (outcome.kind === 'choose_campaigns')
+        return picked(await pickAmong(deps, parsed, asker, outcome), deps);
       const ok = outcome.kind === 'proposed' || outcome.kind === 'running';
       deps.onOutcome?.(ok ? 'requested' : outcome.kind === 'denied' ? 'denied' : 'failed');
       return outcomeText(outcome);
@@ -188,6 +203,12 @@ const HANDLERS: { [K in Answered]: CommandHandler<K> } = {
     },
   },
 };
+
+/** A command answered with the picker (or, when it could not open, in words): counted, and what to tell. */
+function picked(answer: PickAnswer, deps: CampaignCommandDeps): string | undefined {
+  deps.onOutcome?.(answer.counted);
+  return answer.text;
+}
 
 /** A freeze or an unfreeze: counted as a request, refused or failed, and its words. */
 function freezeAnswered(answer: FreezeAnswer, deps: CampaignCommandDeps): string | undefined {

@@ -1,4 +1,5 @@
 import type { Actor } from '../../core/access.ts';
+import type { CampaignAction } from '../../core/actions.ts';
 import type { Outcome } from '../../core/outcomes.ts';
 import type { Deduper } from '../../core/ports.ts';
 import type { ProposalRules } from '../../core/proposal.ts';
@@ -13,6 +14,9 @@ import { createFollowUpAction, FOLLOW_UP_FAILED, SCHEDULE_FAILED } from './follo
 import { createGroupChanged } from './group-events.ts';
 import { createHome } from './home.ts';
 import type { Listeners } from './index.ts';
+import { createLinkShared, createUnfurlAction } from './link-unfurls.ts';
+import { createMessageShortcut } from './message-shortcut.ts';
+import { createPicker } from './picker.ts';
 import type { FailureWords } from './respond.ts';
 import { createStepClose } from './step-close.ts';
 import { createUnhandledErrorReply } from './unhandled.ts';
@@ -30,6 +34,8 @@ export interface SlackListenerDeps {
   now?: () => number;
   /** Slack's life of a Workflow step's token (Timings.stepTokenLifeMs). */
   stepTokenLifeMs?: number;
+  /** How long the picker's submissions and options requests wait for the lifecycle (Slack waits 3 s). */
+  pickerAnswerMs?: number;
 }
 
 /** A reminder's buttons, once one did something: what was chosen, in their place. */
@@ -56,6 +62,17 @@ export function slackListeners(
   const { stepTokenLifeMs } = deps;
   const decision = (kind: 'confirm' | 'cancel', decide: Lifecycle['approve'] | Lifecycle['cancel']) =>
     createDecisionAction({ kind, decide, slack, logger, dedupe, homeNotice, stepTokenLifeMs });
+  // Given the whole lifecycle: each listener looks up what it calls when it is called.
+  const picker = createPicker({
+    lifecycle,
+    slack,
+    logger,
+    timeZone: deps.timeZone,
+    now: deps.now,
+    answerWithinMs: deps.pickerAnswerMs,
+  });
+  const unfurlAction = (action: CampaignAction) =>
+    createUnfurlAction({ action, lifecycle, picker, slack, logger, dedupe });
   const button = (
     press: (id: string, actor: Actor) => Promise<Outcome>,
     failed: FailureWords,
@@ -67,6 +84,7 @@ export function slackListeners(
       slack,
       // No groups at the acknowledgement: which ones a person may name is the policy's to say, after it.
       rules: deps.proposalRules,
+      picker,
       logger,
       onOutcome: deps.onCommand,
       dedupe,
@@ -84,6 +102,13 @@ export function slackListeners(
     workflowStep: createWorkflowStep({ lifecycle, dedupe, logger, tokenLifeMs: stepTokenLifeMs }),
     groupChanged: createGroupChanged({ invalidate: deps.invalidateGroups, logger }),
     homeOpened: home.opened,
+    pickerOptions: picker.options,
+    pickerSubmit: picker.submit,
+    actOnMessage: createMessageShortcut({ lifecycle, picker, slack, logger, dedupe }),
+    linkShared: createLinkShared({ lifecycle, slack, logger, dedupe, now: deps.now }),
+    unfurlPause: unfurlAction('PAUSE'),
+    unfurlResume: unfurlAction('RESUME'),
+    unfurlStop: unfurlAction('STOP'),
   };
   return { listeners, onError: createUnhandledErrorReply({ slack, logger }), close: () => home.close() };
 }

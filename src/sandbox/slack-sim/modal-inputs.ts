@@ -111,7 +111,7 @@ export function createModalInputs(kit: InteractionKit) {
       if (!option) throw new Error(`slack-sim: chooseOptions: ${args.actionId} never offered "${value}"`);
       return option;
     });
-    const multi = type.startsWith('multi_');
+    const multi = type.startsWith('multi_') || type === 'checkboxes';
     if (!multi && picked.length > 1)
       throw new Error(`slack-sim: chooseOptions: ${args.actionId} takes one option`);
     const max = typeof e.max_selected_items === 'number' ? e.max_selected_items : Number.POSITIVE_INFINITY;

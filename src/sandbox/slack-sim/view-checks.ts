@@ -6,11 +6,13 @@ import { isRecord } from './util.ts';
  * the options an app answers to an options request, with Slack's limits: a title, submit and close of at most 24
  * characters (a submit is required once the modal holds an input block), 100 blocks with unique block ids,
  * `callback_id` and `external_id` 255, `private_metadata` 3,000, 250 kB in all; an input's label 2,000; a select's
- * options and initial options full option objects (text 75, value 150, description 75) and at most 100 of them.
+ * options and initial options full option objects (text 75, value 150, description 75) and at most 100 of them;
+ * checkboxes 1 to 10 options.
  * Problems read as Slack writes them in `response_metadata.messages`: `[ERROR] … [json-pointer:/view/…]`.
  */
 export const VIEW_MAX_BYTES = 250_000;
 export const MAX_OPTIONS = 100;
+const MAX_CHECKBOXES = 10;
 
 const SELECTS = new Set([
   'static_select',
@@ -124,6 +126,25 @@ function elementProblems(e: Record<string, unknown>, p: string, at: At): void {
       at(`${p}/max_length`, 'must be a whole number no more than 3000');
     maxString(e.initial_value, 3_000, `${p}/initial_value`, at);
     plainText(e.placeholder, 150, `${p}/placeholder`, at);
+    return;
+  }
+  if (e.type === 'checkboxes') {
+    // Checkboxes: 1 to 10 options, each text (plain_text or mrkdwn) of at most 75.
+    if (!Array.isArray(e.options) || e.options.length === 0 || e.options.length > MAX_CHECKBOXES)
+      at(`${p}/options`, `must contain between 1 and ${MAX_CHECKBOXES} items`);
+    else
+      e.options.forEach((o, i) => {
+        const q = `${p}/options/${i}`;
+        if (!isRecord(o)) {
+          at(q, 'must be an option object');
+          return;
+        }
+        anyText(o.text, 75, `${q}/text`, at);
+        if (typeof o.value !== 'string') at(`${q}/value`, 'must be a string');
+        else maxString(o.value, 150, `${q}/value`, at);
+      });
+    if (e.initial_options !== undefined && !Array.isArray(e.initial_options))
+      at(`${p}/initial_options`, 'must be an array');
     return;
   }
   if (typeof e.type !== 'string' || !SELECTS.has(e.type)) return;

@@ -224,7 +224,7 @@ function initialValues(view: Record<string, unknown>): Record<string, Record<str
     const type = String(e.type);
     let value: StateValue;
     if (type === 'plain_text_input') value = { type, value: str(e.initial_value) ?? null };
-    else if (type.startsWith('multi_'))
+    else if (type.startsWith('multi_') || type === 'checkboxes')
       value = { type, selected_options: (e.initial_options as SimOption[] | undefined) ?? [] };
     else if (EXTERNAL_SELECTS.has(type) || type === 'static_select')
       value = { type, selected_option: (e.initial_option as SimOption | undefined) ?? null };

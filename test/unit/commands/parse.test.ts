@@ -32,9 +32,51 @@ describe('parseCampaignCommand', () => {
     );
   });
 
-  it('asks for ids when none are given', () => {
-    const parsed = parseCampaignCommand('resume', { maxIds: 100 });
-    expect(parsed.kind === 'error' && parsed.message).toMatch(/^Which campaigns should I resume\?/);
+  it('leaves the campaigns to the picker when none are named, keeping the action, reason and pause-for', () => {
+    expect(parseCampaignCommand('resume', { maxIds: 100 })).toEqual({
+      kind: 'request',
+      action: 'RESUME',
+      tokens: [],
+      campaignIds: [],
+      reason: undefined,
+      duplicatesDropped: 0,
+    });
+    expect(
+      parseCampaignCommand(
+        'pause for 2h reason: INC-9',
+        { maxIds: 100, requireReasonFor: ['PAUSE'] },
+        { now: 0 },
+      ),
+    ).toMatchObject({
+      kind: 'request',
+      action: 'PAUSE',
+      tokens: [],
+      reason: 'INC-9',
+      pauseFor: { ms: 7_200_000 },
+    });
+    // Not an action: refused as before.
+    expect(parseCampaignCommand('frobnicate', { maxIds: 100 }).kind).toBe('error');
+  });
+
+  it('keeps a quoted name whole and reads a dashboard link as its id, leaving names to the lifecycle', () => {
+    const link = 'https://dashboard-01.moengage.com/v4/#/email/64F1A2B3C4D5E6F7A8B9C0D1/edit';
+    const parsed = parseCampaignCommand(`pause “black friday push”, ${link} c1 reason: INC-1`, {
+      maxIds: 100,
+    });
+    expect(parsed).toMatchObject({
+      kind: 'request',
+      action: 'PAUSE',
+      tokens: ['"black friday push"', link, 'c1'],
+      campaignIds: ['64f1a2b3c4d5e6f7a8b9c0d1', 'c1'],
+      reason: 'INC-1',
+    });
+    expect(parseCampaignCommand('stop "cyber monday"', { maxIds: 100 })).toMatchObject({
+      kind: 'request',
+      tokens: ['"cyber monday"'],
+      campaignIds: [],
+    });
+    // A link to anything but a campaign is no id.
+    expect(parseCampaignCommand('pause https://example.com/x', { maxIds: 100 }).kind).toBe('error');
   });
 
   it('names the invalid ids, escaped, and says what an id looks like', () => {
@@ -69,7 +111,9 @@ describe('parseCampaignCommand', () => {
             expect(parsed.message).not.toMatch(/<[!@#]/);
           }
           if (parsed.kind === 'request') {
-            expect(parsed.campaignIds.length).toBeGreaterThan(0);
+            // Ids, or only what the lifecycle reads after the policy (groups, quoted names), or nothing (the picker).
+            const later = (t: string) => /^group:/i.test(t) || /^".*"$/.test(t);
+            expect(parsed.campaignIds.length > 0 || parsed.tokens.every(later)).toBe(true);
             expect(parsed.campaignIds.length).toBeLessThanOrEqual(max);
             expect(new Set(parsed.campaignIds).size).toBe(parsed.campaignIds.length);
           }

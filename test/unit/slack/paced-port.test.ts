@@ -38,6 +38,12 @@ function fakeSlack(limited: (method: string, channel: string, n: number) => numb
     async publishHome() {
       throw new Error('not expected');
     },
+    async openView() {
+      throw new Error('not expected');
+    },
+    async unfurl() {
+      throw new Error('not expected');
+    },
   };
   return { port, calls };
 }

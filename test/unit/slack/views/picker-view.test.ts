@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../../../src/core/catalog.ts';
+import { viewProblems } from '../../../../src/sandbox/slack-sim/view-checks.ts';
 import { messageText } from '../../../../src/slack/views/message-text.ts';
 import {
+  catalogAge,
+  LOADING_LABEL,
   PICKER_BLOCKS,
   PICKER_CALLBACK_ID,
   PICKER_SEARCH_ACTION_ID,
+  pauseForField,
+  pickerAnswer,
   pickerModal,
   pickerOptions,
+  readPauseFor,
   readPicker,
   unfurlCard,
 } from '../../../../src/slack/views/picker-view.ts';
@@ -108,6 +114,96 @@ describe('the campaign picker', () => {
       ['unfurl_stop', hex(1)],
     ]);
     expect(JSON.stringify(unfurlCard(undefined, hex(2), ''))).toContain('not in the campaign list yet');
+  });
+});
+
+describe('the picker with candidates, pause-for and a loading list', () => {
+  it('offers at most 10 candidates as checkboxes beside an optional search, within what Slack takes', () => {
+    const candidates = Array.from({ length: 14 }, (_, i) =>
+      entry(i + 1, `Black Friday ${'x'.repeat(80)} ${i}`),
+    );
+    const modal = pickerModal({
+      channelId: 'C1',
+      action: 'PAUSE',
+      chosen: [entry(99, 'Cyber Monday reminder')],
+      candidates,
+      loading: false,
+      note: '"black friday" matches 10+ campaigns: choose',
+      reason: 'INC-1',
+      pauseFor: '2h',
+    });
+    expect(viewProblems(modal)).toEqual([]);
+    const blocks = modal.blocks as {
+      block_id?: string;
+      optional?: boolean;
+      element?: Record<string, unknown>;
+    }[];
+    const boxes = blocks.find((b) => b.block_id === PICKER_BLOCKS.candidates);
+    expect(boxes?.element?.type).toBe('checkboxes');
+    expect(((boxes?.element?.options ?? []) as { value: string }[]).map((o) => o.value)).toEqual(
+      candidates.slice(0, 10).map((c) => c.id),
+    );
+    expect(blocks.find((b) => b.block_id === PICKER_BLOCKS.campaigns)?.optional).toBe(true);
+    expect(blocks.find((b) => b.block_id === PICKER_BLOCKS.pauseFor)?.element?.initial_value).toBe('2h');
+    // Without candidates the search is required (Slack's own check), and the picker is still within its limits.
+    const plain = pickerModal({ channelId: 'C1', action: undefined, chosen: [], loading: true });
+    expect(viewProblems(plain)).toEqual([]);
+    const search = (plain.blocks as typeof blocks).find((b) => b.block_id === PICKER_BLOCKS.campaigns);
+    expect(search?.optional).toBeUndefined();
+  });
+
+  it('reads ticked candidates with the search’s choices, each campaign once', () => {
+    const values = {
+      [PICKER_BLOCKS.candidates]: {
+        value: { type: 'checkboxes', selected_options: [{ value: hex(3) }, { value: hex(1) }] },
+      },
+      [PICKER_BLOCKS.campaigns]: {
+        [PICKER_SEARCH_ACTION_ID]: { type: 'multi_external_select', selected_options: [{ value: hex(1) }] },
+      },
+    };
+    expect(readPicker({ private_metadata: '{"channel":"C1"}', state: { values } }).campaignIds).toEqual([
+      hex(3),
+      hex(1),
+    ]);
+  });
+
+  it('reads the pause-for field as the command reads `for` and `until`, for a pause only', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0);
+    expect(readPauseFor(undefined, 'RESUME', now)).toEqual({ ok: true, value: undefined });
+    expect(readPauseFor('2h', 'PAUSE', now)).toEqual({ ok: true, value: { ms: 7_200_000, text: 'for 2h' } });
+    expect(readPauseFor('for 30m', 'PAUSE', now)).toEqual({
+      ok: true,
+      value: { ms: 1_800_000, text: 'for 30m' },
+    });
+    expect(readPauseFor('until 18:00', 'PAUSE', now)).toEqual({
+      ok: true,
+      value: { until: Date.UTC(2026, 0, 1, 18, 0), text: 'until 18:00' },
+    });
+    const wrong = readPauseFor('a fortnight', 'PAUSE', now);
+    expect(wrong.ok).toBe(false);
+    expect(!wrong.ok && wrong.message).not.toContain('`');
+    expect(readPauseFor('2h', 'STOP', now).ok).toBe(false);
+    expect(pauseForField({ ms: 7_200_000, text: 'for 2h' })).toBe('2h');
+    expect(pauseForField({ until: 1, text: 'until 18:00' })).toBe('until 18:00');
+  });
+
+  it('heads the options with the list’s state while it loads, and says the catalog’s age in words', () => {
+    expect(pickerAnswer([entry(1, 'A sale')], false)).toEqual(pickerOptions([entry(1, 'A sale')]));
+    expect(pickerAnswer([entry(1, 'A sale')], true)).toEqual({
+      option_groups: [
+        {
+          label: { type: 'plain_text', text: LOADING_LABEL },
+          options: pickerOptions([entry(1, 'A sale')]).options,
+        },
+      ],
+    });
+    expect(LOADING_LABEL.length).toBeLessThanOrEqual(75);
+    expect(pickerAnswer([], true)).toEqual({ options: [] });
+    const now = 10 * 3_600_000;
+    expect(catalogAge(undefined, now)).toBe('The campaign list is still loading.');
+    expect(catalogAge(now - 10_000, now)).toBe('From the campaign list as of just now.');
+    expect(catalogAge(now - 14 * 60_000, now)).toBe('From the campaign list as of 14 min ago.');
+    expect(catalogAge(now - 5 * 3_600_000, now)).toBe('From the campaign list as of 5 h ago.');
   });
 });
 
