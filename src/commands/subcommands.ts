@@ -8,7 +8,7 @@ import { escapeMrkdwn } from '../slack/views/mrkdwn.ts';
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'groups' }
-  /** Ids and `group:NAME` tokens as typed, to look up without proposing anything. */
+  /** Ids, `group:NAME`, links and `"quoted names"` as typed, to look up without proposing anything. */
   | { kind: 'status'; tokens: string[] }
   /** The requests about these campaigns (or the caller's own), within `sinceMs`. */
   | { kind: 'history'; tokens: string[] | 'me'; sinceMs: number }
@@ -18,7 +18,7 @@ export type ParsedCommand =
   | {
       kind: 'request';
       action: string;
-      /** Ids and `group:NAME` tokens as typed; the lifecycle checks and expands them. */
+      /** Ids, `group:NAME`, dashboard links and `"quoted names"` as typed; the lifecycle reads and checks them. */
       tokens: string[];
       campaignIds: string[];
       reason: string | undefined;
@@ -64,8 +64,9 @@ const REQUEST = {
   kind: 'request',
   words: ACTION_WORDS,
   usage: [
-    `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id or group:NAME> […] [reason: <why>]\``,
+    `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id, "part of its name", dashboard link or group:NAME> […] [reason: <why>]\``,
     '• Ids are separated by spaces, commas or new lines; repeats are ignored. `group:NAME` stands for a named list.',
+    '• `"black friday push"` in double quotes stands for the campaign so named (several matches: you choose; nothing is proposed); a pasted MoEngage dashboard link for its campaign.',
     '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
     '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
     '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
@@ -107,7 +108,7 @@ export const SUBCOMMANDS: readonly AnySubcommand[] = [
     kind: 'status',
     words: ['status'],
     usage: [
-      '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
+      '• `/campaign status <ids, "names" or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
     ],
     parse: ({ rest }) =>
       rest.length === 0

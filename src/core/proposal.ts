@@ -1,4 +1,5 @@
 import { CAMPAIGN_ACTIONS, type CampaignAction, isCampaignAction } from './actions.ts';
+import { isNameToken, linkToId } from './campaign-refs.ts';
 import type { CampaignGroups } from './groups.ts';
 import { CAMPAIGN_ID_PATTERN } from './ids.ts';
 
@@ -13,7 +14,8 @@ export interface ProposalRules {
   maxIds: number;
   /**
    * The groups the caller may name. Without it (a door's first look, before the policy has said which groups
-   * this caller may see) `group:NAME` tokens are passed through unread, and only the other ids are checked.
+   * this caller may see) `group:NAME` tokens and quoted names are passed through unread, and only the other ids
+   * are checked: the lifecycle reads names against the catalog, after the policy's first look, before its check.
    */
   groups?: CampaignGroups;
   /** Actions that must come with a reason (REQUIRE_REASON_ACTIONS). */
@@ -30,7 +32,8 @@ export interface CheckedProposal {
   duplicatesDropped: number;
 }
 
-export type InvalidField = 'action' | 'campaign_ids' | 'group' | 'reason';
+/** `campaign_names`: a quoted name that found no campaign, or names where the bot keeps no catalog. */
+export type InvalidField = 'action' | 'campaign_ids' | 'campaign_names' | 'group' | 'reason';
 export interface InvalidProposal {
   ok: false;
   code: 'invalid_input';
@@ -51,9 +54,12 @@ export function checkProposal(
         : `I don't know the action "${quote(input.action, 30)}".`,
     );
   }
-  const deferred = rules.groups === undefined ? input.ids.filter(isGroupToken) : [];
+  // A pasted dashboard link stands for its campaign (core/campaign-refs.ts).
+  const tokens = input.ids.map(linkToId);
+  const unread = (t: string) => isGroupToken(t) || isNameToken(t);
+  const deferred = rules.groups === undefined ? tokens.filter(unread) : [];
   const expanded = expandIds(
-    rules.groups === undefined ? input.ids.filter((t) => !isGroupToken(t)) : input.ids,
+    rules.groups === undefined ? tokens.filter((t) => !unread(t)) : tokens,
     rules.groups ?? new Map(),
   );
   if (!expanded.ok) return expanded;
