@@ -8,6 +8,7 @@ import { startMoEngageSim } from '../src/sandbox/moengage-sim.ts';
 import { ACK_MODES, type AckMode, runAckLatencyBench } from './ack-latency.ts';
 import { runBacklogBench } from './backlog.ts';
 import { runCatalogBench } from './catalog.ts';
+import { runCatalogRefreshBench } from './catalog-refresh.ts';
 import { runFailoverBench } from './failover.ts';
 import { FAULT_NAMES, type FaultName } from './fault-scenarios.ts';
 import { runFaultsBench } from './faults.ts';
@@ -29,8 +30,9 @@ import { runV5Bench } from './v5-lookup.ts';
  * bot's memory and each one shown expired). `npm run bench -- --only
  * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog|catalog` runs one; `--fault kill,stall`
  * picks some of the faults part's faults. `--ack-mode isolated` (default: each app in its own child process) or
- * `--ack-mode shared` (everything in this process) picks how the ack part runs. Exits 0 (it is a report), 2 on a
- * bad `--only`, `--ack-mode` or `--fault`.
+ * `--ack-mode shared` (everything in this process) picks how the ack part runs. The catalog part (options per
+ * keystroke, memory, and its refresh: about 2.5 min) lists at `--catalog-share N` calls a minute (default 40).
+ * Exits 0 (it is a report), 2 on a bad `--only`, `--ack-mode`, `--fault` or `--catalog-share`.
  */
 const PARTS = [
   'ack',
@@ -47,7 +49,12 @@ const PARTS = [
 type Part = (typeof PARTS)[number];
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, 'ack-mode': { type: 'string' }, fault: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    'ack-mode': { type: 'string' },
+    fault: { type: 'string' },
+    'catalog-share': { type: 'string' },
+  },
 });
 const only = values.only;
 if (only !== undefined && !PARTS.includes(only as Part)) {
@@ -66,6 +73,15 @@ if (badFault !== undefined) {
   console.error(`--fault takes a comma-separated list of ${FAULT_NAMES.join(', ')} (got ${badFault})`);
   process.exit(2);
 }
+// `--catalog-share 90`: the catalog's refresh at that many search calls a minute (default 40, as configured).
+const catalogShare = values['catalog-share'] === undefined ? undefined : Number(values['catalog-share']);
+if (
+  catalogShare !== undefined &&
+  !(Number.isInteger(catalogShare) && catalogShare >= 1 && catalogShare <= 90)
+) {
+  console.error(`--catalog-share must be a whole number from 1 to 90 (got ${values['catalog-share']})`);
+  process.exit(2);
+}
 const parts: readonly Part[] = only === undefined ? PARTS : [only as Part];
 
 let first = true;
@@ -75,10 +91,13 @@ const separate = () => {
 };
 if (parts.includes('catalog')) {
   separate();
-  const figures = await runCatalogBench();
+  // Side by side in one run: options per keystroke and memory (quick), then the refresh (about 2.5 min at 40).
+  const options = await runCatalogBench();
+  console.log('');
+  const refresh = await runCatalogRefreshBench(catalogShare === undefined ? {} : { share: catalogShare });
   const dir = join(import.meta.dirname, '..', 'bench-results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'catalog.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  await writeFile(join(dir, 'catalog.json'), `${JSON.stringify({ ...options, refresh }, null, 2)}\n`);
 }
 if (parts.includes('ack')) {
   separate();

@@ -1,4 +1,4 @@
-import { splitTokens } from '../core/campaign-refs.ts';
+import { isNameToken, splitTokens } from '../core/campaign-refs.ts';
 import { type PauseFor, parsePauseFor } from '../core/pause-for.ts';
 import type { ProposalRules } from '../core/proposal.ts';
 import { escapeMrkdwn } from '../slack/views/mrkdwn.ts';
@@ -10,7 +10,8 @@ export { type ParsedCommand, USAGE } from './subcommands.ts';
  * Reads the text after `/campaign`. Pure and total: any input gives a request, help, or an error message in
  * mrkdwn (the caller's text escaped), never a throw. The checks are the core's, the same for every door; they
  * run here too so a typo is answered in the acknowledgement itself. What follows the first word is read by
- * that word's subcommand (subcommands.ts).
+ * that word's subcommand (subcommands.ts). Ids, `group:NAME`, dashboard links and quoted names are split apart
+ * by core/campaign-refs.ts, a quoted name kept whole.
  */
 export function parseCampaignCommand(
   text: string,
@@ -18,8 +19,8 @@ export function parseCampaignCommand(
   clock: { now: number; timeZone?: string } = { now: Date.now() },
 ): ParsedCommand {
   const { rest: body, reason } = splitReason(text);
-  // Spaces and commas separate, except inside double quotes: `"black friday push"` is one token (a name).
-  const all = splitTokens(body);
+  // `"black friday push"` (straight or typographic quotes) stays one token: a name, read by the lifecycle.
+  const all = splitTokens(body).map(unescapeName);
   // `for 2h` / `until 18:00` after the ids: a PAUSE for a while (no campaign id is either word).
   const at = all.findIndex((t) => /^(for|until)$/i.test(t));
   const tokens = at < 0 ? all : all.slice(0, at);
@@ -52,4 +53,14 @@ function splitReason(text: string): { rest: string; reason: string | undefined }
   if (!m) return { rest: text, reason: undefined };
   const reason = text.slice(m.index + m[0].length).trim();
   return { rest: text.slice(0, m.index), reason: reason === '' ? undefined : reason };
+}
+
+/**
+ * Slack sends a command's `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;`: a quoted name gets them back, so
+ * "Tips & tricks" is compared as typed. Other tokens are left alone (no id holds them; a refusal shows them).
+ */
+function unescapeName(token: string): string {
+  return isNameToken(token)
+    ? token.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    : token;
 }

@@ -8,7 +8,7 @@ import { escapeMrkdwn } from '../slack/views/mrkdwn.ts';
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'groups' }
-  /** Ids and `group:NAME` tokens as typed, to look up without proposing anything. */
+  /** Ids, `group:NAME`, links and `"quoted names"` as typed, to look up without proposing anything. */
   | { kind: 'status'; tokens: string[] }
   /** The requests about these campaigns (or the caller's own), within `sinceMs`. */
   | { kind: 'history'; tokens: string[] | 'me'; sinceMs: number }
@@ -67,9 +67,9 @@ const REQUEST = {
   kind: 'request',
   words: ACTION_WORDS,
   usage: [
-    `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id or group:NAME> […] [reason: <why>]\``,
+    `*Usage:* \`/campaign ${ACTION_WORDS.join('|')} <campaign id, "part of its name", dashboard link or group:NAME> […] [reason: <why>]\``,
     '• Ids are separated by spaces, commas or new lines; repeats are ignored. `group:NAME` stands for a named list.',
-    '• `"part of a name"` in quotes, or a pasted dashboard link, stands for a campaign; `/campaign pause` with none opens a picker that finds them by name as you type.',
+    '• `"part of a name"` in double quotes stands for the campaign so named (several matches: you choose; nothing is proposed), a pasted dashboard link for its campaign; `/campaign pause` with none opens a picker that finds them by name as you type.',
     '• Example: `/campaign pause 64f1a2b3c4d5e6f7a8b9c0d1 group:black-friday-push reason: INC-1234 wrong coupon`',
     '• The bot posts a confirmation with *Confirm* / *Cancel*; nothing changes until the approvers the access policy asks for confirm.',
     '• `stop` cancels a scheduled one-time campaign for good; `pause` / `resume` apply to periodic and triggered ones.',
@@ -124,7 +124,7 @@ export const SUBCOMMANDS: readonly AnySubcommand[] = [
     kind: 'status',
     words: ['status'],
     usage: [
-      '• `/campaign status <ids or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
+      '• `/campaign status <ids, "names" or group:NAME>` shows each campaign as MoEngage has it (name, channel, type, status), changing nothing.',
     ],
     parse: ({ rest }) =>
       rest.length === 0

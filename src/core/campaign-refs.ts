@@ -41,19 +41,26 @@ function unwrapSlackLink(text: string): string {
 
 /**
  * Splits what follows the action into tokens: spaces, commas and new lines separate, except inside double
- * quotes, where a name is kept whole (`"black friday push"` is one token, quotes included). An unclosed quote
- * runs to the end.
+ * quotes, where a name is kept whole (`"black friday push"` is one token, quotes included), and inside Slack's
+ * `<url|label>` (a link someone gave a text to keeps its label's spaces). An unclosed quote runs to the end.
  */
 export function splitTokens(text: string): string[] {
   const tokens: string[] = [];
   let current = '';
   let quoted = false;
+  let angled = false;
   const flush = () => {
     if (current !== '') tokens.push(current);
     current = '';
   };
   for (const ch of text) {
-    if (QUOTES.test(ch)) {
+    if (angled) {
+      current += ch;
+      if (ch === '>') angled = false;
+    } else if (!quoted && ch === '<' && current === '') {
+      current = ch;
+      angled = true;
+    } else if (QUOTES.test(ch)) {
       if (quoted) {
         current += '"';
         flush();
@@ -66,6 +73,8 @@ export function splitTokens(text: string): string[] {
     } else if (!quoted && /[\s,]/.test(ch)) flush();
     else current += ch;
   }
+  // A `<` never closed was no Slack link: its words are split as any others.
+  if (angled) return [...tokens, ...current.split(/[\s,]+/).filter((t) => t !== '')];
   if (quoted && current.length > 1) current += '"';
   if (current !== '"') flush();
   return tokens;

@@ -14,7 +14,8 @@ export interface ProposalRules {
   maxIds: number;
   /**
    * The groups the caller may name. Without it (a door's first look, before the policy has said which groups
-   * this caller may see) `group:NAME` tokens are passed through unread, and only the other ids are checked.
+   * this caller may see) `group:NAME` tokens and quoted names are passed through unread, and only the other ids
+   * are checked: the lifecycle reads names against the catalog, after the policy's first look, before its check.
    */
   groups?: CampaignGroups;
   /** Actions that must come with a reason (REQUIRE_REASON_ACTIONS). */
@@ -31,7 +32,8 @@ export interface CheckedProposal {
   duplicatesDropped: number;
 }
 
-export type InvalidField = 'action' | 'campaign_ids' | 'group' | 'reason';
+/** `campaign_names`: a quoted name that found no campaign, or names where the bot keeps no catalog. */
+export type InvalidField = 'action' | 'campaign_ids' | 'campaign_names' | 'group' | 'reason';
 export interface InvalidProposal {
   ok: false;
   code: 'invalid_input';
@@ -52,13 +54,12 @@ export function checkProposal(
         : `I don't know the action "${quote(input.action, 30)}".`,
     );
   }
-  // The first look (no groups yet) leaves groups and quoted names to the lifecycle, which reads them only for
-  // someone the policy admitted, and reads a dashboard link as the id it carries.
-  const firstLook = rules.groups === undefined;
-  const later = (t: string) => isGroupToken(t) || isNameToken(t);
-  const deferred = firstLook ? input.ids.filter(later) : [];
+  // A pasted dashboard link stands for its campaign (core/campaign-refs.ts).
+  const tokens = input.ids.map(linkToId);
+  const unread = (t: string) => isGroupToken(t) || isNameToken(t);
+  const deferred = rules.groups === undefined ? tokens.filter(unread) : [];
   const expanded = expandIds(
-    firstLook ? input.ids.filter((t) => !later(t)).map(linkToId) : input.ids,
+    rules.groups === undefined ? tokens.filter((t) => !unread(t)) : tokens,
     rules.groups ?? new Map(),
   );
   if (!expanded.ok) return expanded;

@@ -2,13 +2,14 @@ import type { Actor } from '../auth/authorize.ts';
 import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 import type { Outcome } from '../core/outcomes.ts';
 import { checkProposal } from '../core/proposal.ts';
+import { resolveNames } from './campaigns.ts';
 import type { LifecycleContext } from './context.ts';
 
 /**
  * Who may read about campaigns (their status, their history) without asking for anything: the same policy as a
  * request. The caller must be in the policy in this channel; with campaigns named, some action on all of them
- * must be one they could ask for here; groups are expanded as far as the caller's rules name them. Gives the
- * campaign ids (none for `me`), or the refusal.
+ * must be one they could ask for here; groups are expanded as far as the caller's rules name them, quoted names
+ * and dashboard links read as a proposal's are. Gives the campaign ids (none for `me`), or the refusal.
  */
 export async function campaignsReadable(
   ctx: LifecycleContext,
@@ -25,11 +26,14 @@ export async function campaignsReadable(
     };
   }
   if (input.ids === 'me') return { ok: true, campaignIds: undefined };
+  // Names and dashboard links, read only for someone the policy admitted, as a proposal's are.
+  const read = await resolveNames(input.ids, deps.catalog);
+  if (!read.ok) return read;
   const visible = first.groups ?? [];
   const groups =
     visible === 'all' ? deps.groups : new Map([...deps.groups].filter(([g]) => visible.includes(g)));
   const checked = checkProposal(
-    { action: 'PAUSE', ids: input.ids, reason: undefined },
+    { action: 'PAUSE', ids: read.resolved.tokens, reason: undefined },
     {
       ...deps.proposalRules,
       requireReasonFor: [],

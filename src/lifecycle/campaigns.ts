@@ -89,7 +89,7 @@ export async function resolveNames(
   if (names.length > 0 && !catalog) {
     const message =
       'Campaign names need the campaign list, which is off where this bot runs: give campaign ids or dashboard links.';
-    return { ok: false, outcome: { kind: 'invalid_input', field: 'campaign_ids', message } };
+    return { ok: false, outcome: { kind: 'invalid_input', field: 'campaign_names', message } };
   }
   const answers = new Map<string, NameResolution>();
   for (const name of names) answers.set(name, await (catalog as CampaignCatalog).resolve(name, 10));
@@ -116,7 +116,7 @@ export async function resolveNames(
         ? ' (the campaign list is still loading: try again in a minute, or give an id or a dashboard link)'
         : ''
     }.`;
-    return { ok: false, outcome: { kind: 'invalid_input', field: 'campaign_ids', message } };
+    return { ok: false, outcome: { kind: 'invalid_input', field: 'campaign_names', message } };
   }
   return { ok: true, resolved };
 }

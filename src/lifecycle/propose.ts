@@ -230,7 +230,7 @@ export function createPropose(
       // A name reaches MoEngage only after a person has seen what it resolved to; this rule asks nobody.
       const message =
         'This rule runs without a confirmation, so it takes campaign ids (or dashboard links), not names: a name must be confirmed by someone who sees what it matched.';
-      return { kind: 'invalid_input', field: 'campaign_ids', message };
+      return { kind: 'invalid_input', field: 'campaign_names', message };
     }
     const request = build(ids, allowed.facts, checked.reason, allowed.grants);
     // Every check has passed: a dry run ends here, having stored, posted, looked up and sent nothing.

@@ -41,7 +41,10 @@ export interface ActionResource {
 
 export interface ProposeBody {
   action: string;
+  /** Ids and dashboard links. */
   campaign_ids?: string[];
+  /** Names or parts of them: each must find one campaign (409 ambiguous_name lists several). */
+  campaign_names?: string[];
   group?: string;
   reason?: string;
   channel_id: string;
@@ -51,9 +54,26 @@ export interface ProposeBody {
 export type Answer =
   | { ok: true; resource: ActionResource }
   /** The bot answered 4xx: it will not do this, and asking again will not change that. */
-  | { ok: false; kind: 'refused'; status: number; code: string; message: string; field?: string }
+  | {
+      ok: false;
+      kind: 'refused';
+      status: number;
+      code: string;
+      message: string;
+      field?: string;
+      /** 409 ambiguous_name: each name that matched several campaigns, with them; `missing`: names that matched none. */
+      choices?: NameChoices[];
+      missing?: string[];
+    }
   /** No answer, or 5xx, even after retries. */
   | { ok: false; kind: 'unreachable'; message: string };
+
+/** One name of a 409 ambiguous_name and the campaigns it matched (see docs/openapi.yaml, ErrorBody). */
+export interface NameChoices {
+  query: string;
+  more: boolean;
+  candidates: { id: string; name: string; status: string; channel?: string }[];
+}
 
 type Attempt = Answer | { retry: string };
 
@@ -132,8 +152,19 @@ export function createClient(options: ClientOptions) {
     } catch {
       json = undefined;
     }
-    const error = (json as { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined)
-      ?.error;
+    const error = (
+      json as
+        | {
+            error?: {
+              code?: unknown;
+              message?: unknown;
+              field?: unknown;
+              choices?: unknown;
+              missing?: unknown;
+            };
+          }
+        | undefined
+    )?.error;
     const message = typeof error?.message === 'string' ? error.message : text.slice(0, 200) || '(no body)';
     // A retry of ours may find the first attempt still being handled under the same Idempotency-Key.
     if (status >= 500 || (status === 409 && error?.code === 'in_progress')) {
@@ -147,6 +178,7 @@ export function createClient(options: ClientOptions) {
         code: typeof error?.code === 'string' ? error.code : 'refused',
         message,
         ...(typeof error?.field === 'string' ? { field: error.field } : {}),
+        ...(error?.code === 'ambiguous_name' ? choicesOf(error.choices, error.missing) : {}),
       };
     }
     if (!isResource(json)) {
@@ -195,6 +227,27 @@ export function createClient(options: ClientOptions) {
 }
 
 export type Client = ReturnType<typeof createClient>;
+
+/** The choices of a 409 ambiguous_name, as far as they have the documented shape (anything else is left out). */
+function choicesOf(choices: unknown, missing: unknown): { choices: NameChoices[]; missing: string[] } {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const list = Array.isArray(choices) ? choices : [];
+  return {
+    choices: list.map((c: Partial<Record<keyof NameChoices, unknown>>) => ({
+      query: text(c?.query),
+      more: c?.more === true,
+      candidates: (Array.isArray(c?.candidates) ? c.candidates : []).map(
+        (e: Partial<Record<string, unknown>>) => ({
+          id: text(e?.id),
+          name: text(e?.name),
+          status: text(e?.status),
+          ...(typeof e?.channel === 'string' ? { channel: e.channel } : {}),
+        }),
+      ),
+    })),
+    missing: Array.isArray(missing) ? missing.filter((m): m is string => typeof m === 'string') : [],
+  };
+}
 
 function isResource(json: unknown): json is ActionResource {
   const r = json as Partial<ActionResource> | undefined;

@@ -2,21 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CAMPAIGN_ACTIONS } from '../../core/actions.ts';
 import { type ActionResource, type Answer, type Client, createClient } from './client.ts';
-import { failureLine, progressLine, requestedLine, resultTable, summaryLine } from './render.ts';
+import { choicesList, failureLine, progressLine, requestedLine, resultTable, summaryLine } from './render.ts';
 
 /** `pause`, `resume`, `stop`: the actions, as the command's first word. */
 const ACTION_WORDS = CAMPAIGN_ACTIONS.map((a) => a.toLowerCase());
 const COMMANDS = `${ACTION_WORDS.join(', ')} or status`;
 
 /**
- * `campaign-bot pause camp_1 camp_2 --reason "INC-1234" --channel C0INCIDENT`: asks the bot's runbook API for a
- * campaign action, waits while a person confirms it in Slack and it runs, and exits by how it went (see USAGE).
+ * `campaign-bot pause camp_1 "black friday push" --reason "INC-1234" --channel C0INCIDENT`: asks the bot's runbook
+ * API for a campaign action, waits while a person confirms it in Slack and it runs, and exits by how it went (see
+ * USAGE).
  */
-export const USAGE = `usage: campaign-bot <${ACTION_WORDS.join('|')}> <campaign id>... --channel C... [options]
+export const USAGE = `usage: campaign-bot <${ACTION_WORDS.join('|')}> <campaign id, dashboard link or "name">... --channel C... [options]
        campaign-bot <${ACTION_WORDS.join('|')}> --group NAME --channel C... [options]
        campaign-bot status <request id> [--wait] [--json]
 
   --channel C...         Slack channel where the confirmation is posted (required)
+  --name TEXT            a campaign by its name or part of it (repeatable); an argument with a space in it is a
+                         name too: campaign-bot pause "black friday push" ... Several matches request nothing
+                         and are listed (exit 7); a person confirms what a name found
   --group NAME           a configured campaign group instead of ids
   --reason TEXT          why, e.g. an incident number (some actions require one)
   --requested-by U...    the Slack user the script acts for
@@ -34,7 +38,8 @@ export const USAGE = `usage: campaign-bot <${ACTION_WORDS.join('|')}> <campaign 
 
 exit codes: 0 all applied or already so (status: also pending or running)  1 some ids failed, were not sent or may
             have been applied (check those in MoEngage)  2 usage error
-            3 refused by the bot  4 cancelled or expired  5 timed out waiting  6 cannot reach the bot`;
+            3 refused by the bot  4 cancelled or expired  5 timed out waiting  6 cannot reach the bot
+            7 a name matched several campaigns: nothing was requested; they are listed, choose by id`;
 
 export const EXIT = {
   ok: 0,
@@ -44,6 +49,7 @@ export const EXIT = {
   notRun: 4,
   timeout: 5,
   unreachable: 6,
+  choose: 7,
 } as const;
 const POLL_MS = 1000;
 
@@ -73,6 +79,7 @@ export type Command =
 
 const options = {
   channel: { type: 'string' },
+  name: { type: 'string', multiple: true },
   group: { type: 'string' },
   reason: { type: 'string' },
   'requested-by': { type: 'string' },
@@ -137,16 +144,24 @@ export function parseCommand(argv: string[], env: Env): Command {
   }
   const action = CAMPAIGN_ACTIONS.find((a) => a.toLowerCase() === name.toLowerCase());
   if (!action) return usage(`unknown command "${name}": use ${COMMANDS}`);
-  const ids = rest.flatMap((p) => p.split(/[\s,]+/)).filter(Boolean);
-  if (ids.length > 0 && v.group !== undefined) return usage('give campaign ids or --group, not both');
-  if (ids.length === 0 && v.group === undefined) return usage(`${name} needs campaign ids or --group NAME`);
+  const { ids, names } = campaignArguments(rest);
+  names.push(...(v.name ?? []).map((n) => n.trim()).filter(Boolean));
+  const listed = ids.length + names.length > 0;
+  if (listed && v.group !== undefined) return usage('give campaign ids or names, or --group, not both');
+  if (!listed && v.group === undefined)
+    return usage(`${name} needs campaign ids or --group NAME, or a campaign's name (--name TEXT)`);
   if (!v.channel) return usage('--channel is required: the Slack channel id where people confirm');
   return {
     kind: 'action',
     idempotencyKey: v['idempotency-key'],
     body: {
       action,
-      ...(v.group === undefined ? { campaign_ids: ids } : { group: v.group }),
+      ...(v.group !== undefined
+        ? { group: v.group }
+        : {
+            ...(ids.length > 0 ? { campaign_ids: ids } : {}),
+            ...(names.length > 0 ? { campaign_names: names } : {}),
+          }),
       ...(v.reason === undefined ? {} : { reason: v.reason }),
       channel_id: v.channel,
       ...(v['requested-by'] === undefined ? {} : { requested_by: v['requested-by'] }),
@@ -154,6 +169,28 @@ export function parseCommand(argv: string[], env: Env): Command {
     ...common,
     wait: !v['no-wait'],
   };
+}
+
+/** A MoEngage campaign id (24 hex digits) or a dashboard link: what a list of ids in one argument is made of. */
+const ID_OR_LINK = /^([0-9a-f]{24}|https?:\/\/dashboard-\d+\.moengage\.com\S*)$/i;
+
+/**
+ * The campaigns the arguments name. An argument in double quotes, or with a space in it (the shell kept it one),
+ * is a name, unless it is only MoEngage ids or links (a script's "$IDS"); any other argument is ids and links,
+ * split on commas as before. A one-word name needs --name (or literal quotes): alone it reads as an id.
+ */
+export function campaignArguments(args: readonly string[]): { ids: string[]; names: string[] } {
+  const ids: string[] = [];
+  const names: string[] = [];
+  for (const arg of args) {
+    const text = arg.trim();
+    const quoted = /^["“„].*["”]$/s.test(text) && text.length >= 2;
+    const pieces = text.split(/[\s,]+/).filter(Boolean);
+    if (quoted) names.push(text.slice(1, -1).trim());
+    else if (/\s/.test(text) && !pieces.every((p) => ID_OR_LINK.test(p))) names.push(text);
+    else ids.push(...pieces);
+  }
+  return { ids, names: names.filter(Boolean) };
 }
 
 function unreadable(): string {
@@ -187,6 +224,10 @@ export async function run(argv: string[], env: Env, io: Io): Promise<number> {
   const client = createClient({ url: cmd.url, token: cmd.token });
   const fail = (answer: Exclude<Answer, { ok: true }>) => {
     io.err.write(`campaign-bot: ${failureLine(answer)}\n`);
+    if (answer.kind === 'refused' && answer.choices) {
+      io.err.write(`${choicesList(answer.choices, answer.missing ?? [])}\n`);
+      return EXIT.choose;
+    }
     return answer.kind === 'refused' ? EXIT.refused : EXIT.unreachable;
   };
   const report = (r: ActionResource) =>

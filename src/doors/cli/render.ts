@@ -1,4 +1,4 @@
-import type { ActionResource, Answer } from './client.ts';
+import type { ActionResource, Answer, NameChoices } from './client.ts';
 
 /** What the CLI prints; pure, so it can be tested without a bot. */
 
@@ -100,6 +100,30 @@ export function summaryLine(r: ActionResource): string {
 /** Why the bot said no, or why it could not be asked. */
 export function failureLine(answer: Exclude<Answer, { ok: true }>): string {
   if (answer.kind === 'unreachable') return `cannot reach the bot: ${answer.message}`;
+  if (answer.choices)
+    return 'nothing was requested: a name matched several campaigns; choose by id and run it again';
   const field = answer.field ? ` (field: ${answer.field})` : '';
   return `refused by the bot (${answer.status} ${answer.code}): ${answer.message}${field}`;
+}
+
+/**
+ * A 409 ambiguous_name's campaigns, one line each, to choose from by id:
+ *
+ *   "black friday" matches 2 campaigns:
+ *     64f1a2b3c4d5e6f7a8b9c0d1  Black Friday push – IN  (PUSH, ACTIVE)
+ */
+export function choicesList(choices: readonly NameChoices[], missing: readonly string[]): string {
+  const lines: string[] = [];
+  for (const c of choices) {
+    const n = `${c.candidates.length}${c.more ? '+' : ''}`;
+    lines.push(`"${c.query}" matches ${n} campaigns:`);
+    const width = Math.max(0, ...c.candidates.map((e) => e.id.length));
+    for (const e of c.candidates) {
+      const about = [e.channel, e.status].filter(Boolean).join(', ');
+      lines.push(`  ${e.id.padEnd(width)}  ${e.name}${about ? `  (${about})` : ''}`);
+    }
+    if (c.more) lines.push('  … and more: give more of the name');
+  }
+  for (const q of missing) lines.push(`"${q}" matches no campaign`);
+  return lines.join('\n');
 }

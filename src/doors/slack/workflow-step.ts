@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { splitTokens } from '../../core/campaign-refs.ts';
 import { USER_ID_PATTERN } from '../../core/ids.ts';
 import { plainWords } from '../../core/outcome-words.ts';
 import type { Deduper } from '../../core/ports.ts';
@@ -61,9 +62,8 @@ export function createWorkflowStep(deps: WorkflowStepDeps) {
       const proposed = await deps.lifecycle.propose({
         actor: { kind: 'user', id: userContextId(inputs.requested_by) },
         action: text('action'),
-        ids: text('campaign_ids')
-          .split(/[\s,]+/)
-          .filter(Boolean),
+        // Ids, group:NAME, dashboard links and "quoted names", as the slash command takes them.
+        ids: splitTokens(text('campaign_ids')),
         reason: text('reason') || undefined,
         channelId: text('channel_id'),
         origin: { kind: 'workflow_step', step },

@@ -123,6 +123,49 @@ describe('parseCampaignCommand', () => {
     );
   });
 
+  it('keeps a quoted name whole, in straight or typographic quotes, beside ids and dashboard links', () => {
+    const link = 'https://dashboard-01.moengage.com/v4/#/email/64F1A2B3C4D5E6F7A8B9C0D1/edit?step=2';
+    expect(
+      parseCampaignCommand(`pause "Black Friday  push", camp_1 ${link} reason: INC-9 "bad" coupon`, {
+        maxIds: 100,
+      }),
+    ).toEqual({
+      kind: 'request',
+      action: 'PAUSE',
+      tokens: ['"Black Friday  push"', 'camp_1', link],
+      // The link is its campaign; the name waits for the catalog (read after the policy's first look).
+      campaignIds: ['camp_1', '64f1a2b3c4d5e6f7a8b9c0d1'],
+      reason: 'INC-9 "bad" coupon',
+      duplicatesDropped: 0,
+    });
+    expect(parseCampaignCommand('resume “price drop email”\n„café rewards”', { maxIds: 100 })).toMatchObject({
+      kind: 'request',
+      tokens: ['"price drop email"', '"café rewards"'],
+      campaignIds: [],
+    });
+    // Slack escapes &, < and > in a command's text: a name gets them back.
+    expect(parseCampaignCommand('pause "tips &amp; tricks &lt;3"', { maxIds: 100 })).toMatchObject({
+      tokens: ['"tips & tricks <3"'],
+    });
+  });
+
+  it('reads a name with a pause for a while, and names in status and history', () => {
+    expect(parseCampaignCommand('pause "black friday" for 2h', { maxIds: 100 }, { now: 0 })).toMatchObject({
+      kind: 'request',
+      tokens: ['"black friday"'],
+      pauseFor: { ms: 2 * 3_600_000 },
+    });
+    expect(parseCampaignCommand('status "price drop" camp_1', { maxIds: 100 })).toEqual({
+      kind: 'status',
+      tokens: ['"price drop"', 'camp_1'],
+    });
+    expect(parseCampaignCommand('history “black friday push” since 3d', { maxIds: 100 })).toEqual({
+      kind: 'history',
+      tokens: ['"black friday push"'],
+      sinceMs: 3 * 86_400_000,
+    });
+  });
+
   it('parses any well-formed command back to its ids', () => {
     fc.assert(
       fc.property(

@@ -100,6 +100,11 @@ describe('how people point at campaigns', () => {
     ]);
     expect(splitTokens('"unclosed name')).toEqual(['"unclosed name"']);
     expect(splitTokens('a  b,,c\n"')).toEqual(['a', 'b', 'c']);
+    // Slack's link with a text someone gave it stays one token (the label's spaces and quotes included).
+    const link = 'https://dashboard-01.moengage.com/v4/#/push/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    expect(splitTokens(`<${link}|the "BF" push>, a`)).toEqual([`<${link}|the "BF" push>`, 'a']);
+    expect(dashboardLink(`<${link}|the "BF" push>`)?.id).toBe('64f1a2b3c4d5e6f7a8b9c0d1');
+    expect(splitTokens('a <b c, d')).toEqual(['a', '<b', 'c', 'd']);
   });
 
   it('reads a dashboard link as its campaign and data center, in any of the shapes seen, and nothing else', () => {

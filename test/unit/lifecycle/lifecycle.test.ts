@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../../src/auth/authorize.ts';
 import { parseAccessPolicy } from '../../../src/auth/policy-file.ts';
 import type { AuditEvent } from '../../../src/core/audit.ts';
+import type { CatalogEntry, NameResolution } from '../../../src/core/catalog.ts';
 import { type Notifier, NotifyError, type RequestChange } from '../../../src/core/notifier.ts';
 import type { RequestStore } from '../../../src/core/store.ts';
+import type { CampaignCatalog } from '../../../src/lifecycle/catalog.ts';
 import type { CampaignExecutor } from '../../../src/lifecycle/execution-deps.ts';
 import { createLifecycle } from '../../../src/lifecycle/lifecycle.ts';
 import type { StatusChangeReport } from '../../../src/moengage/types.ts';
@@ -63,7 +65,12 @@ function notSentReport(action: string, ids: readonly string[]): StatusChangeRepo
 }
 
 function setup(
-  over: { notifier?: Partial<Notifier>; moengage?: Partial<CampaignExecutor>; store?: RequestStore } = {},
+  over: {
+    notifier?: Partial<Notifier>;
+    moengage?: Partial<CampaignExecutor>;
+    store?: RequestStore;
+    catalog?: CampaignCatalog;
+  } = {},
 ) {
   let t = Date.now();
   const events: AuditEvent[] = [];
@@ -100,6 +107,7 @@ function setup(
     logger: pino({ level: 'silent' }),
     observe: (e) => events.push(e),
     now: () => t,
+    ...(over.catalog ? { catalog: over.catalog } : {}),
   });
   const propose = (actor: string, action: string, ids = ['c1', 'c2']) =>
     lifecycle.propose({
@@ -283,6 +291,103 @@ describe('the lifecycle, with fakes that fail on any unexpected call', () => {
     s.advance(60_000);
     expect(await s.lifecycle.expireDue()).toBe(1);
     expect(await memory.get(second.request.id)).toMatchObject({ state: 'expired' });
+  });
+});
+
+describe('names and links in a proposal', () => {
+  const entry = (id: string, name: string): CatalogEntry => ({ id, name, status: 'ACTIVE', seenAt: 1 });
+  /** A whole catalog that answers these names; any other call fails the test. */
+  const catalogOf = (answers: Record<string, NameResolution>, asked: string[] = []) =>
+    strict<CampaignCatalog>('catalog', {
+      resolve: async (query) => {
+        asked.push(query);
+        return answers[query] ?? { kind: 'none' };
+      },
+      view: async () => ({ fullAt: 1 }) as Awaited<ReturnType<CampaignCatalog['view']>>,
+    });
+
+  it('reads no name for someone outside the policy: refused before the catalog is asked anything', async () => {
+    const s = setup({
+      catalog: strict<CampaignCatalog>('catalog', {}),
+      store: strict<RequestStore>('store', {}),
+    });
+    expect(await s.propose('UEVE', 'pause', ['"black friday"'])).toMatchObject({
+      kind: 'denied',
+      part: 'user',
+    });
+    // Bob may not ask for a STOP at all: refused at the first look too, before the name is read.
+    expect(await s.propose('UBOB', 'stop', ['"black friday"'])).toMatchObject({
+      kind: 'denied',
+      part: 'action',
+    });
+    expect(
+      await s.lifecycle.status({ actor: s.user('UEVE'), ids: ['"black friday"'], channelId: 'CINC' }),
+    ).toMatchObject({ kind: 'denied' });
+  });
+
+  it('proposes the id a name found, with links read as ids; several matches or none propose nothing', async () => {
+    const asked: string[] = [];
+    const s = setup({
+      catalog: catalogOf(
+        {
+          'price drop': { kind: 'one', entry: entry('c_price', 'Price drop email') },
+          'black friday': {
+            kind: 'several',
+            candidates: [entry('bf_1', 'Black Friday push'), entry('bf_2', 'Black Friday teaser')],
+            more: false,
+          },
+        },
+        asked,
+      ),
+    });
+    const link = 'https://dashboard-03.moengage.com/v4/#/push/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    const proposed = await s.propose('UALICE', 'pause', ['"price drop"', link, 'c1']);
+    expect(proposed).toMatchObject({
+      kind: 'proposed',
+      request: { campaignIds: ['c_price', '64f1a2b3c4d5e6f7a8b9c0d1', 'c1'] },
+    });
+    expect(await s.propose('UALICE', 'pause', ['"black friday"', '"cyber monday"'])).toEqual({
+      kind: 'choose_campaigns',
+      choices: [
+        {
+          query: 'black friday',
+          candidates: [entry('bf_1', 'Black Friday push'), entry('bf_2', 'Black Friday teaser')],
+          more: false,
+        },
+      ],
+      missing: ['cyber monday'],
+    });
+    expect(await s.propose('UALICE', 'pause', ['"cyber monday"'])).toEqual({
+      kind: 'invalid_input',
+      field: 'campaign_names',
+      message: 'No campaign is named like "cyber monday".',
+    });
+    expect(asked).toEqual(['price drop', 'black friday', 'cyber monday', 'cyber monday']);
+    // Only the first proposal was made.
+    expect(s.events.filter((e) => e.event === 'requested')).toHaveLength(1);
+  });
+
+  it('takes no name under a rule that runs without a confirmation, and ids and links under it as before', async () => {
+    const s = setup({
+      catalog: catalogOf({ 'price drop': { kind: 'one', entry: entry('c_price', 'Price drop email') } }),
+    });
+    expect(await s.propose('token:robot', 'pause', ['"price drop"'])).toMatchObject({
+      kind: 'invalid_input',
+      field: 'campaign_names',
+      message: expect.stringMatching(/runs without a confirmation, so it takes campaign ids/),
+    });
+    expect(s.runs).toEqual([]);
+    const link = 'https://dashboard-01.moengage.com/v4/#/email/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    expect(await s.propose('token:robot', 'pause', [link])).toMatchObject({ kind: 'running' });
+  });
+
+  it('says names need the campaign list where the bot keeps none', async () => {
+    const s = setup();
+    expect(await s.propose('UALICE', 'pause', ['"price drop"'])).toMatchObject({
+      kind: 'invalid_input',
+      field: 'campaign_names',
+      message: expect.stringMatching(/^Campaign names need the campaign list/),
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { CAMPAIGN_ACTIONS, type CampaignAction } from '../../../core/actions.ts';
+import { queryWords } from '../../../core/catalog.ts';
 import { CHANNEL_ID_PATTERN } from '../../../core/ids.ts';
 import { parsePauseFor } from '../../../core/pause-for.ts';
 import { HOOK_SOURCES, type HookSource } from '../../../core/sources.ts';
@@ -11,7 +12,10 @@ import { VENDORS } from './vendors/index.ts';
  * HOOK_RULES_FILE (YAML or JSON): which incident-tool events propose which campaign action. Checked once at
  * start, every problem named by its path. Each rule: the sender (`source`), what must match in its payload
  * (dotted paths, each value a regular expression on the field's text; all must match), the action, the campaigns
- * (ids or `group:NAME`), the channel the confirmation goes to, and a reason with `{{dotted.path}}` placeholders.
+ * (ids, `group:NAME`, dashboard links, or `{name: …}`: part of a campaign's name, read against the catalog when the
+ * rule fires, so a renamed or new campaign is found then), the channel the confirmation goes to, and a reason with
+ * `{{dotted.path}}` placeholders. A name must find exactly one campaign and be confirmed by a person: under a rule
+ * of the access policy that runs without approval (auto_execute) it is refused.
  *
  *   rules:
  *     - name: checkout-down
@@ -20,7 +24,7 @@ import { VENDORS } from './vendors/index.ts';
  *         event.event_type: ^incident\.triggered$
  *         event.data.service.summary: ^Checkout
  *       action: PAUSE
- *       campaigns: [group:black-friday-push]
+ *       campaigns: [group:black-friday-push, { name: Price drop email }]
  *       channel: C0INCIDENT
  *       reason: "PagerDuty #{{event.data.number}}: {{event.data.title}}"
  *       pause_for: 2h          # optional (PAUSE only): the RESUME of what it paused is scheduled
@@ -31,6 +35,7 @@ export interface HookRule {
   /** RE2 patterns (re2js): matched in time linear in the text, whatever the pattern (no catastrophic backtracking). */
   match: readonly { path: string; pattern: RE2JS }[];
   action: CampaignAction;
+  /** As the lifecycle reads them: ids, `group:NAME`, links, and each name as a `"quoted name"`. */
   campaigns: readonly string[];
   channel: string;
   reason: string | undefined;
@@ -48,7 +53,22 @@ const ruleSchema = z.strictObject({
     z.enum(CAMPAIGN_ACTIONS, `must be one of ${CAMPAIGN_ACTIONS.join(', ')}`),
   ),
   campaigns: z
-    .array(z.string().min(1).max(200))
+    .array(
+      z.union(
+        [
+          z.string().min(1).max(500),
+          z.strictObject({
+            name: z
+              .string()
+              .trim()
+              .min(1)
+              .max(200)
+              .refine((n) => queryWords(n).length > 0, 'a name needs letters or digits'),
+          }),
+        ],
+        'an id, group:NAME, a dashboard link, or {name: "part of a name"}',
+      ),
+    )
     .min(1, 'name at least one campaign id or group:NAME')
     .max(1_000),
   channel: z.string().regex(CHANNEL_ID_PATTERN, 'must be a Slack channel id (C…, G…)'),
@@ -111,7 +131,10 @@ export function parseHookRules(
       source: r.source,
       match,
       action: r.action,
-      campaigns: r.campaigns,
+      // A name is the token the lifecycle reads against the catalog when the rule fires (its own quotes dropped).
+      campaigns: r.campaigns.map((c) =>
+        typeof c === 'string' ? c : `"${c.name.replace(/["“”„]/g, ' ').trim()}"`,
+      ),
       channel: r.channel,
       reason: r.reason,
       pauseFor: r.pause_for,

@@ -36,7 +36,7 @@ export function problemFor(o: Outcome): Answer {
       return problem(404, 'not_found', 'no such campaign action');
     case 'choose_campaigns': {
       // A name matched several campaigns: the caller chooses, by id, among those listed (nothing was proposed).
-      const answer = problem(409, 'ambiguous_name', words, 'campaign_ids');
+      const answer = problem(409, 'ambiguous_name', words, 'campaign_names');
       const error = (answer.body as { error: Record<string, unknown> }).error;
       error.choices = o.choices.map((c) => ({
         query: c.query,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../../../auth/authorize.ts';
+import { isNameToken } from '../../../core/campaign-refs.ts';
+import { queryWords } from '../../../core/catalog.ts';
 import { USER_ID_PATTERN } from '../../../core/ids.ts';
 import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
@@ -44,6 +46,10 @@ export interface RunbookApiDeps {
 }
 
 export const API_PATH = '/api/v1/campaign-actions';
+/** Each name is one catalog read (in memory once the copy is whole): a handful, as a person would give. */
+const MAX_NAMES = 10;
+const NAME_IN_IDS =
+  'a quoted name goes in campaign_names (campaign_ids takes campaign ids and dashboard links)';
 /** The longest a status call may wait for its request to settle. */
 const MAX_WAIT_S = 60;
 
@@ -51,7 +57,33 @@ export const bodySchema = z
   .strictObject({
     // The action's value is checked by the core, as for every door; here only its type.
     action: z.string().max(32),
-    campaign_ids: z.array(z.string().max(200)).min(1).max(10_000).optional(),
+    /** Campaign ids, or MoEngage dashboard links (each stands for its campaign). */
+    campaign_ids: z
+      .array(
+        z
+          .string()
+          .max(500)
+          .refine((t) => !isNameToken(t.trim()), NAME_IN_IDS),
+      )
+      .min(1)
+      .max(10_000)
+      .optional(),
+    /**
+     * Campaign names, or parts of them ("black friday push"): each must find exactly one campaign (words in any
+     * order, case and accents aside); several matches answer 409 `ambiguous_name` listing them, none 400.
+     */
+    campaign_names: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .refine((n) => queryWords(n).length > 0, 'a name needs letters or digits'),
+      )
+      .min(1)
+      .max(MAX_NAMES)
+      .optional(),
     group: z.string().min(1).max(64).optional(),
     reason: z.string().trim().min(1).max(500).optional(),
     channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
@@ -86,10 +118,29 @@ export const bodySchema = z
     message: 'give at most one of pause_for or pause_until',
     path: ['pause_for'],
   })
-  .refine((b) => (b.campaign_ids === undefined) !== (b.group === undefined), {
-    message: 'give exactly one of campaign_ids or group',
-    path: ['campaign_ids'],
+  .superRefine((b, ctx) => {
+    // Campaigns by id (or link) and by name may be mixed; a group stands alone.
+    const listed = b.campaign_ids !== undefined || b.campaign_names !== undefined;
+    if (listed === (b.group !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give campaign_ids (and/or campaign_names) or group: exactly one of the two ways',
+        path: [
+          b.campaign_ids === undefined && b.campaign_names !== undefined ? 'campaign_names' : 'campaign_ids',
+        ],
+      });
+    }
   });
+
+/**
+ * The campaigns a body names, as the lifecycle reads them: ids and links as given, each name in double quotes (its
+ * own quotes dropped: they could end it early, and names are compared without punctuation anyway).
+ */
+export function campaignTokens(body: z.output<typeof bodySchema>): string[] {
+  if (body.group !== undefined) return [`group:${body.group}`];
+  const names = (body.campaign_names ?? []).map((n) => `"${n.replace(/["“”„]/g, ' ').trim()}"`);
+  return [...(body.campaign_ids ?? []), ...names];
+}
 
 /** The API's two handlers (src/routes.ts maps them; the server has read the body within its limit). */
 export function createRunbookApi(deps: RunbookApiDeps) {
@@ -197,7 +248,7 @@ export function createRunbookApi(deps: RunbookApiDeps) {
       {
         actor,
         action: body.action,
-        ids: body.group !== undefined ? [`group:${body.group}`] : (body.campaign_ids ?? []),
+        ids: campaignTokens(body),
         reason: body.reason,
         channelId: body.channel_id,
         origin: {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionResource } from '../../../../src/doors/cli/client.ts';
-import { exitCodeFor, parseCommand } from '../../../../src/doors/cli/main.ts';
+import type { ActionResource, Answer, NameChoices } from '../../../../src/doors/cli/client.ts';
+import { campaignArguments, exitCodeFor, parseCommand } from '../../../../src/doors/cli/main.ts';
 import {
+  choicesList,
   failureLine,
   progressLine,
   requestedLine,
@@ -164,10 +165,70 @@ describe('CLI arguments and exit codes', () => {
     expect(parseCommand(['--help'], {})).toEqual({ kind: 'help' });
   });
 
+  it('reads an argument with a space, or in quotes, as a name, and links and id lists as campaigns', () => {
+    const link = 'https://dashboard-01.moengage.com/v4/#/email/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    const ids = '64f1a2b3c4d5e6f7a8b9c0d2 64f1a2b3c4d5e6f7a8b9c0d3\n64f1a2b3c4d5e6f7a8b9c0d4';
+    expect(
+      campaignArguments(['black friday push', link, 'camp_1,camp_2', '"checkout"', '“price drop”', ids, ' ']),
+    ).toEqual({
+      ids: [
+        link,
+        'camp_1',
+        'camp_2',
+        '64f1a2b3c4d5e6f7a8b9c0d2',
+        '64f1a2b3c4d5e6f7a8b9c0d3',
+        '64f1a2b3c4d5e6f7a8b9c0d4',
+      ],
+      names: ['black friday push', 'checkout', 'price drop'],
+    });
+    expect(
+      parseCommand(['pause', 'Black Friday push', '--name', 'checkout', 'camp_1', '--channel', 'C0INC'], env),
+    ).toMatchObject({
+      kind: 'action',
+      body: { campaign_ids: ['camp_1'], campaign_names: ['Black Friday push', 'checkout'] },
+    });
+    const onlyNames = parseCommand(['pause', '--name', 'price drop', '--channel', 'C0INC'], env);
+    expect(onlyNames).toMatchObject({ body: { campaign_names: ['price drop'] } });
+    expect(onlyNames).not.toHaveProperty('body.campaign_ids');
+  });
+
+  it('lists the campaigns a name matched, one a line, to choose from by id', () => {
+    const refused: Extract<Answer, { kind: 'refused' }> & { choices: NameChoices[]; missing: string[] } = {
+      ok: false,
+      kind: 'refused',
+      status: 409,
+      code: 'ambiguous_name',
+      message: 'Nothing was proposed',
+      field: 'campaign_names',
+      choices: [
+        {
+          query: 'black friday',
+          more: true,
+          candidates: [
+            { id: '64f1a2b3c4d5e6f7a8b9c0d1', name: 'Black Friday push', status: 'ACTIVE', channel: 'PUSH' },
+            { id: 'bf_2', name: 'Black Friday teaser', status: 'PAUSED' },
+          ],
+        },
+      ],
+      missing: ['cyber monday'],
+    };
+    expect(failureLine(refused)).toBe(
+      'nothing was requested: a name matched several campaigns; choose by id and run it again',
+    );
+    expect(choicesList(refused.choices, refused.missing).split('\n')).toEqual([
+      '"black friday" matches 2+ campaigns:',
+      '  64f1a2b3c4d5e6f7a8b9c0d1  Black Friday push  (PUSH, ACTIVE)',
+      '  bf_2                      Black Friday teaser  (PAUSED)',
+      '  … and more: give more of the name',
+      '"cyber monday" matches no campaign',
+    ]);
+  });
+
   it.each([
     [[], /say what to do/],
     [['pause', '--channel', 'C1'], /needs campaign ids or --group/],
     [['pause', 'a', '--group', 'g', '--channel', 'C1'], /not both/],
+    [['pause', '--name', 'x y', '--group', 'g', '--channel', 'C1'], /not both/],
     [['pause', 'a'], /--channel is required/],
     [['frobnicate', 'a', '--channel', 'C1'], /unknown command "frobnicate"/],
     [['pause', 'a', '--channel', 'C1', '--timeout', 'soon'], /--timeout must be/],

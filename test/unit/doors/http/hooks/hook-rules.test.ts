@@ -72,6 +72,35 @@ describe('HOOK_RULES_FILE', () => {
     expect(matchingRules(rules, 'pagerduty', pagerduty()).map((r) => r.name)).toEqual(['checkout-down']);
   });
 
+  it('takes campaigns by name or dashboard link beside ids and groups, each read when the rule fires', () => {
+    const link = 'https://dashboard-02.moengage.com/v4/#/push/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    const [rule] = parseHookRules(
+      `rules:
+  - name: by-name
+    source: pagerduty
+    action: PAUSE
+    campaigns: [camp_1, group:bf, { name: Price drop email }, { name: 'the "VIP" winback' }, '"cafe rewards"', '${link}']
+    channel: C0INCIDENT
+`,
+      new Set(HOOK_SOURCES),
+    );
+    expect(rule?.campaigns).toEqual([
+      'camp_1',
+      'group:bf',
+      '"Price drop email"',
+      '"the  VIP  winback"',
+      '"cafe rewards"',
+      link,
+    ]);
+    const bad = (campaigns: string) => () =>
+      parseHookRules(
+        `rules:\n  - { name: a, source: pagerduty, action: PAUSE, campaigns: ${campaigns}, channel: C0INCIDENT }`,
+        new Set(HOOK_SOURCES),
+      );
+    expect(bad('[{ name: "--" }]')).toThrow(/rules\.0\.campaigns\.0\.name: a name needs letters or digits/);
+    expect(bad('[{ id: camp_1 }]')).toThrow(/rules\.0\.campaigns\.0/);
+  });
+
   it('reads dotted paths through arrays and keys holding dots, and fills reasons without control characters', () => {
     expect(fieldText(alerts(), 'alerts.0.labels.service')).toBe('checkout');
     expect(fieldText(incidentio(), 'public_incident.incident_created_v2.reference')).toBe('INC-88');

@@ -130,6 +130,76 @@ describe('the runbook door over a strict fake lifecycle', () => {
     });
   });
 
+  it('passes dashboard links as they are and each of campaign_names as a quoted name, in one proposal', async () => {
+    const { post, asked } = answering({ kind: 'proposed', request: pending() });
+    const link = 'https://dashboard-01.moengage.com/v4/#/email/64f1a2b3c4d5e6f7a8b9c0d1/edit';
+    const res = await post({
+      action: 'pause',
+      campaign_ids: ['c1', link],
+      campaign_names: ['  black friday push ', 'the "VIP" winback'],
+      channel_id: 'CINC',
+    });
+    expect(res.status).toBe(202);
+    expect(asked[0]?.[0].ids).toEqual(['c1', link, '"black friday push"', '"the  VIP  winback"']);
+    // Names alone are enough.
+    expect((await post({ action: 'pause', campaign_names: ['price drop'], channel_id: 'CINC' })).status).toBe(
+      202,
+    );
+    expect(asked[1]?.[0].ids).toEqual(['"price drop"']);
+  });
+
+  it('refuses a name among campaign_ids, names beside a group, and a name of punctuation alone, asking nothing', async () => {
+    const { post } = door({});
+    const quoted = await post({ action: 'pause', campaign_ids: ['"black friday"'], channel_id: 'CINC' });
+    expect(quoted).toMatchObject({
+      status: 400,
+      json: { error: { field: 'campaign_ids.0', message: expect.stringMatching(/goes in campaign_names/) } },
+    });
+    const both = await post({ action: 'pause', campaign_names: ['x'], group: 'g', channel_id: 'CINC' });
+    expect(both).toMatchObject({ status: 400, json: { error: { field: 'campaign_names' } } });
+    const empty = await post({ action: 'pause', campaign_names: ['" – "'], channel_id: 'CINC' });
+    expect(empty).toMatchObject({ status: 400, json: { error: { field: 'campaign_names.0' } } });
+  });
+
+  it('answers a name that matched several campaigns with 409 ambiguous_name, listing the choices', async () => {
+    const entry = (id: string, name: string) => ({ id, name, status: 'ACTIVE', channel: 'PUSH', seenAt: 1 });
+    const { post } = answering({
+      kind: 'choose_campaigns',
+      choices: [
+        {
+          query: 'black friday',
+          candidates: [entry('a1', 'Black Friday push'), entry('a2', 'Black Friday teaser')],
+          more: false,
+        },
+      ],
+      missing: ['cyber monday'],
+    });
+    const res = await post({
+      action: 'pause',
+      campaign_names: ['black friday', 'cyber monday'],
+      channel_id: 'CINC',
+    });
+    expect(res.status).toBe(409);
+    expect(res.json).toEqual({
+      error: {
+        code: 'ambiguous_name',
+        field: 'campaign_names',
+        message: expect.stringMatching(/^Nothing was proposed: choose/),
+        choices: [
+          {
+            query: 'black friday',
+            more: false,
+            candidates: [
+              { id: 'a1', name: 'Black Friday push', status: 'ACTIVE', channel: 'PUSH' },
+              { id: 'a2', name: 'Black Friday teaser', status: 'ACTIVE', channel: 'PUSH' },
+            ],
+          },
+        ],
+        missing: ['cyber monday'],
+      },
+    });
+  });
+
   it.each([
     [{ kind: 'denied', step: 'propose', part: 'channel' }, 403, { code: 'forbidden', field: 'channel_id' }],
     [{ kind: 'invalid_input', field: 'reason', message: 'give a reason' }, 400, { field: 'reason' }],
