@@ -356,6 +356,8 @@ describe('names and links in a proposal', () => {
         },
       ],
       missing: ['cyber monday'],
+      // What else the request named and found (none here): the picker keeps it chosen.
+      chosen: [],
     });
     expect(await s.propose('UALICE', 'pause', ['"cyber monday"'])).toEqual({
       kind: 'invalid_input',
