@@ -3,24 +3,17 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Actor } from '../../../auth/authorize.ts';
-import { USER_ID_PATTERN } from '../../../core/ids.ts';
 import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
 import { sendJson } from '../../../http/reply.ts';
 import type { BufferedRequest, Preauth } from '../../../http/routes.ts';
 import type { Lifecycle } from '../../../lifecycle/contract.ts';
+import { requestFields } from '../kit/fields.ts';
 import { type Answer, problem, problemFor } from '../kit/problem.ts';
-import { describe } from '../kit/resource.ts';
+import { describe, dryRunView } from '../kit/resource.ts';
 import type { RunbookAuth } from '../kit/tokens.ts';
-import {
-  callbackProblem,
-  dryRunView,
-  header,
-  idempotencyKeyOf,
-  preferWait,
-  waitSeconds,
-} from './request-fields.ts';
-import { createWaitGate, type WaitLimits } from './waits.ts';
+import { createWaitGate, type WaitLimits } from '../kit/waits.ts';
+import { callbackProblem, header, idempotencyKeyOf, preferWait, waitSeconds } from './request-fields.ts';
 
 export { describe } from '../kit/resource.ts';
 
@@ -51,31 +44,21 @@ export const bodySchema = z
   .strictObject({
     // The action's value is checked by the core, as for every door; here only its type.
     action: z.string().max(32),
-    campaign_ids: z.array(z.string().max(200)).min(1).max(10_000).optional(),
-    group: z.string().min(1).max(64).optional(),
-    reason: z.string().trim().min(1).max(500).optional(),
-    channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
-    requested_by: z.string().regex(USER_ID_PATTERN, 'must be a Slack user id (U…)').optional(),
+    campaign_ids: requestFields.campaign_ids.optional(),
+    group: requestFields.group.optional(),
+    reason: requestFields.reason.optional(),
+    channel_id: requestFields.channel_id,
+    requested_by: requestFields.on_behalf_of.optional(),
     /** A PAUSE for a while: `2h`, `30m`, `1d`, `1h30m`; or until a time (ISO 8601 with a zone). */
-    pause_for: z.string().max(16).optional(),
+    pause_for: requestFields.pause_for.optional(),
     pause_until: z.string().max(40).optional(),
     /** Called once when the request settles (HTTPS; loopback only where CALLBACK_ALLOW_LOOPBACK is set). */
     callback_url: z
       .url({ protocol: /^https?$/ })
       .max(2_000)
       .optional(),
-    /** Check everything and say what would be proposed; nothing is posted, stored or sent to MoEngage. */
-    dry_run: z.boolean().optional(),
-    /** The incident this is for: shown on the confirmation and in the audit trail. */
-    incident: z
-      .strictObject({
-        id: z.string().trim().min(1).max(100),
-        url: z
-          .url({ protocol: /^https$/ })
-          .max(500)
-          .optional(),
-      })
-      .optional(),
+    dry_run: requestFields.dry_run.optional(),
+    incident: requestFields.incident.optional(),
     /** The Idempotency-Key, for senders that can template only the body. */
     idempotency_key: z
       .string()
