@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAccessPolicy } from '../../src/auth/policy-file.ts';
 import { parseCampaignGroups } from '../../src/core/groups.ts';
 import {
   CHANNEL,
@@ -275,6 +276,86 @@ describe('the agent door (MCP) with the SDK’s own client', () => {
     const denied = h.auditEvents().filter((e) => e.event === 'denied');
     expect(denied.map((e) => e.user)).toEqual(['agent:watcher', 'agent:watcher', 'agent:watcher']);
     expect(h.moengage.campaign('camp_001')?.status).toBe('ACTIVE');
+  });
+
+  it('reads campaigns as MoEngage shows them, the freezes that hold, and the history of its own requests', async () => {
+    h = await start();
+    const { client } = await connect();
+    const status = await client.callTool({
+      name: 'get_campaigns',
+      arguments: { campaign_ids: ['camp_003', 'nope_404'], channel_id: CHANNEL },
+    });
+    expect(data(status).campaigns).toEqual([
+      expect.objectContaining({ id: 'camp_003', found: true, status: 'ACTIVE', channel: 'PUSH' }),
+      { id: 'nope_404', found: false },
+    ]);
+
+    await h.command('UALICE', 'freeze group:black-friday-push reason: INC-90 checkout down');
+    const freeze = await h.latestMessage();
+    const frozen = await client.callTool({ name: 'list_freezes', arguments: { channel_id: CHANNEL } });
+    expect(data(frozen).freezes).toEqual([
+      expect.objectContaining({
+        scope: 'group:black-friday-push',
+        state: 'awaiting_approval',
+        campaigns: 2,
+        requested_by: 'UALICE',
+      }),
+    ]);
+    await h.click('UBOB', freeze, 'campaign_confirm');
+    await h.slack.waitFor(() => h.auditEvents().find((e) => e.event === 'completed'));
+
+    await client.callTool({
+      name: 'request_campaign_action',
+      arguments: { action: 'PAUSE', campaign_ids: ['camp_007'], channel_id: CHANNEL, reason: 'INC-91' },
+    });
+    const mine = await client.callTool({ name: 'history', arguments: { channel_id: CHANNEL } });
+    expect(data(mine)).toMatchObject({ total: 1 });
+    expect(data(mine).requests[0]).toMatchObject({
+      action: 'PAUSE',
+      requested_by: 'agent:claude',
+      reason: 'INC-91',
+      campaign_ids: ['camp_007'],
+      end: { kind: 'open' },
+    });
+    const theirs = await client.callTool({
+      name: 'history',
+      arguments: { group: 'black-friday-push', channel_id: CHANNEL },
+    });
+    expect(data(theirs).requests[0]).toMatchObject({
+      requested_by: 'UALICE',
+      confirmed_by: 'UBOB',
+      end: { kind: 'completed', applied: 2 },
+    });
+  });
+
+  it('takes an agent’s grants from ACCESS_POLICY_FILE (agent:<name>), and refuses an agent no rule names', async () => {
+    const rules = `
+rules:
+  - name: agents-pause
+    actions: [PAUSE]
+    requesters: [agent:claude]
+    approvers: [UBOB]
+    channels: [${CHANNEL}]
+`;
+    const policy = parseAccessPolicy(rules, {
+      groups,
+      tokenNames: new Set(),
+      agentNames: new Set(['claude', 'watcher']),
+    });
+    h = await startHarness({ MCP_TOKENS: AGENTS }, { groups, policy });
+    const granted = await (await connect()).client.callTool({
+      name: 'request_campaign_action',
+      arguments: { action: 'PAUSE', campaign_ids: ['camp_011'], channel_id: CHANNEL, reason: 'INC-92' },
+    });
+    expect(data(granted)).toMatchObject({ status: 'awaiting_approval', approvals_needed: 1 });
+    expect(messageText(await h.latestMessage())).toContain('AI agent *claude* (MCP)');
+    const ungranted = await (await connect(WATCHER)).client.callTool({
+      name: 'request_campaign_action',
+      arguments: { action: 'PAUSE', campaign_ids: ['camp_011'], channel_id: CHANNEL, reason: 'INC-92' },
+    });
+    expect(ungranted.isError).toBe(true);
+    expect(data(ungranted).error).toMatchObject({ code: 'forbidden', failed: 'user' });
+    expect(text(ungranted)).toContain('no rule of the access policy names you');
   });
 
   it('answers a dry run with what it would propose, posting and sending nothing', async () => {
