@@ -431,6 +431,18 @@ describe('the worked examples in docs/access-policy.md', () => {
     };
     for (const yaml of blocks) expect(parseAccessPolicy(yaml, context).rules.length).toBeGreaterThan(0);
   });
+
+  it('and the agents’ example in docs/agents.md is one too', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/agents.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n(rules:[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks).toHaveLength(1);
+    const context = { groups: new Map(), tokenNames: new Set<string>(), agentNames: new Set(['claude']) };
+    expect(parseAccessPolicy(blocks[0] ?? '', context).rules.map((r) => r.name)).toEqual([
+      'agents-pause',
+      'agents-stop',
+    ]);
+  });
 });
 
 describe('AI agents in the policy (agent:<name>, MCP_TOKENS)', () => {
