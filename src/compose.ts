@@ -129,8 +129,9 @@ export function shortFormOf(config: Config): AccessPolicy {
 
 /**
  * Composes the bot from a parsed config and starts it: clients first (Slack's, MoEngage's, the outbox), then the
- * policy and the lifecycle over them, then the doors (Slack listeners, the runbook, audit, hooks and agent routes), then
- * the server; then the lifecycle's sweeps. The only callers besides tests, benches and the demo are main.ts.
+ * policy and the lifecycle over them, then the doors (Slack listeners, the runbook, audit, hooks and agent
+ * routes), then the server; then the lifecycle's sweeps. The only callers besides tests, benches and the demo
+ * are main.ts.
  */
 export async function startBot(
   config: Config,

@@ -57,7 +57,7 @@ export function isMachine(principal: string): boolean {
   return principal.startsWith('token:') || principal.startsWith('hook:') || principal.startsWith('agent:');
 }
 
-/** Sorts `U…`/`W…`, `S…`, `token:…`, `hook:…` and `agent:…` entries into their kinds (each matched PRINCIPAL_PATTERN). */
+/** Sorts `U…`/`W…`, `S…`, `token:…`, `hook:…` and `agent:…` entries into their kinds (PRINCIPAL_PATTERN's). */
 export function principals(entries: readonly string[]): Principals {
   const p = {
     users: new Set<string>(),

@@ -4,7 +4,7 @@ export type Actor =
   | { kind: 'token'; name: string }
   /** An incident tool's webhook (`hook:pagerduty` in the policy), verified by its own signature scheme. */
   | { kind: 'hook'; source: string }
-  /** An AI agent calling the MCP door with its token (`agent:<name>` in the policy): it requests, never approves. */
+  /** An AI agent at the MCP door, by its token (`agent:<name>` in the policy): it requests, never approves. */
   | { kind: 'agent'; name: string };
 
 /** `home`: may this actor have an App Home with the bot's requests (any rule names them, to ask or approve)? */

@@ -15,7 +15,7 @@ export interface AgentAccessOptions {
   tokens: readonly { name: string; token: string }[];
   /** MCP_ALLOWED_ORIGINS: origins beside none and loopback ones, lower case. */
   allowedOrigins: readonly string[];
-  /** Tests only: a request without an Authorization header acts as this agent (the conformance suite sends none). */
+  /** Tests only: a request with no Authorization header acts as this agent (the conformance suite sends none). */
   openAgent?: string;
   logger: Logger;
 }
