@@ -13,6 +13,8 @@ const ONE_FLOW_PER_DOOR = [
   'test/integration/runbook-api.test.ts',
   // Hooks: each incident tool's signed sample → the mapped action proposed in the mapped channel (about 2 s).
   'test/integration/hooks.test.ts',
+  // MCP: the SDK's own client finds by name, proposes, a person confirms, get_request reports; refusals (~2 s).
+  'test/integration/mcp-door.test.ts',
   // CLI: bin/campaign-bot.mjs as a runbook script runs it, against the runbook door (the only CLI flow; about 13 s).
   'test/integration/cli.test.ts',
 ];

@@ -14,6 +14,7 @@ import { hookRoutes } from './doors/http/hooks/door.ts';
 import type { HookRule } from './doors/http/hooks/rules.ts';
 import { createRunbookAuth } from './doors/http/kit/tokens.ts';
 import { runbookCallbacks, runbookRoutes } from './doors/http/runbook/door.ts';
+import { mcpRoutes } from './doors/mcp/door.ts';
 import { registerListeners } from './doors/slack/index.ts';
 import { slackListeners } from './doors/slack/listeners.ts';
 import type { HttpLimits } from './http/server.ts';
@@ -88,6 +89,11 @@ export interface BotOptions {
   hookRules?: readonly HookRule[];
   /** Faster leases, sweeps, waits and paces over production's (see timings.ts); tests pass them. */
   timings?: TimingOverrides;
+  /**
+   * Tests only, never from the environment: an MCP client without an Authorization header acts as this agent (the
+   * MCP conformance suite sends none). The agent still has only what the policy grants `agent:<name>`.
+   */
+  mcpOpenAgent?: string;
 }
 
 export interface RunningBot {
@@ -107,6 +113,11 @@ export function shortFormOf(config: Config): AccessPolicy {
     allowedChannelIds: config.allowedChannelIds,
     secondApproverActions: config.secondApproverActions,
     hooks: [...config.hookSecrets.keys()],
+    agents: config.mcpTokens.map((t) => ({
+      name: t.name,
+      actions: t.actions ?? [],
+      channels: t.channels ?? [],
+    })),
     tokens: config.runbookTokens.map((t) => ({
       name: t.name,
       actions: t.actions ?? [],
@@ -118,8 +129,9 @@ export function shortFormOf(config: Config): AccessPolicy {
 
 /**
  * Composes the bot from a parsed config and starts it: clients first (Slack's, MoEngage's, the outbox), then the
- * policy and the lifecycle over them, then the doors (Slack listeners, the runbook, audit and hooks routes), then
- * the server; then the lifecycle's sweeps. The only callers besides tests, benches and the demo are main.ts.
+ * policy and the lifecycle over them, then the doors (Slack listeners, the runbook, audit, hooks and agent
+ * routes), then the server; then the lifecycle's sweeps. The only callers besides tests, benches and the demo
+ * are main.ts.
  */
 export async function startBot(
   config: Config,
@@ -224,6 +236,14 @@ export async function startBot(
     timeZone: config.timeZone,
     now,
   });
+  const agents = mcpRoutes(lifecycle, {
+    tokens: config.mcpTokens,
+    allowedOrigins: config.mcpAllowedOrigins,
+    ...(options.mcpOpenAgent !== undefined ? { openAgent: options.mcpOpenAgent } : {}),
+    logger,
+    timeZone: config.timeZone,
+    now,
+  });
   const server = await startServer({
     config,
     logger,
@@ -256,8 +276,10 @@ export async function startBot(
         logger,
         now,
       }),
+      ...agents.routes,
     },
     bearer: runbook.bearer,
+    preauths: { agent: agents.preauth },
     onAck: metrics.ack,
     host: options.host ?? '0.0.0.0',
     limits: options.httpLimits,

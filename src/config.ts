@@ -56,6 +56,32 @@ const runbookTokensSchema = z
     });
   });
 
+/**
+ * AI agents' credentials for the MCP door (MCP_TOKENS): named tokens, as RUNBOOK_TOKENS without auto_execute (an
+ * agent asks, people approve). Without ACCESS_POLICY_FILE each carries its actions and channels; with the file,
+ * rules name it as `agent:<name>`. Only SHA-256 hashes of the tokens are kept.
+ */
+const mcpTokensSchema = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -'),
+      token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)'),
+      actions: z.array(z.enum(CAMPAIGN_ACTIONS)).min(1).optional(),
+      channels: z
+        .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'Slack channel ids (C…, G…)'))
+        .min(1)
+        .optional(),
+    }),
+  )
+  .superRefine((tokens, ctx) => {
+    const seen = new Set<string>();
+    tokens.forEach((t, i) => {
+      if (seen.has(t.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used by an earlier agent' });
+      seen.add(t.name);
+    });
+  });
+
 /** The most secrets one source may have (each is tried on every delivery): PagerDuty allows 10 per scope. */
 const MAX_HOOK_SECRETS = 50;
 const hookSecret = z.string().min(16, 'a secret of at least 16 characters');
@@ -137,6 +163,26 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 /** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
 
+/**
+ * Origins a browser-based MCP client may call /mcp from, beside none (a desktop client, a CLI) and loopback ones:
+ * `scheme://host[:port]`, compared as the browser sends them.
+ */
+const originList = optional(z.string())
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+$/i, 'each entry must be an origin (https://host[:port])')
+        .transform((o) => o.toLowerCase()),
+    ),
+  );
+
 const schema = z.object({
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
   SLACK_SIGNING_SECRET: optional(z.string().min(8)),
@@ -167,6 +213,10 @@ const schema = z.object({
     [],
     'must be a JSON array of {name, token, actions?, channels?, auto_execute?}',
   ).pipe(runbookTokensSchema),
+  MCP_TOKENS: secretJson([], 'must be a JSON array of {name, token, actions?, channels?}').pipe(
+    mcpTokensSchema,
+  ),
+  MCP_ALLOWED_ORIGINS: originList,
   /**
    * Incident tools' webhooks: each source with its secrets, named (`{"pagerduty": {"checkout": "<secret>",
    * "payments": "<secret>"}}`: one per PagerDuty subscription) or, as before, one secret or a list of them.
@@ -245,7 +295,8 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
         problems.push(`${name}: leave it unset when ACCESS_POLICY_FILE is set (write it as a rule)`);
     }
   }
-  problems.push(...tokenGrantProblems(env.RUNBOOK_TOKENS, set('ACCESS_POLICY_FILE')));
+  problems.push(...tokenGrantProblems('RUNBOOK_TOKENS', env.RUNBOOK_TOKENS, set('ACCESS_POLICY_FILE')));
+  problems.push(...tokenGrantProblems('MCP_TOKENS', env.MCP_TOKENS, set('ACCESS_POLICY_FILE')));
   problems.push(...sentinelProblems(set));
   if (set('HOOK_RULES_FILE') && !set('HOOK_SECRETS')) {
     problems.push('HOOK_RULES_FILE: set HOOK_SECRETS too (no webhook is verified, so none is taken)');
@@ -265,8 +316,15 @@ function sentinelProblems(set: (name: string) => boolean): string[] {
     .map((name) => `${name}: only used with REDIS_SENTINELS (set it, or leave this unset)`);
 }
 
-/** With a policy file, tokens carry no grant of their own; without one, each must say what it may do. */
-function tokenGrantProblems(raw: string | undefined, withFile: boolean): string[] {
+/**
+ * With a policy file, tokens (runbooks' and agents') carry no grant of their own; without one, each must say what
+ * it may do.
+ */
+function tokenGrantProblems(
+  variable: 'RUNBOOK_TOKENS' | 'MCP_TOKENS',
+  raw: string | undefined,
+  withFile: boolean,
+) {
   let tokens: unknown;
   try {
     tokens = raw ? JSON.parse(raw) : [];
@@ -277,17 +335,18 @@ function tokenGrantProblems(raw: string | undefined, withFile: boolean): string[
   const problems: string[] = [];
   tokens.forEach((t: Record<string, unknown> | null, i) => {
     if (typeof t !== 'object' || t === null) return;
+    const principal = variable === 'MCP_TOKENS' ? 'agent' : 'token';
     for (const field of ['actions', 'channels', 'auto_execute']) {
       if (withFile && field in t) {
         problems.push(
-          `RUNBOOK_TOKENS: ${i}.${field}: leave it out when ACCESS_POLICY_FILE is set (a rule grants token:${String(t.name)})`,
+          `${variable}: ${i}.${field}: leave it out when ACCESS_POLICY_FILE is set (a rule grants ${principal}:${String(t.name)})`,
         );
       }
     }
     if (!withFile) {
       for (const field of ['actions', 'channels']) {
         if (!(field in t))
-          problems.push(`RUNBOOK_TOKENS: ${i}.${field}: is required without ACCESS_POLICY_FILE`);
+          problems.push(`${variable}: ${i}.${field}: is required without ACCESS_POLICY_FILE`);
       }
     }
   });
@@ -350,6 +409,8 @@ const configSchema = schema.transform((e) =>
     hookRulesFile: e.HOOK_RULES_FILE,
     callbackAllowLoopback: e.CALLBACK_ALLOW_LOOPBACK,
     runbookTokens: e.RUNBOOK_TOKENS,
+    mcpTokens: e.MCP_TOKENS,
+    mcpAllowedOrigins: e.MCP_ALLOWED_ORIGINS,
     requireReasonActions: [...new Set(e.REQUIRE_REASON_ACTIONS)],
     undoWindowHours: e.UNDO_WINDOW_HOURS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

@@ -23,6 +23,8 @@ const SECRET_KEYS = [
   'MOENGAGE_API_KEY',
   'HOOK_SECRETS',
   'hookSecrets',
+  'MCP_TOKENS',
+  'mcpTokens',
 ];
 export const REDACT_PATHS = [
   ...SECRET_KEYS,

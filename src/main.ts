@@ -21,8 +21,9 @@ try {
   const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
   const tokenNames = new Set(config.runbookTokens.map((t) => t.name));
   const hookSources = new Set(config.hookSecrets.keys());
+  const agentNames = new Set(config.mcpTokens.map((t) => t.name));
   const policy = config.accessPolicyFile
-    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames, hookSources })
+    ? await loadAccessPolicy(config.accessPolicyFile, { groups, tokenNames, hookSources, agentNames })
     : undefined;
   const hookRules = config.hookRulesFile ? await loadHookRules(config.hookRulesFile, hookSources) : [];
   const shared = await connectSharedState(config, logger);

@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { Preauth } from './http/routes.ts';
 import { type HttpLimits, type RunningHttpServer, startHttpServer } from './http/server.ts';
 import { SLACK_EVENTS_PATH, slackEventsHandler } from './http/slack-route.ts';
-import { buildRoutes, type Handler, type HandlerName } from './routes.ts';
+import { buildRoutes, type Handler, type HandlerName, type PreauthName } from './routes.ts';
 
 /** The runbook API's bodies are a few ids and a reason; a default-sized request is well under 8 KiB. */
 export const API_BODY_LIMIT = 16 * 1024;
@@ -76,6 +76,8 @@ export interface ServerParts {
   handlers: Partial<Record<Exclude<HandlerName, 'slackEvents'>, Handler>>;
   /** The bearer-token check of the API routes, run on the headers before a body is read. */
   bearer: Preauth;
+  /** The checks routes name for themselves (the agent door's Origin and token), also before a body is read. */
+  preauths?: Partial<Record<PreauthName, Preauth>>;
   onAck: (seconds: number) => void;
   host: string;
   limits?: Partial<HttpLimits>;
@@ -114,7 +116,7 @@ export async function startServer(
         port: config.metricsPort as number,
         host: parts.host,
         logger,
-        routes: buildRoutes(handlers, bodyLimits, parts.bearer, 'ops'),
+        routes: buildRoutes(handlers, bodyLimits, parts.bearer, 'ops', parts.preauths),
       });
     }
     http = await startHttpServer({
@@ -122,7 +124,7 @@ export async function startServer(
       host: parts.host,
       logger,
       ...(parts.limits ? { limits: parts.limits } : {}),
-      routes: buildRoutes(handlers, bodyLimits, parts.bearer, split ? 'main' : 'all'),
+      routes: buildRoutes(handlers, bodyLimits, parts.bearer, split ? 'main' : 'all', parts.preauths),
       // What Slack sees as the acknowledgement: how long /slack/events took to answer.
       onResponse: (path, seconds) => {
         if (path === SLACK_EVENTS_PATH) parts.onAck(seconds);

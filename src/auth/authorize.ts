@@ -18,9 +18,9 @@ export interface RequestFacts {
   channelId: string;
   /** Undefined on the first look at a proposal, before its ids are known (see `propose`). */
   campaignIds: readonly string[] | undefined;
-  /** A Slack user id, or `runbook:<token name>`. */
+  /** A Slack user id, `runbook:<token name>`, `hook:<source>` or `agent:<name>`. */
   requestedBy: string;
-  /** A Slack user a runbook caller named, unverified: counted as a requester for the approver rules. */
+  /** A Slack user a runbook or an agent named, unverified: counted as a requester for the approver rules. */
   onBehalfOf?: string | undefined;
   /** Recorded at propose. */
   grants?: readonly RuleGrant[];
@@ -44,6 +44,7 @@ export interface UserGroupResolver {
 }
 
 const RUNBOOK = 'runbook:';
+const AGENT = 'agent:';
 
 export function tokenRequester(name: string): string {
   return `${RUNBOOK}${name}`;
@@ -53,16 +54,22 @@ export function tokenRequester(name: string): string {
 export function actorOf(requestedBy: string): Actor {
   if (requestedBy.startsWith(RUNBOOK)) return { kind: 'token', name: requestedBy.slice(RUNBOOK.length) };
   if (requestedBy.startsWith('hook:')) return { kind: 'hook', source: requestedBy.slice('hook:'.length) };
+  if (requestedBy.startsWith(AGENT)) return { kind: 'agent', name: requestedBy.slice(AGENT.length) };
   return { kind: 'user', id: requestedBy };
 }
 
-/** Who asked, as requests record it: a Slack user id, `runbook:<token>` or `hook:<source>`. */
+/** Who asked, as requests record it: a Slack user id, `runbook:<token>`, `hook:<source>` or `agent:<name>`. */
 export function actorId(actor: Actor): string {
-  return actor.kind === 'user'
-    ? actor.id
-    : actor.kind === 'token'
-      ? tokenRequester(actor.name)
-      : `hook:${actor.source}`;
+  switch (actor.kind) {
+    case 'user':
+      return actor.id;
+    case 'token':
+      return tokenRequester(actor.name);
+    case 'hook':
+      return `hook:${actor.source}`;
+    case 'agent':
+      return `${AGENT}${actor.name}`;
+  }
 }
 
 export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver) {
@@ -112,8 +119,8 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
       } else {
         if (rule.campaigns === 'any') all = true;
         else for (const g of rule.campaigns.groups) visible.add(g);
-        // A token's human is unknown (and whoever it names is unverified): where the requester may not approve,
-        // one more approver than the rule says, so no single person can approve a token's request alone.
+        // A token's (or an agent's) human is unknown, and whoever it names is unverified: where the requester may
+        // not approve, one more approver than the rule says, so no single person can approve its request alone.
         const extra = actor.kind !== 'user' && !requesterMayApprove(rule, request.action) ? 1 : 0;
         grants.push({
           rule: rule.name,
@@ -142,6 +149,8 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
       else if (!rule.channels.has(request.channelId)) closest.failed(1, 'channel');
       else if (!requesterMayApprove(rule, request.action) && isRequester(actor.id, request)) {
         closest.failed(2, 'same_person');
+      } else if (namedByAgent(actor.id, request)) {
+        closest.failed(2, 'same_person');
       } else {
         counted.push(grant);
         via ||= `rule:${rule.name} ${who}`;
@@ -169,9 +178,9 @@ export function createAuthorizer(policy: AccessPolicy, groups: UserGroupResolver
     return { allowed: false, part: member.lookupFailed ? 'lookup' : 'user' };
   }
 
-  /** A token reads what it asked for, and what is asked in the channels where a rule lets it ask. */
+  /** A token or an agent reads what it asked for, and what is asked in the channels where a rule lets it ask. */
   async function read(actor: Actor, request: RequestFacts, member: Membership): Promise<Verdict> {
-    if (actor.kind === 'token' && request.requestedBy === tokenRequester(actor.name)) {
+    if ((actor.kind === 'token' || actor.kind === 'agent') && request.requestedBy === actorId(actor)) {
       return { allowed: true, via: 'requester', grants: [] };
     }
     for (const rule of policy.rules) {
@@ -215,6 +224,14 @@ function isRequester(userId: string, request: RequestFacts): boolean {
   return request.requestedBy === userId || request.onBehalfOf === userId;
 }
 
+/**
+ * The person an agent says it acts for, under any rule: unverified, and quite possibly the one driving the agent,
+ * so never an approver of the agent's request. Someone else always decides what an agent asked for.
+ */
+function namedByAgent(userId: string, request: RequestFacts): boolean {
+  return request.requestedBy.startsWith(AGENT) && request.onBehalfOf === userId;
+}
+
 interface Membership {
   /** How the actor is among these principals (`user`, `group:S…`, `token`), or undefined. */
   in(p: Principals): Promise<string | undefined>;
@@ -232,6 +249,7 @@ function membership(actor: Actor, groups: UserGroupResolver): Membership {
     async in(p) {
       if (actor.kind === 'token') return p.tokens.has(actor.name) ? 'token' : undefined;
       if (actor.kind === 'hook') return p.hooks?.has(actor.source) ? 'hook' : undefined;
+      if (actor.kind === 'agent') return p.agents?.has(actor.name) ? 'agent' : undefined;
       if (p.users.has(actor.id)) return 'user';
       for (const groupId of p.groups) {
         let hit = asked.get(groupId);

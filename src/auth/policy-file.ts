@@ -3,7 +3,7 @@ import { CAMPAIGN_ACTIONS } from '../core/actions.ts';
 import type { CampaignGroups } from '../core/groups.ts';
 import { CHANNEL_ID_PATTERN } from '../core/ids.ts';
 import { parseStartFile, readStartFile } from '../core/yaml-file.ts';
-import { type AccessPolicy, PRINCIPAL_PATTERN, principals, type Rule } from './rules.ts';
+import { type AccessPolicy, isMachine, PRINCIPAL_PATTERN, principals, type Rule } from './rules.ts';
 
 /**
  * ACCESS_POLICY_FILE (YAML or JSON): the rules, checked once at start with every problem named by its path.
@@ -11,7 +11,7 @@ import { type AccessPolicy, PRINCIPAL_PATTERN, principals, type Rule } from './r
  *   rules:
  *     - name: oncall-pause
  *       actions: [PAUSE, RESUME]
- *       requesters: [S0ONCALL]          # user ids U…/W…, user groups S…, or token:<name>
+ *       requesters: [S0ONCALL]          # user ids U…/W…, user groups S…, token:<name>, hook:<source>, agent:<name>
  *       approvers: [S0ONCALL]           # default: the requesters
  *       channels: [C0INCIDENT]
  *       campaigns: any                  # or a list of group:NAME
@@ -23,7 +23,7 @@ const principal = z
   .string()
   .regex(
     PRINCIPAL_PATTERN,
-    'must be a user id (U…, W…), a user-group id (S…), token:<name> or hook:<source>',
+    'must be a user id (U…, W…), a user-group id (S…), token:<name>, hook:<source> or agent:<name>',
   );
 
 const ruleSchema = z.strictObject({
@@ -31,12 +31,7 @@ const ruleSchema = z.strictObject({
   actions: z.array(z.enum(CAMPAIGN_ACTIONS, `each must be one of ${CAMPAIGN_ACTIONS.join(', ')}`)).min(1),
   requesters: z.array(principal).min(1, 'name at least one requester'),
   approvers: z
-    .array(
-      principal.refine(
-        (p) => !p.startsWith('token:') && !p.startsWith('hook:'),
-        'a runbook token or a webhook cannot approve',
-      ),
-    )
+    .array(principal.refine((p) => !isMachine(p), 'a runbook token, a webhook or an agent cannot approve'))
     .min(1)
     .optional(),
   channels: z.array(z.string().regex(CHANNEL_ID_PATTERN, 'must be a Slack channel id (C…, G…)')).min(1),
@@ -60,6 +55,8 @@ export interface PolicyContext {
   tokenNames: ReadonlySet<string>;
   /** The webhooks with a secret in HOOK_SECRETS, so a `hook:<source>` without one is caught at start. */
   hookSources?: ReadonlySet<string>;
+  /** Names of the agents' tokens in MCP_TOKENS, so a misspelt `agent:<name>` is caught at start. */
+  agentNames?: ReadonlySet<string>;
 }
 
 const fail = (message: string) => new PolicyFileError(message);
@@ -111,11 +108,21 @@ function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext)
         if (hook && context.hookSources && !context.hookSources.has(hook)) {
           problems.push(`${at}.${field}.${j}: no webhook "${hook}" has a secret in HOOK_SECRETS`);
         }
+        const agent = p.startsWith('agent:') ? p.slice('agent:'.length) : undefined;
+        if (agent && context.agentNames && !context.agentNames.has(agent)) {
+          problems.push(`${at}.${field}.${j}: no agent named "${agent}" in MCP_TOKENS`);
+        }
       });
     }
     if (r.auto_execute && r.actions.includes('STOP') && r.approvals !== 0) {
       problems.push(
         `${at}.auto_execute: a STOP would run with nobody approving it; say approvals: 0 in this rule if that is meant`,
+      );
+    }
+    // An agent proposes and people decide: no rule runs what an agent asks without a person (issue 23).
+    if ((r.auto_execute || r.approvals === 0) && r.requesters.some((p) => p.startsWith('agent:'))) {
+      problems.push(
+        `${at}.requesters: an agent's requests always wait for a person; take agent:… out of a rule that runs without approval`,
       );
     }
     if (r.auto_execute && r.approvals !== undefined && r.approvals > 0) {
@@ -134,12 +141,10 @@ function crossRuleProblems(rules: readonly ParsedRule[], context: PolicyContext)
  */
 function neverApprovable(r: ParsedRule): string | undefined {
   if (r.auto_execute || r.approvals === 0) return undefined;
-  const people = new Set(
-    (r.approvers ?? r.requesters).filter((p) => !p.startsWith('token:') && !p.startsWith('hook:')),
-  );
+  const people = new Set((r.approvers ?? r.requesters).filter((p) => !isMachine(p)));
   if ([...people].some((p) => p.startsWith('S'))) return undefined;
   const userRequesters = r.requesters.filter((p) => /^[UW]/.test(p));
-  const tokenAsks = r.requesters.some((p) => p.startsWith('token:') || p.startsWith('hook:'));
+  const tokenAsks = r.requesters.some(isMachine);
   for (const action of r.actions) {
     const mayApprove = r.requester_may_approve ?? action !== 'STOP';
     const needed = (r.approvals ?? 1) + (tokenAsks && !mayApprove ? 1 : 0);
@@ -167,9 +172,7 @@ function compileRule(r: ParsedRule, groups: CampaignGroups): Rule {
     actions: new Set(r.actions),
     requesters: principals(r.requesters),
     // Tokens cannot press buttons, so a rule whose requesters are only tokens has no default approvers.
-    approvers: principals(
-      r.approvers ?? r.requesters.filter((p) => !p.startsWith('token:') && !p.startsWith('hook:')),
-    ),
+    approvers: principals(r.approvers ?? r.requesters.filter((p) => !isMachine(p))),
     channels: new Set(r.channels),
     campaigns,
     approvals,

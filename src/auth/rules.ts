@@ -15,6 +15,8 @@ export interface Principals {
   tokens: ReadonlySet<string>;
   /** Incident tools' webhooks (`hook:<source>` in the file), e.g. `pagerduty`. */
   hooks?: ReadonlySet<string>;
+  /** AI agents by the names of their MCP tokens (`agent:<name>` in the file). */
+  agents?: ReadonlySet<string>;
 }
 
 export interface Rule {
@@ -47,19 +49,27 @@ export function emptyPrincipals(): Principals {
   return { users: new Set(), groups: new Set(), tokens: new Set() };
 }
 
-export const PRINCIPAL_PATTERN = /^(?:[UWS][A-Z0-9]{2,}|token:[a-z0-9][a-z0-9_-]{0,39}|hook:[a-z0-9]{1,40})$/;
+export const PRINCIPAL_PATTERN =
+  /^(?:[UWS][A-Z0-9]{2,}|token:[a-z0-9][a-z0-9_-]{0,39}|hook:[a-z0-9]{1,40}|agent:[a-z0-9][a-z0-9_-]{0,39})$/;
 
-/** Sorts `U…`/`W…`, `S…`, `token:…` and `hook:…` entries into their kinds (each matched PRINCIPAL_PATTERN). */
+/** Principals that are not people: they may ask, never approve (nobody presses a button for them). */
+export function isMachine(principal: string): boolean {
+  return principal.startsWith('token:') || principal.startsWith('hook:') || principal.startsWith('agent:');
+}
+
+/** Sorts `U…`/`W…`, `S…`, `token:…`, `hook:…` and `agent:…` entries into their kinds (PRINCIPAL_PATTERN's). */
 export function principals(entries: readonly string[]): Principals {
   const p = {
     users: new Set<string>(),
     groups: new Set<string>(),
     tokens: new Set<string>(),
     hooks: new Set<string>(),
+    agents: new Set<string>(),
   };
   for (const e of entries) {
     if (e.startsWith('token:')) p.tokens.add(e.slice('token:'.length));
     else if (e.startsWith('hook:')) p.hooks.add(e.slice('hook:'.length));
+    else if (e.startsWith('agent:')) p.agents.add(e.slice('agent:'.length));
     else if (e.startsWith('S')) p.groups.add(e);
     else p.users.add(e);
   }

@@ -16,14 +16,20 @@ export interface ShortForm {
   tokens: readonly TokenGrant[];
   /** The webhooks with a secret in HOOK_SECRETS: each may propose any action where people are allowed. */
   hooks?: readonly string[];
+  /** MCP_TOKENS' grants: an AI agent's actions and channels (it never runs anything without a person). */
+  agents?: readonly AgentGrant[];
 }
+
+/** An MCP_TOKENS entry's grant, as far as the policy needs it. */
+export type AgentGrant = Omit<TokenGrant, 'autoExecute'>;
 
 /**
  * The variables of the first version, read as rules, so a configuration without ACCESS_POLICY_FILE keeps its
  * meaning: ALLOWED_USER_IDS may request and approve any action in ALLOWED_CHANNEL_IDS, one approval, and the
  * requester may not be the approver of a SECOND_APPROVER_ACTIONS action. A runbook token may request its
  * granted actions in its channels (that are also allowed channels); people in ALLOWED_USER_IDS approve, and
- * its auto_execute actions run without them. A STOP in auto_execute is refused by the config check.
+ * its auto_execute actions run without them. A STOP in auto_execute is refused by the config check. An agent's
+ * token (MCP_TOKENS) is read as a runbook token's without auto_execute: it asks, people approve.
  * (Two rules where one would need a per-action requester_may_approve; their names say where they come from.)
  */
 export function shortFormPolicy(form: ShortForm): AccessPolicy {
@@ -72,6 +78,19 @@ export function shortFormPolicy(form: ShortForm): AccessPolicy {
         autoExecute: true,
       });
     }
+  }
+  for (const a of form.agents ?? []) {
+    const requesters = { ...emptyPrincipals(), agents: new Set([a.name]) };
+    const agentChannels = new Set(a.channels.filter((c) => channels.has(c)));
+    const asked = split(a.actions);
+    const name = `MCP_TOKENS:${a.name}`;
+    const agentRule = (suffix: string, actions: CampaignAction[], mayApprove: boolean): Rule => ({
+      ...base(`${name}${suffix}`, actions, mayApprove),
+      requesters,
+      channels: agentChannels,
+    });
+    if (asked.single.length > 0) rules.push(agentRule('', asked.single, true));
+    if (asked.double.length > 0) rules.push(agentRule(':second-approver', asked.double, false));
   }
   // A webhook proposes into the allowed channels; a person allowed there approves (two for STOP, as for people).
   for (const hook of form.hooks ?? []) {

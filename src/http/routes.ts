@@ -11,7 +11,10 @@ export type BufferedRequest = IncomingMessage & {
   waiting<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T>;
 };
 
-export type PreauthResult = { ok: true } | { ok: false; status: number; body: unknown };
+export type PreauthResult =
+  | { ok: true }
+  /** `headers`: e.g. a 401's `WWW-Authenticate`. */
+  | { ok: false; status: number; body: unknown; headers?: Record<string, string> };
 
 /** Decides from the headers alone (e.g. a bearer token) whether the body is worth reading at all. */
 export type Preauth = (headers: IncomingHttpHeaders) => PreauthResult | Promise<PreauthResult>;

@@ -119,7 +119,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.once('finish', () => options.onResponse?.(route.path, (performance.now() - started) / 1000));
     if (route.preauth) {
       const verdict = await route.preauth(req.headers);
-      if (!verdict.ok) return sendJson(req, res, verdict.status, verdict.body);
+      if (!verdict.ok) return sendJson(req, res, verdict.status, verdict.body, verdict.headers);
     }
     const outcome = await readBody(req, { limit: route.bodyLimit, smallBody: limits.smallBodyBytes }, budget);
     if (!outcome.ok) {

@@ -58,6 +58,8 @@ export interface Lifecycle {
   history(input: HistoryQuery): Promise<HistoryAnswer>;
   /** What a person's App Home shows. */
   home: HomeReads;
+  /** The freezes holding their scope now that the actor may read in this channel: `freezes`, or why not. */
+  freezes(query: CampaignQuery): Promise<{ kind: 'freezes'; freezes: CampaignActionRequest[] } | Outcome>;
   /** The picker's options: campaigns matching what the actor types, from the catalog: `campaigns`, or why not. */
   findCampaigns(query: CampaignQuery & { query: string; limit: number }): Promise<CampaignsAnswer>;
   /** The campaigns a message points at (ids, links, names): `campaigns`, or why not. */
@@ -121,6 +123,11 @@ export type Origin =
     }
   /** An incident tool's webhook, recorded as `hook:<source>`. */
   | { kind: 'hook'; source: HookSource }
+  /**
+   * An AI agent's `request_campaign_action` through the MCP door (the agent is the actor): the Slack user it says
+   * it acts for (not verified, and never an approver of it) and its incident, as a runbook's.
+   */
+  | { kind: 'mcp'; onBehalfOf?: string | undefined; incident?: IncidentRef }
   /** `/campaign freeze`: its scope, the request's id (already holding the scope), and what the search found. */
   | { kind: 'freeze'; scope: FreezeScope; id: string; found: ReadonlyMap<string, CampaignInfo> }
   /**

@@ -166,6 +166,24 @@ export function createFreeze(
     return followUp(held.request.id, 'undo', input.actor);
   }
 
+  /**
+   * The freezes holding their scope now that this actor may read, for someone the policy lets use the bot in this
+   * channel (as for the groups); nobody else learns what is frozen.
+   */
+  async function list(q: { actor: Actor; channelId: string }) {
+    const facts = {
+      action: 'PAUSE' as const,
+      channelId: q.channelId,
+      campaignIds: [],
+      requestedBy: ctx.actorId(q.actor),
+    };
+    const first = await deps.authorize(q.actor, 'list_groups', facts);
+    if (!first.allowed) return ctx.denied('list_groups', q.actor, first.part, { channelId: q.channelId });
+    const shown: CampaignActionRequest[] = [];
+    for (const r of await active()) if ((await deps.authorize(q.actor, 'read', r)).allowed) shown.push(r);
+    return { kind: 'freezes' as const, freezes: shown };
+  }
+
   /** The freezes that hold their scope now (App Home). */
   async function active(): Promise<CampaignActionRequest[]> {
     const out: CampaignActionRequest[] = [];
@@ -177,5 +195,5 @@ export function createFreeze(
     return out;
   }
 
-  return { freeze, unfreeze, active };
+  return { freeze, unfreeze, active, list };
 }

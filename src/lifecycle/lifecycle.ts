@@ -325,6 +325,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     /** `/campaign freeze` and `unfreeze`. */
     freeze: freezes.freeze,
     unfreeze: freezes.unfreeze,
+    freezes: freezes.list,
     /** What a person's App Home shows. */
     home,
     /** Every request change, on any replica (the App Home redraws on it). */

@@ -255,9 +255,9 @@ const rawOf = (input: ProposeInput) => ({ action: input.action, ids: input.ids, 
 /** A rule that needs no approval (auto_execute): nobody confirms, the proposal runs. */
 const runsAtOnce = (grants: RuleGrant[]) => isSatisfied({ approvals: [], grants });
 
-/** A Slack user a runbook caller says it acts for: shown, audited, never trusted as the asker. */
+/** A Slack user a runbook or an agent says it acts for: shown, audited, never trusted as the asker. */
 const onBehalfOf = (input: ProposeInput) =>
-  input.origin.kind === 'runbook_api' ? input.origin.onBehalfOf : undefined;
+  input.origin.kind === 'runbook_api' || input.origin.kind === 'mcp' ? input.origin.onBehalfOf : undefined;
 
 /** The audit trail's `source`, as records have always had it. */
 function sourceOf(origin: Origin): string {
@@ -278,7 +278,9 @@ function addOns(
     ...(origin.kind === 'freeze' ? { freeze: { scope: origin.scope } } : {}),
     ...(origin.kind === 'workflow_step' && origin.step ? { workflow: origin.step } : {}),
     ...(schedule ? { pauseFor: schedule } : {}),
-    ...(origin.kind === 'runbook_api' && origin.incident ? { incident: origin.incident } : {}),
+    ...((origin.kind === 'runbook_api' || origin.kind === 'mcp') && origin.incident
+      ? { incident: origin.incident }
+      : {}),
     ...(origin.kind === 'runbook_api' && origin.callback ? { callback: origin.callback } : {}),
   };
 }

@@ -94,6 +94,8 @@ export async function startHarness(
     moengageOptions?: BotOptions['moengageOptions'];
     /** MoEngage's credentials watched for /readyz; off by default so tests' search counts hold. */
     credentialCheck?: BotOptions['credentialCheck'];
+    /** An MCP client without a token acts as this agent (the conformance suite's instance). */
+    mcpOpenAgent?: BotOptions['mcpOpenAgent'];
   } = {},
 ) {
   const moengage = await startSim({ campaigns: testFleet(), ...options.moengage });
@@ -131,6 +133,7 @@ export async function startHarness(
       ...(options.limiter ? { limiter: options.limiter } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
+      ...(options.mcpOpenAgent !== undefined ? { mcpOpenAgent: options.mcpOpenAgent } : {}),
       timings: { slackRetries: 0, sweepMs: 100, callbackBackoffMs: 20, ...options.timings },
       credentialCheck: options.credentialCheck ?? false,
     });

@@ -234,6 +234,61 @@ describe('the access policy in the environment', () => {
   });
 });
 
+describe('loadConfig: AI agents (MCP_*)', () => {
+  const agent = (over: Record<string, unknown> = {}) => ({
+    name: 'claude',
+    token: 'a'.repeat(40),
+    actions: ['PAUSE'],
+    channels: ['C1X'],
+    ...over,
+  });
+
+  it('reads the agents and the origins a browser client may call from; the door is off without agents', () => {
+    expect(loadConfig(valid)).toMatchObject({ mcpTokens: [], mcpAllowedOrigins: [] });
+    const config = loadConfig({
+      ...valid,
+      MCP_TOKENS: JSON.stringify([agent()]),
+      MCP_ALLOWED_ORIGINS: 'https://Agents.example.com, http://localhost:6274',
+    });
+    expect(config.mcpTokens).toEqual([agent()]);
+    expect(config.mcpAllowedOrigins).toEqual(['https://agents.example.com', 'http://localhost:6274']);
+  });
+
+  it('names each problem of MCP_TOKENS by place, never a token, and takes no auto_execute', () => {
+    const problems = problemsOf({
+      ...valid,
+      MCP_TOKENS: JSON.stringify([
+        agent({ token: 'short-agent-secret' }),
+        agent({ token: 'b'.repeat(40), auto_execute: ['PAUSE'] }),
+        agent({ name: 'two', token: 'c'.repeat(40), channels: undefined }),
+      ]),
+      MCP_ALLOWED_ORIGINS: 'agents.example.com',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^MCP_TOKENS: 0\.token: at least 32 characters/),
+        expect.stringMatching(/^MCP_TOKENS: 1: Unrecognized key: "auto_execute"/),
+        'MCP_TOKENS: 2.channels: is required without ACCESS_POLICY_FILE',
+        'MCP_ALLOWED_ORIGINS: 0: each entry must be an origin (https://host[:port])',
+      ]),
+    );
+    expect(problems.join('\n')).not.toContain('short-agent-secret');
+    expect(
+      problemsOf({ ...valid, MCP_TOKENS: JSON.stringify([agent(), agent({ token: 'd'.repeat(40) })]) }),
+    ).toEqual(['MCP_TOKENS: 1.name: used by an earlier agent']);
+  });
+
+  it('takes agents with only a name and a token beside ACCESS_POLICY_FILE: rules grant agent:<name>', () => {
+    const withFile = { ...valid, ACCESS_POLICY_FILE: 'p.yaml' };
+    const bare = JSON.stringify([{ name: 'claude', token: 'a'.repeat(40) }]);
+    expect(loadConfig({ ...withFile, MCP_TOKENS: bare }).mcpTokens).toHaveLength(1);
+    expect(problemsOf({ ...withFile, MCP_TOKENS: JSON.stringify([agent()]) })).toEqual([
+      'MCP_TOKENS: 0.actions: leave it out when ACCESS_POLICY_FILE is set (a rule grants agent:claude)',
+      'MCP_TOKENS: 0.channels: leave it out when ACCESS_POLICY_FILE is set (a rule grants agent:claude)',
+    ]);
+  });
+});
+
 describe('loadConfig: Redis through Sentinel', () => {
   it('reads the sentinels, the master name, the password and TLS; REDIS_URL may be left out', () => {
     const config = loadConfig({

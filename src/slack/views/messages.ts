@@ -98,10 +98,17 @@ export function groupsList(groups: readonly (readonly [string, readonly string[]
     .slice(0, 3_000);
 }
 
-/** "Requested by <@U…>", or by a runbook token "on behalf of <@U…> (not verified)", and the incident it names. */
+/**
+ * "Requested by <@U…>", or by a runbook token "on behalf of <@U…> (not verified)", and the incident it names. An AI
+ * agent is named as one, so whoever approves knows a person did not ask.
+ */
 function requester(request: CampaignActionRequest): string {
   const behalf = request.onBehalfOf ? ` on behalf of ${mention(request.onBehalfOf)} (not verified)` : '';
-  return `Requested by ${mention(request.requestedBy)}${behalf}${incidentText(request)}`;
+  const agent = /^agent:(.+)$/.exec(request.requestedBy)?.[1];
+  const who = agent
+    ? `:robot_face: AI agent *${quoteUserText(agent, 40)}* (MCP)`
+    : mention(request.requestedBy);
+  return `Requested by ${who}${behalf}${incidentText(request)}`;
 }
 
 /** ` · :rotating_light: <url|INC-1>`: a link only for a URL that cannot break out of Slack's link syntax. */

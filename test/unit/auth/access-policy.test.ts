@@ -431,4 +431,153 @@ describe('the worked examples in docs/access-policy.md', () => {
     };
     for (const yaml of blocks) expect(parseAccessPolicy(yaml, context).rules.length).toBeGreaterThan(0);
   });
+
+  it('and the agents’ example in docs/agents.md is one too', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/agents.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n(rules:[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks).toHaveLength(1);
+    const context = { groups: new Map(), tokenNames: new Set<string>(), agentNames: new Set(['claude']) };
+    expect(parseAccessPolicy(blocks[0] ?? '', context).rules.map((r) => r.name)).toEqual([
+      'agents-pause',
+      'agents-stop',
+    ]);
+  });
+});
+
+describe('AI agents in the policy (agent:<name>, MCP_TOKENS)', () => {
+  const AGENT_FILE = `
+rules:
+  - name: agent-pause
+    actions: [PAUSE, RESUME]
+    requesters: [agent:claude]
+    approvers: [S0ONCALL]
+    channels: [C0INCIDENT]
+  - name: agent-stop
+    actions: [STOP]
+    requesters: [agent:claude]
+    approvers: [S0LEADS]
+    channels: [C0INCIDENT]
+`;
+  const context = { ...CONTEXT, agentNames: new Set(['claude']) };
+  const auth = createAuthorizer(parseAccessPolicy(AGENT_FILE, context), groups(MEMBERS));
+  const claude = { kind: 'agent', name: 'claude' } as const;
+  const asked = (over: Partial<RequestFacts> = {}) =>
+    request({
+      requestedBy: 'agent:claude',
+      grants: [{ rule: 'agent-pause', needed: 1, requesterMayApprove: true }],
+      ...over,
+    });
+
+  it('grants an agent what a rule names it for, and nothing else; it never approves, not even its own', async () => {
+    expect(await auth(claude, 'propose', request())).toMatchObject({
+      allowed: true,
+      grants: [{ needed: 1 }],
+    });
+    expect(await auth({ kind: 'agent', name: 'other' }, 'propose', request())).toMatchObject({
+      allowed: false,
+      part: 'user',
+    });
+    expect(await auth(claude, 'propose', request({ channelId: 'C0MARKETING' }))).toMatchObject({
+      allowed: false,
+      part: 'channel',
+    });
+    expect(await auth(claude, 'approve', asked())).toMatchObject({ allowed: false, part: 'approver' });
+  });
+
+  it('makes an agent’s STOP need two people, as a token’s', async () => {
+    expect(await auth(claude, 'propose', request({ action: 'STOP' }))).toMatchObject({
+      allowed: true,
+      grants: [{ rule: 'agent-stop', needed: 2, requesterMayApprove: false }],
+    });
+  });
+
+  it('never lets the person an agent names approve its request, even where a requester may approve', async () => {
+    const forOncall = asked({ onBehalfOf: 'UONCALL1' });
+    expect(await auth(user('UONCALL1'), 'approve', forOncall)).toMatchObject({
+      allowed: false,
+      part: 'same_person',
+    });
+    expect(await auth(user('UONCALL2'), 'approve', forOncall)).toMatchObject({ allowed: true });
+    // A person asking for themselves may still approve their own PAUSE: only an agent's word is doubted.
+    const own = request({
+      requestedBy: 'UONCALL1',
+      grants: [{ rule: 'oncall-pause', needed: 1, requesterMayApprove: true }],
+    });
+    expect(await authorize(user('UONCALL1'), 'approve', own)).toMatchObject({ allowed: true });
+  });
+
+  it('lets an agent read its own requests and those in its rules’ channels, no others', async () => {
+    expect(await auth(claude, 'read', asked({ channelId: 'C0MARKETING' }))).toMatchObject({ allowed: true });
+    expect(await auth(claude, 'read', request())).toMatchObject({ allowed: true });
+    expect(await auth(claude, 'read', request({ channelId: 'C0MARKETING' }))).toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it('refuses a file that lets an agent approve, names an unknown agent, or runs an agent’s request unapproved', () => {
+    const approving = `
+rules:
+  - name: a
+    actions: [PAUSE]
+    requesters: [UONE, agent:claude]
+    approvers: [UONE, agent:claude]
+    channels: [C0INCIDENT]
+`;
+    expect(() => parseAccessPolicy(approving, context)).toThrow(
+      /rules\.0\.approvers\.1: a runbook token, a webhook or an agent cannot approve/,
+    );
+    const bad = `
+rules:
+  - name: b
+    actions: [PAUSE]
+    requesters: [agent:nobody]
+    approvers: [UONE]
+    channels: [C0INCIDENT]
+  - name: c
+    actions: [PAUSE]
+    requesters: [agent:claude]
+    channels: [C0INCIDENT]
+    auto_execute: true
+  - name: d
+    actions: [PAUSE]
+    requesters: [UONE, agent:claude]
+    channels: [C0INCIDENT]
+    approvals: 0
+`;
+    expect(() => parseAccessPolicy(bad, context)).toThrow(
+      /rules\.0\.requesters\.0: no agent named "nobody" in MCP_TOKENS[\s\S]*rules\.1\.requesters: an agent's requests always wait for a person[\s\S]*rules\.2\.requesters: an agent's requests always wait/,
+    );
+  });
+
+  it('reads MCP_TOKENS without a policy file as rules MCP_TOKENS:<name>, people approving, a STOP two of them', async () => {
+    const policy = shortFormPolicy({
+      allowedUserIds: ['UALICE', 'UBOB'],
+      allowedChannelIds: ['CINCIDENT'],
+      secondApproverActions: ['STOP'],
+      tokens: [],
+      agents: [{ name: 'claude', actions: ['PAUSE', 'STOP'], channels: ['CINCIDENT', 'CNOTALLOWED'] }],
+    });
+    expect(policy.rules.map((r) => r.name)).toEqual([
+      'ALLOWED_USER_IDS',
+      'ALLOWED_USER_IDS:second-approver',
+      'MCP_TOKENS:claude',
+      'MCP_TOKENS:claude:second-approver',
+    ]);
+    const short = createAuthorizer(policy, groups({}));
+    const facts = request({ channelId: 'CINCIDENT', requestedBy: 'agent:claude' });
+    expect(await short(claude, 'propose', facts)).toMatchObject({ allowed: true, grants: [{ needed: 1 }] });
+    expect(await short(claude, 'propose', { ...facts, action: 'STOP' })).toMatchObject({
+      allowed: true,
+      grants: [{ needed: 2 }],
+    });
+    expect(await short(claude, 'propose', { ...facts, channelId: 'CNOTALLOWED' })).toMatchObject({
+      allowed: false,
+      part: 'channel',
+    });
+    expect(await short(claude, 'propose', { ...facts, action: 'RESUME' })).toMatchObject({
+      allowed: false,
+      part: 'action',
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { scheduleOf } from '../../../core/pause-for.ts';
-import type { CampaignActionRequest, RunJournal } from '../../../core/request.ts';
+import { type CampaignActionRequest, isSatisfied, type RunJournal } from '../../../core/request.ts';
 import { runProgress } from '../../../core/run-journal.ts';
 
 /** The public view of a request (the API's resource). */
@@ -80,5 +80,25 @@ function progressOf(run: RunJournal) {
     failed: p.failed,
     uncertain: p.uncertain,
     eta_seconds: p.etaMs === undefined ? null : Math.round(p.etaMs / 1000),
+  };
+}
+
+/** What a dry run says would be proposed. */
+export function dryRunView(r: CampaignActionRequest) {
+  const immediate = isSatisfied({ approvals: [], grants: r.grants });
+  return {
+    action: r.action,
+    campaign_ids: r.campaignIds,
+    channel_id: r.channelId,
+    reason: r.reason ?? null,
+    incident: r.incident ?? null,
+    rules: r.grants.map((g) => ({
+      rule: g.rule,
+      approvals_needed: g.needed,
+      requester_may_approve: g.requesterMayApprove,
+    })),
+    runs_without_approval: immediate,
+    lookup_before_confirming: !immediate,
+    pause_for: r.pauseFor?.text ?? null,
   };
 }

@@ -9,20 +9,14 @@ import { type PauseFor, parsePauseFor } from '../../../core/pause-for.ts';
 import type { IdempotencyStore } from '../../../core/ports.ts';
 import type { BufferedRequest, Preauth } from '../../../http/routes.ts';
 import type { Lifecycle } from '../../../lifecycle/contract.ts';
+import { requestFields } from '../kit/fields.ts';
 import { guard } from '../kit/guard.ts';
 import { idempotent } from '../kit/idempotent.ts';
 import { type Answer, problem, problemFor } from '../kit/problem.ts';
-import { describe } from '../kit/resource.ts';
+import { describe, dryRunView } from '../kit/resource.ts';
 import type { RunbookAuth } from '../kit/tokens.ts';
-import {
-  callbackProblem,
-  dryRunView,
-  header,
-  idempotencyKeyOf,
-  preferWait,
-  waitSeconds,
-} from './request-fields.ts';
-import { createWaitGate, type WaitLimits } from './waits.ts';
+import { createWaitGate, type WaitLimits } from '../kit/waits.ts';
+import { callbackProblem, header, idempotencyKeyOf, preferWait, waitSeconds } from './request-fields.ts';
 
 export { describe } from '../kit/resource.ts';
 
@@ -89,25 +83,15 @@ export const bodySchema = z
     channel_id: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)'),
     requested_by: z.string().regex(USER_ID_PATTERN, 'must be a Slack user id (U…)').optional(),
     /** A PAUSE for a while: `2h`, `30m`, `1d`, `1h30m`; or until a time (ISO 8601 with a zone). */
-    pause_for: z.string().max(16).optional(),
+    pause_for: requestFields.pause_for.optional(),
     pause_until: z.string().max(40).optional(),
     /** Called once when the request settles (HTTPS; loopback only where CALLBACK_ALLOW_LOOPBACK is set). */
     callback_url: z
       .url({ protocol: /^https?$/ })
       .max(2_000)
       .optional(),
-    /** Check everything and say what would be proposed; nothing is posted, stored or sent to MoEngage. */
-    dry_run: z.boolean().optional(),
-    /** The incident this is for: shown on the confirmation and in the audit trail. */
-    incident: z
-      .strictObject({
-        id: z.string().trim().min(1).max(100),
-        url: z
-          .url({ protocol: /^https$/ })
-          .max(500)
-          .optional(),
-      })
-      .optional(),
+    dry_run: requestFields.dry_run.optional(),
+    incident: requestFields.incident.optional(),
     /** The Idempotency-Key, for senders that can template only the body. */
     idempotency_key: z
       .string()

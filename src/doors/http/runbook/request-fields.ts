@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { type CampaignActionRequest, isSatisfied } from '../../../core/request.ts';
 import { addressProblem } from './callback-address.ts';
 
 /** The runbook API's request details: headers and fields read before (or beside) the body's schema. */
@@ -35,26 +34,6 @@ export function callbackProblem(url: string, allowLoopback: boolean): string | u
     named || (isIP(host.replace(/^\[|\]$/g, '')) !== 0 && addressProblem(host, false) !== undefined);
   if (u.protocol === 'https:' || (loopback && allowLoopback)) return undefined;
   return 'must be https://';
-}
-
-/** What a dry run says would be proposed. */
-export function dryRunView(r: CampaignActionRequest) {
-  const immediate = isSatisfied({ approvals: [], grants: r.grants });
-  return {
-    action: r.action,
-    campaign_ids: r.campaignIds,
-    channel_id: r.channelId,
-    reason: r.reason ?? null,
-    incident: r.incident ?? null,
-    rules: r.grants.map((g) => ({
-      rule: g.rule,
-      approvals_needed: g.needed,
-      requester_may_approve: g.requesterMayApprove,
-    })),
-    runs_without_approval: immediate,
-    lookup_before_confirming: !immediate,
-    pause_for: r.pauseFor?.text ?? null,
-  };
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {

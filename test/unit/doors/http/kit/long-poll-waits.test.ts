@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignActionRequest } from '../../../../../src/core/request.ts';
-import { createWaitGate } from '../../../../../src/doors/http/runbook/waits.ts';
+import { createWaitGate } from '../../../../../src/doors/http/kit/waits.ts';
 import { createMemoryChangeFeed, waitSettled } from '../../../../../src/lifecycle/changes.ts';
 
 describe('the bounds on long polls', () => {

@@ -1,5 +1,6 @@
 /**
- * How many long polls (`GET …/{id}?wait=N`, `Prefer: wait=N`) may wait at once: per token and in all. A wait
+ * How many long polls (`GET …/{id}?wait=N`, `Prefer: wait=N`, an agent's `get_request` with `wait_seconds`) may
+ * wait at once: per token and in all; each HTTP door keeps its own gate. A wait
  * past either bound is not refused: it is answered at once with the state as it is, as if its wait had run out,
  * so a runbook that polls too eagerly gets its answers sooner, never an error, and cannot hold the sockets
  * Slack's requests need (issue 19: 300 long polls of one token locked slash commands out).
