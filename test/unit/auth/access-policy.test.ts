@@ -434,7 +434,7 @@ describe('the worked examples in docs/access-policy.md', () => {
 
   it('and the agents’ example in docs/agents.md is one too', async () => {
     const { readFileSync } = await import('node:fs');
-    const doc = readFileSync(new URL('../../docs/agents.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../../docs/agents.md', import.meta.url), 'utf8');
     const blocks = [...doc.matchAll(/```yaml\n(rules:[\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks).toHaveLength(1);
     const context = { groups: new Map(), tokenNames: new Set<string>(), agentNames: new Set(['claude']) };
