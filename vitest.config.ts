@@ -1,4 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Node keeps what it compiled (TypeScript stripped, V8's code) on disk: the bot processes tests start, the CLI and
+// the demo load the same modules again and again. Set here, it reaches the workers and what they spawn.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'campaign-bot-test-compile-cache');
 
 export default defineConfig({
   test: {

@@ -69,7 +69,12 @@ export function startChildBotOn(
     allowedUserIds: users,
     allowedChannelIds: [CHANNEL],
   });
-  return startChildBot({ ...simulated, ...env }, { path: process.env.PATH });
+  // The child's environment is only what it is given: the compile cache (see vitest.config.ts) is passed on.
+  const cache = process.env.NODE_COMPILE_CACHE;
+  return startChildBot(
+    { ...simulated, ...(cache ? { NODE_COMPILE_CACHE: cache } : {}), ...env },
+    { path: process.env.PATH },
+  );
 }
 
 /**
