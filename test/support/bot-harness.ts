@@ -9,6 +9,7 @@ import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bo
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim, MoEngageSimOptions } from '../../src/sandbox/moengage-sim.ts';
+import { SLACK_RATE_LIMITS } from '../../src/sandbox/slack-sim/rate-limits.ts';
 import {
   type SimMessage,
   type SlackSim,
@@ -29,6 +30,21 @@ const CREDENTIALS: SimulatorCredentials = {
   signingSecret: SIGNING_SECRET,
   workspaceId: WORKSPACE_ID,
   apiKey: API_KEY,
+};
+
+/**
+ * Slack's pace of posts in one channel (about one a second) ten times faster on both sides, the simulator's and
+ * the bot's pacer: a flow posts a confirmation, replies and a summary in one channel, and how the bot keeps to
+ * Slack's pace is not what a flow test checks (slack-limits and confirmation-backlog check that). Slack's limits
+ * per method and minute stay as they are. A test that passes its own rate limits or pace keeps them.
+ */
+const PACE = 10;
+const HARNESS_RATE_LIMITS = {
+  ...SLACK_RATE_LIMITS,
+  postMessagePerChannel: {
+    ...SLACK_RATE_LIMITS.postMessagePerChannel,
+    perSecond: SLACK_RATE_LIMITS.postMessagePerChannel.perSecond * PACE,
+  },
 };
 
 /** The fleet every flow test starts with. */
@@ -113,6 +129,7 @@ export async function startHarness(
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
     userGroups: { SONCALL: ['UCAROL', 'UDAVE'], SLEADS: ['ULEAD1', 'ULEAD2'] },
+    rateLimits: HARNESS_RATE_LIMITS,
     ...options.slack,
   });
   const config = loadConfig({
@@ -141,7 +158,7 @@ export async function startHarness(
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.limiter ? { limiter: options.limiter } : {}),
       ...(options.progressMs ? { progressMs: options.progressMs } : {}),
-      ...(options.slackPace ? { slackPace: options.slackPace } : {}),
+      slackPace: options.slackPace ?? { postsPerSecond: PACE },
       ...(options.staleLookupMs !== undefined ? { staleLookupMs: options.staleLookupMs } : {}),
       ...(options.stepTokenLifeMs ? { stepTokenLifeMs: options.stepTokenLifeMs } : {}),
       ...(options.escalateAfterMs !== undefined ? { escalateAfterMs: options.escalateAfterMs } : {}),
