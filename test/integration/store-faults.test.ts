@@ -5,6 +5,7 @@ import type { ChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import {
+  allStarted,
   BOT_TOKEN,
   CHANNEL,
   confirmPauseOn,
@@ -115,7 +116,7 @@ function repeats(): number {
 describe('a run under a failing replica or store', () => {
   it('a stalled runner (SIGSTOP) taken over sends nothing more after SIGCONT beyond what it had in flight', async () => {
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    const [a, b] = [await replica(url), await replica(url)] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(url), replica(url)])) as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
     await slack.waitFor(() => appliedRequests().length >= 5, 60_000);
@@ -145,7 +146,7 @@ describe('a run under a failing replica or store', () => {
       Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379),
     );
     const url = `redis://127.0.0.1:${proxy.port}`;
-    const [a, b] = [await replica(url), await replica(url)] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(url), replica(url)])) as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
     await slack.waitFor(() => appliedRequests().length >= 8, 60_000);
@@ -175,7 +176,7 @@ describe('a run under a failing replica or store', () => {
 
   it('Redis restarted empty mid-run: the run still finishes, and the replica that ran it reports it', async () => {
     ownRedis = await startRedisServer();
-    const [a] = [await replica(ownRedis.url), await replica(ownRedis.url)] as [ChildBot, ChildBot];
+    const [a] = (await allStarted([replica(ownRedis.url), replica(ownRedis.url)])) as [ChildBot, ChildBot];
     moengage.delayNext(CHUNKS, 300);
     const message = await confirmOn(a, IDS(N));
     await slack.waitFor(() => appliedRequests().length >= 8, 60_000);
@@ -192,7 +193,7 @@ describe('a run under a failing replica or store', () => {
     it(`Redis fails over mid-run (${how}): no id lost, repeats only of what was in flight, and a command works after`, async () => {
       sentinels = await startSentinelGroup();
       const env = { REDIS_SENTINELS: sentinels.sentinelsEnv, REDIS_SENTINEL_NAME: sentinels.name };
-      const [a, b] = [await replica(env), await replica(env)] as [ChildBot, ChildBot];
+      const [a, b] = (await allStarted([replica(env), replica(env)])) as [ChildBot, ChildBot];
       moengage.delayNext(CHUNKS, 300);
       const message = await confirmOn(a, IDS(N));
       await slack.waitFor(() => appliedRequests().length >= 8, 60_000);

@@ -283,6 +283,17 @@ export function ackText(res: { json?: unknown }): string {
   return (res.json as { text?: string } | undefined)?.text ?? '';
 }
 
+/**
+ * Starts several at once (a bot process's start is mostly waiting) and resolves with them in order. A failure is
+ * thrown only once every start has settled, so each bot that did start is already where its test stops it.
+ */
+export async function allStarted<T>(starts: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
 /** Ends what a test of real bot processes started: the bots (SIGKILL), the simulators and, given, its Redis keys. */
 export async function stopFleet(
   bots: ChildBot[],
