@@ -9,7 +9,7 @@ import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bo
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim, MoEngageSimOptions } from '../../src/sandbox/moengage-sim.ts';
-import { SLACK_RATE_LIMITS } from '../../src/sandbox/slack-sim/rate-limits.ts';
+import { fasterPostsPerChannel } from '../../src/sandbox/slack-sim/rate-limits.ts';
 import {
   type SimMessage,
   type SlackSim,
@@ -39,13 +39,6 @@ const CREDENTIALS: SimulatorCredentials = {
  * per method and minute stay as they are. A test that passes its own rate limits or pace keeps them.
  */
 const PACE = 10;
-const HARNESS_RATE_LIMITS = {
-  ...SLACK_RATE_LIMITS,
-  postMessagePerChannel: {
-    ...SLACK_RATE_LIMITS.postMessagePerChannel,
-    perSecond: SLACK_RATE_LIMITS.postMessagePerChannel.perSecond * PACE,
-  },
-};
 
 /** The fleet every flow test starts with. */
 export function testFleet() {
@@ -129,7 +122,7 @@ export async function startHarness(
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
     userGroups: { SONCALL: ['UCAROL', 'UDAVE'], SLEADS: ['ULEAD1', 'ULEAD2'] },
-    rateLimits: HARNESS_RATE_LIMITS,
+    rateLimits: fasterPostsPerChannel(PACE),
     ...options.slack,
   });
   const config = loadConfig({
