@@ -1,4 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Node keeps what it compiled (TypeScript stripped, V8's code) on disk: the bot processes tests start, the CLI and
+// the demo load the same modules again and again. Set here, it reaches the workers and what they spawn.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'campaign-bot-test-compile-cache');
 
 export default defineConfig({
   test: {
@@ -6,7 +12,13 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    // Two cores: integration files each start their own servers on free ports.
-    maxWorkers: 2,
+    // Four files at a time on two cores: most integration files wait (on bot processes, simulators, Redis, MoEngage's
+    // windows) far more than they compute. Measured on a loaded 2-core machine: 2 workers 301 s, 3 224 s, 4 169 s.
+    // Each file starts its own servers on free ports and uses a Redis key prefix of its own.
+    maxWorkers: 4,
+    // A worker runs file after file with the modules it has loaded, instead of a fresh process per file: loading
+    // the bot's modules again was half the CPU of the run. The files share no state (each starts its own bots,
+    // simulators and Redis prefix, and restores what it changes, e.g. fake timers).
+    isolate: false,
   },
 });

@@ -22,5 +22,6 @@ const ONE_FLOW_PER_DOOR = [
 // Spread, not mergeConfig: mergeConfig concatenates `include` with the base's `test/**` and would run everything.
 export default defineConfig({
   ...base,
-  test: { ...base.test, include: ['test/unit/**/*.test.ts', ...ONE_FLOW_PER_DOOR] },
+  // Two workers: this lane mostly computes (unit tests), and more only add to the CPU it needs (measured).
+  test: { ...base.test, maxWorkers: 2, include: ['test/unit/**/*.test.ts', ...ONE_FLOW_PER_DOOR] },
 });

@@ -4,6 +4,7 @@ import type { ChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import { type SimMessage, type SlackSim, startSlackSim } from '../../src/sandbox/slack-sim.ts';
 import {
+  allStarted,
   BOT_TOKEN,
   CHANNEL,
   confirmPauseOn,
@@ -62,7 +63,7 @@ const resultReplies = (message: SimMessage) =>
 
 describe('a run outlives the replica running it', () => {
   it('is taken over after a SIGKILL mid-run: every id applied with its chunk’s request_id, one report', async () => {
-    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(), replica()])) as [ChildBot, ChildBot];
     moengage.delayNext(3, 3_000);
     const message = await confirmOn(a, IDS(30));
     await slack.waitFor(() => moengage.statusRequests().length >= 1, 10_000);
@@ -97,7 +98,7 @@ describe('a run outlives the replica running it', () => {
 
   it('on V5, keeps each campaign’s Idempotency-Key through a takeover after a SIGKILL', async () => {
     const v5 = { MOENGAGE_API_VERSION: 'v5' };
-    const [a] = [await replica(v5), await replica(v5)] as [ChildBot, ChildBot];
+    const [a] = (await allStarted([replica(v5), replica(v5)])) as [ChildBot, ChildBot];
     moengage.delayNext(3, 3_000);
     const message = await confirmOn(a, IDS(20));
     await slack.waitFor(() => moengage.statusRequests().length >= 3, 10_000);
@@ -126,7 +127,14 @@ describe('a run outlives the replica running it', () => {
   }, 90_000);
 
   it('continues on the other replica when its runner is stopped (a deploy): nothing is reported as not sent', async () => {
-    const [a, b] = [await replica({ SHUTDOWN_GRACE_SECONDS: '0' }), await replica()] as [ChildBot, ChildBot];
+    // A lease longer than the test: the run moves by A's hand-back alone. (With the 2 s one, A could lose its lease
+    // on a loaded machine before it handed the run back; B then took the run over by the lease, and no hand-back
+    // was logged.)
+    const lease = { RUN_LEASE_SECONDS: '30' };
+    const [a, b] = (await allStarted([
+      replica({ ...lease, SHUTDOWN_GRACE_SECONDS: '0' }),
+      replica(lease),
+    ])) as [ChildBot, ChildBot];
     moengage.delayNext(10, 500);
     const message = await confirmOn(a, IDS(200));
     await slack.waitFor(() => moengage.statusRequests().length >= 1, 10_000);
@@ -148,7 +156,7 @@ describe('a run outlives the replica running it', () => {
   it('finishes an 800-id run while every replica is replaced one by one (a rolling deploy), reporting it once', async () => {
     moengage.setCampaigns(seedCampaigns({ count: 800 }));
     const env = { SHUTDOWN_GRACE_SECONDS: '1', MAX_CAMPAIGNS_PER_COMMAND: '800' };
-    const [a, b] = [await replica(env), await replica(env)] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(env), replica(env)])) as [ChildBot, ChildBot];
     moengage.delayNext(80, 300);
     const message = await confirmOn(a, IDS(800));
     const applied = () => moengage.statusRequests().filter((r) => r.outcome === 'applied').length * 10;

@@ -10,16 +10,16 @@ afterEach(async () => {
 });
 
 /**
- * A long run shows its progress. MoEngage's limits are scaled up 5× (the simulator's and a limiter of our own) so a 300-id V5 run
+ * A long run shows its progress. MoEngage's limits are scaled up 10× (the simulator's and a limiter of our own) so a 300-id V5 run
  * (300 requests) takes seconds, not minutes; the progress interval is shortened to match.
  */
 describe('progress on a long run', () => {
   it('edits the message with counts and time left while a 300-id V5 run goes, within chat.update’s limit', async () => {
-    const limits = { perSecond: 50, perMinute: 3_000, perHour: 180_000 };
+    const limits = { perSecond: 100, perMinute: 6_000, perHour: 360_000 };
     const limiter = createSlidingLimiter({ limits });
     h = await startHarness(
       { MOENGAGE_API_VERSION: 'v5', MAX_CAMPAIGNS_PER_COMMAND: '300' },
-      { limiter, timings: { progressMs: 500 }, moengage: { limits } },
+      { limiter, timings: { progressMs: 250 }, moengage: { limits } },
     );
     const ids = seedCampaigns({ count: 300 }).map((c) => c.id);
     h.moengage.setCampaigns(seedCampaigns({ count: 300 }));

@@ -5,6 +5,7 @@ import type { MoEngageSim } from '../../src/sandbox/moengage-sim.ts';
 import type { SimMessage, SlackSim } from '../../src/sandbox/slack-sim.ts';
 import { maxInWindow } from '../../src/sandbox/windows.ts';
 import {
+  allStarted,
   buttonValue,
   CHANNEL,
   messageText,
@@ -64,7 +65,7 @@ const completed = (message: SimMessage) =>
 
 describe('two replicas sharing Redis', () => {
   it('finishes a Workflow step on B, from the click there, that A received and posted; A is gone by then', async () => {
-    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(), replica()])) as [ChildBot, ChildBot];
     const run = await slack.runFunction(a.url, {
       callbackId: 'change_campaign_status',
       inputs: {
@@ -84,7 +85,7 @@ describe('two replicas sharing Redis', () => {
   }, 60_000);
 
   it('confirms on B a request made on A, and 20 clicks spread over both run it once', async () => {
-    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(), replica()])) as [ChildBot, ChildBot];
     const first = await request(a, 'pause camp_001');
     await click(b, first);
     await completed(first);
@@ -122,10 +123,10 @@ describe('two replicas sharing Redis', () => {
   }, 60_000);
 
   it('expires a request once, whichever replica sweeps first', async () => {
-    const [a] = [
-      await replica({ CONFIRMATION_TTL_SECONDS: '1' }),
-      await replica({ CONFIRMATION_TTL_SECONDS: '1' }),
-    ];
+    const [a] = await allStarted([
+      replica({ CONFIRMATION_TTL_SECONDS: '1' }),
+      replica({ CONFIRMATION_TTL_SECONDS: '1' }),
+    ]);
     const message = await request(a as ChildBot, 'pause camp_013');
     await slack.waitFor(
       () => /expired at/.test(messageText(slack.message(CHANNEL, message.ts) as never)),
@@ -140,7 +141,7 @@ describe('two replicas sharing Redis', () => {
   }, 30_000);
 
   it('keeps the two replicas together inside MoEngage windows, with no 429', async () => {
-    const [a, b] = [await replica(), await replica()] as [ChildBot, ChildBot];
+    const [a, b] = (await allStarted([replica(), replica()])) as [ChildBot, ChildBot];
     moengage.setCampaigns(seedCampaigns({ count: 200 }));
     const ids = seedCampaigns({ count: 200 }).map((c) => c.id);
     const one = await request(a, `pause ${ids.slice(0, 100).join(' ')}`);

@@ -9,6 +9,7 @@ import { type SimulatorCredentials, simulatorBotEnv } from '../../src/sandbox/bo
 import { seedCampaigns } from '../../src/sandbox/campaigns.ts';
 import { type ChildBot, startChildBot } from '../../src/sandbox/child-bot.ts';
 import type { MoEngageSim, MoEngageSimOptions } from '../../src/sandbox/moengage-sim.ts';
+import { fasterPostsPerChannel } from '../../src/sandbox/slack-sim/rate-limits.ts';
 import {
   type SimMessage,
   type SlackSim,
@@ -30,6 +31,14 @@ const CREDENTIALS: SimulatorCredentials = {
   workspaceId: WORKSPACE_ID,
   apiKey: API_KEY,
 };
+
+/**
+ * Slack's pace of posts in one channel (about one a second) ten times faster on both sides, the simulator's and
+ * the bot's pacer: a flow posts a confirmation, replies and a summary in one channel, and how the bot keeps to
+ * Slack's pace is not what a flow test checks (slack-limits and confirmation-backlog check that). Slack's limits
+ * per method and minute stay as they are. A test that passes its own rate limits or pace keeps them.
+ */
+const PACE = 10;
 
 /** The fleet every flow test starts with. */
 export function testFleet() {
@@ -69,7 +78,12 @@ export function startChildBotOn(
     allowedUserIds: users,
     allowedChannelIds: [CHANNEL],
   });
-  return startChildBot({ ...simulated, ...env }, { path: process.env.PATH });
+  // The child's environment is only what it is given: the compile cache (see vitest.config.ts) is passed on.
+  const cache = process.env.NODE_COMPILE_CACHE;
+  return startChildBot(
+    { ...simulated, ...(cache ? { NODE_COMPILE_CACHE: cache } : {}), ...env },
+    { path: process.env.PATH },
+  );
 }
 
 /**
@@ -106,6 +120,7 @@ export async function startHarness(
     signingSecret: SIGNING_SECRET,
     memberChannels: [CHANNEL, 'CRANDOM', 'COTHER'],
     userGroups: { SONCALL: ['UCAROL', 'UDAVE'], SLEADS: ['ULEAD1', 'ULEAD2'] },
+    rateLimits: fasterPostsPerChannel(PACE),
     ...options.slack,
   });
   const config = loadConfig({
@@ -134,7 +149,14 @@ export async function startHarness(
       ...(options.now ? { now: options.now } : {}),
       ...(options.hookRules ? { hookRules: options.hookRules } : {}),
       ...(options.mcpOpenAgent !== undefined ? { mcpOpenAgent: options.mcpOpenAgent } : {}),
-      timings: { slackRetries: 0, sweepMs: 100, callbackBackoffMs: 20, ...options.timings },
+      timings: {
+        slackRetries: 0,
+        sweepMs: 100,
+        callbackBackoffMs: 20,
+        ...options.timings,
+        // Slack's pace of posts per channel ten times faster, as the simulator's (rateLimits above).
+        slackPace: { postsPerSecond: PACE, ...options.timings?.slackPace },
+      },
       credentialCheck: options.credentialCheck ?? false,
     });
     return { bot, shared };
@@ -250,6 +272,17 @@ export function messageText(message: Pick<SimMessage, 'text' | 'blocks'>): strin
 /** The text of an acknowledgement's JSON body (help and input errors come back in the ack itself). */
 export function ackText(res: { json?: unknown }): string {
   return (res.json as { text?: string } | undefined)?.text ?? '';
+}
+
+/**
+ * Starts several at once (a bot process's start is mostly waiting) and resolves with them in order. A failure is
+ * thrown only once every start has settled, so each bot that did start is already where its test stops it.
+ */
+export async function allStarted<T>(starts: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** Ends what a test of real bot processes started: the bots (SIGKILL), the simulators and, given, its Redis keys. */

@@ -142,6 +142,10 @@ export async function startRedisServer(
     '',
     '--appendonly',
     'no',
+    // A master waits 5 s (Redis's default) before a diskless sync, for more replicas to share it: a replica here
+    // is in sync at once instead.
+    '--repl-diskless-sync-delay',
+    '0',
     ...(options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
     ...(options.args ?? []),
   ];

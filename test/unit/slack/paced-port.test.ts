@@ -73,7 +73,8 @@ describe('the per-channel Slack pacer', () => {
 
   it('shows an edit of a message already up before the posts still queued in its channel', async () => {
     const slack = fakeSlack(() => undefined);
-    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 5, burst: 1 });
+    // The next post is due 250 ms after the first: the edit (20 ms) has that long to go out before it.
+    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 4, burst: 1 });
     const posts = Array.from({ length: 5 }, (_, i) => paced.postMessage('CA', msg(`p${i}`)));
     await posts[0];
     await paced.updateMessage('CA', '1', msg('p0 expired'));
@@ -85,7 +86,8 @@ describe('the per-channel Slack pacer', () => {
 
   it('posts a reply in a thread already up before the new messages still queued in its channel', async () => {
     const slack = fakeSlack(() => undefined);
-    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 5, burst: 1 });
+    // As above: the reply has 250 ms to go out before the next post is due.
+    const paced = pacedPort(slack.port, { log: memoryLogger().logger, postsPerSecond: 4, burst: 1 });
     const posts = Array.from({ length: 4 }, (_, i) => paced.postMessage('CA', msg(`p${i}`)));
     await posts[0];
     await paced.postMessage('CA', msg('reminder in p0'), '1');
