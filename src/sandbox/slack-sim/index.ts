@@ -157,7 +157,7 @@ export async function startSlackSim(options: SlackSimOptions): Promise<SlackSim>
       dropped: socketMode.dropped,
       history: socketMode.history,
     },
-    waitFor: (predicate, timeoutMs = 5000) => waitFor(predicate, timeoutMs, calls),
+    waitFor: (predicate, timeoutMs = 30_000) => waitFor(predicate, timeoutMs, calls),
     slashCommand: deliveries.slashCommand,
     changeGroupMembers: deliveries.changeGroupMembers,
     openAppHome: deliveries.openAppHome,
