@@ -31,7 +31,8 @@ import { runV5Bench } from './v5-lookup.ts';
  * ack|replicas|failover|moengage|v5|moengage-faults|slack-outage|faults|backlog|catalog` runs one; `--fault kill,stall`
  * picks some of the faults part's faults. `--ack-mode isolated` (default: each app in its own child process) or
  * `--ack-mode shared` (everything in this process) picks how the ack part runs. The catalog part (options per
- * keystroke, memory, and its refresh: about 2.5 min) lists at `--catalog-share N` calls a minute (default 40).
+ * keystroke, memory, a scripted picker run over HTTP, and its refresh: about 2.5 min) lists at `--catalog-share N`
+ * calls a minute (default 40).
  * Exits 0 (it is a report), 2 on a bad `--only`, `--ack-mode`, `--fault` or `--catalog-share`.
  */
 const PARTS = [

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { choosePicked } from '../../src/sandbox/picker-flow.ts';
 import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
-import { LOADING_LABEL, PICKER_BLOCKS, PICKER_SEARCH_ACTION_ID } from '../../src/slack/views/picker-view.ts';
+import { LOADING_LABEL, PICKER_BLOCKS } from '../../src/slack/views/picker-view.ts';
 import { CHANNEL, type Harness, messageText } from '../support/bot-harness.ts';
 import {
   BLACK_FRIDAY,
@@ -56,7 +57,7 @@ describe.each(['v5', 'v1'] as const)('the picker with MoEngage %s', (apiVersion)
     // Not one MoEngage call per keystroke: the catalog answered.
     expect(h.moengage.requests.length).toBe(moengageBefore);
 
-    h.slack.chooseOptions(view.id, { actionId: PICKER_SEARCH_ACTION_ID, values: [hexId(1), hexId(2)] });
+    choosePicked(h.slack, view, [hexId(1), hexId(2)]);
     const submitted = await h.slack.submitView(h.url, { viewId: view.id });
     expect(submitted.verdict).toBe('closed');
 
@@ -86,7 +87,7 @@ describe('the picker', () => {
     await h.command('UALICE', 'stop');
     const view = await pickerOf(h, 'UALICE');
     await typeSearch(h, view, 'cyber');
-    h.slack.chooseOptions(view.id, { actionId: PICKER_SEARCH_ACTION_ID, values: [hexId(5)] });
+    choosePicked(h.slack, view, [hexId(5)]);
 
     const noReason = await h.slack.submitView(h.url, { viewId: view.id });
     expect(noReason.verdict).toBe('errors');
@@ -178,7 +179,7 @@ describe('the picker over Socket Mode', () => {
     const typed = await typeSearch(h, view, 'cyber');
     expect(typed.verdict).toBe('answered');
     expect(idsOf(typed.options)).toEqual([hexId(5)]);
-    h.slack.chooseOptions(view.id, { actionId: PICKER_SEARCH_ACTION_ID, values: [hexId(5)] });
+    choosePicked(h.slack, view, [hexId(5)]);
     expect((await h.slack.submitView(h.url, { viewId: view.id })).verdict).toBe('closed');
     expect(messageText(await h.latestMessage())).toContain(hexId(5));
   });

@@ -1,6 +1,7 @@
 import type { SimCampaign } from '../../src/sandbox/campaigns.ts';
+import { newestPicker, pickerSearch } from '../../src/sandbox/picker-flow.ts';
 import type { SimView } from '../../src/sandbox/slack-sim.ts';
-import { PICKER_BLOCKS, PICKER_SEARCH_ACTION_ID } from '../../src/slack/views/picker-view.ts';
+import { PICKER_BLOCKS } from '../../src/slack/views/picker-view.ts';
 import { type Harness, startHarness, testFleet } from './bot-harness.ts';
 
 /** A 24-hex campaign id (what dashboard links carry), numbered. */
@@ -64,17 +65,12 @@ export function catalogWhole(h: Harness) {
 
 /** The modal the bot opened for a person, once it has (the newest one). */
 export function pickerOf(h: Harness, userId: string): Promise<SimView> {
-  return h.slack.waitFor(() => h.slack.views(userId).at(-1), 60_000);
+  return newestPicker(h.slack, userId);
 }
 
 /** A person types into the picker's search. */
 export function typeSearch(h: Harness, view: SimView, value: string, userId?: string) {
-  return h.slack.requestOptions(h.url, {
-    viewId: view.id,
-    actionId: PICKER_SEARCH_ACTION_ID,
-    value,
-    ...(userId ? { userId } : {}),
-  });
+  return pickerSearch(h.slack, h.url, view, value, userId);
 }
 
 /** A person picks an action in the picker. */
