@@ -40,6 +40,7 @@ import { createMemoryIdempotency, type IdempotencyStore } from './stores/idempot
 import { createMemoryStore } from './stores/memory-store.ts';
 import { createMemoryOutbox } from './stores/outbox-memory.ts';
 import { type TimingOverrides, type Timings, timingsOf } from './timings.ts';
+import { VERSION } from './version.ts';
 
 export { StartupError } from './server.ts';
 
@@ -372,7 +373,10 @@ function catalogOf(
   });
 }
 
-/** The line that says the bot is up and how it was put together, and a warning when its state is memory only. */
+/**
+ * The line that says the bot is up, which version on which Node, and how it was put together; and a warning when
+ * its state is memory only.
+ */
 function logReady(logger: Logger, config: Config, options: BotOptions, port: number, policy: AccessPolicy) {
   if (!options.store) {
     logger.warn(
@@ -381,6 +385,8 @@ function logReady(logger: Logger, config: Config, options: BotOptions, port: num
   }
   logger.info(
     {
+      version: VERSION,
+      node: process.version,
       mode: config.slack.mode,
       port,
       policy: policy.source,

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AuditEvent } from './core/audit.ts';
 import type { RequestEvent } from './moengage/client.ts';
 import type { LimiterStats } from './moengage/limiter.ts';
+import { VERSION } from './version.ts';
 
 /**
  * Prometheus metrics, fed from the same events that make the audit trail (one mechanism, two outputs). Each bot
@@ -9,8 +10,18 @@ import type { LimiterStats } from './moengage/limiter.ts';
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'campaign_bot_' });
+  // Node's process metrics under their standard names (process_resident_memory_bytes, nodejs_eventloop_lag_seconds,
+  // …), without the bot's prefix, so stock Node.js dashboards and alerts find them; the bot's own carry it.
+  collectDefaultMetrics({ register: registry });
   const r = [registry];
+
+  // Which build runs where, as Prometheus's own *_build_info: always 1, the facts in its labels.
+  new Gauge({
+    name: 'campaign_bot_build_info',
+    help: 'The running version of the bot and of Node.js: always 1',
+    labelNames: ['version', 'node'],
+    registers: r,
+  }).set({ version: VERSION, node: process.version }, 1);
 
   const commands = new Counter({
     name: 'campaign_bot_commands_total',
