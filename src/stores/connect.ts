@@ -175,6 +175,7 @@ function openEmbeddedState(path: string, logger: Logger, retainDays: number): Sh
   try {
     sqlite = openSqlite(path);
   } catch (error) {
+    if (error instanceof StartupError) throw error;
     throw new StartupError(`SQLITE_PATH: cannot open ${path} (${(error as Error).message})`);
   }
   logger
