@@ -195,6 +195,7 @@ export async function startBot(
     escalateAfterMs: timings.escalateAfterMs,
     leaseMs: timings.leaseMs,
     sweepMs: timings.sweepMs,
+    onSweep: metrics.sweep,
     progressMs: timings.progressMs,
     staleLookupMs: timings.staleLookupMs,
     changes: options.changes,
@@ -225,6 +226,14 @@ export async function startBot(
     timeZone: config.timeZone,
     now,
   });
+  const readiness = readinessOf(
+    () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
+    { ...options.readinessChecks, ...moengage.readinessChecks },
+    logger,
+  );
+  metrics.watchReadiness(readiness);
+  // A run is taken over within a sweep of its lease lapsing (after a store outage, within one more lease).
+  metrics.watchRuns(async () => (await store.runsDue(now() - 2 * timings.leaseMs - 60_000)).length);
   const server = await startServer({
     config,
     logger,
@@ -233,11 +242,7 @@ export async function startBot(
     handlers: {
       ...opsHandlers({
         alive: () => state.alive && (options.alive?.() ?? true),
-        readiness: readinessOf(
-          () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
-          { ...options.readinessChecks, ...moengage.readinessChecks },
-          logger,
-        ),
+        readiness,
         metrics,
       }),
       ...runbook.routes,

@@ -47,6 +47,18 @@ describe('operational endpoints', () => {
     expect(metrics.text).not.toContain('campaign_bot_process_');
     expect(metrics.text).not.toContain('campaign_bot_nodejs_');
     has(`campaign_bot_build_info{version="${VERSION}",node="${process.version}"} 1`);
+    // What the alert rules watch (docs/prometheus/alerts.yml): readiness by check, stuck runs, the sweeps.
+    has('campaign_bot_ready 1');
+    has('campaign_bot_readiness_check{check="slack"} 1');
+    has('campaign_bot_readiness_check{check="accepting"} 1');
+    has('campaign_bot_runs_overdue 0');
+    for (const sweep of ['expiry', 'resume', 'reminders']) {
+      const at = new RegExp(
+        `^campaign_bot_sweep_last_success_timestamp_seconds\\{sweep="${sweep}"\\} ([0-9.e+]+)$`,
+        'm',
+      );
+      expect(Date.now() / 1000 - Number(at.exec(metrics.text)?.[1])).toBeLessThan(60);
+    }
   });
 
   it('answers /healthz and /readyz, and turns unready once shutdown starts', async () => {
