@@ -232,7 +232,8 @@ export async function startBot(
     logger,
   );
   metrics.watchReadiness(readiness);
-  // A run is taken over within a sweep of its lease lapsing (after a store outage, within one more lease).
+  // A run is taken over within a sweep of its lease lapsing (after a store outage, within one more lease): one due
+  // for longer than two leases and a minute is stuck.
   metrics.watchRuns(async () => (await store.runsDue(now() - 2 * timings.leaseMs - 60_000)).length);
   const server = await startServer({
     config,

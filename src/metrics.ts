@@ -4,6 +4,12 @@ import type { RequestEvent } from './moengage/client.ts';
 import type { LimiterStats } from './moengage/limiter.ts';
 import { VERSION } from './version.ts';
 
+/** What /readyz answers (see ops.ts): the metrics show the same. */
+interface ReadinessAnswer {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
 /**
  * Prometheus metrics, fed from the same events that make the audit trail (one mechanism, two outputs). Each bot
  * instance has its own registry, so tests can run several in one process.
@@ -138,10 +144,8 @@ export function createMetrics() {
 
   // Readiness as /readyz answers it, asked at each scrape (each check bounds its own wait; one answer serves every
   // gauge of a scrape): an alert on a dependency (Redis, MoEngage's acceptance of the key) needs no probe of its own.
-  let readiness: (() => Promise<{ ready: boolean; checks: Record<string, boolean> }>) | undefined;
-  let asked:
-    | { at: number; answer: Promise<{ ready: boolean; checks: Record<string, boolean> } | undefined> }
-    | undefined;
+  let readiness: (() => Promise<ReadinessAnswer>) | undefined;
+  let asked: { at: number; answer: Promise<ReadinessAnswer | undefined> } | undefined;
   const readOnce = () => {
     if (!asked || Date.now() - asked.at > 1_000) {
       asked = {
@@ -199,7 +203,7 @@ export function createMetrics() {
 
   return {
     registry,
-    watchReadiness(read: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>) {
+    watchReadiness(read: () => Promise<ReadinessAnswer>) {
       readiness = read;
     },
     watchRuns(overdue: () => Promise<number>) {
