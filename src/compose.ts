@@ -41,6 +41,7 @@ import { createMemoryIdempotency, type IdempotencyStore } from './stores/idempot
 import { createMemoryStore } from './stores/memory-store.ts';
 import { createMemoryOutbox } from './stores/outbox-memory.ts';
 import { type TimingOverrides, type Timings, timingsOf } from './timings.ts';
+import { VERSION } from './version.ts';
 
 export { StartupError } from './server.ts';
 
@@ -206,6 +207,7 @@ export async function startBot(
     escalateAfterMs: timings.escalateAfterMs,
     leaseMs: timings.leaseMs,
     sweepMs: timings.sweepMs,
+    onSweep: metrics.sweep,
     progressMs: timings.progressMs,
     staleLookupMs: timings.staleLookupMs,
     changes: options.changes,
@@ -244,6 +246,15 @@ export async function startBot(
     timeZone: config.timeZone,
     now,
   });
+  const readiness = readinessOf(
+    () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
+    { ...options.readinessChecks, ...moengage.readinessChecks },
+    logger,
+  );
+  metrics.watchReadiness(readiness);
+  // A run is taken over within a sweep of its lease lapsing (after a store outage, within one more lease): one due
+  // for longer than two leases and a minute is stuck.
+  metrics.watchRuns(async () => (await store.runsDue(now() - 2 * timings.leaseMs - 60_000)).length);
   const server = await startServer({
     config,
     logger,
@@ -252,11 +263,7 @@ export async function startBot(
     handlers: {
       ...opsHandlers({
         alive: () => state.alive && (options.alive?.() ?? true),
-        readiness: readinessOf(
-          () => ({ slack: state.slackAuthenticated, accepting: state.alive }),
-          { ...options.readinessChecks, ...moengage.readinessChecks },
-          logger,
-        ),
+        readiness,
         metrics,
       }),
       ...runbook.routes,
@@ -394,7 +401,10 @@ function catalogOf(
   });
 }
 
-/** The line that says the bot is up and how it was put together, and a warning when its state is memory only. */
+/**
+ * The line that says the bot is up, which version on which Node, and how it was put together; and a warning when
+ * its state is memory only.
+ */
 function logReady(logger: Logger, config: Config, options: BotOptions, port: number, policy: AccessPolicy) {
   if (!options.store) {
     logger.warn(
@@ -403,6 +413,8 @@ function logReady(logger: Logger, config: Config, options: BotOptions, port: num
   }
   logger.info(
     {
+      version: VERSION,
+      node: process.version,
       mode: config.slack.mode,
       port,
       policy: policy.source,

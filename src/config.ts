@@ -274,6 +274,9 @@ const schema = z.object({
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((v) => v ?? 'info'),
 });
 
+/** Every variable the bot reads, in the schema's order (.env.example lists each; a test holds them together). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** Rules across variables, checked on the raw environment so they are reported even when others fail too. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const set = (name: string) => (env[name] ?? '').trim() !== '';

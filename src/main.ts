@@ -3,13 +3,24 @@ import { StartupError, startBot } from './compose.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { GroupsFileError, loadCampaignGroups } from './core/groups.ts';
 import { HookRulesError, loadHookRules } from './doors/http/hooks/rules.ts';
+import { EnvFileError, readEnvFile } from './env-file.ts';
 import { createLogger } from './logger.ts';
 import { connectSharedState } from './stores/connect.ts';
 
 // The composition root: the only place that reads the environment and starts things.
+// `.env` in the working directory, when there is one (`cp .env.example .env`), under the environment: a variable
+// set in both takes the environment's value, as Node's own --env-file does.
+let fromFile: Record<string, string>;
+try {
+  fromFile = readEnvFile('.env');
+} catch (error) {
+  if (!(error instanceof EnvFileError)) throw error;
+  console.error(`Could not start: ${error.message}`);
+  process.exit(1);
+}
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig(process.env);
+  config = loadConfig({ ...fromFile, ...process.env });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`${error.message}\nSee .env.example and the configuration table in docs/configuration.md.`);
@@ -17,6 +28,14 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+const fileNames = Object.keys(fromFile);
+if (fileNames.length > 0) {
+  const overridden = fileNames.filter((name) => process.env[name] !== undefined);
+  logger.info(
+    { variables: fileNames.length, overridden },
+    'read .env (the environment wins where both set one)',
+  );
+}
 try {
   const groups = config.campaignGroupsFile ? await loadCampaignGroups(config.campaignGroupsFile) : new Map();
   const tokenNames = new Set(config.runbookTokens.map((t) => t.name));

@@ -2,6 +2,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AuditEvent } from './core/audit.ts';
 import type { RequestEvent } from './moengage/client.ts';
 import type { LimiterStats } from './moengage/limiter.ts';
+import { VERSION } from './version.ts';
+
+/** What /readyz answers (see ops.ts): the metrics show the same. */
+interface ReadinessAnswer {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
 
 /**
  * Prometheus metrics, fed from the same events that make the audit trail (one mechanism, two outputs). Each bot
@@ -9,8 +16,18 @@ import type { LimiterStats } from './moengage/limiter.ts';
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'campaign_bot_' });
+  // Node's process metrics under their standard names (process_resident_memory_bytes, nodejs_eventloop_lag_seconds,
+  // …), without the bot's prefix, so stock Node.js dashboards and alerts find them; the bot's own carry it.
+  collectDefaultMetrics({ register: registry });
   const r = [registry];
+
+  // Which build runs where, as Prometheus's own *_build_info: always 1, the facts in its labels.
+  new Gauge({
+    name: 'campaign_bot_build_info',
+    help: 'The running version of the bot and of Node.js: always 1',
+    labelNames: ['version', 'node'],
+    registers: r,
+  }).set({ version: VERSION, node: process.version }, 1);
 
   const commands = new Counter({
     name: 'campaign_bot_commands_total',
@@ -125,8 +142,77 @@ export function createMetrics() {
     registers: r,
   });
 
+  // Readiness as /readyz answers it, asked at each scrape (each check bounds its own wait; one answer serves every
+  // gauge of a scrape): an alert on a dependency (Redis, MoEngage's acceptance of the key) needs no probe of its own.
+  let readiness: (() => Promise<ReadinessAnswer>) | undefined;
+  let asked: { at: number; answer: Promise<ReadinessAnswer | undefined> } | undefined;
+  const readOnce = () => {
+    if (!asked || Date.now() - asked.at > 1_000) {
+      asked = {
+        at: Date.now(),
+        answer: readiness ? readiness().catch(() => undefined) : Promise.resolve(undefined),
+      };
+    }
+    return asked.answer;
+  };
+  new Gauge({
+    name: 'campaign_bot_ready',
+    help: '1 when the bot is ready for traffic (as /readyz answers), 0 when not',
+    registers: r,
+    async collect() {
+      this.set((await readOnce())?.ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'campaign_bot_readiness_check',
+    help: 'Each readiness check of /readyz: 1 passing, 0 failing (slack, accepting, redis, sqlite, moengage_credentials)',
+    labelNames: ['check'],
+    registers: r,
+    async collect() {
+      const answer = await readOnce();
+      this.reset();
+      for (const [check, ok] of Object.entries(answer?.checks ?? {})) this.set({ check }, ok ? 1 : 0);
+    },
+  });
+
+  // The lifecycle's sweeps (expiry, resume, reminders): a sweep whose last good round is old is behind.
+  const sweepLastOk = new Gauge({
+    name: 'campaign_bot_sweep_last_success_timestamp_seconds',
+    help: 'When each sweep (expiry, resume, reminders) last finished a round, or started, in Unix seconds',
+    labelNames: ['sweep'],
+    registers: r,
+  });
+  const sweepFailures = new Counter({
+    name: 'campaign_bot_sweep_failures_total',
+    help: 'Sweep rounds that failed (the store unavailable, most often), by sweep',
+    labelNames: ['sweep'],
+    registers: r,
+  });
+
+  // Runs nobody carries: due (their lease lapsed, or a scheduled step's time came) long enough ago that a sweep
+  // should have taken them over. Read from the shared store at each scrape, so every replica reports the same.
+  let overdueRuns: (() => Promise<number>) | undefined;
+  new Gauge({
+    name: 'campaign_bot_runs_overdue',
+    help: 'Confirmed runs and scheduled steps (a pause-for reminder or resume) due longer ago than two run leases and a minute, and not taken over: stuck',
+    registers: r,
+    async collect() {
+      this.set((await overdueRuns?.().catch(() => undefined)) ?? 0);
+    },
+  });
+
   return {
     registry,
+    watchReadiness(read: () => Promise<ReadinessAnswer>) {
+      readiness = read;
+    },
+    watchRuns(overdue: () => Promise<number>) {
+      overdueRuns = overdue;
+    },
+    sweep(name: string, outcome: 'started' | 'ok' | 'failed') {
+      if (outcome === 'failed') sweepFailures.inc({ sweep: name });
+      else sweepLastOk.set({ sweep: name }, Date.now() / 1000);
+    },
     watchOutbox(stats: () => Promise<{ depth: number; oldestAt: number | undefined }>) {
       outboxStats = stats;
     },

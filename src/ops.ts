@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { sendJson } from './http/reply.ts';
 import type { BufferedRequest } from './http/routes.ts';
 import type { Metrics } from './metrics.ts';
+import { VERSION } from './version.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -68,7 +69,9 @@ export function readinessOf(
 export function opsHandlers(state: OpsState) {
   return {
     healthz(req: BufferedRequest, res: ServerResponse) {
-      sendJson(req, res, state.alive() ? 200 : 503, { ok: state.alive() });
+      // The version too: a probe (or a person with curl) sees which build answers, e.g. during a rolling deploy.
+      const ok = state.alive();
+      sendJson(req, res, ok ? 200 : 503, { ok, version: VERSION });
     },
     async readyz(req: BufferedRequest, res: ServerResponse) {
       const r = await state

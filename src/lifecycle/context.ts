@@ -17,6 +17,7 @@ import type { CampaignCatalog } from './catalog.ts';
 import { type ChangeFeed, createMemoryChangeFeed } from './changes.ts';
 import type { CampaignExecutor } from './execution-deps.ts';
 import type { CampaignLookup } from './lookup.ts';
+import type { SweepOutcome } from './sweeps.ts';
 
 export interface LifecycleDeps {
   store: RequestStore;
@@ -44,6 +45,8 @@ export interface LifecycleDeps {
   leaseMs?: number;
   /** How often `start()`'s sweeps run (expiry, resume, reminders); by default sweepEvery(ttlMs). */
   sweepMs?: number;
+  /** Told of each sweep loop's start and each round's end (see sweeps.ts; the metrics). */
+  onSweep?: (sweep: string, outcome: SweepOutcome) => void;
   /** The store is this process's alone (a SQLite file): `start()` resumes its unfinished runs at once. */
   exclusiveStore?: boolean;
   onRepeated?: (ids: number) => void;

@@ -303,7 +303,11 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     if (sweeps) return;
     sweeps = startSweeps(
       { expiry: expireDue, resume: () => execution.resumeDue(), reminders: remindDue },
-      { everyMs: deps.sweepMs ?? sweepEvery(deps.ttlMs), log: deps.logger.child({ module: 'sweeps' }) },
+      {
+        everyMs: deps.sweepMs ?? sweepEvery(deps.ttlMs),
+        log: deps.logger.child({ module: 'sweeps' }),
+        onRound: deps.onSweep,
+      },
     );
     void execution
       .resumeDue(deps.exclusiveStore ?? false)

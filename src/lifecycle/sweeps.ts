@@ -6,6 +6,9 @@ export function sweepEvery(ttlMs: number): number {
   return Math.min(2_000, ttlMs / 4);
 }
 
+/** How a sweep loop goes: `started` once when it starts, then `ok` or `failed` after each round. */
+export type SweepOutcome = 'started' | 'ok' | 'failed';
+
 export interface Sweeps {
   /** Stops the loops: no round starts after this; resolves once the rounds under way have finished. */
   stop(): Promise<void>;
@@ -14,11 +17,12 @@ export interface Sweeps {
 /**
  * Runs each sweep in a loop of its own, one round at a time: the next round starts `everyMs` after the last one
  * finished, never beside it (a slow round — Redis slow, a big backlog — delays the next instead of piling up
- * rounds that each hold what they read). A round that throws is logged; the loop goes on.
+ * rounds that each hold what they read). A round that throws is logged; the loop goes on. `onRound` hears of
+ * each loop's start and each round's end (the metrics: a sweep that stops finishing rounds is behind).
  */
 export function startSweeps(
   sweeps: Record<string, () => Promise<unknown>>,
-  options: { everyMs: number; log: Logger },
+  options: { everyMs: number; log: Logger; onRound?: (sweep: string, outcome: SweepOutcome) => void },
 ): Sweeps {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
@@ -29,8 +33,11 @@ export function startSweeps(
       if (stopped) return;
       const round = sweep()
         .then(
-          () => undefined,
-          (error: unknown) => options.log.error({ sweep: name, err: errorText(error) }, 'sweep failed'),
+          () => options.onRound?.(name, 'ok'),
+          (error: unknown) => {
+            options.log.error({ sweep: name, err: errorText(error) }, 'sweep failed');
+            options.onRound?.(name, 'failed');
+          },
         )
         .finally(() => {
           running.delete(round);
@@ -41,7 +48,10 @@ export function startSweeps(
     timer.unref();
     timers.add(timer);
   };
-  for (const [name, sweep] of Object.entries(sweeps)) loop(name, sweep);
+  for (const [name, sweep] of Object.entries(sweeps)) {
+    options.onRound?.(name, 'started');
+    loop(name, sweep);
+  }
   return {
     async stop() {
       stopped = true;

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -21,7 +24,9 @@ export interface ChildBot {
  * Runs the real entry point (`node src/main.ts`, as the container does) in its own process with `env`, and
  * resolves once it logs "campaign bot ready". Signals go to the node process itself (npm would not forward them).
  * `process.execPath` is the Node running the caller: the project's Node 24 under `npm run bench` and vitest.
- * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH. A bot not ready
+ * The child's environment is `env` and `PATH: path`, nothing else: callers pass their own PATH; it runs in an empty
+ * directory of its own, so a developer's `.env` (which main.ts reads from the working directory) never reaches a
+ * test's or a bench's bot (a path in `env` must be absolute). A bot not ready
  * within `readyTimeoutMs` (default 60 s: one that cannot reach its store may never be) is SIGKILLed and the promise
  * rejects, so no caller waits forever or leaves a process behind.
  */
@@ -29,7 +34,9 @@ export async function startChildBot(
   env: Record<string, string>,
   options: { path: string | undefined; readyTimeoutMs?: number },
 ): Promise<ChildBot> {
+  const cwd = mkdtempSync(join(tmpdir(), 'campaign-bot-child-'));
   const child = spawn(process.execPath, [ENTRY], {
+    cwd,
     env: { PATH: options.path ?? '', ...env },
     stdio: 'pipe',
   });
@@ -41,10 +48,10 @@ export async function startChildBot(
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    rmSync(cwd, { recursive: true, force: true });
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   const ready = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       buffer += d.toString();

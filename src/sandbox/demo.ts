@@ -9,21 +9,31 @@ import { startBot } from '../compose.ts';
 import { loadConfig } from '../config.ts';
 import { parseHookRules } from '../doors/http/hooks/rules.ts';
 import { createLogger } from '../logger.ts';
+import { createSlidingLimiter } from '../moengage/limiter.ts';
 import { type SimulatorCredentials, simulatorBotEnv } from './bot-env.ts';
 import { demoFleet } from './campaigns.ts';
 import { startMoEngageSim } from './moengage-sim.ts';
 import { renderBlocks, setDisplayNames } from './render.ts';
-import { fasterPostsPerChannel } from './slack-sim/rate-limits.ts';
 import { type SimMessage, startSlackSim } from './slack-sim.ts';
 
 /**
  * `npm run demo`: the real bot, no credentials, against the Slack and MoEngage simulators, playing a short
  * incident and printing what people in Slack see and what MoEngage receives.
- *
- * `npm run demo -- --fast`: Slack's pace of posts in a channel (about one a second) ten times faster, in the
- * simulator and the bot's pacer alike: the same transcript, sooner (the demo's test runs it so).
  */
 const CHANNEL = 'CINCIDENT';
+/**
+ * A demo, said as one on its first line, plays in seconds: the simulators answer at once (no Slack or MoEngage
+ * rate limits) and the bot's own paces are lifted to match (its limiters, the per-channel pace of Slack posts,
+ * the outbox's poll). Production keeps MoEngage's 10 requests a second and Slack's one post a second a channel,
+ * which made the same story take about 25 s; what people see and what MoEngage receives are unchanged.
+ */
+const DEMO_LIMITS = { perSecond: 1_000, perMinute: 60_000, perHour: 3_600_000 };
+const DEMO_TIMINGS = {
+  slackRetries: 0,
+  sweepMs: 200,
+  slackPace: { postsPerSecond: 1_000, burst: 1_000 },
+  outbox: { pollMs: 50 },
+};
 const people = {
   UALICE: 'alice (on call)',
   UBOB: 'bob',
@@ -41,19 +51,21 @@ const credentials: SimulatorCredentials = {
   apiKey: 'demo-api-key',
 };
 const RUNBOOK_TOKEN = 'demo-runbook-token-0123456789abcdef0123';
-const PACE = process.argv.includes('--fast') ? 10 : 1;
 
 const moengage = await startMoEngageSim({
   workspaceId: credentials.workspaceId,
   apiKey: credentials.apiKey,
   campaigns: demoFleet(),
+  // A demo: no rate limits (see DEMO_LIMITS).
+  limits: false,
 });
 const slack = await startSlackSim({
   botToken: credentials.botToken,
   signingSecret: credentials.signingSecret,
   memberChannels: [CHANNEL],
   userGroups: { SONCALL: ['UCAROL'], SLEADS: ['UDAVE'] },
-  rateLimits: fasterPostsPerChannel(PACE),
+  // A demo: Slack's rate limits off, as the bot's pace below is lifted.
+  rateLimits: false,
 });
 const logDir = mkdtempSync(join(tmpdir(), 'campaign-bot-demo-'));
 const logFile = join(logDir, 'bot.log');
@@ -122,7 +134,9 @@ const bot = await startBot(config, logger, {
   host: '127.0.0.1',
   policy,
   hookRules,
-  timings: { slackRetries: 0, sweepMs: 200, slackPace: { postsPerSecond: PACE } },
+  limiter: createSlidingLimiter({ limits: DEMO_LIMITS }),
+  searchLimiter: createSlidingLimiter({ limits: DEMO_LIMITS }),
+  timings: DEMO_TIMINGS,
   now: () => Date.now() + clock.offset,
 });
 const url = `http://127.0.0.1:${bot.port}/slack/events`;
@@ -249,6 +263,9 @@ function moengageLog(since: number) {
 }
 
 try {
+  say(
+    'A demo: the real bot against simulated Slack and MoEngage, sped up (no rate limits, no pacing) to play in seconds.',
+  );
   heading('1. Someone outside the allowlist tries');
   await type('UEVE', 'pause promo_001');
 
@@ -405,6 +422,7 @@ try {
   }
 
   say(`\nAudit trail and request logs (JSON, secrets redacted): ${logFile}`);
+  say(`The demo played in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
 } finally {
   await bot.stop();
   await slack.close();

@@ -53,25 +53,8 @@ export function createMemoryCatalogStore(): CatalogStore {
   };
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS catalog (
-  workspace TEXT NOT NULL,
-  id TEXT NOT NULL,
-  json TEXT NOT NULL,
-  seen_at INTEGER NOT NULL,
-  PRIMARY KEY (workspace, id)
-);
-CREATE TABLE IF NOT EXISTS catalog_meta (
-  workspace TEXT PRIMARY KEY,
-  full_at INTEGER,
-  version INTEGER NOT NULL DEFAULT 0,
-  lease_owner TEXT,
-  lease_until INTEGER
-);`;
-
-/** The embedded database's catalog: one row a campaign; its tables made the first time it opens a file. */
+/** The embedded database's catalog: one row a campaign; its tables are the file's (sqlite.ts, MIGRATIONS). */
 export function createSqliteCatalogStore(sqlite: Sqlite): CatalogStore {
-  sqlite.db.exec(SCHEMA);
   const db = sqlite.db;
   const meta = db.prepare('SELECT full_at, version FROM catalog_meta WHERE workspace = ?');
   const ensure = db.prepare('INSERT OR IGNORE INTO catalog_meta (workspace) VALUES (?)');

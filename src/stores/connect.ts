@@ -13,7 +13,7 @@ import { createRedisDeduper, createSqliteDeduper, type Deduper } from './dedupe.
 import { createRedisIdempotency, createSqliteIdempotency, type IdempotencyStore } from './idempotency.ts';
 import { createRedisOutbox } from './outbox-redis.ts';
 import { createSqliteOutbox } from './outbox-sqlite.ts';
-import { connectRedis, describeTarget } from './redis-connection.ts';
+import { connectRedis, describeTarget, startFailure } from './redis-connection.ts';
 import { createRedisSlidingLimiter } from './redis-limiter.ts';
 import { createRedisStore } from './redis-store.ts';
 import { openSqlite } from './sqlite.ts';
@@ -56,18 +56,29 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
   // Commands fail fast while Redis is away (readiness says so) instead of queueing without bound; a READONLY
   // answer (a failover) reconnects to the current master. See redis-connection.ts.
   const redis = connectRedis(config);
-  redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  // Until Redis first answers, a refused connection is one fact for the start-up error, not a warning per retry:
+  // ioredis retries, and each limiter's subscriber too, a dozen lines before the one that said why. Once up,
+  // every error is logged (an outage is readiness's business; see redisWritable).
+  let starting = true;
+  let lastConnectionError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    if (starting) lastConnectionError = error;
+    else log.warn({ err: error.message }, 'redis connection error');
+  });
   logRedisMoves(redis, log);
+  const background = (what: string) => (error: unknown) => {
+    if (!starting) log.warn({ err: String(error) }, `${what} background error`);
+  };
   const prefix = config.redisKeyPrefix;
   const limiter = createRedisSlidingLimiter({
     redis,
     id: `${prefix}moengage:${config.moengage.workspaceId}`,
-    onError: (error) => log.warn({ err: String(error) }, 'shared limiter background error'),
+    onError: background('shared limiter'),
   });
   const searchLimiter = createRedisSlidingLimiter({
     redis,
     id: `${prefix}moengage-search:${config.moengage.workspaceId}`,
-    onError: (error) => log.warn({ err: String(error) }, 'shared search limiter background error'),
+    onError: background('shared search limiter'),
   });
   try {
     await redis.ping();
@@ -76,9 +87,11 @@ export async function connectSharedState(config: Config, logger: Logger): Promis
     await searchLimiter.ready();
   } catch (error) {
     redis.disconnect();
+    await Promise.allSettled([limiter.stop(), searchLimiter.stop()]);
     if (error instanceof StartupError) throw error;
-    throw new StartupError(`Redis (${where}) did not answer (${(error as Error).message})`);
+    throw new StartupError(`Redis (${where}) ${startFailure(error as Error, lastConnectionError)}`);
   }
+  starting = false;
   log.info(
     { prefix, redis: where },
     'shared state in Redis: pending requests, claims, deliveries and the MoEngage limit',
@@ -162,6 +175,7 @@ function openEmbeddedState(path: string, logger: Logger, retainDays: number): Sh
   try {
     sqlite = openSqlite(path);
   } catch (error) {
+    if (error instanceof StartupError) throw error;
     throw new StartupError(`SQLITE_PATH: cannot open ${path} (${(error as Error).message})`);
   }
   logger

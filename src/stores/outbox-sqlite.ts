@@ -1,32 +1,6 @@
 import { type Outbox, type OutboxEntry, planEnqueue } from '../core/outbox.ts';
 import type { Sqlite } from './sqlite.ts';
 
-// Kept beside the outbox rather than in state/sqlite.ts's schema: a file made before the outbox gets its tables
-// the first time the outbox opens it. `waiting` counts a queue's entries, so a claim reads an index, not the rows.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  queue TEXT NOT NULL,
-  target TEXT,
-  rank INTEGER,
-  payload TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (queue, seq);
-CREATE TABLE IF NOT EXISTS outbox_queues (
-  queue TEXT PRIMARY KEY,
-  waiting INTEGER NOT NULL DEFAULT 0,
-  due_at INTEGER NOT NULL,
-  holder TEXT,
-  lease_until INTEGER NOT NULL DEFAULT 0,
-  dropped INTEGER NOT NULL DEFAULT 0,
-  failures INTEGER NOT NULL DEFAULT 0,
-  ranks TEXT NOT NULL DEFAULT '{}',
-  touched_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox_queues (due_at) WHERE waiting > 0;
-`;
-
 interface Row {
   seq: number;
   target: string | null;
@@ -43,7 +17,7 @@ export function createSqliteOutbox(
   const retainMs = options.retainMs ?? 24 * 3_600_000;
   const now = options.now ?? Date.now;
   const { db } = sqlite;
-  db.exec(SCHEMA);
+  // Its tables are the file's (sqlite.ts, MIGRATIONS).
   // One process uses the file (shared-state.ts: exclusiveStore): a lease found at open was held by a process that
   // is gone (a crash, a SIGKILL), and its queues are this one's to send now, not after the lease.
   db.exec('UPDATE outbox_queues SET holder = NULL, lease_until = 0 WHERE holder IS NOT NULL');

@@ -83,3 +83,22 @@ export function describeTarget(target: RedisTarget): string {
   const url = new URL(target.redisUrl);
   return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
+
+/**
+ * Why Redis could not be used at start, in the words of the cause: ioredis's own (a command given up after its
+ * retries) says nothing of the connection, so the connection's last error is told instead. Neither carries the
+ * URL, so no password.
+ */
+export function startFailure(error: Error, connectionError: Error | undefined): string {
+  const cause = connectionError ?? error;
+  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(cause.message)) {
+    return `refused the credentials (REDIS_URL's user and password): ${cause.message}`;
+  }
+  if (
+    (cause as NodeJS.ErrnoException).code?.startsWith('E') ||
+    /connect|closed|unreachable/i.test(cause.message)
+  ) {
+    return `is unreachable: ${cause.message}`;
+  }
+  return `did not answer: ${cause.message}`;
+}

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCOPES_BY_METHOD } from '../../src/slack/port.ts';
+import { VERSION } from '../../src/version.ts';
 import {
   ackText,
   CHANNEL,
@@ -281,7 +282,7 @@ describe('/campaign end to end (HTTP receiver, signed requests, both simulators)
     it('answers /healthz once ready', async () => {
       const res = await request(`http://127.0.0.1:${h.bot.port}/healthz`);
       expect(res.statusCode).toBe(200);
-      expect(await res.body.json()).toEqual({ ok: true });
+      expect(await res.body.json()).toEqual({ ok: true, version: VERSION });
     });
   });
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.ts';
 import { CHANNEL, type Harness, startHarness } from '../support/bot-harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,6 +142,12 @@ describe('campaign-bot CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('campaign-bot: pause needs campaign ids or --group NAME');
     expect(stderr).toContain('usage: campaign-bot');
+  });
+
+  it('prints its version with --version, from package.json, needing no bot', async () => {
+    const { code, stdout } = await cli(['--version'], { CAMPAIGN_BOT_TOKEN: '' }).exited;
+    expect(code).toBe(0);
+    expect(stdout).toBe(`campaign-bot ${VERSION}\n`);
   });
 
   it('exits 6 when the bot cannot be reached, after retrying', async () => {

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.ts';
 import { CHANNEL, type Harness, startHarness } from '../support/bot-harness.ts';
 
 let h: Harness;
@@ -40,12 +41,36 @@ describe('operational endpoints', () => {
     expect(metrics.text).toMatch(/campaign_bot_moengage_request_seconds_count\{action="PAUSE"\} 2/);
     // Four Slack requests reached /slack/events (three commands, one click), each timed to its answer.
     expect(metrics.text).toMatch(/campaign_bot_ack_seconds_count 4/);
-    expect(metrics.text).toContain('campaign_bot_process_resident_memory_bytes');
+    // Node's process metrics under their standard names, so stock Node.js dashboards find them.
+    expect(metrics.text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(metrics.text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(metrics.text).not.toContain('campaign_bot_process_');
+    expect(metrics.text).not.toContain('campaign_bot_nodejs_');
+    has(`campaign_bot_build_info{version="${VERSION}",node="${process.version}"} 1`);
+    // What the alert rules watch (docs/prometheus/alerts.yml): readiness by check, stuck runs, the sweeps.
+    has('campaign_bot_ready 1');
+    has('campaign_bot_readiness_check{check="slack"} 1');
+    has('campaign_bot_readiness_check{check="accepting"} 1');
+    has('campaign_bot_runs_overdue 0');
+    for (const sweep of ['expiry', 'resume', 'reminders']) {
+      const at = new RegExp(
+        `^campaign_bot_sweep_last_success_timestamp_seconds\\{sweep="${sweep}"\\} ([0-9.e+]+)$`,
+        'm',
+      );
+      expect(Date.now() / 1000 - Number(at.exec(metrics.text)?.[1])).toBeLessThan(60);
+    }
   });
 
   it('answers /healthz and /readyz, and turns unready once shutdown starts', async () => {
     h = await startHarness();
-    expect(await get('/healthz')).toMatchObject({ status: 200 });
+    const health = await get('/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.text)).toEqual({ ok: true, version: VERSION });
+    // The start line says which version runs on which Node.
+    expect(h.log.lines().find((l) => l.msg === 'campaign bot ready')).toMatchObject({
+      version: VERSION,
+      node: process.version,
+    });
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
     expect(JSON.parse(ready.text)).toEqual({ ready: true, checks: { slack: true, accepting: true } });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createConfig, getLineColLocation, lint } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CAMPAIGN_ACTIONS } from '../../src/core/actions.ts';
@@ -7,7 +9,8 @@ import { bodySchema, describe as describeResource } from '../../src/doors/http/r
 import { HTTP_ROUTES } from '../../src/routes.ts';
 import { drift } from '../support/words.ts';
 
-const spec = parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
+const SPEC_FILE = fileURLToPath(new URL('../../docs/openapi.yaml', import.meta.url));
+const spec = parse(readFileSync(SPEC_FILE, 'utf8')) as {
   paths: Record<string, unknown>;
   components: { schemas: Record<string, { properties: Record<string, unknown> }> };
 };
@@ -85,3 +88,37 @@ interface HookOperation {
   description: string;
   parameters: { name: string; schema?: { enum?: string[] } }[];
 }
+
+describe('docs/openapi.yaml is well formed', () => {
+  it("passes Redocly's recommended rules with no error and no warning (each problem named where it is)", async () => {
+    const problems = await lint({ ref: SPEC_FILE, config: await createConfig({ extends: ['recommended'] }) });
+    const named = problems.map((p) => {
+      const at = p.location[0];
+      const line = at ? getLineColLocation(at).start.line : '?';
+      return `line ${line} ${at?.pointer ?? ''}: ${p.severity} ${p.ruleId}: ${p.message}`;
+    });
+    expect(named).toEqual([]);
+  }, 20_000);
+
+  it('has no key without a value (an unquoted comma or colon cuts a description in two)', () => {
+    const empty: string[] = [];
+    const visit = (node: unknown, at: string): void => {
+      if (node === null) empty.push(at);
+      else if (typeof node === 'object') for (const [k, v] of Object.entries(node)) visit(v, `${at}/${k}`);
+    };
+    visit(spec, '#');
+    expect(empty).toEqual([]);
+  });
+
+  it("names each operation after the route table's handler, so a reader can find the code", () => {
+    const served = HTTP_ROUTES.filter((r) => r.path.startsWith('/api/')).map(
+      (r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')} ${r.handler}`,
+    );
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.entries(ops as Record<string, { operationId?: string }>).map(
+        ([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`,
+      ),
+    );
+    expect(documented.sort()).toEqual(served.sort());
+  });
+});

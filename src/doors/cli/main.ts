@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CAMPAIGN_ACTIONS } from '../../core/actions.ts';
+import { VERSION } from '../../version.ts';
 import { type ActionResource, type Answer, type Client, createClient } from './client.ts';
 import { choicesList, failureLine, progressLine, requestedLine, resultTable, summaryLine } from './render.ts';
 
@@ -34,6 +35,7 @@ export const USAGE = `usage: campaign-bot <${ACTION_WORDS.join('|')}> <campaign 
                          itself in $CAMPAIGN_BOT_TOKEN)
   --token TOKEN          refused: a token on the command line shows in \`ps\` to every user of the machine;
                          add --insecure-token-arg to allow it anyway
+  -V, --version          print the version (the bot's own: its /healthz says which version answers)
   -h, --help             show this help
 
 exit codes: 0 all applied or already so (status: also pending or running)  1 some ids failed, were not sent or may
@@ -73,6 +75,7 @@ interface Common {
 }
 export type Command =
   | { kind: 'help' }
+  | { kind: 'version' }
   | { kind: 'usage'; message: string }
   | ({ kind: 'action'; idempotencyKey: string | undefined; body: Parameters<Client['propose']>[0] } & Common)
   | ({ kind: 'status'; id: string } & Common);
@@ -93,6 +96,7 @@ const options = {
   'token-file': { type: 'string' },
   'insecure-token-arg': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 /** Arguments and environment to a command, or what is wrong with them. Flags win over the environment. */
@@ -106,6 +110,7 @@ export function parseCommand(argv: string[], env: Env): Command {
   const { values: v, positionals } = parsed;
   const [name, ...rest] = positionals;
   if (v.help || name === 'help') return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
   const usage = (message: string) => ({ kind: 'usage', message }) as const;
   if (name === undefined) return usage(`say what to do: ${COMMANDS}`);
   if (v.wait && v['no-wait']) return usage('give --wait or --no-wait, not both');
@@ -215,6 +220,10 @@ export async function run(argv: string[], env: Env, io: Io): Promise<number> {
   const cmd = parseCommand(argv, env);
   if (cmd.kind === 'help') {
     io.out(USAGE);
+    return EXIT.ok;
+  }
+  if (cmd.kind === 'version') {
+    io.out(`campaign-bot ${VERSION}`);
     return EXIT.ok;
   }
   if (cmd.kind === 'usage') {

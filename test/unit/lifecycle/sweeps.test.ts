@@ -80,4 +80,25 @@ describe('work in flight', () => {
     await until(() => bound.count() === 0);
     expect(bound.full()).toBe(false);
   });
+
+  it('tells of each loop starting and of each round ending well or badly (the metrics)', async () => {
+    const heard: string[] = [];
+    let rounds = 0;
+    const sweeps = startSweeps(
+      {
+        expiry: async () => undefined,
+        resume: async () => {
+          rounds += 1;
+          throw new Error('store unavailable');
+        },
+      },
+      { everyMs: 1, log: silent, onRound: (sweep, outcome) => heard.push(`${sweep} ${outcome}`) },
+    );
+    expect(heard).toEqual(['expiry started', 'resume started']);
+    await until(() => heard.includes('expiry ok') && heard.includes('resume failed'));
+    await sweeps.stop();
+    expect(heard).not.toContain('resume ok');
+    expect(heard).not.toContain('expiry failed');
+    expect(rounds).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { describeTarget, readonlyReconnect, redisOptions } from '../../../src/stores/redis-connection.ts';
+import {
+  describeTarget,
+  readonlyReconnect,
+  redisOptions,
+  startFailure,
+} from '../../../src/stores/redis-connection.ts';
 
 const sentinel = {
   sentinels: [
@@ -83,5 +88,31 @@ describe('describeTarget', () => {
     expect(describeTarget({ redisUrl: 'redis://:pw@x/0', redisSentinel: sentinel })).toBe(
       'master "botmaster" via sentinels s1:26379,s2:26380',
     );
+  });
+});
+
+describe('startFailure', () => {
+  const givenUp = new Error(
+    'Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.',
+  );
+
+  it("names the connection's own error, not ioredis's retry count", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(startFailure(givenUp, refused)).toBe('is unreachable: connect ECONNREFUSED 127.0.0.1:1');
+    const unknown = Object.assign(new Error('getaddrinfo ENOTFOUND redis.internal'), { code: 'ENOTFOUND' });
+    expect(startFailure(givenUp, unknown)).toBe('is unreachable: getaddrinfo ENOTFOUND redis.internal');
+    expect(
+      startFailure(givenUp, new Error('All sentinels are unreachable. Retrying from scratch after 200ms.')),
+    ).toBe('is unreachable: All sentinels are unreachable. Retrying from scratch after 200ms.');
+  });
+
+  it('says the credentials were refused, naming where they come from', () => {
+    expect(startFailure(new Error('WRONGPASS invalid username-password pair'), undefined)).toBe(
+      "refused the credentials (REDIS_URL's user and password): WRONGPASS invalid username-password pair",
+    );
+  });
+
+  it('says Redis did not answer when it was reached but timed out', () => {
+    expect(startFailure(new Error('Command timed out'), undefined)).toBe('did not answer: Command timed out');
   });
 });

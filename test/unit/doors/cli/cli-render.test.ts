@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ActionResource, Answer, NameChoices } from '../../../../src/doors/cli/client.ts';
-import { campaignArguments, exitCodeFor, parseCommand } from '../../../../src/doors/cli/main.ts';
+import { campaignArguments, EXIT, exitCodeFor, parseCommand, run } from '../../../../src/doors/cli/main.ts';
 import {
   choicesList,
   failureLine,
@@ -10,6 +11,7 @@ import {
   summaryLine,
   utcTime,
 } from '../../../../src/doors/cli/render.ts';
+import { VERSION } from '../../../../src/version.ts';
 
 const resource = (over: Partial<ActionResource> = {}): ActionResource => ({
   id: '2b1c6c3e-0000-4000-8000-000000000001',
@@ -222,6 +224,17 @@ describe('CLI arguments and exit codes', () => {
       '  … and more: give more of the name',
       '"cyber monday" matches no campaign',
     ]);
+  });
+
+  it('prints the version with --version or -V, needing no URL or token', async () => {
+    expect(parseCommand(['--version'], {})).toEqual({ kind: 'version' });
+    expect(parseCommand(['-V'], {})).toEqual({ kind: 'version' });
+    const out: string[] = [];
+    const code = await run(['--version'], {}, { out: (t) => out.push(t), err: { write: () => true } });
+    expect(code).toBe(EXIT.ok);
+    expect(out).toEqual([`campaign-bot ${VERSION}`]);
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8'));
+    expect(VERSION).toBe(pkg.version);
   });
 
   it.each([
