@@ -166,8 +166,9 @@ describe('slow unsigned uploads to /slack/events (the real bot in its own proces
           `signed command answered in ${answer.ms.toFixed(0)} ms; ${JSON.stringify(statuses)}`,
       );
       expect(growth).toBeLessThan(50);
-      // No upload was read to its end (which would have been a 401 from Bolt): each was refused, shed or is open.
-      for (const key of Object.keys(statuses)) expect(key).toMatch(/→ (413|503|closed|open)$/);
+      // No upload was read to its end (which would have been a 401 from Bolt): each was refused, shed, timed out
+      // (408: on a loaded machine a slow upload can outlast the request timeout before it is shed) or is open.
+      for (const key of Object.keys(statuses)) expect(key).toMatch(/→ (408|413|503|closed|open)$/);
       expect(statuses['declares 4 MiB → 413']).toBeGreaterThan(0);
     } finally {
       clearInterval(trickle);
