@@ -149,14 +149,17 @@ export function createOutboxDrainer(options: DrainerOptions) {
       return 0;
     }
     for (const queue of queues) {
-      if (active.has(queue)) continue;
-      const work = drainQueue(queue)
+      // Claimed again while its drain here is still finishing (it found the queue empty and let it go just as
+      // more was queued): drained once that one is done, instead of left claimed and unsent until the lease lapses.
+      const previous = active.get(queue) ?? Promise.resolve();
+      const work: Promise<void> = previous
+        .then(() => drainQueue(queue))
         .catch((error: unknown) =>
           // The lease lapses and the queue is sent later, here or by another replica.
           log.warn({ queue, err: errorText(error) }, 'outbox: sending a queue failed; tried again later'),
         )
         .finally(() => {
-          active.delete(queue);
+          if (active.get(queue) === work) active.delete(queue);
           kick();
         });
       active.set(queue, work);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Outbox } from '../../../src/core/outbox.ts';
 import { createOutboxDrainer, type DrainerOptions } from '../../../src/lifecycle/outbox-drainer.ts';
 import { classifySlackFailure } from '../../../src/slack/outbox-delivery.ts';
 import { SlackCallError } from '../../../src/slack/port.ts';
@@ -115,6 +116,39 @@ describe('the outbox drainer', () => {
     // The first claim's queues at most: the others wait for the end of the wait.
     expect(attempts).toBeLessThanOrEqual(4);
     expect((await d.outbox.stats()).depth).toBe(30);
+    await d.drainer.stop();
+  });
+
+  it('sends what is queued just as it lets an emptied queue go, at once, not after the lease', async () => {
+    const memory = createMemoryOutbox();
+    let claims = 0;
+    let raced = false;
+    // The lease is longer than the wait below: a queue left claimed and unsent would fail the test.
+    const timings = { ...FAST, pollMs: 60_000, leaseMs: 60_000 };
+    const outbox: Outbox = {
+      ...memory,
+      async claim(holder, max, leaseMs) {
+        const queues = await memory.claim(holder, max, leaseMs);
+        if (queues.length > 0) claims += 1;
+        return queues;
+      },
+      async release(queue, holder, retryAt) {
+        await memory.release(queue, holder, retryAt);
+        if (raced) return;
+        raced = true;
+        // Its drain found the queue empty and let it go; before that drain has finished, more is queued and the
+        // replica claims the queue again (the notifier's kick).
+        const before = claims;
+        await memory.enqueue(queue, [{ payload: 'r2' }]);
+        d.drainer.kick();
+        await until(() => claims > before);
+      },
+    };
+    const d = drainerWith(() => undefined, { outbox, timings });
+    await outbox.enqueue('q', [{ payload: 'r1' }]);
+    d.drainer.kick();
+    await until(() => d.taken.length === 2);
+    expect(d.taken).toEqual(['r1', 'r2']);
     await d.drainer.stop();
   });
 
