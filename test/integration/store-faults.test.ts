@@ -36,8 +36,15 @@ describe('a run under a failing replica or store', () => {
     const sentBefore = new Set(f.moengage.statusRequests().map((r) => r.requestId));
     a.kill('SIGCONT');
     await f.finished(message);
+    // The woken runner has seen it was taken over: by its lease's renewal, or by a chunk it was about to send
+    // (whichever comes first; the first aborts the run, and the other then says nothing).
     await f.slack.waitFor(
-      () => a.lines().some((l) => /another runner took this run over/.test(String(l.msg))),
+      () =>
+        a
+          .lines()
+          .some((l) =>
+            /another runner took this run over|run taken over by another runner/.test(String(l.msg)),
+          ),
       60_000,
     );
     // The woken runner may finish only the sends it had started before the stall; it starts none.
