@@ -261,18 +261,21 @@ describe('the connection cap', () => {
     const held = new Promise<void>((r) => {
       release = r;
     });
+    let entered = 0;
     const wait: HttpRoute = {
       method: 'GET',
       path: '/wait',
       bodyLimit: 0,
       handler: async (_req, res) => {
+        entered++;
         await held;
         res.end('{"done":true}');
       },
     };
     await start([wait], { maxConnections: 2 });
     const busy = [send('GET', '/wait'), send('GET', '/wait')];
-    await until(() => server?.stats().connections === 2, 15_000, 'two busy sockets');
+    // Both sockets with their handler, not merely connected (a socket still sending its head may be shed instead).
+    await until(() => server?.stats().connections === 2 && entered === 2, 15_000, 'two busy sockets');
     const newcomer = await rawClient('GET /wait HTTP/1.1\r\nHost: x\r\n\r\n');
     await until(() => newcomer.isClosed(), 15_000, 'the newcomer to be closed');
     expect(newcomer.received()).toBe('');
